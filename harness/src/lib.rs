@@ -1,0 +1,1 @@
+//! mitid-harness

@@ -1,0 +1,1 @@
+//! Mock PKI (placeholder; being written).

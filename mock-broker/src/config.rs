@@ -1,0 +1,141 @@
+//! Broker configuration: entityID presets, endpoints, clock, ID generation, encryption default.
+
+use crate::saml::xmlsec::EncryptionAlgorithms;
+use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use time::OffsetDateTime;
+
+/// The default entityID: plainly a mock, and under `.invalid` so it can never resolve.
+pub const MOCK_ENTITY_ID: &str = "https://saml.mock-nemlog-in.invalid";
+
+/// Which entityID the broker presents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntityIdPreset {
+    /// [`MOCK_ENTITY_ID`] (default).
+    Mock,
+    /// NemLog-in's integration-test entityID `https://saml.test-nemlog-in.dk/` (note the
+    /// trailing slash), for SPs whose configuration is hard-wired to it.
+    IntegrationTest,
+    /// NemLog-in's DevTest4 entityID `https://saml.test-devtest4-nemlog-in.dk`.
+    Devtest4,
+    /// Any other entityID.
+    Custom(String),
+}
+
+impl EntityIdPreset {
+    /// The entityID string.
+    pub fn entity_id(&self) -> &str {
+        match self {
+            EntityIdPreset::Mock => MOCK_ENTITY_ID,
+            EntityIdPreset::IntegrationTest => "https://saml.test-nemlog-in.dk/",
+            EntityIdPreset::Devtest4 => "https://saml.test-devtest4-nemlog-in.dk",
+            EntityIdPreset::Custom(s) => s,
+        }
+    }
+
+    /// Parse `mock`, `integration-test`, `devtest4`, or an entityID URL.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "mock" => EntityIdPreset::Mock,
+            "integration-test" | "inttest" => EntityIdPreset::IntegrationTest,
+            "devtest4" => EntityIdPreset::Devtest4,
+            other => EntityIdPreset::Custom(other.to_string()),
+        }
+    }
+}
+
+/// The default encryption algorithms when the SP's metadata names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncryptionDefault {
+    /// AES-256-GCM + xmlenc11#rsa-oaep (SHA-256, MGF1-SHA256): NemLog-in's understood
+    /// default (UNCONFIRMED). python3-saml, node-saml and samlify cannot decrypt it.
+    #[default]
+    Nemlogin,
+    /// AES-256-GCM + xmlenc#rsa-oaep-mgf1p: what nearly every SP library decrypts.
+    Compatible,
+}
+
+impl EncryptionDefault {
+    /// The algorithms.
+    pub fn algorithms(self) -> EncryptionAlgorithms {
+        match self {
+            EncryptionDefault::Nemlogin => EncryptionAlgorithms::nemlogin_default(),
+            EncryptionDefault::Compatible => EncryptionAlgorithms::compatible(),
+        }
+    }
+}
+
+/// Source of "now". Injected so snapshots and expiry scenarios are deterministic.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Current time.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// A clock that stands still (or is moved by hand).
+#[derive(Debug)]
+pub struct FixedClock(Mutex<OffsetDateTime>);
+
+impl FixedClock {
+    /// A clock fixed at `t`.
+    pub fn new(t: OffsetDateTime) -> Self {
+        FixedClock(Mutex::new(t))
+    }
+
+    /// Move the clock.
+    pub fn set(&self, t: OffsetDateTime) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = t;
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Generates message IDs. Seeded generators give reproducible IDs for snapshots.
+#[derive(Debug)]
+pub struct IdGen {
+    seed: Option<u64>,
+    counter: AtomicU64,
+}
+
+impl IdGen {
+    /// Random IDs (UUID v4 based).
+    pub fn random() -> Self {
+        IdGen {
+            seed: None,
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// Deterministic IDs from a seed and a counter.
+    pub fn seeded(seed: u64) -> Self {
+        IdGen {
+            seed: Some(seed),
+            counter: AtomicU64::new(0),
+        }
+    }
+
+    /// A fresh xs:ID-valid identifier with a readable prefix (`_r-`, `_a-`, `_s-`...).
+    pub fn next(&self, prefix: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        match self.seed {
+            Some(seed) => format!("_{prefix}-{seed:08x}-{n:06}"),
+            None => format!("_{prefix}-{}", uuid::Uuid::new_v4().simple()),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The dangerous API: every deliberately invalid SAML message the broker can produce.
+//!
+//! Like rustls's `.dangerous()`, this is the one clearly named place where the broker is told to
+//! lie. Nothing else in the crate produces an invalid message. A [`FaultPlan`] is a value (it
+//! deserialises from the scenario TOML), armed for exactly one login flow, keyed by the
+//! AuthnRequest ID, so concurrent scenarios never see each other's faults.
+//!
+//! Faults act at three points of the data path:
+//! 1. on the **model**, before any XML exists ([`Fault::Set`], [`Fault::Remove`],
+//!    [`Fault::SetAttribute`], [`Fault::LegacyOiosaml2`], ...);
+//! 2. on the **crypto** (which key signs, whether anything is signed or encrypted, SHA-1);
+//! 3. on the **XML after signing** (signature wrapping, comment injection, DOCTYPE, ...).
+
+use serde::{Deserialize, Serialize};
+
+/// Which key signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SigningKeyChoice {
+    /// The mock OCES3 IdP key in the broker's metadata (the normal case).
+    Idp,
+    /// The second OCES3 IdP key (rotation), also in the metadata.
+    IdpNext,
+    /// The mock OCES2 (TRUST2408-style FOCES) key of the NemLog-in2 era: not in the metadata.
+    Oces2,
+    /// A self-signed attacker key imitating the IdP's subject.
+    Attacker,
+}
+
+/// Which certificate goes into the signature's KeyInfo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyInfoChoice {
+    /// The certificate of the key that signed (default).
+    Signer,
+    /// No KeyInfo at all.
+    None,
+}
+
+/// The signature-wrapping variants (XSW1–XSW8, after SAML Raider / "On Breaking SAML").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum XswVariant {
+    /// Signed Response cloned into its own Signature; the outer (evil) Response is consumed.
+    Xsw1,
+    /// Signed Response cloned as a sibling before its Signature.
+    Xsw2,
+    /// Evil assertion inserted before the signed one.
+    Xsw3,
+    /// Evil assertion wraps the signed one.
+    Xsw4,
+    /// Evil assertion carries the original Signature; the clean original follows unsigned.
+    Xsw5,
+    /// Like XSW5, but the clean original sits inside the evil assertion's Signature.
+    Xsw6,
+    /// The signed assertion hides in `samlp:Extensions`; the evil one is where SPs look.
+    Xsw7,
+    /// The clean original goes into a `ds:Object` of the evil assertion's Signature.
+    Xsw8,
+}
+
+/// One fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Fault {
+    // ---- model, before signing ----
+    /// Set a field (see [`ModelPath`] for the names). `value` may use `{now}`, `{now+5m}`,
+    /// `{now-2h}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}` placeholders.
+    Set {
+        /// Field path, e.g. `assertion.conditions.not_on_or_after`.
+        path: String,
+        /// New value.
+        value: String,
+    },
+    /// Remove an element or attribute (see [`ModelPath`]).
+    Remove {
+        /// Field path.
+        path: String,
+    },
+    /// Set (replace or add) an attribute in the assertion's AttributeStatement.
+    SetAttribute {
+        /// Attribute Name.
+        name: String,
+        /// Values.
+        values: Vec<String>,
+        /// NameFormat (default: uri for `https://` names, basic otherwise).
+        #[serde(default)]
+        name_format: Option<String>,
+    },
+    /// Remove an attribute.
+    RemoveAttribute {
+        /// Attribute Name.
+        name: String,
+    },
+    /// Add a second Audience (or a second AudienceRestriction when `separate` is true).
+    AddAudience {
+        /// The extra audience.
+        value: String,
+        /// Put it in its own AudienceRestriction.
+        #[serde(default)]
+        separate: bool,
+    },
+    /// Replace the whole assertion with the NemID-era OIOSAML 2 (DK-SAML-2.0) assertion for the
+    /// same person: X509SubjectName NameID with `Serial=PID:`, AssuranceLevel 3, basic names.
+    LegacyOiosaml2,
+    /// Set the response Status.
+    Status {
+        /// Top-level code.
+        code: String,
+        /// Second-level code.
+        #[serde(default)]
+        sub_code: Option<String>,
+        /// StatusMessage.
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// Drop the assertion entirely (a Success response without one, or an error response).
+    NoAssertion,
+    /// Two assertions: the genuine signed one first, then an unsigned one for `victim`.
+    AppendUnsignedAssertion {
+        /// Identity the second assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    // ---- crypto ----
+    /// Sign the assertion with another key.
+    SignWith {
+        /// Key choice.
+        key: SigningKeyChoice,
+    },
+    /// What KeyInfo carries.
+    KeyInfo {
+        /// Choice.
+        cert: KeyInfoChoice,
+    },
+    /// Do not sign the assertion.
+    UnsignedAssertion,
+    /// Also sign the Response (OIOSAML 3 says it SHOULD NOT be, but it is not an error).
+    SignResponse,
+    /// Use RSA-SHA1 and a SHA-1 digest.
+    Sha1,
+    /// Send the assertion in plaintext (NemLog-in2-era; OIOSAML 3 requires encryption).
+    NoEncryption,
+    /// Encrypt with specific algorithms, overriding the SP's metadata and the default.
+    EncryptWith {
+        /// Data encryption URI.
+        data: String,
+        /// Key transport URI.
+        key_transport: String,
+    },
+    // ---- XML, after signing ----
+    /// Signature wrapping with an evil assertion for `victim`.
+    Xsw {
+        /// Variant.
+        variant: XswVariant,
+        /// Identity the evil assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    /// Insert `<!---->` into the signed NameID text after `after` characters; the signature
+    /// stays valid, and an SP reading only the first text node sees a truncated identity.
+    CommentInNameId {
+        /// Split position in characters.
+        after: usize,
+    },
+    /// Insert a comment into an attribute value after signing.
+    CommentInAttribute {
+        /// Attribute name.
+        name: String,
+        /// Split position in characters.
+        after: usize,
+    },
+    /// `<ds:DigestValue><!--forged-->ORIGINAL</ds:DigestValue>` (CVE-2025-29775 shape) with a
+    /// tampered assertion.
+    DigestValueComment,
+    /// A second `ds:SignedInfo` in the Signature (CVE-2025-29774 shape).
+    TwoSignedInfo,
+    /// A genuinely IdP-signed foreign element (signed IdP metadata) precedes an unsigned
+    /// assertion (spid-saml-check 112).
+    SignedForeignElement,
+    /// Tamper the signed assertion after signing (NameID changed to `victim`'s), so the
+    /// digest no longer matches.
+    TamperAfterSigning {
+        /// Identity the tampered NameID names.
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    /// Prepend a DOCTYPE with an external entity pointing at the broker's fetch recorder; a
+    /// safe SP refuses it and fetches nothing.
+    Doctype,
+    /// Replace text in the final Response XML (before base64).
+    ReplaceText {
+        /// Text to find.
+        find: String,
+        /// Replacement.
+        replace: String,
+    },
+}
+
+/// The faults armed for one login flow.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    /// Faults in order of application within each stage.
+    #[serde(default)]
+    pub faults: Vec<Fault>,
+}
+
+impl FaultPlan {
+    /// No faults: a correct login.
+    pub fn none() -> Self {
+        FaultPlan::default()
+    }
+
+    /// A plan of the given faults.
+    pub fn new(faults: Vec<Fault>) -> Self {
+        FaultPlan { faults }
+    }
+
+    /// Builder: add a fault.
+    pub fn with(mut self, f: Fault) -> Self {
+        self.faults.push(f);
+        self
+    }
+
+    /// True when no fault is armed.
+    pub fn is_empty(&self) -> bool {
+        self.faults.is_empty()
+    }
+
+    pub(crate) fn has(&self, pred: impl Fn(&Fault) -> bool) -> bool {
+        self.faults.iter().any(pred)
+    }
+}
+
+/// The model fields [`Fault::Set`] and [`Fault::Remove`] can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum ModelPath {
+    ResponseId,
+    ResponseVersion,
+    ResponseIssueInstant,
+    ResponseDestination,
+    ResponseInResponseTo,
+    ResponseIssuer,
+    ResponseIssuerFormat,
+    ResponseStatus,
+    AssertionId,
+    AssertionVersion,
+    AssertionIssueInstant,
+    AssertionIssuer,
+    AssertionIssuerFormat,
+    Subject,
+    NameId,
+    NameIdFormat,
+    NameIdNameQualifier,
+    SubjectConfirmation,
+    SubjectConfirmationMethod,
+    SubjectConfirmationData,
+    Recipient,
+    ConfirmationNotOnOrAfter,
+    ConfirmationNotBefore,
+    ConfirmationInResponseTo,
+    Conditions,
+    ConditionsNotBefore,
+    ConditionsNotOnOrAfter,
+    AudienceRestriction,
+    Audience,
+    AuthnStatement,
+    AuthnInstant,
+    SessionIndex,
+    SessionNotOnOrAfter,
+    AuthnContextClassRef,
+    AttributeStatement,
+}
+
+impl ModelPath {
+    /// Every path with its name, for `explain` and error messages.
+    pub const ALL: &'static [(&'static str, ModelPath)] = &[
+        ("response.id", ModelPath::ResponseId),
+        ("response.version", ModelPath::ResponseVersion),
+        ("response.issue_instant", ModelPath::ResponseIssueInstant),
+        ("response.destination", ModelPath::ResponseDestination),
+        ("response.in_response_to", ModelPath::ResponseInResponseTo),
+        ("response.issuer", ModelPath::ResponseIssuer),
+        ("response.issuer.format", ModelPath::ResponseIssuerFormat),
+        ("response.status", ModelPath::ResponseStatus),
+        ("assertion.id", ModelPath::AssertionId),
+        ("assertion.version", ModelPath::AssertionVersion),
+        ("assertion.issue_instant", ModelPath::AssertionIssueInstant),
+        ("assertion.issuer", ModelPath::AssertionIssuer),
+        ("assertion.issuer.format", ModelPath::AssertionIssuerFormat),
+        ("assertion.subject", ModelPath::Subject),
+        ("assertion.subject.name_id", ModelPath::NameId),
+        ("assertion.subject.name_id.format", ModelPath::NameIdFormat),
+        ("assertion.subject.name_id.name_qualifier", ModelPath::NameIdNameQualifier),
+        ("assertion.subject.confirmation", ModelPath::SubjectConfirmation),
+        ("assertion.subject.confirmation.method", ModelPath::SubjectConfirmationMethod),
+        ("assertion.subject.confirmation.data", ModelPath::SubjectConfirmationData),
+        ("assertion.subject.confirmation.data.recipient", ModelPath::Recipient),
+        ("assertion.subject.confirmation.data.not_on_or_after", ModelPath::ConfirmationNotOnOrAfter),
+        ("assertion.subject.confirmation.data.not_before", ModelPath::ConfirmationNotBefore),
+        ("assertion.subject.confirmation.data.in_response_to", ModelPath::ConfirmationInResponseTo),
+        ("assertion.conditions", ModelPath::Conditions),
+        ("assertion.conditions.not_before", ModelPath::ConditionsNotBefore),
+        ("assertion.conditions.not_on_or_after", ModelPath::ConditionsNotOnOrAfter),
+        ("assertion.conditions.audience_restriction", ModelPath::AudienceRestriction),
+        ("assertion.conditions.audience", ModelPath::Audience),
+        ("assertion.authn_statement", ModelPath::AuthnStatement),
+        ("assertion.authn_statement.authn_instant", ModelPath::AuthnInstant),
+        ("assertion.authn_statement.session_index", ModelPath::SessionIndex),
+        ("assertion.authn_statement.session_not_on_or_after", ModelPath::SessionNotOnOrAfter),
+        ("assertion.authn_statement.class_ref", ModelPath::AuthnContextClassRef),
+        ("assertion.attribute_statement", ModelPath::AttributeStatement),
+    ];
+
+    /// Parse a path name.
+    pub fn parse(s: &str) -> Result<ModelPath, FaultError> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, p)| *p)
+            .ok_or_else(|| FaultError::UnknownPath(s.to_string()))
+    }
+}
+
+/// A fault plan that cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultError {
+    /// Unknown model path.
+    #[error("unknown model path {0:?}; known paths: see `ModelPath::ALL` (e.g. assertion.conditions.not_on_or_after)")]
+    UnknownPath(String),
+    /// Value placeholder malformed.
+    #[error("bad placeholder in value {0:?}: {1}")]
+    BadPlaceholder(String, String),
+    /// The path cannot take a value (it names an element; use `remove`).
+    #[error("path {0:?} names an element; it can only be removed")]
+    NotSettable(String),
+    /// Unknown identity named in a fault.
+    #[error("fault names unknown identity {0:?}")]
+    UnknownIdentity(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_deserialise_from_toml() {
+        #[derive(Deserialize)]
+        struct W {
+            faults: Vec<Fault>,
+        }
+        let w: W = toml::from_str(
+            r#"
+faults = [
+  { fault = "set", path = "assertion.conditions.not_on_or_after", value = "{now-10m}" },
+  { fault = "sign-with", key = "oces2" },
+  { fault = "xsw", variant = "xsw3" },
+  { fault = "legacy-oiosaml2" },
+  { fault = "set-attribute", name = "dk:gov:saml:attribute:AssuranceLevel", values = ["3"] },
+]"#,
+        )
+        .unwrap();
+        assert_eq!(w.faults.len(), 5);
+        assert_eq!(w.faults[1], Fault::SignWith { key: SigningKeyChoice::Oces2 });
+        assert!(ModelPath::parse("assertion.subject.name_id").is_ok());
+        assert!(ModelPath::parse("assertion.nope").is_err());
+    }
+}

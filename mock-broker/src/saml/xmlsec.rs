@@ -10,7 +10,7 @@ use crate::pki::{PkiError, RsaSigner};
 use std::sync::Arc;
 
 /// Data and key-transport algorithms for one EncryptedAssertion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EncryptionAlgorithms {
     /// Data encryption (`EncryptedData/EncryptionMethod`).
     pub data: String,

@@ -1,0 +1,585 @@
+//! The broker as a value: configuration, shared state, and the running server's handle.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mitid_mock_broker::{Broker, saml::sp_metadata::SpMetadata};
+//! let sp = SpMetadata::from_file("sp-metadata.xml".as_ref())?;
+//! let broker = Broker::builder().register_sp(sp).start().await?;
+//! println!("IdP metadata: {}", broker.metadata_url());
+//! # Ok(()) }
+//! ```
+
+use crate::config::{Clock, EncryptionDefault, EntityIdPreset, IdGen, SystemClock};
+use crate::dangerous::FaultPlan;
+use crate::identity::{IdentityKind, IdentityStore};
+use crate::nsis::Loa;
+use crate::saml::mint::SigningKeys;
+use crate::saml::sp_metadata::{MetadataError, SpMetadata};
+use crate::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use time::OffsetDateTime;
+
+/// Path of the SSO and SLO endpoint (NemLog-in serves both on one URL).
+pub const SSO_PATH: &str = "/idp/saml/3.0/";
+/// Path of the IdP metadata.
+pub const METADATA_PATH: &str = "/idp/saml/3.0/metadata";
+
+/// Errors starting the broker.
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    /// Could not bind.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Refusing a non-loopback bind without the explicit opt-in.
+    #[error(
+        "refusing to listen on {0}: the mock broker binds to loopback only (127.0.0.0/8 or ::1) unless allow_non_loopback is set"
+    )]
+    NotLoopback(SocketAddr),
+    /// Keys could not be loaded.
+    #[error("signing keys: {0}")]
+    Keys(#[from] crate::pki::PkiError),
+    /// SP metadata problem.
+    #[error("SP metadata {origin}: {source}")]
+    SpMetadata {
+        /// File or URL.
+        origin: String,
+        /// Cause.
+        source: MetadataError,
+    },
+    /// Fetching SP metadata from a URL failed.
+    #[error("cannot fetch SP metadata from {url}: {why}")]
+    Fetch {
+        /// URL.
+        url: String,
+        /// Why.
+        why: String,
+    },
+    /// Bad public base URL.
+    #[error("public base URL {0:?} is not an absolute http(s) URL")]
+    BadBaseUrl(String),
+    /// TLS setup failed.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// What the harness arms for one login flow, keyed by AuthnRequest ID.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmedLogin {
+    /// Identity handle to log in as.
+    pub identity: String,
+    /// LoA to assert (default: the identity's).
+    #[serde(default)]
+    pub loa: Option<Loa>,
+    /// Faults.
+    #[serde(default)]
+    pub plan: FaultPlan,
+}
+
+/// What happened in one login flow (for the harness, reports and debugging).
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowRecord {
+    /// AuthnRequest ID.
+    pub request_id: String,
+    /// SP entityID.
+    pub sp_entity_id: String,
+    /// ACS URL the response was (or will be) posted to.
+    pub acs_url: String,
+    /// RelayState from the request.
+    pub relay_state: Option<String>,
+    /// Requested minimum LoA.
+    pub requested_loa: Option<Loa>,
+    /// Requested profile.
+    pub requested_profile: Option<IdentityKind>,
+    /// `ForceAuthn`.
+    pub force_authn: bool,
+    /// `IsPassive`.
+    pub is_passive: bool,
+    /// When the request arrived.
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// Identity that logged in.
+    pub identity: Option<String>,
+    /// LoA asserted.
+    pub loa: Option<Loa>,
+    /// Faults applied.
+    pub plan: FaultPlan,
+    /// The SAMLResponse value (base64) as posted.
+    pub response_b64: Option<String>,
+    /// The Response XML as posted.
+    pub response_xml: Option<String>,
+    /// Encryption algorithms used, with the reason they were chosen.
+    pub encryption: Option<(EncryptionAlgorithms, String)>,
+    /// An error minting the response.
+    pub error: Option<String>,
+}
+
+/// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
+/// SP resolved an external entity from a SAML message.
+#[derive(Debug, Clone, Serialize)]
+pub struct FetchRecord {
+    /// Token in the path (the flow's AuthnRequest ID).
+    pub token: String,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Peer address.
+    pub peer: String,
+    /// User-Agent, if any.
+    pub user_agent: Option<String>,
+}
+
+/// Whether and how to serve HTTPS.
+#[derive(Debug, Clone, Default)]
+pub enum TlsMode {
+    /// Plain HTTP (default).
+    #[default]
+    Off,
+    /// HTTPS with the mock local TLS CA's server certificate (127.0.0.1 / localhost).
+    MockCa,
+}
+
+/// Builder for a [`Broker`].
+#[derive(Debug)]
+pub struct BrokerBuilder {
+    entity_id: EntityIdPreset,
+    bind: SocketAddr,
+    public_base_url: Option<String>,
+    identities: IdentityStore,
+    sps: Vec<SpMetadata>,
+    sp_sources: Vec<String>,
+    keys: Option<SigningKeys>,
+    encryption_default: EncryptionDefault,
+    clock: Arc<dyn Clock>,
+    ids: IdGen,
+    tls: TlsMode,
+    allow_non_loopback: bool,
+    clock_skew: time::Duration,
+}
+
+impl Default for BrokerBuilder {
+    fn default() -> Self {
+        BrokerBuilder {
+            entity_id: EntityIdPreset::Mock,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_base_url: None,
+            identities: IdentityStore::builtin(),
+            sps: Vec::new(),
+            sp_sources: Vec::new(),
+            keys: None,
+            encryption_default: EncryptionDefault::default(),
+            clock: Arc::new(SystemClock),
+            ids: IdGen::random(),
+            tls: TlsMode::Off,
+            allow_non_loopback: false,
+            clock_skew: time::Duration::minutes(5),
+        }
+    }
+}
+
+impl BrokerBuilder {
+    /// The entityID (default: the mock one).
+    pub fn entity_id(mut self, e: EntityIdPreset) -> Self {
+        self.entity_id = e;
+        self
+    }
+
+    /// Listen address (default `127.0.0.1:0`, an ephemeral port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.bind = addr;
+        self
+    }
+
+    /// The base URL SPs use to reach the broker, when it differs from the listen address
+    /// (e.g. behind a proxy). Default: `http(s)://<listen address>`.
+    pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
+        self.public_base_url = Some(url.into());
+        self
+    }
+
+    /// Identities (default: the built-in ones).
+    pub fn identities(mut self, ids: IdentityStore) -> Self {
+        self.identities = ids;
+        self
+    }
+
+    /// Register an SP from parsed metadata.
+    pub fn register_sp(mut self, sp: SpMetadata) -> Self {
+        self.sps.push(sp);
+        self
+    }
+
+    /// Register an SP from a metadata file path or http(s) URL, resolved at start.
+    pub fn register_sp_source(mut self, source: impl Into<String>) -> Self {
+        self.sp_sources.push(source.into());
+        self
+    }
+
+    /// Signing keys (default: the mock PKI fixtures).
+    pub fn signing_keys(mut self, keys: SigningKeys) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Encryption default when SP metadata names no algorithms.
+    pub fn encryption_default(mut self, e: EncryptionDefault) -> Self {
+        self.encryption_default = e;
+        self
+    }
+
+    /// Clock (default: system clock).
+    pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
+        self.clock = c;
+        self
+    }
+
+    /// ID generator (default: random).
+    pub fn ids(mut self, ids: IdGen) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    /// HTTPS.
+    pub fn tls(mut self, tls: TlsMode) -> Self {
+        self.tls = tls;
+        self
+    }
+
+    /// Allow binding to a non-loopback address (off by default: the mock broker must not be
+    /// reachable from the network by accident).
+    pub fn allow_non_loopback(mut self, yes: bool) -> Self {
+        self.allow_non_loopback = yes;
+        self
+    }
+
+    /// Accepted clock skew for AuthnRequest IssueInstant (default 5 minutes, as OIOSAML.Java).
+    pub fn clock_skew(mut self, d: time::Duration) -> Self {
+        self.clock_skew = d;
+        self
+    }
+
+    /// Bind, resolve SP metadata, and start serving in the background.
+    pub async fn start(self) -> Result<RunningBroker, BrokerError> {
+        if !self.allow_non_loopback && !self.bind.ip().is_loopback() {
+            return Err(BrokerError::NotLoopback(self.bind));
+        }
+        let listener = tokio::net::TcpListener::bind(self.bind)
+            .await
+            .map_err(|source| BrokerError::Bind { addr: self.bind, source })?;
+        let addr = listener.local_addr().map_err(|source| BrokerError::Bind { addr: self.bind, source })?;
+        let scheme = match self.tls {
+            TlsMode::Off => "http",
+            TlsMode::MockCa => "https",
+        };
+        let base_url = match &self.public_base_url {
+            Some(u) => {
+                let parsed = url::Url::parse(u).map_err(|_| BrokerError::BadBaseUrl(u.clone()))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(BrokerError::BadBaseUrl(u.clone()));
+                }
+                u.trim_end_matches('/').to_string()
+            }
+            None => format!("{scheme}://{addr}"),
+        };
+        let mut sps = self.sps;
+        for src in &self.sp_sources {
+            sps.extend(load_sp_source(src).await?);
+        }
+        let keys = match self.keys {
+            Some(k) => k,
+            None => SigningKeys::mock()?,
+        };
+        let state = Arc::new(BrokerState {
+            entity_id: self.entity_id.entity_id().to_string(),
+            sso_url: format!("{base_url}{SSO_PATH}"),
+            metadata_url: format!("{base_url}{METADATA_PATH}"),
+            base_url: base_url.clone(),
+            identities: self.identities,
+            sps: Mutex::new(sps.into_iter().map(|s| (s.entity_id.clone(), Arc::new(s))).collect()),
+            keys,
+            encryption_default: self.encryption_default,
+            clock: self.clock,
+            ids: self.ids,
+            clock_skew: self.clock_skew,
+            armed: Mutex::new(HashMap::new()),
+            flows: Mutex::new(HashMap::new()),
+            fetches: Mutex::new(Vec::new()),
+            sessions: Mutex::new(HashMap::new()),
+            xml_signer: Bergshamra,
+            xml_encryptor: Bergshamra,
+        });
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let router = crate::server::router(state.clone());
+        let join = match self.tls {
+            TlsMode::Off => tokio::spawn(async move {
+                let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+                let _ = axum::serve(listener, svc)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            }),
+            TlsMode::MockCa => {
+                let acceptor = crate::server::mock_tls_acceptor().map_err(BrokerError::Tls)?;
+                tokio::spawn(crate::server::serve_tls(listener, acceptor, router, rx))
+            }
+        };
+        tracing::info!(%base_url, entity_id = %state.entity_id, "mock broker listening (MOCK keys; not a real NemLog-in IdP)");
+        Ok(RunningBroker {
+            addr,
+            state,
+            shutdown: Some(tx),
+            join: Some(join),
+        })
+    }
+}
+
+async fn load_sp_source(src: &str) -> Result<Vec<SpMetadata>, BrokerError> {
+    let text = if src.starts_with("http://") || src.starts_with("https://") {
+        fetch_metadata(src).await?
+    } else {
+        std::fs::read_to_string(src).map_err(|e| BrokerError::Fetch {
+            url: src.to_string(),
+            why: e.to_string(),
+        })?
+    };
+    SpMetadata::parse_all(&text).map_err(|source| BrokerError::SpMetadata {
+        origin: src.to_string(),
+        source,
+    })
+}
+
+/// Fetch SP metadata from a URL (5 s timeout, 1 MiB cap).
+pub async fn fetch_metadata(url: &str) -> Result<String, BrokerError> {
+    let err = |why: String| BrokerError::Fetch { url: url.to_string(), why };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .build()
+        .map_err(|e| err(e.to_string()))?;
+    let mut resp = client.get(url).send().await.map_err(|e| err(e.to_string()))?;
+    if !resp.status().is_success() {
+        return Err(err(format!("HTTP {}", resp.status())));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| err(e.to_string()))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > crate::saml::xml::MAX_XML_BYTES {
+            return Err(err("metadata larger than 1 MiB".into()));
+        }
+    }
+    String::from_utf8(body).map_err(|_| err("metadata is not UTF-8".into()))
+}
+
+/// Shared state of a running broker.
+#[derive(Debug)]
+pub struct BrokerState {
+    pub(crate) entity_id: String,
+    pub(crate) base_url: String,
+    pub(crate) sso_url: String,
+    pub(crate) metadata_url: String,
+    pub(crate) identities: IdentityStore,
+    pub(crate) sps: Mutex<HashMap<String, Arc<SpMetadata>>>,
+    pub(crate) keys: SigningKeys,
+    pub(crate) encryption_default: EncryptionDefault,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) ids: IdGen,
+    pub(crate) clock_skew: time::Duration,
+    pub(crate) armed: Mutex<HashMap<String, ArmedLogin>>,
+    pub(crate) flows: Mutex<HashMap<String, FlowRecord>>,
+    pub(crate) fetches: Mutex<Vec<FetchRecord>>,
+    /// SessionIndex -> (SP entityID, NameID), for SLO.
+    pub(crate) sessions: Mutex<HashMap<String, (String, String)>>,
+    pub(crate) xml_signer: Bergshamra,
+    pub(crate) xml_encryptor: Bergshamra,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl BrokerState {
+    /// entityID.
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// SSO (and SLO) URL.
+    pub fn sso_url(&self) -> &str {
+        &self.sso_url
+    }
+
+    /// Identities.
+    pub fn identities(&self) -> &IdentityStore {
+        &self.identities
+    }
+
+    /// Look up a registered SP.
+    pub fn sp(&self, entity_id: &str) -> Option<Arc<SpMetadata>> {
+        lock(&self.sps).get(entity_id).cloned()
+    }
+
+    /// Register (or replace) an SP at run time.
+    pub fn register_sp(&self, sp: SpMetadata) {
+        lock(&self.sps).insert(sp.entity_id.clone(), Arc::new(sp));
+    }
+
+    /// Arm a login for the AuthnRequest with this ID: the SSO endpoint logs in as the armed
+    /// identity with the armed faults, without showing the chooser.
+    pub fn arm(&self, request_id: &str, login: ArmedLogin) {
+        lock(&self.armed).insert(request_id.to_string(), login);
+    }
+
+    pub(crate) fn take_armed(&self, request_id: &str) -> Option<ArmedLogin> {
+        lock(&self.armed).remove(request_id)
+    }
+
+    /// The record of a flow.
+    pub fn flow(&self, request_id: &str) -> Option<FlowRecord> {
+        lock(&self.flows).get(request_id).cloned()
+    }
+
+    pub(crate) fn put_flow(&self, f: FlowRecord) {
+        let mut flows = lock(&self.flows);
+        // Keep memory bounded on long-running brokers.
+        if flows.len() > 10_000 {
+            let oldest: Vec<String> = {
+                let mut v: Vec<_> = flows.values().map(|f| (f.received_at, f.request_id.clone())).collect();
+                v.sort();
+                v.into_iter().take(5_000).map(|(_, id)| id).collect()
+            };
+            for id in oldest {
+                flows.remove(&id);
+            }
+        }
+        flows.insert(f.request_id.clone(), f);
+    }
+
+    pub(crate) fn update_flow(&self, request_id: &str, f: impl FnOnce(&mut FlowRecord)) {
+        if let Some(r) = lock(&self.flows).get_mut(request_id) {
+            f(r)
+        }
+    }
+
+    /// Fetches of the external-entity trap so far.
+    pub fn fetches(&self) -> Vec<FetchRecord> {
+        lock(&self.fetches).clone()
+    }
+
+    pub(crate) fn record_fetch(&self, r: FetchRecord) {
+        let mut v = lock(&self.fetches);
+        if v.len() < 10_000 {
+            v.push(r);
+        }
+    }
+
+    pub(crate) fn record_session(&self, session_index: &str, sp: &str, name_id: &str) {
+        let mut s = lock(&self.sessions);
+        if s.len() > 10_000 {
+            s.clear();
+        }
+        s.insert(session_index.to_string(), (sp.to_string(), name_id.to_string()));
+    }
+
+    pub(crate) fn end_session(&self, session_index: &str) -> Option<(String, String)> {
+        lock(&self.sessions).remove(session_index)
+    }
+
+    /// The fetch-trap URL for a flow.
+    pub fn fetch_trap_url(&self, token: &str) -> String {
+        format!("{}/_mock/fetch/{}", self.base_url, url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>())
+    }
+}
+
+/// Entry point.
+#[derive(Debug)]
+pub struct Broker;
+
+impl Broker {
+    /// A builder with defaults: mock entityID, 127.0.0.1 ephemeral port, built-in identities,
+    /// mock keys.
+    pub fn builder() -> BrokerBuilder {
+        BrokerBuilder::default()
+    }
+}
+
+/// A broker serving in the background. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningBroker {
+    addr: SocketAddr,
+    state: Arc<BrokerState>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    join: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningBroker {
+    /// Listen address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Base URL.
+    pub fn base_url(&self) -> &str {
+        &self.state.base_url
+    }
+
+    /// IdP metadata URL.
+    pub fn metadata_url(&self) -> &str {
+        &self.state.metadata_url
+    }
+
+    /// SSO URL.
+    pub fn sso_url(&self) -> &str {
+        &self.state.sso_url
+    }
+
+    /// entityID.
+    pub fn entity_id(&self) -> &str {
+        &self.state.entity_id
+    }
+
+    /// Shared state (arming, flows, fetches).
+    pub fn state(&self) -> &Arc<BrokerState> {
+        &self.state
+    }
+
+    /// The IdP metadata document.
+    pub fn metadata_xml(&self) -> String {
+        crate::server::metadata_xml(&self.state)
+    }
+
+    /// Arm a login (see [`BrokerState::arm`]).
+    pub fn arm(&self, request_id: &str, login: ArmedLogin) {
+        self.state.arm(request_id, login)
+    }
+
+    /// Flow record.
+    pub fn flow(&self, request_id: &str) -> Option<FlowRecord> {
+        self.state.flow(request_id)
+    }
+
+    /// Stop serving and wait for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(j) = self.join.take() {
+            let _ = j.await;
+        }
+    }
+}
+
+impl Drop for RunningBroker {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -1,1 +1,43 @@
-//! mitid-harness
+//! mitid-harness: a conformance harness for Danish service providers that log in through a
+//! MitID broker.
+//!
+//! It points a real SP at a mock NemLog-in broker ([`mitid_mock_broker`]), drives its login
+//! like a browser, and decides from the SP's own behaviour whether it logs in with MitID and
+//! rejects every NemID-era or forged assertion.
+//!
+//! # In your own `cargo test`
+//!
+//! ```no_run
+//! # async fn t() {
+//! use mitid_harness::{Harness, SpConfig};
+//! // Your app is already listening on 127.0.0.1:8080 and configured with the broker's
+//! // metadata (a fixed broker port makes that a one-time setup).
+//! let sp = SpConfig::from_toml_str(r#"
+//!     login_url = "http://127.0.0.1:8080/login"
+//!     sp_metadata = "http://127.0.0.1:8080/saml/metadata"
+//!     [oracle]
+//!     whoami_url = "http://127.0.0.1:8080/whoami"
+//!     json_field = "uuid"
+//!     [broker]
+//!     bind = "127.0.0.1:8390"
+//! "#, "inline", ".".as_ref()).unwrap();
+//! let report = Harness::builder(sp).build().await.unwrap().run().await;
+//! report.assert_conformant(); // panics with what the SP did, scenario by scenario
+//! # }
+//! ```
+//!
+//! See `examples/` for a compiled, self-contained version.
+
+pub mod agent;
+pub mod inspect;
+pub mod oracle;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod sp;
+
+pub use oracle::{Evidence, Observation, Oracle};
+pub use report::{RunReport, ScenarioResult, Summary, Verdict};
+pub use runner::{BrokerLink, Harness, HarnessBuilder, RunError};
+pub use scenario::{Catalogue, Expect, Scenario, Severity};
+pub use sp::{SpConfig, UserKey};

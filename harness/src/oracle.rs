@@ -1,0 +1,226 @@
+//! The session oracle: did the SP create a session, and for whom?
+//!
+//! Status codes alone are a poor witness (spid-sp-test's users report SPs that show a correct
+//! error page with HTTP 200, and happy paths that end on 200 after a 302). So the oracle asks
+//! the SP itself, with the browser's cookies, after the flow: a whoami URL that names the
+//! identity is strong evidence; a protected URL is weaker (session yes/no, no identity); the
+//! final status of the login is the weakest and is labelled so in every verdict.
+
+use crate::agent::{Agent, AgentError, Page};
+use crate::sp::{OracleConfig, UserKey};
+use mitid_mock_broker::TestIdentity;
+use serde::Serialize;
+
+/// How much a verdict can be trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// The login's final HTTP status only.
+    FinalStatus,
+    /// A protected URL: session yes/no.
+    ProtectedUrl,
+    /// A whoami URL naming the identity.
+    Whoami,
+}
+
+/// What the oracle saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "session", rename_all = "kebab-case")]
+pub enum Observation {
+    /// No session.
+    None {
+        /// HTTP status that said so.
+        status: u16,
+    },
+    /// A session; `identity` when the oracle can tell.
+    Session {
+        /// Identity string as the SP reports it.
+        identity: Option<String>,
+        /// HTTP status.
+        status: u16,
+    },
+    /// The oracle could not decide.
+    Ambiguous {
+        /// Why.
+        why: String,
+    },
+}
+
+/// A compiled oracle.
+#[derive(Debug, Clone)]
+pub struct Oracle {
+    cfg: OracleConfig,
+    regex: Option<regex::Regex>,
+}
+
+/// Compile a whoami regex (one capture group).
+pub fn compile_regex(r: &str) -> Result<regex::Regex, String> {
+    let re = regex::RegexBuilder::new(r)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| e.to_string())?;
+    if re.captures_len() < 2 {
+        return Err("the regex needs one capture group around the identity".into());
+    }
+    Ok(re)
+}
+
+impl Oracle {
+    /// Build from configuration (already validated by [`crate::sp::SpConfig`]).
+    pub fn new(cfg: OracleConfig) -> Result<Self, String> {
+        let regex = cfg.regex.as_deref().map(compile_regex).transpose()?;
+        Ok(Oracle { cfg, regex })
+    }
+
+    /// The strength of this oracle's evidence.
+    pub fn evidence(&self) -> Evidence {
+        if self.cfg.whoami_url.is_some() {
+            Evidence::Whoami
+        } else if self.cfg.protected_url.is_some() {
+            Evidence::ProtectedUrl
+        } else {
+            Evidence::FinalStatus
+        }
+    }
+
+    /// Ask the SP, with the agent's cookies. `final_page` is the last page of the login flow
+    /// (used only by the final-status oracle).
+    pub async fn observe(&self, agent: &mut Agent, final_page: Option<&Page>) -> Result<Observation, AgentError> {
+        if let Some(url) = &self.cfg.whoami_url {
+            let p = agent.request("GET", url, None).await?;
+            return Ok(match p.status {
+                200..=299 => match self.extract(&p.body) {
+                    Some(id) if !id.trim().is_empty() => Observation::Session {
+                        identity: Some(id),
+                        status: p.status,
+                    },
+                    _ => Observation::Ambiguous {
+                        why: format!(
+                            "whoami answered {} but the identity could not be found in it ({})",
+                            p.status,
+                            self.describe_extractor()
+                        ),
+                    },
+                },
+                300..=399 | 401 | 403 => Observation::None { status: p.status },
+                s => Observation::Ambiguous {
+                    why: format!("whoami answered HTTP {s}; expected 2xx (logged in) or 401/403/redirect (not logged in)"),
+                },
+            });
+        }
+        if let Some(url) = &self.cfg.protected_url {
+            let p = agent.request("GET", url, None).await?;
+            return Ok(match p.status {
+                200..=299 => Observation::Session {
+                    identity: None,
+                    status: p.status,
+                },
+                300..=399 | 401 | 403 => Observation::None { status: p.status },
+                s => Observation::Ambiguous {
+                    why: format!("protected URL answered HTTP {s}"),
+                },
+            });
+        }
+        Ok(match final_page {
+            Some(p) if (200..300).contains(&p.status) => Observation::Session {
+                identity: None,
+                status: p.status,
+            },
+            Some(p) if p.status >= 400 => Observation::None { status: p.status },
+            Some(p) => Observation::Ambiguous {
+                why: format!("the login ended on HTTP {}", p.status),
+            },
+            None => Observation::Ambiguous {
+                why: "the login produced no final page".into(),
+            },
+        })
+    }
+
+    fn describe_extractor(&self) -> String {
+        match (&self.cfg.json_field, &self.cfg.regex) {
+            (Some(f), _) => format!("JSON field {f:?}"),
+            (_, Some(r)) => format!("regex {r:?}"),
+            _ => "no extractor".into(),
+        }
+    }
+
+    fn extract(&self, body: &str) -> Option<String> {
+        if let Some(field) = &self.cfg.json_field {
+            let v: serde_json::Value = serde_json::from_str(body).ok()?;
+            let mut cur = &v;
+            for part in field.split('.') {
+                cur = cur.get(part)?;
+            }
+            return Some(match cur {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => return None,
+                other => other.to_string(),
+            });
+        }
+        let re = self.regex.as_ref()?;
+        re.captures(body).and_then(|c| c.get(1)).map(|m| m.as_str().to_string())
+    }
+}
+
+/// The value an SP keyed by `key` should report for `identity`.
+pub fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<String> {
+    match key {
+        UserKey::Uuid => Some(identity.uuid.to_string()),
+        UserKey::Cpr => identity.cpr.clone(),
+        UserKey::NameId => Some(identity.name_id()),
+    }
+}
+
+/// Compare what the SP reported with the expected key, tolerating the usual wrappings of a
+/// UUID (`urn:uuid:`, the NameID URI) but never a prefix: a truncated identity must not match.
+pub fn same_identity(reported: &str, expected: &str) -> bool {
+    fn norm(s: &str) -> String {
+        let s = s.trim().to_ascii_lowercase();
+        for p in [
+            "https://data.gov.dk/model/core/eid/person/uuid/",
+            "https://data.gov.dk/model/core/eid/professional/uuid/",
+            "urn:uuid:",
+        ] {
+            if let Some(rest) = s.strip_prefix(p) {
+                return rest.to_string();
+            }
+        }
+        s
+    }
+    norm(reported) == norm(expected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_matching_is_exact_modulo_wrapping() {
+        let u = "8f3c2b1a-4d5e-4f60-8a7b-1c2d3e4f5a01";
+        assert!(same_identity(u, u));
+        assert!(same_identity(&format!("urn:uuid:{u}"), u));
+        assert!(same_identity(&format!("https://data.gov.dk/model/core/eid/person/uuid/{}", u.to_uppercase()), u));
+        assert!(!same_identity("https://data.gov.dk/model/core/eid/person/uuid/8f3c2b1a", u));
+        assert!(!same_identity("", u));
+    }
+
+    #[test]
+    fn extractors() {
+        let o = Oracle::new(OracleConfig {
+            whoami_url: Some("http://x/".into()),
+            json_field: Some("user.uuid".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(o.extract(r#"{"user":{"uuid":"abc"}}"#).as_deref(), Some("abc"));
+        assert_eq!(o.extract("not json"), None);
+        let o = Oracle::new(OracleConfig {
+            whoami_url: Some("http://x/".into()),
+            regex: Some("user=(\\S+)".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(o.extract("hello user=xyz bye").as_deref(), Some("xyz"));
+        assert!(compile_regex("no-group").is_err());
+    }
+}

@@ -1,0 +1,596 @@
+//! The scenario runner: drives the SP through the broker like a browser, arms each flow's fault
+//! plan, asks the oracle, and turns what the SP did into a verdict.
+
+use crate::agent::{Agent, AgentError, Exchange, Page, find_form};
+use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
+use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
+use crate::scenario::{Action, Catalogue, Expect, Jar, Protocol, Scenario, Step};
+use crate::sp::SpConfig;
+use mitid_mock_broker::saml::{authn_request, redirect};
+use mitid_mock_broker::{ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Errors setting up a run (configuration, broker start). Per-scenario problems are verdicts,
+/// not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Broker failed to start.
+    #[error("mock broker: {0}")]
+    Broker(#[from] mitid_mock_broker::BrokerError),
+    /// Identities file.
+    #[error(transparent)]
+    Identities(#[from] mitid_mock_broker::IdentityError),
+    /// Configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// How the harness reaches the broker.
+#[derive(Debug, Clone)]
+pub enum BrokerLink {
+    /// A broker running in this process.
+    InProcess(Arc<RunningBroker>),
+    /// A broker running elsewhere on loopback, controlled over its HTTP control API.
+    External {
+        /// Base URL.
+        base_url: String,
+        /// Identities the external broker knows (assumed: built-ins unless configured).
+        identities: Arc<IdentityStore>,
+    },
+}
+
+/// Flow facts the runner needs back from the broker.
+#[derive(Debug, Clone, Default)]
+struct FlowFacts {
+    fetched: bool,
+}
+
+impl BrokerLink {
+    fn sso_url(&self) -> String {
+        match self {
+            BrokerLink::InProcess(b) => b.sso_url().to_string(),
+            BrokerLink::External { base_url, .. } => format!("{}{}", base_url.trim_end_matches('/'), mitid_mock_broker::broker::SSO_PATH),
+        }
+    }
+
+    fn identities(&self) -> &IdentityStore {
+        match self {
+            BrokerLink::InProcess(b) => b.state().identities(),
+            BrokerLink::External { identities, .. } => identities,
+        }
+    }
+
+    async fn arm(&self, agent_client: &reqwest::Client, request_id: &str, login: ArmedLogin) -> Result<(), String> {
+        match self {
+            BrokerLink::InProcess(b) => {
+                b.arm(request_id, login);
+                Ok(())
+            }
+            BrokerLink::External { base_url, .. } => {
+                let mut body = serde_json::to_value(&login).map_err(|e| e.to_string())?;
+                body["request_id"] = serde_json::Value::String(request_id.to_string());
+                let r = agent_client
+                    .post(format!("{}/_mock/arm", base_url.trim_end_matches('/')))
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| format!("cannot arm the external broker: {e}"))?;
+                if r.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(format!("external broker refused to arm: HTTP {}", r.status()))
+                }
+            }
+        }
+    }
+
+    async fn facts(&self, client: &reqwest::Client, request_id: &str) -> FlowFacts {
+        match self {
+            BrokerLink::InProcess(b) => FlowFacts {
+                fetched: b.state().fetches().iter().any(|f| f.token == request_id),
+            },
+            BrokerLink::External { base_url, .. } => {
+                let fetched = async {
+                    let v: serde_json::Value = client
+                        .get(format!("{}/_mock/fetches", base_url.trim_end_matches('/')))
+                        .send()
+                        .await
+                        .ok()?
+                        .json()
+                        .await
+                        .ok()?;
+                    Some(v.as_array()?.iter().any(|f| f["token"] == request_id))
+                }
+                .await
+                .unwrap_or(false);
+                FlowFacts { fetched }
+            }
+        }
+    }
+}
+
+/// Builder of a [`Harness`] (wiremock-style fluent configuration).
+#[derive(Debug)]
+pub struct HarnessBuilder {
+    sp: SpConfig,
+    catalogue: Option<Catalogue>,
+    concurrency: usize,
+    broker: Option<BrokerLink>,
+}
+
+impl HarnessBuilder {
+    /// The scenarios to run (default: the built-in catalogue for the SP's protocol).
+    pub fn catalogue(mut self, c: Catalogue) -> Self {
+        self.catalogue = Some(c);
+        self
+    }
+
+    /// Scenarios run at the same time (default 4).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Use this running broker instead of starting one.
+    pub fn broker(mut self, b: Arc<RunningBroker>) -> Self {
+        self.broker = Some(BrokerLink::InProcess(b));
+        self
+    }
+
+    /// Start the broker (unless given) and return the harness.
+    pub async fn build(self) -> Result<Harness, RunError> {
+        let oracle = Oracle::new(self.sp.oracle.clone()).map_err(RunError::Config)?;
+        let broker = match self.broker {
+            Some(b) => b,
+            None => match &self.sp.broker.external {
+                Some(url) => BrokerLink::External {
+                    base_url: url.clone(),
+                    identities: Arc::new(match &self.sp.broker.identities {
+                        Some(p) => IdentityStore::from_file(p)?,
+                        None => IdentityStore::builtin(),
+                    }),
+                },
+                None => BrokerLink::InProcess(Arc::new(start_broker(&self.sp).await?)),
+            },
+        };
+        let catalogue = self
+            .catalogue
+            .unwrap_or_else(|| Catalogue::builtin().protocol(self.sp.protocol));
+        Ok(Harness {
+            sp: Arc::new(self.sp),
+            catalogue,
+            concurrency: self.concurrency,
+            broker,
+            oracle: Arc::new(oracle),
+        })
+    }
+}
+
+/// Start the in-process broker described by an `sp.toml`.
+pub async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
+    let mut b = Broker::builder();
+    if let Some(bind) = &sp.broker.bind {
+        let addr = bind
+            .parse()
+            .map_err(|_| RunError::Config(format!("[broker] bind {bind:?} is not an address like 127.0.0.1:8390")))?;
+        b = b.bind(addr);
+    }
+    if let Some(u) = &sp.broker.base_url {
+        b = b.public_base_url(u.clone());
+    }
+    if let Some(e) = &sp.broker.entity_id {
+        b = b.entity_id(EntityIdPreset::parse(e));
+    }
+    if let Some(e) = sp.broker.encryption {
+        b = b.encryption_default(e);
+    }
+    if let Some(p) = &sp.broker.identities {
+        b = b.identities(IdentityStore::from_file(p)?);
+    }
+    if sp.broker.https {
+        b = b.tls(TlsMode::MockCa);
+    }
+    if let Some(md) = &sp.sp_metadata {
+        b = b.register_sp_source(md.clone());
+    }
+    Ok(b.start().await?)
+}
+
+/// A configured run against one SP.
+#[derive(Debug, Clone)]
+pub struct Harness {
+    sp: Arc<SpConfig>,
+    catalogue: Catalogue,
+    concurrency: usize,
+    broker: BrokerLink,
+    oracle: Arc<Oracle>,
+}
+
+impl Harness {
+    /// Start configuring a run for the SP.
+    pub fn builder(sp: SpConfig) -> HarnessBuilder {
+        HarnessBuilder {
+            sp,
+            catalogue: None,
+            concurrency: 4,
+            broker: None,
+        }
+    }
+
+    /// The broker link.
+    pub fn broker(&self) -> &BrokerLink {
+        &self.broker
+    }
+
+    /// The scenarios this harness runs.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// Run every scenario; `on_result` is called as each finishes (progress bars).
+    pub async fn run_with_progress(&self, on_result: impl Fn(&ScenarioResult) + Send + Sync + 'static) -> RunReport {
+        let started = Instant::now();
+        let sem = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
+        let on_result = Arc::new(on_result);
+        let mut handles = Vec::new();
+        for s in self.catalogue.iter().cloned() {
+            let me = self.clone();
+            let sem = sem.clone();
+            let cb = on_result.clone();
+            handles.push(tokio::spawn(async move {
+                let _permit = sem.acquire_owned().await;
+                let r = me.run_scenario(&s).await;
+                cb(&r);
+                r
+            }));
+        }
+        let mut results = Vec::new();
+        for h in handles {
+            match h.await {
+                Ok(r) => results.push(r),
+                Err(e) => tracing::error!("scenario task failed: {e}"),
+            }
+        }
+        RunReport::new(&self.sp.name, self.oracle.evidence(), results, started.elapsed())
+    }
+
+    /// Run every scenario.
+    pub async fn run(&self) -> RunReport {
+        self.run_with_progress(|_| {}).await
+    }
+
+    fn agent(&self) -> Agent {
+        let roots = if self.sp.broker.https {
+            vec![mitid_mock_broker::pki::MockPki::builtin().tls_ca.cert_der().to_vec()]
+        } else {
+            vec![]
+        };
+        Agent::new(
+            Duration::from_millis(self.sp.agent.timeout_ms),
+            self.sp.agent.max_redirects,
+            &roots,
+        )
+    }
+
+    /// Why a scenario does not apply to this SP, if it does not.
+    pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
+        if s.protocol != self.sp.protocol {
+            return Some(format!("{:?} scenario; the SP speaks {:?}", s.protocol, self.sp.protocol));
+        }
+        if let Some(p) = s.applies.profile {
+            if !self.sp.profiles.contains(&p) {
+                return Some(format!("the SP does not accept {p:?} logins (sp.toml profiles)"));
+            }
+        }
+        if let Some(l) = s.applies.required_loa_at_least {
+            if self.sp.required_loa < l {
+                return Some(format!("applies to services requiring {l} or higher; this SP requires {}", self.sp.required_loa));
+            }
+        }
+        if let Some(p) = s.applies.private_sp {
+            if p != self.sp.private_sp {
+                return Some(if p { "applies to private SPs only".into() } else { "applies to public SPs only".into() });
+            }
+        }
+        if s.applies.needs_identity_oracle && self.oracle.evidence() != Evidence::Whoami {
+            return Some("needs an oracle that reports the identity ([oracle] whoami_url)".into());
+        }
+        for st in s.effective_steps() {
+            let id = st.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+            match self.broker.identities().get(&id) {
+                None => return Some(format!("unknown identity {id:?}")),
+                Some(i) if st.expect == Expect::Accept && !self.sp.profiles.contains(&i.kind) => {
+                    return Some(format!("the SP does not accept {:?} logins (sp.toml profiles)", i.kind));
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    fn default_identity(&self) -> String {
+        let ids = self.broker.identities();
+        let kind = if self.sp.profiles.contains(&mitid_mock_broker::IdentityKind::Person) {
+            mitid_mock_broker::IdentityKind::Person
+        } else {
+            mitid_mock_broker::IdentityKind::Professional
+        };
+        let want_cpr = !self.sp.private_sp;
+        ids.iter()
+            .find(|i| i.kind == kind && i.loa >= self.sp.required_loa && (!want_cpr || i.cpr.is_some() || kind != mitid_mock_broker::IdentityKind::Person))
+            .or_else(|| ids.first_of(kind))
+            .map(|i| i.id.clone())
+            .unwrap_or_else(|| "anna".into())
+    }
+
+    /// Run one scenario.
+    pub async fn run_scenario(&self, s: &Scenario) -> ScenarioResult {
+        let started = Instant::now();
+        let mut result = ScenarioResult::new(s);
+        if let Some(why) = self.skip_reason(s) {
+            result.verdict = Verdict::Skipped;
+            result.message = why;
+            return result;
+        }
+        let mut agent = self.agent();
+        let mut transcript: Vec<Exchange> = Vec::new();
+        let mut previous_post: Option<(String, Vec<(String, String)>)> = None;
+        let steps = s.effective_steps();
+        let n = steps.len();
+        for (i, step) in steps.iter().enumerate() {
+            if step.jar == Jar::Fresh && i > 0 {
+                transcript.extend(agent.take_transcript());
+                agent = self.agent();
+            }
+            if n > 1 {
+                agent.note(format!("step {} of {n}: {:?}, expect {:?}", i + 1, step.action, step.expect));
+            }
+            let outcome = match step.action {
+                Action::Login => self.login_step(&mut agent, s, step).await,
+                Action::Replay => match &previous_post {
+                    Some((action, fields)) => self.replay_step(&mut agent, action, fields).await,
+                    None => Err(Inconclusive("nothing to replay: the previous step produced no response".into())),
+                },
+            };
+            let step_result = match outcome {
+                Err(Inconclusive(why)) => StepResult {
+                    verdict: Verdict::Inconclusive,
+                    message: why,
+                    observed_identity: None,
+                },
+                Ok(o) => {
+                    if let Some(p) = &o.posted {
+                        previous_post = Some(p.clone());
+                    }
+                    self.judge(s, step, &o)
+                }
+            };
+            let stop = step_result.verdict != Verdict::Pass;
+            result.steps.push(step_result);
+            if stop {
+                break;
+            }
+        }
+        transcript.extend(agent.take_transcript());
+        result.transcript = transcript;
+        result.duration_ms = started.elapsed().as_millis() as u64;
+        result.evidence = Some(self.oracle.evidence());
+        result.finish(n);
+        result
+    }
+
+    fn judge(&self, s: &Scenario, step: &Step, o: &StepObservation) -> StepResult {
+        let acs = o.acs_summary.clone();
+        let mk = |v: Verdict, m: String, id: Option<String>| StepResult {
+            verdict: v,
+            message: m,
+            observed_identity: id,
+        };
+        if o.fetched_entity {
+            return mk(
+                Verdict::Fail,
+                format!("the SP fetched the external entity declared in the response's DOCTYPE (XXE); {acs}"),
+                None,
+            );
+        }
+        let id_handle = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+        let identity = self.broker.identities().get(&id_handle);
+        match (&o.observation, step.expect) {
+            (Observation::Ambiguous { why }, _) => mk(Verdict::Inconclusive, format!("oracle ambiguous: {why}; {acs}"), None),
+            (Observation::None { status }, Expect::Reject) => mk(
+                Verdict::Pass,
+                format!("rejected: no session afterwards (oracle answered {status}); {acs}"),
+                None,
+            ),
+            (Observation::None { status }, Expect::Accept) => mk(
+                Verdict::Fail,
+                format!("the SP did not log in {id_handle}: no session afterwards (oracle answered {status}); {acs}"),
+                None,
+            ),
+            (Observation::Session { identity: seen, .. }, Expect::Reject) => mk(
+                Verdict::Fail,
+                format!(
+                    "the SP created a session{} although it must reject this response; {acs}",
+                    seen.as_deref().map(|i| format!(" as {i:?}")).unwrap_or_default()
+                ),
+                seen.clone(),
+            ),
+            (Observation::Session { identity: None, .. }, Expect::Accept) => mk(
+                Verdict::Pass,
+                format!("a session exists (identity not checked: {:?} oracle); {acs}", self.oracle.evidence()),
+                None,
+            ),
+            (Observation::Session { identity: Some(seen), .. }, Expect::Accept) => {
+                let Some(expected) = identity.and_then(|i| expected_key(i, self.sp.user_key)) else {
+                    return mk(
+                        Verdict::Inconclusive,
+                        format!("identity {id_handle} has no {:?} to compare with", self.sp.user_key),
+                        Some(seen.clone()),
+                    );
+                };
+                if same_identity(seen, &expected) {
+                    mk(Verdict::Pass, format!("logged in as the right identity ({seen}); {acs}"), Some(seen.clone()))
+                } else {
+                    mk(
+                        Verdict::Fail,
+                        format!("the SP logged in someone else: it reports {seen:?}, expected {expected:?} ({id_handle}); {acs}"),
+                        Some(seen.clone()),
+                    )
+                }
+            }
+        }
+    }
+
+    async fn login_step(&self, agent: &mut Agent, s: &Scenario, step: &Step) -> Result<StepObservation, Inconclusive> {
+        let sso = self.broker.sso_url();
+        // The oracle must say "no session" before the login, or its later "session" means nothing.
+        if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
+            match self.oracle.observe(agent, None).await {
+                Ok(Observation::None { .. }) => {}
+                Ok(Observation::Session { .. }) => {
+                    return Err(Inconclusive(
+                        "the oracle reports a session before any login: check [oracle] (whoami_url must answer 401/403/redirect without a session)".into(),
+                    ));
+                }
+                Ok(Observation::Ambiguous { why }) => return Err(Inconclusive(format!("oracle ambiguous before login: {why}"))),
+                Err(e) => return Err(unreachable_sp(e)),
+            }
+        }
+        // 1. Start the login at the SP and follow it to the broker.
+        let mut url = self.sp.login_url.clone();
+        let mut captured = None;
+        for _ in 0..=agent.max_redirects() {
+            let page = agent.request("GET", &url, None).await.map_err(unreachable_sp)?;
+            match (page.status, &page.location) {
+                (300..=399, Some(loc)) => {
+                    let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                    if next.starts_with(&sso) {
+                        captured = Some(next);
+                        break;
+                    }
+                    url = next;
+                }
+                _ => {
+                    if let Some(f) = find_form(&page.url, &page.body) {
+                        if f.action.starts_with(&sso) {
+                            return Err(Inconclusive(
+                                "the SP sent its AuthnRequest with HTTP-POST; NemLog-in accepts only the HTTP-Redirect binding".into(),
+                            ));
+                        }
+                    }
+                    return Err(Inconclusive(format!(
+                        "the login at {} did not lead to the broker's SSO URL {sso} (ended on HTTP {} at {})",
+                        self.sp.login_url, page.status, page.url
+                    )));
+                }
+            }
+        }
+        let Some(sso_request) = captured else {
+            return Err(Inconclusive(format!("more than {} redirects before reaching the broker", agent.max_redirects())));
+        };
+        // 2. Learn the AuthnRequest ID and arm the flow.
+        let query = url::Url::parse(&sso_request)
+            .ok()
+            .and_then(|u| u.query().map(str::to_string))
+            .unwrap_or_default();
+        let msg = redirect::decode_query(&query, "SAMLRequest")
+            .map_err(|e| Inconclusive(format!("the SP's AuthnRequest could not be decoded: {e}")))?;
+        let req = authn_request::parse(&msg.xml).map_err(|e| Inconclusive(format!("the SP's AuthnRequest is invalid: {e}")))?;
+        let identity = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+        let plan = Scenario::plan(step);
+        let login = ArmedLogin {
+            identity: identity.clone(),
+            loa: step.loa.or(s.loa),
+            plan,
+        };
+        let ctl = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        self.broker.arm(&ctl, &req.id, login).await.map_err(Inconclusive)?;
+        agent.note(format!("armed broker flow {} as {identity} with scenario {}", req.id, s.id));
+        // 3. The broker answers with the auto-post form to the ACS.
+        let page = agent.request("GET", &sso_request, None).await.map_err(|e| Inconclusive(format!("broker: {e}")))?;
+        if page.status != 200 {
+            let why = extract_error(&page.body).unwrap_or_else(|| format!("HTTP {}", page.status));
+            return Err(Inconclusive(format!("the broker refused the SP's AuthnRequest: {why}")));
+        }
+        let Some(form) = find_form(&page.url, &page.body) else {
+            return Err(Inconclusive("the broker's answer had no form".into()));
+        };
+        // 4. Post it to the ACS and follow the SP.
+        let (final_page, acs_summary) = self.post_and_follow(agent, &form.action, &form.fields).await?;
+        let facts = self.broker.facts(&ctl, &req.id).await;
+        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+        Ok(StepObservation {
+            observation,
+            acs_summary,
+            fetched_entity: facts.fetched,
+            posted: Some((form.action, form.fields)),
+        })
+    }
+
+    async fn replay_step(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<StepObservation, Inconclusive> {
+        agent.note("replaying the previous step's SAMLResponse");
+        let (final_page, acs_summary) = self.post_and_follow(agent, action, fields).await?;
+        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+        Ok(StepObservation {
+            observation,
+            acs_summary,
+            fetched_entity: false,
+            posted: None,
+        })
+    }
+
+    /// POST to the ACS, then follow the SP's redirects (stopping when it sends the browser
+    /// back to the broker: that is a new login, i.e. no session).
+    async fn post_and_follow(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<(Option<Page>, String), Inconclusive> {
+        let sso = self.broker.sso_url();
+        let first = agent.request("POST", action, Some(fields)).await.map_err(unreachable_sp)?;
+        let mut summary = format!("ACS answered HTTP {}", first.status);
+        if let Some(l) = &first.location {
+            summary.push_str(&format!(" → {l}"));
+        }
+        let mut page = first;
+        for _ in 0..agent.max_redirects() {
+            let (300..=399, Some(loc)) = (page.status, page.location.clone()) else {
+                break;
+            };
+            let next = Agent::resolve(&page, &loc).map_err(|e| Inconclusive(e.to_string()))?;
+            if next.starts_with(&sso) {
+                summary.push_str(" (sent back to the broker: a new login)");
+                return Ok((Some(page), summary));
+            }
+            page = agent.request("GET", &next, None).await.map_err(unreachable_sp)?;
+        }
+        if page.status >= 300 {
+            summary.push_str(&format!("; final HTTP {}", page.status));
+        }
+        Ok((Some(page), summary))
+    }
+}
+
+/// A reason a step could not be judged.
+#[derive(Debug)]
+struct Inconclusive(String);
+
+fn unreachable_sp(e: AgentError) -> Inconclusive {
+    Inconclusive(format!("SP unreachable or too slow: {e}"))
+}
+
+#[derive(Debug)]
+struct StepObservation {
+    observation: Observation,
+    acs_summary: String,
+    fetched_entity: bool,
+    posted: Option<(String, Vec<(String, String)>)>,
+}
+
+fn extract_error(html: &str) -> Option<String> {
+    let s = html.find("id=\"error\">")? + "id=\"error\">".len();
+    let e = html[s..].find("</p>")? + s;
+    Some(crate::agent::html_unescape(&html[s..e]))
+}
+
+/// Run a protocol check: does the catalogue have scenarios for it?
+pub fn protocol_supported(p: Protocol) -> bool {
+    matches!(p, Protocol::Saml)
+}

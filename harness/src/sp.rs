@@ -1,0 +1,305 @@
+//! The SP under test, as described by `sp.toml`.
+//!
+//! ```toml
+//! name = "my-service"
+//! protocol = "saml"
+//! login_url = "http://127.0.0.1:8080/login"     # where a browser starts the login
+//! sp_metadata = "sp-metadata.xml"               # file or URL (SAML)
+//! required_loa = "Substantial"                  # what the service requires
+//! user_key = "uuid"                             # uuid | cpr | name-id: what the SP keys users by
+//! profiles = ["person", "professional"]         # which MitID profiles the SP accepts
+//! private_sp = false                            # private SPs get no CPR
+//!
+//! [oracle]                                      # how the harness tells "logged in, as whom"
+//! whoami_url = "http://127.0.0.1:8080/whoami"   # preferred: 2xx + identity when logged in
+//! json_field = "uuid"                           # or: regex = "user=(\\S+)"
+//! # protected_url = "http://127.0.0.1:8080/private"   # weaker: 2xx only when logged in
+//! # final_status = true                               # weakest: the login's final HTTP status
+//!
+//! [broker]
+//! bind = "127.0.0.1:8390"                       # fixed port so the SP can be configured once
+//! # base_url = "http://127.0.0.1:8390"          # or an already running broker:
+//! # external = "http://127.0.0.1:8390"
+//! entity_id = "mock"                            # mock | integration-test | devtest4 | URL
+//! encryption = "nemlogin"                       # nemlogin | compatible
+//!
+//! [agent]
+//! timeout_ms = 10000
+//! max_redirects = 20
+//! ```
+
+use mitid_mock_broker::{EncryptionDefault, IdentityKind, Loa};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// What the SP keys users by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UserKey {
+    /// The MitID UUID / persistent professional UUID (correct for OIOSAML 3).
+    #[default]
+    Uuid,
+    /// The CPR number (public SPs that need it).
+    Cpr,
+    /// The full NameID value.
+    NameId,
+}
+
+/// The session oracle configuration.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OracleConfig {
+    /// A URL that answers 2xx with the logged-in identity, 401/403/3xx otherwise.
+    #[serde(default)]
+    pub whoami_url: Option<String>,
+    /// JSON field (dot path) holding the identity in the whoami answer.
+    #[serde(default)]
+    pub json_field: Option<String>,
+    /// Regex whose first group is the identity in the whoami answer.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// A URL that is 2xx only when logged in (weaker evidence: no identity).
+    #[serde(default)]
+    pub protected_url: Option<String>,
+    /// Judge by the login's final HTTP status (weakest evidence).
+    #[serde(default)]
+    pub final_status: bool,
+}
+
+/// Where the broker is.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BrokerConfig {
+    /// Listen address of the in-process broker (default 127.0.0.1:0).
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// Public base URL of the in-process broker.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Use an already running broker at this base URL (control API over HTTP).
+    #[serde(default)]
+    pub external: Option<String>,
+    /// entityID preset or URL.
+    #[serde(default)]
+    pub entity_id: Option<String>,
+    /// Encryption default.
+    #[serde(default)]
+    pub encryption: Option<EncryptionDefault>,
+    /// Identities TOML file.
+    #[serde(default)]
+    pub identities: Option<PathBuf>,
+    /// Serve HTTPS with the mock CA.
+    #[serde(default)]
+    pub https: bool,
+}
+
+/// Browser agent settings.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    /// Per-request timeout.
+    #[serde(default = "default_timeout")]
+    pub timeout_ms: u64,
+    /// Redirect hops before giving up.
+    #[serde(default = "default_hops")]
+    pub max_redirects: usize,
+}
+
+fn default_timeout() -> u64 {
+    10_000
+}
+fn default_hops() -> usize {
+    20
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig {
+            timeout_ms: default_timeout(),
+            max_redirects: default_hops(),
+        }
+    }
+}
+
+/// The SP under test.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpConfig {
+    /// Display name.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// Protocol.
+    #[serde(default)]
+    pub protocol: crate::scenario::Protocol,
+    /// Login start URL.
+    pub login_url: String,
+    /// SP metadata (file path relative to sp.toml, or URL). Required for SAML with an
+    /// in-process broker.
+    #[serde(default)]
+    pub sp_metadata: Option<String>,
+    /// Required LoA.
+    #[serde(default = "default_loa")]
+    pub required_loa: Loa,
+    /// What the SP keys users by.
+    #[serde(default)]
+    pub user_key: UserKey,
+    /// Accepted profiles.
+    #[serde(default = "default_profiles")]
+    pub profiles: Vec<IdentityKind>,
+    /// Private SP (no CPR).
+    #[serde(default)]
+    pub private_sp: bool,
+    /// Session oracle.
+    #[serde(default)]
+    pub oracle: OracleConfig,
+    /// Broker.
+    #[serde(default)]
+    pub broker: BrokerConfig,
+    /// Agent.
+    #[serde(default)]
+    pub agent: AgentConfig,
+    /// OIDC client registration for OIDC SPs (passed to the broker's OIDC provider).
+    #[serde(default)]
+    pub oidc: Option<toml::Value>,
+}
+
+fn default_name() -> String {
+    "sp-under-test".into()
+}
+fn default_loa() -> Loa {
+    Loa::Substantial
+}
+fn default_profiles() -> Vec<IdentityKind> {
+    vec![IdentityKind::Person]
+}
+
+/// Errors reading `sp.toml`.
+#[derive(Debug, thiserror::Error)]
+pub enum SpConfigError {
+    /// IO.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// Path.
+        path: String,
+        /// Message.
+        message: String,
+    },
+    /// TOML.
+    #[error("{path} is not a valid sp.toml: {message}")]
+    Parse {
+        /// Path.
+        path: String,
+        /// Message.
+        message: String,
+    },
+    /// Semantic problem.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// Path.
+        path: String,
+        /// Message.
+        message: String,
+    },
+}
+
+impl SpConfig {
+    /// Parse from TOML text; relative paths resolve against `base_dir`.
+    pub fn from_toml_str(text: &str, origin: &str, base_dir: &Path) -> Result<SpConfig, SpConfigError> {
+        let mut c: SpConfig = toml::from_str(text).map_err(|e| SpConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        let invalid = |m: String| SpConfigError::Invalid {
+            path: origin.to_string(),
+            message: m,
+        };
+        url::Url::parse(&c.login_url).map_err(|e| invalid(format!("login_url {:?}: {e}", c.login_url)))?;
+        if let Some(md) = &c.sp_metadata {
+            if !md.starts_with("http://") && !md.starts_with("https://") {
+                c.sp_metadata = Some(base_dir.join(md).display().to_string());
+            }
+        }
+        if let Some(p) = &c.broker.identities {
+            c.broker.identities = Some(base_dir.join(p));
+        }
+        let o = &c.oracle;
+        if o.whoami_url.is_none() && o.protected_url.is_none() && !o.final_status {
+            return Err(invalid(
+                "[oracle] needs whoami_url (preferred), protected_url, or final_status = true".into(),
+            ));
+        }
+        if o.whoami_url.is_some() && o.json_field.is_none() && o.regex.is_none() {
+            return Err(invalid("[oracle] whoami_url needs json_field or regex to find the identity".into()));
+        }
+        if let Some(r) = &o.regex {
+            crate::oracle::compile_regex(r).map_err(|e| invalid(format!("[oracle] regex: {e}")))?;
+        }
+        if c.protocol == crate::scenario::Protocol::Saml && c.sp_metadata.is_none() && c.broker.external.is_none() {
+            return Err(invalid("sp_metadata is required for SAML (file path or URL of the SP's metadata)".into()));
+        }
+        if c.profiles.is_empty() {
+            return Err(invalid("profiles must name at least one of person, professional".into()));
+        }
+        Ok(c)
+    }
+
+    /// Read `sp.toml`.
+    pub fn from_file(path: &Path) -> Result<SpConfig, SpConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml_str(&text, &path.display().to_string(), base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_example_parses() {
+        let t = r#"
+name = "x"
+login_url = "http://127.0.0.1:8080/login"
+sp_metadata = "md.xml"
+required_loa = "High"
+user_key = "cpr"
+profiles = ["person", "professional"]
+[oracle]
+whoami_url = "http://127.0.0.1:8080/whoami"
+json_field = "user.uuid"
+[broker]
+bind = "127.0.0.1:8390"
+encryption = "compatible"
+[agent]
+timeout_ms = 500
+"#;
+        let c = SpConfig::from_toml_str(t, "sp.toml", Path::new("/etc/x")).unwrap();
+        assert_eq!(c.required_loa, Loa::High);
+        assert_eq!(c.sp_metadata.as_deref(), Some("/etc/x/md.xml"));
+        assert_eq!(c.broker.encryption, Some(EncryptionDefault::Compatible));
+        assert_eq!(c.agent.max_redirects, 20);
+    }
+
+    #[test]
+    fn errors_are_specific() {
+        let e = SpConfig::from_toml_str("login_url = \"nope\"", "sp.toml", Path::new(".")).unwrap_err();
+        assert!(e.to_string().contains("login_url"), "{e}");
+        let e = SpConfig::from_toml_str(
+            "login_url = \"http://a/\"\nsp_metadata=\"m\"",
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[oracle]"), "{e}");
+        let e = SpConfig::from_toml_str(
+            "login_url = \"http://a/\"\nsp_metadata=\"m\"\nbogus=1\n[oracle]\nfinal_status=true",
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("bogus"), "{e}");
+    }
+}

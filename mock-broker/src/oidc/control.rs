@@ -1,0 +1,184 @@
+//! Loopback-only control endpoints for the harness, mirroring the admin API:
+//!
+//! - `POST /_mock/oidc/arm` `{"key": {"state": "..."}, "plan": {"faults": [...]}}`
+//! - `POST /_mock/oidc/preselect` `{"key": {"client_id": "..."}, "identity": "anna", "loa": "High"}`
+//! - `POST /_mock/oidc/rotate` `{"issuer": "signaturgruppen"}` → `{"active_kids": [...]}`
+//!
+//! plus the attacker's key material that `jku-header` and `x5u-header` point at (public, since
+//! the RP under test fetches it): `GET /_mock/oidc/attacker/jwks.json` and `.../cert.pem`.
+//!
+//! The control calls refuse peers that are not loopback. That needs the peer address, so the
+//! server must be run with `into_make_service_with_connect_info::<SocketAddr>()`; without it
+//! they fail closed with 403.
+
+use super::dangerous::{OidcFaultPlan, attacker_cert_pem, attacker_jwks};
+use super::error::OAuthError;
+use super::params::{self, ParamError};
+use super::provider::{AdminError, FlowKey, OidcProvider};
+use crate::nsis::Loa;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Path prefix of the control endpoints.
+pub const CONTROL_PREFIX: &str = "/_mock/oidc";
+
+/// Body of `POST /_mock/oidc/arm`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmRequest {
+    /// Which flow.
+    pub key: FlowKey,
+    /// What to break.
+    pub plan: OidcFaultPlan,
+}
+
+/// Body of `POST /_mock/oidc/preselect`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreselectRequest {
+    /// Which flow (or client).
+    pub key: FlowKey,
+    /// Test identity handle.
+    pub identity: String,
+    /// Level; defaults to what the RP requested.
+    #[serde(default)]
+    pub loa: Option<Loa>,
+}
+
+/// Body of `POST /_mock/oidc/rotate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// Issuer id.
+    pub issuer: String,
+}
+
+/// Why a control call failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ControlError {
+    #[error("control endpoints answer loopback peers only")]
+    NotLoopback,
+    #[error(transparent)]
+    Params(#[from] ParamError),
+    #[error("body is not valid JSON for this call: {0}")]
+    Json(String),
+    #[error(transparent)]
+    Admin(#[from] AdminError),
+    #[error("no attacker key is loaded")]
+    NoAttackerKey,
+}
+
+impl From<ControlError> for OAuthError {
+    fn from(e: ControlError) -> Self {
+        match e {
+            ControlError::NotLoopback => {
+                OAuthError::new(StatusCode::FORBIDDEN, "access_denied", e.to_string())
+            }
+            ControlError::Params(p) => p.into(),
+            ControlError::Admin(AdminError::AlreadyArmed(_)) => {
+                OAuthError::new(StatusCode::CONFLICT, "invalid_request", e.to_string())
+            }
+            ControlError::NoAttackerKey => {
+                OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", e.to_string())
+            }
+            _ => OAuthError::invalid_request(e.to_string()),
+        }
+    }
+}
+
+async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, ControlError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if !peer.is_some_and(|ip| ip.is_loopback()) {
+        return Err(ControlError::NotLoopback);
+    }
+    let (parts, body) = req.into_parts();
+    if !params::content_type_is(&parts.headers, "application/json") {
+        return Err(ParamError::ContentType {
+            expected: "application/json",
+            got: parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("(none)")
+                .to_string(),
+        }
+        .into());
+    }
+    let bytes = params::read_body(body).await?;
+    serde_json::from_slice(&bytes).map_err(|e| ControlError::Json(e.to_string()))
+}
+
+fn reply(r: Result<serde_json::Value, ControlError>) -> Response {
+    match r {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => OAuthError::from(e).into_response(),
+    }
+}
+
+/// `POST /_mock/oidc/arm`.
+pub(crate) async fn arm(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
+    reply(
+        async {
+            let a: ArmRequest = json_body(req).await?;
+            p.arm(a.key, a.plan)?;
+            Ok(serde_json::json!({ "armed": true }))
+        }
+        .await,
+    )
+}
+
+/// `POST /_mock/oidc/preselect`.
+pub(crate) async fn preselect(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
+    reply(
+        async {
+            let a: PreselectRequest = json_body(req).await?;
+            p.preselect(a.key, &a.identity, a.loa)?;
+            Ok(serde_json::json!({ "preselected": true }))
+        }
+        .await,
+    )
+}
+
+/// `POST /_mock/oidc/rotate`.
+pub(crate) async fn rotate(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
+    reply(
+        async {
+            let a: RotateRequest = json_body(req).await?;
+            let kids = p.rotate_signing_key(&a.issuer)?;
+            Ok(serde_json::json!({ "active_kids": kids }))
+        }
+        .await,
+    )
+}
+
+/// `GET /_mock/oidc/attacker/jwks.json`.
+pub(crate) async fn attacker_jwks_doc(State(p): State<Arc<OidcProvider>>) -> Response {
+    match attacker_jwks(&p.keys) {
+        Some(j) => typed(j, "application/json"),
+        None => OAuthError::from(ControlError::NoAttackerKey).into_response(),
+    }
+}
+
+/// `GET /_mock/oidc/attacker/cert.pem`.
+pub(crate) async fn attacker_cert(State(p): State<Arc<OidcProvider>>) -> Response {
+    match attacker_cert_pem(&p.keys) {
+        Some(pem) => typed(pem, "application/pem-certificate-chain"),
+        None => OAuthError::from(ControlError::NoAttackerKey).into_response(),
+    }
+}
+
+/// A 200 response with a content type.
+pub(crate) fn typed(body: String, content_type: &'static str) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}

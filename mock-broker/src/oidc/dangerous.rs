@@ -1,0 +1,835 @@
+//! The dangerous API: the only code in the crate that produces invalid OIDC responses.
+//!
+//! Like rustls' `.dangerous()`, everything that breaks the protocol on purpose lives here and
+//! is reached only through an [`OidcFaultPlan`] armed for exactly one login flow with
+//! [`OidcProvider::arm`](super::OidcProvider::arm). The well-formed path signs through
+//! `openidconnect`'s typed `IdToken`; this module writes compact JWS by hand so it can emit
+//! what no library would (`alg: none`, `crit`, foreign keys, missing claims).
+//!
+//! A plan is data, so scenarios name faults in TOML:
+//!
+//! ```toml
+//! faults = [
+//!   { fault = "set-claim", claim = "idp", value = "nemid" },
+//!   { fault = "key-confusion-hs256", encoding = "spki-pem" },
+//! ]
+//! ```
+//!
+//! How the issue's "must reject" list maps onto the vocabulary:
+//!
+//! | attack | fault |
+//! |---|---|
+//! | `idp=nemid`, `identityscheme=dknemid`, NemID acr/`authenticationtype`, NemID `amr`, `nemid.*` claims, `loa` Low | `set-claim` |
+//! | `loa` missing, `iss`/`aud`/`sub`/`iat`/`nonce` missing | `remove-claim` |
+//! | wrong `iss`/`aud`/`nonce` | `set-claim` |
+//! | expired `exp`, `nbf` in the future, `iat` far in the future | `expired-exp`, `nbf-in-future`, `iat-in-future` |
+//! | extra audience without `azp` | `extra-audience` |
+//! | bad signature RS256/ES256/HS256 | `bad-signature` |
+//! | `alg: none` | `alg-none` |
+//! | RS256→HS256 with the public key as HMAC secret | `key-confusion-hs256` |
+//! | unknown `kid`, no `kid` | `unknown-kid`, `omit-kid` |
+//! | `jku` / `x5u` / embedded `jwk` pointing at an attacker key | `jku-header`, `x5u-header`, `embedded-jwk` |
+//! | unknown `crit` header | `unknown-crit` |
+//! | signed with the OCES2-era key not in the JWKS | `sign-with-key` (`credential = "idp_oces2"`) |
+//! | state wrong/missing, RFC 9207 `iss` wrong/missing | `state-wrong`, `state-missing`, `iss-param-wrong`, `iss-param-missing` |
+//! | error from the authorization endpoint | `authorization-error` |
+//! | authorization code replay | `code-replay` |
+//! | userinfo `sub` differs from the ID token's | `userinfo-sub-mismatch` |
+
+use super::claims::ClaimSet;
+use super::keys::{OidcKeys, SigningKey, b64url};
+use aws_lc_rs::hmac;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Path (below the server root) where the attacker's JWKS is served for `jku-header`.
+pub const ATTACKER_JWKS_PATH: &str = "/_mock/oidc/attacker/jwks.json";
+/// Path where the attacker's certificate (PEM) is served for `x5u-header`.
+pub const ATTACKER_CERT_PATH: &str = "/_mock/oidc/attacker/cert.pem";
+
+/// Which message a claim edit applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClaimTarget {
+    /// The ID token and the userinfo response.
+    #[default]
+    Both,
+    /// Only the ID token.
+    IdToken,
+    /// Only the userinfo response.
+    Userinfo,
+}
+
+impl ClaimTarget {
+    fn id_token(self) -> bool {
+        matches!(self, ClaimTarget::Both | ClaimTarget::IdToken)
+    }
+    fn userinfo(self) -> bool {
+        matches!(self, ClaimTarget::Both | ClaimTarget::Userinfo)
+    }
+}
+
+/// Algorithm whose signature `bad-signature` corrupts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BadSignatureAlg {
+    /// Signed with the issuer's active RSA key, then corrupted.
+    RS256,
+    /// Signed with the issuer's active P-256 key, then corrupted.
+    ES256,
+    /// HMAC with the client secret (OpenID RP test `invalid-sig-hs256`), then corrupted.
+    HS256,
+}
+
+/// How the RSA public key is turned into an HMAC secret for `key-confusion-hs256`. Libraries
+/// that fall for the confusion differ in which form they hand to HMAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublicKeyEncoding {
+    /// `-----BEGIN PUBLIC KEY-----` PEM of the SPKI, LF line ends, trailing newline: what a
+    /// JWK-to-PEM conversion produces.
+    SpkiPem,
+    /// `-----BEGIN RSA PUBLIC KEY-----` PEM of the PKCS#1 key, LF line ends, trailing newline.
+    Pkcs1Pem,
+    /// Raw DER of the SPKI.
+    SpkiDer,
+    /// Raw DER of the PKCS#1 `RSAPublicKey`.
+    Pkcs1Der,
+    /// The published JWK as compact JSON text.
+    JwkJson,
+}
+
+/// Which `kid` a token signed with a foreign key carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KidChoice {
+    /// The foreign key's own `kid` (not in the JWKS).
+    #[default]
+    Own,
+    /// The issuer's active `kid`: the token claims to be signed by the published key.
+    Active,
+    /// No `kid` header.
+    None,
+    /// This literal value.
+    Literal(String),
+}
+
+/// One deliberate protocol violation. Serialized with a `fault` tag in kebab-case, e.g.
+/// `{ fault = "remove-claim", claim = "loa" }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum OidcFault {
+    /// Set (add or replace) a claim.
+    SetClaim {
+        /// Claim name, e.g. `idp`, `nemid.pid`, `authenticationtype`.
+        claim: String,
+        /// Any JSON value.
+        value: Value,
+        /// ID token, userinfo or both (default).
+        #[serde(default)]
+        target: ClaimTarget,
+    },
+    /// Remove a claim.
+    RemoveClaim {
+        /// Claim name.
+        claim: String,
+        /// ID token, userinfo or both (default).
+        #[serde(default)]
+        target: ClaimTarget,
+    },
+    /// `exp` in the past (and `iat` one lifetime before it).
+    ExpiredExp {
+        /// How long ago the token expired.
+        #[serde(default = "ten_minutes")]
+        seconds_ago: u64,
+    },
+    /// `nbf` in the future.
+    NbfInFuture {
+        /// How far ahead.
+        #[serde(default = "ten_minutes")]
+        seconds: u64,
+    },
+    /// `iat` far in the future (`exp` moves along so only `iat` is wrong).
+    IatInFuture {
+        /// How far ahead.
+        #[serde(default = "one_day")]
+        seconds: u64,
+    },
+    /// `aud` becomes `[client_id, audience]` and `azp` is removed (unless `keep_azp`).
+    ExtraAudience {
+        /// The untrusted extra audience.
+        #[serde(default = "extra_audience")]
+        audience: String,
+        /// Keep `azp = client_id` (the legitimate multi-audience form).
+        #[serde(default)]
+        keep_azp: bool,
+    },
+    /// A corrupted signature.
+    BadSignature {
+        /// Which algorithm.
+        alg: BadSignatureAlg,
+    },
+    /// `alg: none` with an empty signature.
+    AlgNone {},
+    /// RS256→HS256 confusion: HMAC keyed with the published RSA public key, `kid` of that key.
+    KeyConfusionHs256 {
+        /// Which byte form of the public key is the HMAC secret.
+        encoding: PublicKeyEncoding,
+    },
+    /// Valid signature by the active key, but an unknown `kid`.
+    UnknownKid {
+        /// The `kid` to put in the header.
+        #[serde(default = "unknown_kid")]
+        kid: String,
+    },
+    /// No `kid` header (accept when the JWKS has one key; reject or try all with several).
+    OmitKid {},
+    /// Sign with another mock credential, e.g. `idp_oces2` (OCES2-era key, never published)
+    /// or `attacker`.
+    SignWithKey {
+        /// Mock PKI credential name.
+        credential: String,
+        /// Which `kid` the header carries.
+        #[serde(default)]
+        kid: KidChoice,
+    },
+    /// Signed by the attacker key, with a `jku` header pointing at a JWKS holding that key.
+    JkuHeader {
+        /// JWKS URL; defaults to the mock's own [`ATTACKER_JWKS_PATH`].
+        #[serde(default)]
+        url: Option<String>,
+    },
+    /// Signed by the attacker key, with an `x5u` header pointing at its certificate.
+    X5uHeader {
+        /// Certificate URL; defaults to the mock's own [`ATTACKER_CERT_PATH`].
+        #[serde(default)]
+        url: Option<String>,
+    },
+    /// Signed by the attacker key, which is embedded as the `jwk` header.
+    EmbeddedJwk {},
+    /// A `crit` header naming an extension no RP understands (RFC 7515 §4.1.11: reject).
+    UnknownCrit {
+        /// The extension header name.
+        #[serde(default = "crit_name")]
+        name: String,
+    },
+    /// The authorization response carries a different `state`.
+    StateWrong {
+        /// The value; defaults to the RP's state with a suffix.
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// The authorization response carries no `state`.
+    StateMissing {},
+    /// The authorization response's `iss` (RFC 9207) names another issuer (mix-up).
+    IssParamWrong {
+        /// The value; defaults to another configured issuer.
+        #[serde(default)]
+        value: Option<String>,
+    },
+    /// The authorization response has no `iss` although discovery promises it.
+    IssParamMissing {},
+    /// The authorization endpoint answers with an error instead of a code.
+    AuthorizationError {
+        /// OAuth error code.
+        #[serde(default = "access_denied")]
+        error: String,
+        /// Optional description.
+        #[serde(default)]
+        error_description: Option<String>,
+    },
+    /// The authorization code may be redeemed twice.
+    CodeReplay {},
+    /// Userinfo returns another `sub` than the ID token.
+    UserinfoSubMismatch {
+        /// The `sub` to return; defaults to a fresh value.
+        #[serde(default)]
+        sub: Option<String>,
+    },
+}
+
+fn ten_minutes() -> u64 {
+    600
+}
+fn one_day() -> u64 {
+    86_400
+}
+fn extra_audience() -> String {
+    "mock-untrusted-audience".into()
+}
+fn unknown_kid() -> String {
+    "mock-unknown-kid".into()
+}
+fn crit_name() -> String {
+    "x-mock-critical".into()
+}
+fn access_denied() -> String {
+    "access_denied".into()
+}
+
+impl OidcFault {
+    /// The fault's tag name (`set-claim`, ...), for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OidcFault::SetClaim { .. } => "set-claim",
+            OidcFault::RemoveClaim { .. } => "remove-claim",
+            OidcFault::ExpiredExp { .. } => "expired-exp",
+            OidcFault::NbfInFuture { .. } => "nbf-in-future",
+            OidcFault::IatInFuture { .. } => "iat-in-future",
+            OidcFault::ExtraAudience { .. } => "extra-audience",
+            OidcFault::BadSignature { .. } => "bad-signature",
+            OidcFault::AlgNone {} => "alg-none",
+            OidcFault::KeyConfusionHs256 { .. } => "key-confusion-hs256",
+            OidcFault::UnknownKid { .. } => "unknown-kid",
+            OidcFault::OmitKid {} => "omit-kid",
+            OidcFault::SignWithKey { .. } => "sign-with-key",
+            OidcFault::JkuHeader { .. } => "jku-header",
+            OidcFault::X5uHeader { .. } => "x5u-header",
+            OidcFault::EmbeddedJwk {} => "embedded-jwk",
+            OidcFault::UnknownCrit { .. } => "unknown-crit",
+            OidcFault::StateWrong { .. } => "state-wrong",
+            OidcFault::StateMissing {} => "state-missing",
+            OidcFault::IssParamWrong { .. } => "iss-param-wrong",
+            OidcFault::IssParamMissing {} => "iss-param-missing",
+            OidcFault::AuthorizationError { .. } => "authorization-error",
+            OidcFault::CodeReplay {} => "code-replay",
+            OidcFault::UserinfoSubMismatch { .. } => "userinfo-sub-mismatch",
+        }
+    }
+
+    /// Faults that choose who signs the ID token; a plan may hold at most one.
+    fn replaces_signer(&self) -> bool {
+        matches!(
+            self,
+            OidcFault::BadSignature { .. }
+                | OidcFault::AlgNone {}
+                | OidcFault::KeyConfusionHs256 { .. }
+                | OidcFault::SignWithKey { .. }
+                | OidcFault::JkuHeader { .. }
+                | OidcFault::X5uHeader { .. }
+                | OidcFault::EmbeddedJwk {}
+        )
+    }
+
+    fn touches_id_token(&self) -> bool {
+        match self {
+            OidcFault::SetClaim { target, .. } | OidcFault::RemoveClaim { target, .. } => {
+                target.id_token()
+            }
+            OidcFault::StateWrong { .. }
+            | OidcFault::StateMissing {}
+            | OidcFault::IssParamWrong { .. }
+            | OidcFault::IssParamMissing {}
+            | OidcFault::AuthorizationError { .. }
+            | OidcFault::CodeReplay {}
+            | OidcFault::UserinfoSubMismatch { .. } => false,
+            _ => true,
+        }
+    }
+}
+
+/// A set of faults armed for one login flow. Empty means a well-formed flow.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcFaultPlan {
+    /// The faults, applied in order (claim edits first to last, then header and signature).
+    #[serde(default)]
+    pub faults: Vec<OidcFault>,
+}
+
+/// Why a plan cannot be armed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FaultPlanError {
+    /// Two faults contradict each other (two signers, wrong and missing state, ...).
+    #[error("faults {0:?} and {1:?} cannot be combined in one plan")]
+    Conflict(&'static str, &'static str),
+    /// A claim edit with an empty claim name.
+    #[error("fault {0:?} needs a non-empty claim name")]
+    EmptyClaim(&'static str),
+    /// A `sign-with-key` names a credential the provider did not load.
+    #[error("fault sign-with-key names unknown mock credential {0:?}")]
+    UnknownCredential(String),
+}
+
+impl OidcFaultPlan {
+    /// A plan with these faults.
+    pub fn new(faults: Vec<OidcFault>) -> Self {
+        OidcFaultPlan { faults }
+    }
+
+    /// Structural checks that do not need the provider.
+    pub fn validate(&self) -> Result<(), FaultPlanError> {
+        let mut signer: Option<&'static str> = None;
+        let mut state: Option<&'static str> = None;
+        let mut iss: Option<&'static str> = None;
+        for f in &self.faults {
+            let slot = if f.replaces_signer() {
+                Some(&mut signer)
+            } else if matches!(f, OidcFault::StateWrong { .. } | OidcFault::StateMissing {}) {
+                Some(&mut state)
+            } else if matches!(
+                f,
+                OidcFault::IssParamWrong { .. } | OidcFault::IssParamMissing {}
+            ) {
+                Some(&mut iss)
+            } else {
+                None
+            };
+            if let Some(slot) = slot {
+                if let Some(prev) = slot {
+                    return Err(FaultPlanError::Conflict(prev, f.name()));
+                }
+                *slot = Some(f.name());
+            }
+            if let OidcFault::SetClaim { claim, .. } | OidcFault::RemoveClaim { claim, .. } = f
+                && claim.is_empty()
+            {
+                return Err(FaultPlanError::EmptyClaim(f.name()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Credential names the plan signs with (checked against the loaded keys when arming).
+    pub(crate) fn credentials(&self) -> impl Iterator<Item = &str> {
+        self.faults.iter().filter_map(|f| match f {
+            OidcFault::SignWithKey { credential, .. } => Some(credential.as_str()),
+            _ => None,
+        })
+    }
+
+    /// True when the ID token must take the dangerous path.
+    pub(crate) fn touches_id_token(&self) -> bool {
+        self.faults.iter().any(OidcFault::touches_id_token)
+    }
+
+    /// The error the authorization endpoint returns instead of a code, if any.
+    pub(crate) fn authorization_error(&self) -> Option<(String, Option<String>)> {
+        self.faults.iter().find_map(|f| match f {
+            OidcFault::AuthorizationError {
+                error,
+                error_description,
+            } => Some((error.clone(), error_description.clone())),
+            _ => None,
+        })
+    }
+
+    /// Whether the code may be redeemed twice.
+    pub(crate) fn allows_code_replay(&self) -> bool {
+        self.faults
+            .iter()
+            .any(|f| matches!(f, OidcFault::CodeReplay {}))
+    }
+
+    /// Rewrite the `state` and `iss` parameters of an authorization response.
+    pub(crate) fn apply_authorization_response(
+        &self,
+        params: &mut Vec<(String, String)>,
+        other_issuer: &str,
+    ) {
+        for f in &self.faults {
+            match f {
+                OidcFault::StateWrong { value } => {
+                    let orig = take_param(params, "state").unwrap_or_default();
+                    let v = value
+                        .clone()
+                        .unwrap_or_else(|| format!("{orig}-mock-wrong"));
+                    params.push(("state".into(), v));
+                }
+                OidcFault::StateMissing {} => {
+                    take_param(params, "state");
+                }
+                OidcFault::IssParamWrong { value } => {
+                    take_param(params, "iss");
+                    let v = value.clone().unwrap_or_else(|| other_issuer.to_string());
+                    params.push(("iss".into(), v));
+                }
+                OidcFault::IssParamMissing {} => {
+                    take_param(params, "iss");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Apply userinfo claim edits and the `sub` mismatch.
+    pub(crate) fn apply_userinfo(&self, claims: &mut ClaimSet) {
+        for f in &self.faults {
+            match f {
+                OidcFault::SetClaim {
+                    claim,
+                    value,
+                    target,
+                } if target.userinfo() => {
+                    claims.insert(claim.clone(), value.clone());
+                }
+                OidcFault::RemoveClaim { claim, target } if target.userinfo() => {
+                    claims.remove(claim);
+                }
+                OidcFault::UserinfoSubMismatch { sub } => {
+                    let orig = claims.get("sub").and_then(Value::as_str).unwrap_or("");
+                    let v = sub.clone().unwrap_or_else(|| {
+                        super::claims::derived_uuid(&["userinfo-sub-mismatch", orig]).to_string()
+                    });
+                    claims.insert("sub".into(), json!(v));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn take_param(params: &mut Vec<(String, String)>, name: &str) -> Option<String> {
+    let i = params.iter().position(|(k, _)| k == name)?;
+    Some(params.remove(i).1)
+}
+
+/// What forging an ID token needs from the provider.
+#[derive(Debug)]
+pub(crate) struct ForgeContext<'a> {
+    /// The key the well-formed path would have used.
+    pub active: Arc<SigningKey>,
+    /// The issuer's active RSA and EC keys (for `bad-signature` and key confusion).
+    pub active_rsa: Option<Arc<SigningKey>>,
+    /// The issuer's active EC key.
+    pub active_ec: Option<Arc<SigningKey>>,
+    /// All loaded keys (for `sign-with-key` and the attacker key).
+    pub keys: &'a OidcKeys,
+    /// The client's secret, the HS256 key of `bad-signature { alg = "HS256" }`.
+    pub client_secret: Option<&'a str>,
+    /// The client id (for `extra-audience`).
+    pub client_id: &'a str,
+    /// Public base URL of the mock (for `jku`/`x5u` defaults).
+    pub base_url: &'a str,
+    /// Now, Unix seconds.
+    pub now: i64,
+    /// ID-token lifetime in seconds.
+    pub lifetime: i64,
+}
+
+/// Why a forged token could not be produced (a configuration gap, never bad input).
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeError {
+    /// The plan needs a key the issuer or PKI does not have.
+    #[error("fault {fault}: no {what} key available")]
+    NoKey {
+        /// Fault name.
+        fault: &'static str,
+        /// Which key.
+        what: String,
+    },
+    /// Signing failed.
+    #[error(transparent)]
+    Key(#[from] super::keys::KeyError),
+}
+
+enum Signer {
+    Key(Arc<SigningKey>),
+    Hmac(Vec<u8>),
+    Unsigned,
+}
+
+/// Produce the ID token for a flow whose plan touches it. `claims` is the complete, well-formed
+/// claim set the normal path would have signed.
+pub(crate) fn forge_id_token(
+    ctx: &ForgeContext<'_>,
+    mut claims: ClaimSet,
+    plan: &OidcFaultPlan,
+) -> Result<String, ForgeError> {
+    let mut header = ClaimSet::new();
+    header.insert("alg".into(), json!(ctx.active.alg().name()));
+    header.insert("kid".into(), json!(ctx.active.kid()));
+    let mut signer = Signer::Key(ctx.active.clone());
+    let mut corrupt = false;
+    let attacker = || {
+        ctx.keys.get("attacker").ok_or(ForgeError::NoKey {
+            fault: "attacker-key",
+            what: "attacker".into(),
+        })
+    };
+
+    for f in &plan.faults {
+        match f {
+            OidcFault::SetClaim {
+                claim,
+                value,
+                target,
+            } if target.id_token() => {
+                claims.insert(claim.clone(), value.clone());
+            }
+            OidcFault::RemoveClaim { claim, target } if target.id_token() => {
+                claims.remove(claim);
+            }
+            OidcFault::ExpiredExp { seconds_ago } => {
+                let exp = ctx.now - secs(*seconds_ago);
+                claims.insert("exp".into(), json!(exp));
+                claims.insert("iat".into(), json!(exp - ctx.lifetime));
+            }
+            OidcFault::NbfInFuture { seconds } => {
+                claims.insert("nbf".into(), json!(ctx.now + secs(*seconds)));
+            }
+            OidcFault::IatInFuture { seconds } => {
+                let iat = ctx.now + secs(*seconds);
+                claims.insert("iat".into(), json!(iat));
+                claims.insert("exp".into(), json!(iat + ctx.lifetime));
+            }
+            OidcFault::ExtraAudience { audience, keep_azp } => {
+                claims.insert("aud".into(), json!([ctx.client_id, audience]));
+                if *keep_azp {
+                    claims.insert("azp".into(), json!(ctx.client_id));
+                } else {
+                    claims.remove("azp");
+                }
+            }
+            OidcFault::BadSignature { alg } => {
+                corrupt = true;
+                match alg {
+                    BadSignatureAlg::RS256 | BadSignatureAlg::ES256 => {
+                        let k = if *alg == BadSignatureAlg::RS256 {
+                            ctx.active_rsa.clone()
+                        } else {
+                            ctx.active_ec.clone()
+                        };
+                        let k = k.ok_or_else(|| ForgeError::NoKey {
+                            fault: f.name(),
+                            what: format!("{alg:?} issuer"),
+                        })?;
+                        header.insert("alg".into(), json!(k.alg().name()));
+                        header.insert("kid".into(), json!(k.kid()));
+                        signer = Signer::Key(k);
+                    }
+                    BadSignatureAlg::HS256 => {
+                        let secret = ctx
+                            .client_secret
+                            .unwrap_or("mock-client-secret-for-hs256")
+                            .as_bytes()
+                            .to_vec();
+                        header.insert("alg".into(), json!("HS256"));
+                        header.remove("kid");
+                        signer = Signer::Hmac(secret);
+                    }
+                }
+            }
+            OidcFault::AlgNone {} => {
+                header.insert("alg".into(), json!("none"));
+                header.remove("kid");
+                signer = Signer::Unsigned;
+            }
+            OidcFault::KeyConfusionHs256 { encoding } => {
+                let k = ctx.active_rsa.clone().ok_or_else(|| ForgeError::NoKey {
+                    fault: f.name(),
+                    what: "published RSA".into(),
+                })?;
+                header.insert("alg".into(), json!("HS256"));
+                header.insert("kid".into(), json!(k.kid()));
+                signer = Signer::Hmac(public_key_bytes(&k, *encoding));
+            }
+            OidcFault::SignWithKey { credential, kid } => {
+                let k = ctx.keys.get(credential).ok_or_else(|| ForgeError::NoKey {
+                    fault: f.name(),
+                    what: credential.clone(),
+                })?;
+                header.insert("alg".into(), json!(k.alg().name()));
+                match kid {
+                    KidChoice::Own => {
+                        header.insert("kid".into(), json!(k.kid()));
+                    }
+                    KidChoice::Active => {
+                        header.insert("kid".into(), json!(ctx.active.kid()));
+                    }
+                    KidChoice::None => {
+                        header.remove("kid");
+                    }
+                    KidChoice::Literal(v) => {
+                        header.insert("kid".into(), json!(v));
+                    }
+                }
+                signer = Signer::Key(k);
+            }
+            OidcFault::JkuHeader { url } => {
+                let k = attacker()?;
+                header.insert("alg".into(), json!(k.alg().name()));
+                header.insert("kid".into(), json!(k.kid()));
+                let u = url
+                    .clone()
+                    .unwrap_or_else(|| format!("{}{ATTACKER_JWKS_PATH}", ctx.base_url));
+                header.insert("jku".into(), json!(u));
+                signer = Signer::Key(k);
+            }
+            OidcFault::X5uHeader { url } => {
+                let k = attacker()?;
+                header.insert("alg".into(), json!(k.alg().name()));
+                header.remove("kid");
+                let u = url
+                    .clone()
+                    .unwrap_or_else(|| format!("{}{ATTACKER_CERT_PATH}", ctx.base_url));
+                header.insert("x5u".into(), json!(u));
+                signer = Signer::Key(k);
+            }
+            OidcFault::EmbeddedJwk {} => {
+                let k = attacker()?;
+                header.insert("alg".into(), json!(k.alg().name()));
+                header.insert("kid".into(), json!(k.kid()));
+                header.insert("jwk".into(), k.public_jwk_json());
+                signer = Signer::Key(k);
+            }
+            _ => {}
+        }
+    }
+    // Header tweaks apply after the signer is chosen, whichever it is.
+    for f in &plan.faults {
+        match f {
+            OidcFault::UnknownKid { kid } => {
+                header.insert("kid".into(), json!(kid));
+            }
+            OidcFault::OmitKid {} => {
+                header.remove("kid");
+            }
+            OidcFault::UnknownCrit { name } => {
+                header.insert("crit".into(), json!([name]));
+                header.insert(name.clone(), json!(true));
+            }
+            _ => {}
+        }
+    }
+
+    let input = format!(
+        "{}.{}",
+        b64url(Value::Object(header).to_string()),
+        b64url(Value::Object(claims).to_string())
+    );
+    let mut sig = match &signer {
+        Signer::Key(k) => k.sign(input.as_bytes())?,
+        Signer::Hmac(secret) => {
+            let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+            hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
+        }
+        Signer::Unsigned => vec![],
+    };
+    if corrupt && !sig.is_empty() {
+        let mid = sig.len() / 2;
+        sig[mid] ^= 0x5a;
+    }
+    Ok(format!("{input}.{}", b64url(sig)))
+}
+
+fn secs(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX / 4).min(i64::MAX / 4)
+}
+
+/// The byte form of a public key that a confused RP would use as the HMAC secret.
+pub fn public_key_bytes(key: &SigningKey, encoding: PublicKeyEncoding) -> Vec<u8> {
+    match encoding {
+        PublicKeyEncoding::SpkiPem => pem_lf("PUBLIC KEY", key.spki_der()).into_bytes(),
+        PublicKeyEncoding::Pkcs1Pem => {
+            pem_lf("RSA PUBLIC KEY", key.pkcs1_der().unwrap_or(key.spki_der())).into_bytes()
+        }
+        PublicKeyEncoding::SpkiDer => key.spki_der().to_vec(),
+        PublicKeyEncoding::Pkcs1Der => key.pkcs1_der().unwrap_or(key.spki_der()).to_vec(),
+        PublicKeyEncoding::JwkJson => key.public_jwk_json().to_string().into_bytes(),
+    }
+}
+
+/// PEM with 64-column lines, LF endings and a trailing newline.
+pub(crate) fn pem_lf(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// The attacker's JWKS document (served for `jku-header`).
+pub(crate) fn attacker_jwks(keys: &OidcKeys) -> Option<String> {
+    let k = keys.get("attacker")?;
+    Some(json!({ "keys": [k.public_jwk_json()] }).to_string())
+}
+
+/// The attacker's certificate as PEM (served for `x5u-header`).
+pub(crate) fn attacker_cert_pem(keys: &OidcKeys) -> Option<String> {
+    let k = keys.get("attacker")?;
+    Some(pem_lf("CERTIFICATE", k.cert_der()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_names_faults() {
+        let plan: OidcFaultPlan = toml::from_str(
+            r#"
+faults = [
+  { fault = "set-claim", claim = "idp", value = "nemid" },
+  { fault = "remove-claim", claim = "loa", target = "id-token" },
+  { fault = "key-confusion-hs256", encoding = "pkcs1-pem" },
+  { fault = "sign-with-key", credential = "idp_oces2", kid = "active" },
+  { fault = "alg-none" },
+]
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.faults[0],
+            OidcFault::SetClaim {
+                claim: "idp".into(),
+                value: json!("nemid"),
+                target: ClaimTarget::Both
+            }
+        );
+        assert_eq!(
+            plan.validate(),
+            Err(FaultPlanError::Conflict(
+                "key-confusion-hs256",
+                "sign-with-key"
+            ))
+        );
+        let e = toml::from_str::<OidcFaultPlan>("faults = [{ fault = \"no-such\" }]").unwrap_err();
+        assert!(e.to_string().contains("no-such"), "{e}");
+        let e = toml::from_str::<OidcFaultPlan>("faults = [{ fault = \"omit-kid\", x = 1 }]")
+            .unwrap_err();
+        assert!(e.to_string().contains('x'), "{e}");
+        let json_plan: OidcFaultPlan = serde_json::from_str(
+            r#"{"faults":[{"fault":"state-missing"},{"fault":"code-replay"}]}"#,
+        )
+        .unwrap();
+        assert!(json_plan.validate().is_ok());
+        assert!(!json_plan.touches_id_token());
+        assert!(json_plan.allows_code_replay());
+    }
+
+    #[test]
+    fn authorization_response_edits() {
+        let plan = OidcFaultPlan::new(vec![
+            OidcFault::StateWrong { value: None },
+            OidcFault::IssParamWrong { value: None },
+        ]);
+        let mut p = vec![
+            ("code".to_string(), "c".to_string()),
+            ("state".to_string(), "s1".to_string()),
+            ("iss".to_string(), "https://a".to_string()),
+        ];
+        plan.apply_authorization_response(&mut p, "https://b");
+        assert!(p.contains(&("state".into(), "s1-mock-wrong".into())));
+        assert!(p.contains(&("iss".into(), "https://b".into())));
+        let plan = OidcFaultPlan::new(vec![
+            OidcFault::StateMissing {},
+            OidcFault::IssParamMissing {},
+        ]);
+        plan.apply_authorization_response(&mut p, "https://b");
+        assert_eq!(p, vec![("code".to_string(), "c".to_string())]);
+    }
+
+    #[test]
+    fn pem_shape() {
+        let p = pem_lf("PUBLIC KEY", &[7u8; 100]);
+        assert!(p.starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert!(p.ends_with("-----END PUBLIC KEY-----\n"));
+        assert!(!p.contains('\r'));
+        assert!(p.lines().all(|l| l.len() <= 64));
+    }
+}

@@ -9,6 +9,7 @@
 //! # Ok(()) }
 //! ```
 
+pub use crate::server::choose_encryption;
 use crate::config::{Clock, EncryptionDefault, EntityIdPreset, IdGen, SystemClock};
 use crate::dangerous::FaultPlan;
 use crate::identity::{IdentityKind, IdentityStore};

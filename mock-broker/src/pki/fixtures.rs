@@ -157,19 +157,21 @@ pub fn key_spec_of(key_pem: &str) -> Result<KeySpec, PkiError> {
 pub fn issue_all(keys: &BTreeMap<String, String>) -> Result<Vec<(String, String)>, PkiError> {
     Ok(issue_all_der(keys)?
         .into_iter()
-        .map(|(name, der, _)| {
-            (
-                name.to_string(),
-                super::credential::pem_lf("CERTIFICATE", &der),
-            )
+        .map(|i| {
+            let pem = super::credential::pem_lf("CERTIFICATE", &i.der);
+            (i.name.to_string(), pem)
         })
         .collect())
 }
 
-/// Like [`issue_all`], returning `(name, certificate DER, TBSCertificate DER)`.
-pub(crate) fn issue_all_der(
-    keys: &BTreeMap<String, String>,
-) -> Result<Vec<(&'static str, Vec<u8>, Vec<u8>)>, PkiError> {
+/// One issued fixture certificate.
+pub(crate) struct Issued {
+    pub name: &'static str,
+    pub der: Vec<u8>,
+}
+
+/// Like [`issue_all`], returning DER.
+pub(crate) fn issue_all_der(keys: &BTreeMap<String, String>) -> Result<Vec<Issued>, PkiError> {
     let mut parsed: BTreeMap<&'static str, Loaded> = BTreeMap::new();
     for (name, _) in FIXTURES {
         let pem = keys.get(*name).ok_or_else(|| PkiError::Issue {
@@ -194,9 +196,8 @@ pub(crate) fn issue_all_der(
             key: issuer_key.signer(name)?,
             alg,
         };
-        let tbs = issue::tbs_certificate(&spec, &issuer);
         let der = issue::issue(&spec, &issuer)?;
-        out.push((*name, der, tbs));
+        out.push(Issued { name, der });
     }
     Ok(out)
 }
@@ -570,12 +571,22 @@ pub(crate) fn key_bits_expected(name: &str) -> Option<usize> {
         })
 }
 
+/// Re-issues every fixture and returns `(name, TBSCertificate DER)`: the structure of each
+/// certificate without its (randomised, for PSS) signature.
 #[cfg(test)]
 pub(crate) fn reissue_tbs(
     keys: &BTreeMap<String, String>,
 ) -> Result<Vec<(&'static str, Vec<u8>)>, PkiError> {
-    Ok(issue_all_der(keys)?
-        .into_iter()
-        .map(|(n, _, tbs)| (n, tbs))
-        .collect())
+    let mut out = Vec::new();
+    for i in issue_all_der(keys)? {
+        let tbs = super::der::expect(&i.der, super::der::tag::SEQUENCE)
+            .and_then(|(outer, _)| super::der::read(outer.content))
+            .map(|(tbs, _)| tbs.raw.to_vec())
+            .map_err(|e| PkiError::Issue {
+                name: i.name.into(),
+                reason: e.to_string(),
+            })?;
+        out.push((i.name, tbs));
+    }
+    Ok(out)
 }

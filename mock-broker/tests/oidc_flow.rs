@@ -224,6 +224,8 @@ async fn private_key_jwt_rs256_and_es256() {
     let bad = [
         client_assertion("https://elsewhere.example/token", false, |_, _| {}),
         client_assertion(&token_ep, false, |_, c| c["exp"] = json!(1_000_000)),
+        client_assertion(&token_ep, false, |_, c| c["exp"] = json!(i64::MAX)),
+        client_assertion(&token_ep, false, |_, c| c["exp"] = json!(i64::MIN)),
         client_assertion(&token_ep, false, |h, _| h["alg"] = json!("none")),
         client_assertion(&token_ep, false, |h, _| h["kid"] = json!("rp-ec")),
         client_assertion(&token_ep, false, |_, c| c["sub"] = json!("rp")),
@@ -610,6 +612,50 @@ async fn end_session_redirects_only_to_registered_uris() {
         .unwrap();
     assert_eq!(bad.status(), 400);
     assert!(bad.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn single_key_issuer_token_without_kid_verifies() {
+    // OpenID RP test oidcc-client-test-kid-absent-single-jwks: the RP must accept.
+    let mut cfg = config();
+    let mut single = mitid_mock_broker::oidc::IssuerConfig::default_for(
+        "single",
+        "/single/op",
+        mitid_mock_broker::oidc::Profile::Signaturgruppen,
+    );
+    single.rsa_keys = vec!["oidc_rs256_a".into()];
+    single.ec_keys = vec![];
+    cfg.issuers.push(single);
+    for c in &mut cfg.clients {
+        if c.client_id == "rp-es256" {
+            c.issuers = vec!["signaturgruppen".into(), "idura".into()];
+        }
+    }
+    let mock = start(cfg).await;
+    assert_eq!(
+        mock.provider.published_kids("single").unwrap(),
+        ["mock-oidc_rs256_a"]
+    );
+    let (_, tok, _) = mock
+        .run(
+            "single",
+            "anna",
+            Some(OidcFaultPlan::new(vec![OidcFault::OmitKid {}])),
+        )
+        .await;
+    let raw = tok["id_token"].as_str().unwrap();
+    assert!(decode_jws(raw).0.get("kid").is_none());
+    let v = verifier(&mock, "single", "rp").await;
+    let nonce = decode_jws(raw).1["nonce"].as_str().unwrap().to_string();
+    BrokerIdToken::from_str(raw)
+        .unwrap()
+        .claims(&v, &Nonce::new(nonce))
+        .expect("a kid-less token verifies against a one-key JWKS");
+    // Rotation of a one-key ring is a no-op.
+    assert_eq!(
+        mock.provider.rotate_signing_key("single").unwrap(),
+        ["mock-oidc_rs256_a"]
+    );
 }
 
 #[tokio::test]

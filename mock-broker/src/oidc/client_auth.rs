@@ -390,10 +390,10 @@ fn verify_assertion(
         .get("exp")
         .and_then(Value::as_i64)
         .ok_or_else(|| bad("exp is missing or not an integer"))?;
-    if exp + SKEW_SECS < now {
+    if exp.saturating_add(SKEW_SECS) < now {
         return Err(bad("assertion has expired"));
     }
-    if exp > now + MAX_ASSERTION_LIFETIME_SECS {
+    if exp > now.saturating_add(MAX_ASSERTION_LIFETIME_SECS) {
         return Err(bad("exp is too far in the future"));
     }
     if claims
@@ -413,13 +413,17 @@ fn verify_assertion(
     let jti = str_claim("jti").ok_or_else(|| bad("jti is missing"))?;
     let key = format!("{client_id}\u{0}{jti}");
     let mut flows = p.flows();
-    if flows.jtis.get(&key).is_some_and(|e| *e + SKEW_SECS >= now) {
+    if flows
+        .jtis
+        .get(&key)
+        .is_some_and(|e| e.saturating_add(SKEW_SECS) >= now)
+    {
         return Err(ClientAuthError::Replay);
     }
     bounded_insert(
         &mut flows.jtis,
         key,
-        exp + SKEW_SECS,
+        exp.saturating_add(SKEW_SECS),
         now,
         p.config.max_entries,
     )

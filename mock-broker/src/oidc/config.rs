@@ -375,9 +375,16 @@ impl OidcConfig {
                     iss.id_token_alg.name()
                 ));
             }
-            if iss.id_token_lifetime_secs == 0 || iss.access_token_lifetime_secs == 0 {
-                return bad(format!("issuer {:?}: lifetimes must be positive", iss.id));
+            let lifetimes = [iss.id_token_lifetime_secs, iss.access_token_lifetime_secs];
+            if lifetimes.iter().any(|l| *l == 0 || *l > MAX_LIFETIME_SECS) {
+                return bad(format!(
+                    "issuer {:?}: lifetimes must be between 1 and {MAX_LIFETIME_SECS} seconds",
+                    iss.id
+                ));
             }
+        }
+        if self.code_lifetime_secs == 0 || self.code_lifetime_secs > 3600 {
+            return bad("code_lifetime_secs must be between 1 and 3600".into());
         }
         let mut clients = HashSet::new();
         for c in &self.clients {
@@ -450,6 +457,9 @@ impl OidcConfig {
         Ok(())
     }
 }
+
+/// Longest configurable token lifetime (one year), so expiry arithmetic cannot overflow.
+pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 
 fn yes() -> bool {
     true

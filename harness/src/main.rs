@@ -118,6 +118,12 @@ enum Cmd {
         /// Print the IdP metadata and exit.
         #[arg(long)]
         print_metadata: bool,
+        /// Your own IdP signing key (PEM) instead of the mock OCES3 key; needs --idp-cert.
+        #[arg(long, requires = "idp_cert")]
+        idp_key: Option<PathBuf>,
+        /// Certificate (PEM) for --idp-key.
+        #[arg(long, requires = "idp_key")]
+        idp_cert: Option<PathBuf>,
     },
     /// Mint one login response for an SP (prints base64; --decrypt prints the XML).
     Mint {
@@ -268,6 +274,8 @@ async fn async_main(cli: Cli) -> ExitCode {
             https,
             allow_non_loopback,
             print_metadata,
+            idp_key,
+            idp_cert,
         } => {
             let addr = match bind.parse() {
                 Ok(a) => a,
@@ -289,6 +297,14 @@ async fn async_main(cli: Cli) -> ExitCode {
             }
             if https {
                 b = b.tls(TlsMode::MockCa);
+            }
+            if let (Some(k), Some(c)) = (&idp_key, &idp_cert) {
+                let keys = mitid_mock_broker::pki::Credential::from_pem_files(k, c)
+                    .and_then(|cred| mitid_mock_broker::saml::mint::SigningKeys::with_idp(&cred));
+                match keys {
+                    Ok(keys) => b = b.signing_keys(keys),
+                    Err(e) => return fail(e),
+                }
             }
             for s in sp_metadata {
                 b = b.register_sp_source(s);

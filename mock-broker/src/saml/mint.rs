@@ -57,6 +57,17 @@ impl SigningKeys {
         })
     }
 
+    /// The mock keys, but with the user's own IdP key and certificate in place of the mock
+    /// OCES3 IdP credential (e.g. a test certificate their SP already trusts).
+    pub fn with_idp(cred: &crate::pki::Credential) -> Result<Self, crate::pki::PkiError> {
+        let mut k = Self::mock()?;
+        k.idp = SigningKey {
+            signer: Arc::new(cred.rsa_signer()?),
+            cert_b64: cred.cert_base64(),
+        };
+        Ok(k)
+    }
+
     fn choose(&self, c: SigningKeyChoice) -> &SigningKey {
         match c {
             SigningKeyChoice::Idp => &self.idp,

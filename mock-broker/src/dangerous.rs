@@ -65,7 +65,8 @@ pub enum XswVariant {
 pub enum Fault {
     // ---- model, before signing ----
     /// Set a field (see [`ModelPath`] for the names). `value` may use `{now}`, `{now+5m}`,
-    /// `{now-2h}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}` placeholders.
+    /// `{now-2h}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}` placeholders; a time placeholder
+    /// may end in an explicit fraction of a second, `{now.123}` or `{now-5m.1234567}`.
     Set {
         /// Field path, e.g. `assertion.conditions.not_on_or_after`.
         path: String,
@@ -91,6 +92,14 @@ pub enum Fault {
     RemoveAttribute {
         /// Attribute Name.
         name: String,
+    },
+    /// Omit the `NameFormat` XML attribute of one Attribute, or of every Attribute when `name`
+    /// is absent. NameFormat is optional in SAML core (2.7.3.1), so a correct SP must still
+    /// accept the assertion (spid-sp-test case 109).
+    RemoveNameFormat {
+        /// Attribute Name (default: all attributes).
+        #[serde(default)]
+        name: Option<String>,
     },
     /// Add a second Audience (or a second AudienceRestriction when `separate` is true).
     AddAudience {

@@ -130,7 +130,26 @@ pub enum MintError {
     NoEncryptionCert,
 }
 
+/// Split `now-5m.123` into `now-5m` and the fraction `123`. Only time placeholders take a
+/// fraction; SAML allows any number of fractional digits, and SPs must accept them
+/// (spid-sp-test case 110), so scenarios need to write them explicitly.
+fn split_fraction<'a>(key: &'a str, value: &str) -> Result<(&'a str, Option<&'a str>), FaultError> {
+    match key.split_once('.') {
+        Some((k, f)) if k.starts_with("now") => {
+            if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(FaultError::BadPlaceholder(
+                    value.into(),
+                    format!("the fraction in {{{key}}} must be 1 to 9 digits"),
+                ));
+            }
+            Ok((k, Some(f)))
+        }
+        _ => Ok((key, None)),
+    }
+}
+
 /// Expand `{now}`, `{now+5m}`, `{now-2h}`, `{now+1d}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}`.
+/// Time placeholders may carry a fraction of a second: `{now.123}` -> `...T12:00:00.123Z`.
 pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, FaultError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
@@ -140,13 +159,20 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
             .find('}')
             .ok_or_else(|| FaultError::BadPlaceholder(value.into(), "unclosed '{'".into()))?
             + start;
-        let key = &rest[start + 1..end];
+        let (key, fraction) = split_fraction(&rest[start + 1..end], value)?;
+        let at = |t: time::OffsetDateTime| match fraction {
+            None => fmt_instant(t),
+            Some(f) => {
+                let whole = fmt_instant(t - time::Duration::nanoseconds(i64::from(t.nanosecond())));
+                format!("{}.{f}Z", whole.trim_end_matches('Z'))
+            }
+        };
         let v = match key {
             "acs" => ctx.acs_url.clone(),
             "sp" => ctx.sp_entity_id.clone(),
             "idp" => ctx.idp_entity_id.clone(),
             "request_id" => ctx.in_response_to.clone().unwrap_or_default(),
-            "now" => fmt_instant(ctx.now),
+            "now" => at(ctx.now),
             k if k.starts_with("now+") || k.starts_with("now-") => {
                 let sign = if k.as_bytes()[3] == b'+' { 1 } else { -1 };
                 let spec = &k[4..];
@@ -167,7 +193,7 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
                         ));
                     }
                 };
-                fmt_instant(ctx.now + d * sign)
+                at(ctx.now + d * sign)
             }
             other => {
                 return Err(FaultError::BadPlaceholder(value.into(), format!("unknown placeholder {{{other}}}")));
@@ -395,6 +421,13 @@ fn apply_model_faults(input: &MintInput<'_>, model: &mut ResponseModel) -> Resul
             Fault::RemoveAttribute { name } => {
                 for a in &mut model.assertions {
                     a.remove_attribute(name);
+                }
+            }
+            Fault::RemoveNameFormat { name } => {
+                for attr in model.assertions.iter_mut().flat_map(|a| a.attributes_mut()) {
+                    if name.as_ref().is_none_or(|n| *n == attr.name) {
+                        attr.name_format = None;
+                    }
                 }
             }
             Fault::AddAudience { value, separate } => {
@@ -803,5 +836,64 @@ mod tests {
         assert!(expand_placeholders("{nope}", &c).is_err());
         assert!(expand_placeholders("{now+5q}", &c).is_err());
         assert!(expand_placeholders("{now", &c).is_err());
+    }
+
+    fn ctx() -> ModelContext {
+        ModelContext {
+            idp_entity_id: "https://idp.example".into(),
+            sp_entity_id: "https://sp.example".into(),
+            acs_url: "https://sp.example/acs".into(),
+            in_response_to: Some("_req".into()),
+            now: time::macros::datetime!(2026-01-01 12:00:00.987 UTC),
+            response_id: "_r".into(),
+            assertion_id: "_a".into(),
+            session_index: "_s".into(),
+            requested_attributes: None,
+            conditions_lifetime: time::Duration::hours(1),
+            confirmation_lifetime: time::Duration::minutes(5),
+        }
+    }
+
+    #[test]
+    fn placeholder_fractions_replace_the_clock_fraction() {
+        let c = ctx();
+        assert_eq!(expand_placeholders("{now}", &c).unwrap(), "2026-01-01T12:00:00.987Z");
+        assert_eq!(expand_placeholders("{now.123}", &c).unwrap(), "2026-01-01T12:00:00.123Z");
+        assert_eq!(expand_placeholders("{now-5m.1234567}", &c).unwrap(), "2026-01-01T11:55:00.1234567Z");
+        assert!(expand_placeholders("{now.}", &c).is_err());
+        assert!(expand_placeholders("{now.12a}", &c).is_err());
+        assert!(expand_placeholders("{now.1234567890}", &c).is_err());
+        assert!(expand_placeholders("{acs.1}", &c).is_err());
+    }
+
+    #[test]
+    fn remove_name_format_drops_only_the_named_attribute_or_all() {
+        let ids = IdentityStore::builtin();
+        let keys = SigningKeys::mock().unwrap();
+        let mint_with = |faults: Vec<Fault>| {
+            let plan = FaultPlan::new(faults.into_iter().chain([Fault::NoEncryption]).collect());
+            let input = MintInput {
+                ctx: ctx(),
+                identity: ids.get("anna").unwrap(),
+                loa: Loa::Substantial,
+                identities: &ids,
+                sp_encryption_cert: None,
+                encryption: super::super::xmlsec::EncryptionAlgorithms::nemlogin_default(),
+                plan: &plan,
+                keys: &keys,
+                fetch_recorder_url: None,
+            };
+            let b = super::super::xmlsec::Bergshamra;
+            mint(&input, &b, &b).unwrap().response_xml
+        };
+        let loa = format!(r#"<saml:Attribute Name="{}" NameFormat="#, ns::attr::LOA);
+        let spec = format!(r#"<saml:Attribute Name="{}" NameFormat="#, ns::attr::SPEC_VERSION);
+        let one = mint_with(vec![Fault::RemoveNameFormat {
+            name: Some(ns::attr::LOA.into()),
+        }]);
+        assert!(!one.contains(&loa) && one.contains(&spec), "{one}");
+        let all = mint_with(vec![Fault::RemoveNameFormat { name: None }]);
+        assert!(!all.contains("NameFormat="), "{all}");
+        assert!(all.contains(&format!(r#"<saml:Attribute Name="{}""#, ns::attr::LOA)));
     }
 }

@@ -1,0 +1,68 @@
+# Installs what the interop tier needs, only when missing (sourced by tests/interop/run).
+# Debian packages system-wide (apt does not start their services here: policy-rc.d), Python
+# packages into venvs and npm packages into tests/interop/.work, cargo builds into target dirs.
+
+APT_PACKAGES=(apache2 libapache2-mod-auth-mellon libapache2-mod-shib xmlsec1 python3-venv
+    libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl)
+
+install_apt() {
+    local missing=() p
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "apt-get install ${missing[*]}"
+    [ "$(id -u)" = 0 ] || die "need root for apt-get install ${missing[*]}"
+    apt-get update -qq >"$WORK/logs/apt.log" 2>&1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >>"$WORK/logs/apt.log" 2>&1 || { tail -20 "$WORK/logs/apt.log" >&2; die "apt-get install failed"; }
+}
+
+# A venv per requirements file; reinstalled only when the requirements file changes.
+install_venv() { # venvdir requirements
+    local venv=$1 req=$2 stamp
+    stamp=$(sha256sum "$req" | cut -c1-16)
+    [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$stamp" ] && return 0
+    log "pip install -r $(basename "$req") into $(basename "$venv")"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req" >"$WORK/logs/pip-$(basename "$venv").log" 2>&1 \
+        || { tail -20 "$WORK/logs/pip-$(basename "$venv").log" >&2; die "pip install failed"; }
+    echo "$stamp" >"$venv/.stamp"
+}
+
+# npm ci from the committed lockfile into .work/node (the apps find it through NODE_PATH).
+install_node() {
+    local dst=$WORK/node stamp
+    stamp=$(cat "$INTEROP/node/package.json" "$INTEROP/node/package-lock.json" | sha256sum | cut -c1-16)
+    [ -f "$dst/.stamp" ] && [ "$(cat "$dst/.stamp")" = "$stamp" ] && return 0
+    log "npm ci (node SAML libraries) into .work/node"
+    mkdir -p "$dst"
+    cp "$INTEROP/node/package.json" "$INTEROP/node/package-lock.json" "$dst/"
+    (cd "$dst" && npm ci --no-audit --no-fund >"$WORK/logs/npm.log" 2>&1) \
+        || { tail -20 "$WORK/logs/npm.log" >&2; die "npm ci failed"; }
+    echo "$stamp" >"$dst/.stamp"
+}
+
+install_cargo() {
+    # The dev profile by default: it shares its artifacts with `cargo test` (which .ci/run has
+    # just built) and optimises dependencies (opt-level 3), so the broker's RSA work is fast.
+    log "cargo build --profile $HARNESS_PROFILE -p mitid-harness"
+    (cd "$ROOT" && cargo build --profile "$HARNESS_PROFILE" -q -p mitid-harness) || die "cannot build mitid-harness"
+    if [ -f "$INTEROP/samael-sp/Cargo.toml" ]; then
+        log "cargo build --release (samael-sp, own workspace, target in .work)"
+        (cd "$INTEROP/samael-sp" && CARGO_TARGET_DIR=$WORK/samael-target cargo build --release -q) \
+            || die "cannot build samael-sp"
+    fi
+}
+
+install_all() {
+    local t0
+    t0=$(date +%s)
+    install_apt
+    install_venv "$WORK/venv" "$INTEROP/python/requirements.txt"
+    install_venv "$WORK/venv-pysaml2-6.4.1" "$INTEROP/python/requirements-pysaml2-6.4.1.txt"
+    install_node
+    install_cargo
+    log "install step took $(($(date +%s) - t0))s"
+}

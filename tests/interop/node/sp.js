@@ -1,0 +1,181 @@
+// Node SAML SPs for the mitid-harness interop tier: one process per stack x config row.
+//
+//   STACK=node-saml            @node-saml/node-saml (the SAML class, no framework)
+//   STACK=passport-saml        @node-saml/passport-saml (current), Express + Passport
+//   STACK=passport-saml-3.2.1  passport-saml 3.2.1 (CVE-2022-39299), Express + Passport
+//   STACK=samlify              samlify with its node-xmllint schema validator
+//
+// Each is set up as its README shows, plus what NemLog-in forces on everybody: signed
+// HTTP-Redirect AuthnRequests (RSA-SHA256), an unsigned Response around a signed, encrypted
+// Assertion, no RequestedAuthnContext of the library's own. CONFIG=hardened adds the MitID
+// attribute checks (specVersion, NSIS LoA, MitID NameID) and InResponseTo checking.
+//
+// Environment: STACK, CONFIG, PORT, ROW (dir with sp.key/sp.crt), IDP_METADATA (file).
+// Routes: /login, /acs (HTTP-POST), /whoami (200 "user=<NameID>" or 401), /metadata.
+'use strict';
+const fs = require('fs');
+const express = require('express');
+const session = require('express-session');
+const { mitidProblem } = require('./mitid_checks');
+
+const STACK = process.env.STACK;
+const CONFIG = process.env.CONFIG || 'default';
+const PORT = Number(process.env.PORT);
+const ROW = process.env.ROW;
+const BASE = `http://127.0.0.1:${PORT}`;
+const HARDENED = CONFIG === 'hardened';
+const SP_KEY = fs.readFileSync(`${ROW}/sp.key`, 'utf8');
+const SP_CERT = fs.readFileSync(`${ROW}/sp.crt`, 'utf8');
+const IDP_XML = fs.readFileSync(process.env.IDP_METADATA, 'utf8');
+const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
+
+// node-saml and passport-saml take the IdP as plain options, not metadata: read the three
+// facts they need out of NemLog-in's metadata (entityID, SSO URL, signing certificates).
+function idpFromMetadata(xml) {
+  const entityId = /entityID="([^"]+)"/.exec(xml)[1];
+  const sso = new RegExp(`SingleSignOnService[^>]*Binding="${REDIRECT}"[^>]*Location="([^"]+)"`).exec(xml)
+    || new RegExp(`SingleSignOnService[^>]*Location="([^"]+)"[^>]*Binding="${REDIRECT}"`).exec(xml);
+  const certs = [];
+  const kd = /<(?:\w+:)?KeyDescriptor(?![^>]*use="encryption")[^>]*>([\s\S]*?)<\/(?:\w+:)?KeyDescriptor>/g;
+  let m;
+  while ((m = kd.exec(xml))) {
+    const c = /<(?:\w+:)?X509Certificate>([^<]+)</.exec(m[1]);
+    if (c) certs.push(c[1].replace(/\s+/g, ''));
+  }
+  return { entityId, sso: sso[1], certs };
+}
+const IDP = idpFromMetadata(IDP_XML);
+
+const app = express();
+app.use(express.urlencoded({ extended: false, limit: '512kb' }));
+app.use(session({ secret: require('crypto').randomBytes(32).toString('hex'), resave: false, saveUninitialized: false }));
+
+function loggedIn(req, res, nameId) {
+  req.session.regenerate((err) => {
+    if (err) return res.status(500).send('session error');
+    req.session.user = nameId;
+    res.redirect('/whoami');
+  });
+}
+function refuse(res, why) {
+  console.error(`login refused: ${why}`);
+  res.status(403).type('text/plain').send(`login refused: ${why}`);
+}
+app.get('/whoami', (req, res) => {
+  if (!req.session.user) return res.status(401).type('text/plain').send('not logged in');
+  res.type('text/plain').send(`user=${req.session.user}\n`);
+});
+
+// ------------------------------------------------------------------ node-saml / passport-saml
+function nodeSamlOptions(v3) {
+  const o = {
+    callbackUrl: `${BASE}/acs`,
+    entryPoint: IDP.sso,
+    issuer: `${BASE}/metadata`,
+    audience: `${BASE}/metadata`,
+    privateKey: SP_KEY,
+    decryptionPvk: SP_KEY,
+    signatureAlgorithm: 'sha256',
+    digestAlgorithm: 'sha256',
+    identifierFormat: PERSISTENT,
+    disableRequestedAuthnContext: true,
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: false,
+  };
+  if (v3) o.cert = IDP.certs; else o.idpCert = IDP.certs;
+  if (HARDENED) o.validateInResponseTo = v3 ? true : 'always';
+  return o;
+}
+function checkProfile(profile) {
+  if (!HARDENED) return null;
+  return mitidProblem(profile.nameID, profile.attributes || profile);
+}
+
+if (STACK === 'node-saml') {
+  const { SAML } = require('@node-saml/node-saml');
+  const saml = new SAML(nodeSamlOptions(false));
+  app.get('/metadata', (req, res) => res.type('text/xml').send(saml.generateServiceProviderMetadata(SP_CERT, SP_CERT)));
+  app.get('/login', async (req, res, next) => {
+    try { res.redirect(await saml.getAuthorizeUrlAsync('/whoami', req.hostname, {})); } catch (e) { next(e); }
+  });
+  app.post('/acs', async (req, res) => {
+    let profile;
+    try { ({ profile } = await saml.validatePostResponseAsync(req.body)); } catch (e) { return refuse(res, e.message); }
+    if (!profile) return refuse(res, 'no profile');
+    const why = checkProfile(profile);
+    if (why) return refuse(res, why);
+    loggedIn(req, res, profile.nameID);
+  });
+} else if (STACK === 'passport-saml' || STACK === 'passport-saml-3.2.1') {
+  const v3 = STACK === 'passport-saml-3.2.1';
+  const passport = require('passport');
+  const { Strategy } = v3 ? require('passport-saml') : require('@node-saml/passport-saml');
+  const verify = (profile, done) => {
+    const why = checkProfile(profile);
+    return why ? done(null, false, { message: why }) : done(null, { nameID: profile.nameID });
+  };
+  const strategy = v3 ? new Strategy(nodeSamlOptions(true), verify) : new Strategy(nodeSamlOptions(false), verify, verify);
+  passport.use('saml', strategy);
+  passport.serializeUser((u, done) => done(null, u.nameID));
+  passport.deserializeUser((id, done) => done(null, { nameID: id }));
+  app.use(passport.initialize());
+  app.get('/metadata', (req, res) => res.type('text/xml').send(strategy.generateServiceProviderMetadata(SP_CERT, SP_CERT)));
+  app.get('/login', passport.authenticate('saml', { session: false }));
+  app.post('/acs', (req, res, next) => {
+    passport.authenticate('saml', { session: false }, (err, user, info) => {
+      if (err) return refuse(res, err.message);
+      if (!user) return refuse(res, (info && info.message) || 'no user');
+      loggedIn(req, res, user.nameID);
+    })(req, res, next);
+  });
+} else if (STACK === 'samlify') {
+  const samlify = require('samlify');
+  // samlify refuses to parse anything until a schema validator is set; this is the pure-JS one
+  // its README recommends.
+  samlify.setSchemaValidator(require('@authenio/samlify-node-xmllint'));
+  const sp = samlify.ServiceProvider({
+    entityID: `${BASE}/metadata`,
+    authnRequestsSigned: true,
+    wantAssertionsSigned: true,
+    wantMessageSigned: false,
+    isAssertionEncrypted: true,
+    privateKey: SP_KEY,
+    signingCert: SP_CERT,
+    encPrivateKey: SP_KEY,
+    encryptCert: SP_CERT,
+    requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    nameIDFormat: [PERSISTENT],
+    assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: `${BASE}/acs` }],
+  });
+  const idp = samlify.IdentityProvider({ metadata: IDP_XML, wantAuthnRequestsSigned: true });
+  app.get('/metadata', (req, res) => res.type('text/xml').send(sp.getMetadata()));
+  app.get('/login', (req, res) => {
+    const { id, context } = sp.createLoginRequest(idp, 'redirect');
+    req.session.reqid = id;
+    res.redirect(context);
+  });
+  app.post('/acs', async (req, res) => {
+    const reqid = req.session.reqid;
+    delete req.session.reqid;
+    let extract;
+    try { ({ extract } = await sp.parseLoginResponse(idp, 'post', { body: req.body })); } catch (e) { return refuse(res, String(e && e.message || e)); }
+    const nameId = extract && extract.nameID;
+    if (!nameId) return refuse(res, 'no NameID');
+    if (HARDENED) {
+      // samlify hands InResponseTo back but never compares it with anything.
+      if (!reqid || extract.response.inResponseTo !== reqid) return refuse(res, 'InResponseTo does not match this session');
+      const attrs = {};
+      for (const [k, v] of Object.entries(extract.attributes || {})) attrs[k] = Array.isArray(v) ? v : [v];
+      const why = mitidProblem(nameId, attrs);
+      if (why) return refuse(res, why);
+    }
+    loggedIn(req, res, nameId);
+  });
+} else {
+  console.error(`unknown STACK ${STACK}`);
+  process.exit(2);
+}
+
+app.use((err, req, res, next) => { console.error(err); res.status(500).type('text/plain').send(String(err && err.message || err)); });
+app.listen(PORT, '127.0.0.1', () => console.error(`${STACK} (${CONFIG}) on ${BASE}`));

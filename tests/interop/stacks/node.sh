@@ -1,0 +1,40 @@
+# Node SAML SPs (tests/interop/node/sp.js), one process per row; libraries installed by npm ci
+# into .work/node from the committed lockfile. Sourced by tests/interop/run.
+
+_node_pkg_version() { # package
+    node -p "require('$WORK/node/node_modules/$1/package.json').version" 2>/dev/null || echo "?"
+}
+
+_node_prepare() { # rowdir config port stack
+    local row=$1 config=$2 port=$3
+    mkdir -p "$row/logs"
+    sp_keypair "$row" "$4 $config"
+    write_sp_toml "$row" "$4 ($config)" "http://127.0.0.1:$port/login" \
+        "http://127.0.0.1:$port/whoami" 'user=(\S+)'
+}
+
+_node_start() { # rowdir config port stack
+    local row=$1 config=$2 port=$3
+    spawn "node-$4:$row" "$row/logs/app.log" env STACK="$4" CONFIG="$config" PORT="$port" ROW="$row" \
+        IDP_METADATA="$IDP_METADATA" NODE_PATH="$WORK/node/node_modules" NODE_ENV=production \
+        node "$INTEROP/node/sp.js"
+}
+
+_node_metadata() { # rowdir port
+    curl -sf --max-time 10 "http://127.0.0.1:$2/metadata" -o "$1/sp-metadata.xml" \
+        || die "cannot fetch SP metadata from 127.0.0.1:$2"
+}
+
+for _s in node-saml passport-saml passport-saml-3.2.1 samlify; do
+    eval "
+${_s}_prepare() { _node_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_start() { _node_start \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_ready_url() { echo \"http://127.0.0.1:\$3/metadata\"; }
+${_s}_metadata() { _node_metadata \"\$1\" \"\$3\"; }
+"
+done
+unset _s
+node-saml_version() { _node_pkg_version @node-saml/node-saml; }
+passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
+passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
+samlify_version() { _node_pkg_version samlify; }

@@ -69,6 +69,9 @@ pub enum BrokerError {
     /// TLS setup failed.
     #[error("TLS: {0}")]
     Tls(String),
+    /// OIDC provider setup failed.
+    #[error("OIDC provider: {0}")]
+    Oidc(String),
 }
 
 /// What the harness arms for one login flow, keyed by AuthnRequest ID.
@@ -163,6 +166,7 @@ pub struct BrokerBuilder {
     tls: TlsMode,
     allow_non_loopback: bool,
     clock_skew: time::Duration,
+    oidc: Option<crate::oidc::OidcConfig>,
 }
 
 impl Default for BrokerBuilder {
@@ -181,6 +185,7 @@ impl Default for BrokerBuilder {
             tls: TlsMode::Off,
             allow_non_loopback: false,
             clock_skew: time::Duration::minutes(5),
+            oidc: Some(crate::oidc::OidcConfig::default()),
         }
     }
 }
@@ -266,6 +271,20 @@ impl BrokerBuilder {
         self
     }
 
+    /// OIDC provider configuration (issuers, registered clients). The OIDC surface is on by
+    /// default with the Signaturgruppen- and Idura-style issuers and no clients; `None` turns it
+    /// off.
+    pub fn oidc(mut self, cfg: Option<crate::oidc::OidcConfig>) -> Self {
+        self.oidc = cfg;
+        self
+    }
+
+    /// Register an OIDC client (redirect URIs are matched exactly).
+    pub fn oidc_client(mut self, client: crate::oidc::ClientConfig) -> Self {
+        self.oidc.get_or_insert_with(Default::default).clients.push(client);
+        self
+    }
+
     /// Bind, resolve SP metadata, and start serving in the background.
     pub async fn start(self) -> Result<RunningBroker, BrokerError> {
         if !self.allow_non_loopback && !self.bind.ip().is_loopback() {
@@ -297,6 +316,16 @@ impl BrokerBuilder {
             Some(k) => k,
             None => SigningKeys::mock()?,
         };
+        let oidc = match self.oidc {
+            Some(cfg) => {
+                let okeys = crate::oidc::OidcKeys::from_pki(crate::pki::MockPki::builtin())
+                    .map_err(|e| BrokerError::Oidc(e.to_string()))?;
+                let p = crate::oidc::OidcProvider::new(cfg, &base_url, self.identities.clone(), okeys)
+                    .map_err(|e| BrokerError::Oidc(e.to_string()))?;
+                Some(Arc::new(p))
+            }
+            None => None,
+        };
         let state = Arc::new(BrokerState {
             entity_id: self.entity_id.entity_id().to_string(),
             sso_url: format!("{base_url}{SSO_PATH}"),
@@ -317,7 +346,7 @@ impl BrokerBuilder {
             xml_encryptor: Bergshamra,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let router = crate::server::router(state.clone());
+        let router = crate::server::router(state.clone(), oidc.clone().map(|o| o.router()));
         let join = match self.tls {
             TlsMode::Off => tokio::spawn(async move {
                 let svc = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -336,6 +365,7 @@ impl BrokerBuilder {
         Ok(RunningBroker {
             addr,
             state,
+            oidc,
             shutdown: Some(tx),
             join: Some(join),
         })
@@ -516,6 +546,7 @@ impl Broker {
 pub struct RunningBroker {
     addr: SocketAddr,
     state: Arc<BrokerState>,
+    oidc: Option<Arc<crate::oidc::OidcProvider>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     join: Option<tokio::task::JoinHandle<()>>,
 }
@@ -549,6 +580,11 @@ impl RunningBroker {
     /// Shared state (arming, flows, fetches).
     pub fn state(&self) -> &Arc<BrokerState> {
         &self.state
+    }
+
+    /// The OIDC provider, when enabled.
+    pub fn oidc(&self) -> Option<&Arc<crate::oidc::OidcProvider>> {
+        self.oidc.as_ref()
     }
 
     /// The IdP metadata document.

@@ -32,8 +32,8 @@ pub const MAX_BODY: usize = 256 * 1024;
 type St = State<Arc<BrokerState>>;
 
 /// Build the router.
-pub fn router(state: Arc<BrokerState>) -> Router {
-    Router::new()
+pub fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
+    let r = Router::new()
         .route(METADATA_PATH, get(metadata))
         .route("/metadata", get(metadata))
         .route(SSO_PATH, get(sso_get).post(sso_post))
@@ -44,8 +44,12 @@ pub fn router(state: Arc<BrokerState>) -> Router {
         .route("/_mock/fetches", get(control_fetches))
         .route("/_mock/fetch/{token}", get(fetch_trap))
         .route("/", get(index))
-        .fallback(|uri: Uri| async move { refuse(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", uri.path())) })
-        .with_state(state)
+        .with_state(state);
+    let r = match extra {
+        Some(e) => r.merge(e),
+        None => r,
+    };
+    r.fallback(|uri: Uri| async move { refuse(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", uri.path())) })
 }
 
 /// Render the IdP metadata.

@@ -625,3 +625,57 @@ fn every_certificate_verifies_under_its_issuer() {
         assert_eq!(alg == "1.2.840.113549.1.1.10", oces3, "{name}: {alg}");
     }
 }
+
+/// The reproduction check above can fail: a different key for one fixture changes its own
+/// TBS (public key, key identifier) and the TBS of everything it issues (authority key id).
+#[test]
+fn generator_check_detects_a_changed_key() {
+    let mut keys = BTreeMap::new();
+    for (name, cred) in pki().all() {
+        keys.insert(name.to_string(), cred.key_pkcs8_pem().unwrap());
+    }
+    keys.insert(
+        "oces3_issuing".into(),
+        pki().idp_oces3.key_pkcs8_pem().unwrap(),
+    );
+    let committed: BTreeMap<&str, &Credential> = pki().all().into_iter().collect();
+    let differing: Vec<&str> = fixtures::reissue_tbs(&keys)
+        .unwrap()
+        .into_iter()
+        .filter(|(name, tbs)| split_cert(committed[name].cert_der()).0 != tbs.as_slice())
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        differing,
+        [
+            "oces3_issuing",
+            "idp_oces3",
+            "idp_oces3_next",
+            "sp",
+            "sp_expired",
+            "sp_weak"
+        ]
+    );
+}
+
+#[test]
+#[ignore = "timing only: cargo test -p mitid-mock-broker --lib pki::tests::time_ -- --ignored --nocapture"]
+fn time_signing() {
+    let p = pki();
+    for (name, c) in [
+        ("RSA-3072 idp_oces3", &p.idp_oces3),
+        ("RSA-2048 oidc_rs256_a", &p.oidc_rs256_a),
+    ] {
+        let s = c.rsa_signer().unwrap();
+        let n = 200;
+        let t = std::time::Instant::now();
+        for i in 0..n {
+            s.sign_sha256(&[i as u8; 64]).unwrap();
+        }
+        let per_s = f64::from(n) / t.elapsed().as_secs_f64();
+        println!("{name}: {per_s:.0} sign_sha256/s");
+    }
+    let t = std::time::Instant::now();
+    let _ = MockPki::load_builtin().unwrap();
+    println!("load_builtin: {:?}", t.elapsed());
+}

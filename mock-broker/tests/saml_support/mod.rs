@@ -445,3 +445,196 @@ impl Tripwire {
         self.listener.accept().is_ok()
     }
 }
+
+// ------------------------------------------------------------------ minting in-process
+
+/// The fixed instant every deterministic mint uses.
+pub const FIXED_NOW: time::OffsetDateTime = time::macros::datetime!(2026-01-01 12:00 UTC);
+
+/// The mock signing keys, parsed once.
+pub fn keys() -> &'static mitid_mock_broker::saml::mint::SigningKeys {
+    static K: std::sync::OnceLock<mitid_mock_broker::saml::mint::SigningKeys> =
+        std::sync::OnceLock::new();
+    K.get_or_init(|| mitid_mock_broker::saml::mint::SigningKeys::mock().expect("mock keys"))
+}
+
+/// The built-in identities, parsed once.
+pub fn identities() -> &'static mitid_mock_broker::IdentityStore {
+    static I: std::sync::OnceLock<mitid_mock_broker::IdentityStore> = std::sync::OnceLock::new();
+    I.get_or_init(mitid_mock_broker::IdentityStore::builtin)
+}
+
+/// A deterministic model context: fixed clock, IDs from `IdGen::seeded(seed)`.
+pub fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelContext {
+    let ids = mitid_mock_broker::IdGen::seeded(seed);
+    mitid_mock_broker::saml::assertion::ModelContext {
+        idp_entity_id: mitid_mock_broker::config::MOCK_ENTITY_ID.into(),
+        sp_entity_id: SP_ENTITY_ID.into(),
+        acs_url: ACS_URL.into(),
+        in_response_to: Some("_req-fixed".into()),
+        now: FIXED_NOW,
+        response_id: ids.next("r"),
+        assertion_id: ids.next("a"),
+        session_index: ids.next("s"),
+        requested_attributes: None,
+        conditions_lifetime: time::Duration::hours(1),
+        confirmation_lifetime: time::Duration::minutes(5),
+    }
+}
+
+/// The fetch-recorder URL deterministic mints use.
+pub const FIXED_TRAP_URL: &str = "http://127.0.0.1:9/_mock/fetch/_req-fixed";
+
+/// Mint for `identity` under `plan`, encrypting (unless the plan says otherwise) to the mock SP
+/// certificate with `encryption`.
+pub fn mint_with(
+    identity: &str,
+    plan: &mitid_mock_broker::FaultPlan,
+    encryption: mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms,
+) -> Result<mitid_mock_broker::saml::mint::Minted, mitid_mock_broker::saml::mint::MintError> {
+    use mitid_mock_broker::saml::mint::{MintInput, mint};
+    use mitid_mock_broker::saml::xmlsec::Bergshamra;
+    let who = identities().get(identity).expect("known identity");
+    let input = MintInput {
+        ctx: fixed_ctx(7),
+        identity: who,
+        loa: who.loa,
+        identities: identities(),
+        sp_encryption_cert: Some(MockPki::builtin().sp.cert_der()),
+        encryption,
+        plan,
+        keys: keys(),
+        fetch_recorder_url: Some(FIXED_TRAP_URL.into()),
+    };
+    mint(&input, &Bergshamra, &Bergshamra)
+}
+
+/// Mint for anna under `plan` with the default (NemLog-in) algorithms; panics on error.
+pub fn mint_plan(plan: &mitid_mock_broker::FaultPlan) -> mitid_mock_broker::saml::mint::Minted {
+    mint_with(
+        "anna",
+        plan,
+        mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms::nemlogin_default(),
+    )
+    .expect("mint succeeds")
+}
+
+// ------------------------------------------------------------------ snapshot rendering
+
+/// Replace the content of every `<tag>...</tag>` (any prefix-qualified spelling given in `tag`)
+/// with a fixed marker, for values that legitimately vary (RSA-OAEP and AES output is
+/// randomised) or that would churn on a fixture regeneration (certificates, signatures).
+pub fn redact_element_text(xml: &str, tag: &str, marker: &str) -> String {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    while let Some(s) = rest.find(&open) {
+        let after = s + open.len();
+        let Some(e) = rest[after..].find(&close) else {
+            break;
+        };
+        out.push_str(&rest[..after]);
+        out.push_str(marker);
+        rest = &rest[after + e..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The standard redactions for snapshots.
+pub fn redact(xml: &str) -> String {
+    let x = redact_element_text(xml, "ds:SignatureValue", "[signature value]");
+    let x = redact_element_text(&x, "ds:X509Certificate", "[mock certificate]");
+    redact_element_text(&x, "xenc:CipherValue", "[ciphertext]")
+}
+
+/// Indent XML one element per line (text-only elements stay on one line), so a snapshot
+/// diff points at the element that changed. Purely cosmetic: no parsing, no normalisation of
+/// the tags themselves, so the snapshot shows exactly the attributes and prefixes sent.
+pub fn pretty_xml(xml: &str) -> String {
+    #[derive(PartialEq)]
+    enum Tok<'a> {
+        Open(&'a str),
+        Close(&'a str),
+        Empty(&'a str),
+        Other(&'a str),
+        Text(&'a str),
+    }
+    let mut toks = Vec::new();
+    let mut rest = xml;
+    while !rest.is_empty() {
+        if let Some(stripped) = rest.strip_prefix('<') {
+            let end = if stripped.starts_with("!--") {
+                rest.find("-->").map(|e| e + 3)
+            } else if stripped.starts_with("!DOCTYPE") {
+                rest.find("]>")
+                    .map(|e| e + 2)
+                    .or_else(|| rest.find('>').map(|e| e + 1))
+            } else {
+                // A '>' inside a quoted attribute value does not end the tag.
+                let mut q: Option<char> = None;
+                rest.char_indices().find_map(|(i, c)| match (q, c) {
+                    (None, '"' | '\'') => {
+                        q = Some(c);
+                        None
+                    }
+                    (Some(o), c) if c == o => {
+                        q = None;
+                        None
+                    }
+                    (None, '>') => Some(i + 1),
+                    _ => None,
+                })
+            };
+            let end = end.unwrap_or(rest.len());
+            let t = &rest[..end];
+            toks.push(if t.starts_with("</") {
+                Tok::Close(t)
+            } else if t.starts_with("<!") || t.starts_with("<?") {
+                Tok::Other(t)
+            } else if t.ends_with("/>") {
+                Tok::Empty(t)
+            } else {
+                Tok::Open(t)
+            });
+            rest = &rest[end..];
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            let t = &rest[..end];
+            if !t.trim().is_empty() {
+                toks.push(Tok::Text(t));
+            }
+            rest = &rest[end..];
+        }
+    }
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let pad = |d: usize| "  ".repeat(d);
+    while i < toks.len() {
+        match &toks[i] {
+            Tok::Open(t) => {
+                // <a>text</a> on one line.
+                if let (Some(Tok::Text(x)), Some(Tok::Close(c))) =
+                    (toks.get(i + 1), toks.get(i + 2))
+                {
+                    out.push_str(&format!("{}{t}{x}{c}\n", pad(depth)));
+                    i += 3;
+                    continue;
+                }
+                out.push_str(&format!("{}{t}\n", pad(depth)));
+                depth += 1;
+            }
+            Tok::Close(t) => {
+                depth = depth.saturating_sub(1);
+                out.push_str(&format!("{}{t}\n", pad(depth)));
+            }
+            Tok::Empty(t) | Tok::Other(t) | Tok::Text(t) => {
+                out.push_str(&format!("{}{t}\n", pad(depth)))
+            }
+        }
+        i += 1;
+    }
+    out
+}

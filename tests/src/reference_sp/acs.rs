@@ -1,0 +1,486 @@
+//! The assertion consumer: from the posted `SAMLResponse` to a [`Login`] or a [`Rejection`].
+//!
+//! Order: decode → refuse DOCTYPE → Response checks (Status, Destination, InResponseTo,
+//! IssueInstant, Issuer) → exactly one EncryptedAssertion, no plaintext Assertion → decrypt →
+//! the Assertion itself signed by an IdP metadata key (xml-sec, expected-target evidence, so a
+//! signature over anything else cannot vouch for it) → the Assertion checks in
+//! [`super::assertion`] → replay cache. Each step is one [`Check`]; each flaw switches one off.
+
+use super::SpState;
+use super::assertion::{self, Expect, check_issue_instant, check_issuer};
+use super::check::{Check, Rejection, reject};
+use super::flaw::Flaw;
+use super::session::Login;
+use super::xml::{self, DS, SAML, SAMLP, XENC, child, children, is};
+use super::xmlsec::VerifyPolicy;
+use base64::Engine;
+use time::OffsetDateTime;
+use xml_sec::xmldsig::SignatureRequirement;
+
+const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
+const SHA1_ALGORITHMS: &[&str] = &[
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+    "http://www.w3.org/2000/09/xmldsig#sha1",
+    "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+    "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1",
+];
+
+/// A response the ACS accepted.
+#[derive(Debug, Clone)]
+pub(crate) struct Accepted {
+    pub login: Login,
+}
+
+/// Decode the `SAMLResponse` form value (base64, size-capped, UTF-8).
+fn decode(b64: &str) -> Result<String, Rejection> {
+    let compact: String = b64.split_ascii_whitespace().collect();
+    if compact.len() > xml::MAX_RESPONSE_BYTES / 3 * 4 + 4 {
+        return reject(
+            Check::Message,
+            format!(
+                "SAMLResponse is larger than {} bytes",
+                xml::MAX_RESPONSE_BYTES
+            ),
+        );
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| {
+            Rejection::new(
+                Check::Message,
+                format!("SAMLResponse is not valid base64: {e}"),
+            )
+        })?;
+    String::from_utf8(bytes)
+        .map_err(|_| Rejection::new(Check::Message, "SAMLResponse is not UTF-8 XML"))
+}
+
+/// Consume a posted `SAMLResponse` for a browser session whose outstanding AuthnRequest IDs
+/// are `outstanding`. Returns the login and the request ID it answered.
+pub(crate) async fn consume(
+    st: &SpState,
+    saml_response_b64: &str,
+    outstanding: &[String],
+) -> (Result<Accepted, Rejection>, Option<String>) {
+    let text = match decode(saml_response_b64) {
+        Ok(t) => t,
+        Err(e) => return (Err(e), None),
+    };
+    let text = if st.has(Flaw::ResolveDoctype) {
+        match super::doctype::resolve(&text).await {
+            Ok(t) => t,
+            Err(e) => return (Err(Rejection::new(Check::Doctype, e.to_string())), None),
+        }
+    } else {
+        text
+    };
+    let now = OffsetDateTime::now_utc();
+    let mut answered = None;
+    let r = consume_xml(st, &text, outstanding, now, &mut answered);
+    (r, answered)
+}
+
+/// One assertion candidate: where it sits in the response, and its XML (decrypted).
+struct Candidate {
+    range: std::ops::Range<usize>,
+    xml: String,
+}
+
+fn consume_xml(
+    st: &SpState,
+    text: &str,
+    outstanding: &[String],
+    now: OffsetDateTime,
+    answered: &mut Option<String>,
+) -> Result<Accepted, Rejection> {
+    let doc = xml::parse(text).map_err(|e| match e {
+        roxmltree::Error::DtdDetected => Rejection::new(
+            Check::Doctype,
+            "the response contains a DOCTYPE; SAML messages must not have one (XXE / entity expansion), refused unread",
+        ),
+        other => Rejection::new(Check::Message, format!("SAMLResponse is not well-formed XML: {other}")),
+    })?;
+    let root = doc.root_element();
+    if !is(root, SAMLP, "Response") {
+        return reject(
+            Check::Message,
+            format!("expected samlp:Response, found {}", xml::qname(root)),
+        );
+    }
+    if root.attribute("Version") != Some("2.0") {
+        return reject(Check::Message, "Response Version is not 2.0");
+    }
+    if root.attribute("ID").is_none_or(str::is_empty) {
+        return reject(Check::Message, "Response has no ID");
+    }
+
+    // ---- Status ----
+    if !st.has(Flaw::IgnoreStatus) {
+        let code = child(root, SAMLP, "Status")
+            .and_then(|s| child(s, SAMLP, "StatusCode"))
+            .and_then(|c| c.attribute("Value"));
+        if code != Some(STATUS_SUCCESS) {
+            let message = child(root, SAMLP, "Status")
+                .and_then(|s| child(s, SAMLP, "StatusMessage"))
+                .map(xml::full_text)
+                .unwrap_or_default();
+            return reject(
+                Check::Status,
+                format!(
+                    "Status is {code:?} ({message:?}), not Success: the login failed at the IdP"
+                ),
+            );
+        }
+    }
+    // ---- Destination ----
+    if !st.has(Flaw::SkipDestination) {
+        match root.attribute("Destination") {
+            Some(d) if d == st.acs_url => {}
+            Some(d) => {
+                return reject(
+                    Check::Destination,
+                    format!(
+                        "Destination {d:?} is not this SP's ACS URL {:?}",
+                        st.acs_url
+                    ),
+                );
+            }
+            None => return reject(Check::Destination, "Response has no Destination"),
+        }
+    }
+    // ---- InResponseTo ----
+    let irt = root.attribute("InResponseTo");
+    let matched = irt.filter(|i| outstanding.iter().any(|o| o == i));
+    *answered = matched.map(str::to_string);
+    if !st.has(Flaw::SkipInResponseTo) && matched.is_none() {
+        return reject(
+            Check::InResponseTo,
+            match irt {
+                None => "unsolicited response (no InResponseTo); this SP only accepts answers to its own AuthnRequests".to_string(),
+                Some(i) => format!("InResponseTo {i:?} is not an AuthnRequest this browser session sent and has not yet had answered"),
+            },
+        );
+    }
+    // ---- IssueInstant, Issuer ----
+    if !st.has(Flaw::SkipTimeChecks) {
+        check_issue_instant(
+            root.attribute("IssueInstant"),
+            "Response IssueInstant",
+            now,
+            st.config.clock_skew,
+        )?;
+    }
+    if !st.has(Flaw::SkipIssuer)
+        && let Some(issuer) = child(root, SAML, "Issuer")
+    {
+        check_issuer(issuer, "Response", &st.idp.entity_id)?;
+    }
+
+    // ---- which assertions ----
+    let plaintext = children(root, SAML, "Assertion").count();
+    if plaintext > 0 && !st.has(Flaw::AllowPlaintextAssertion) {
+        return reject(
+            Check::Encryption,
+            "the response carries a plaintext saml:Assertion; OIOSAML 3 requires exactly one EncryptedAssertion",
+        );
+    }
+    let naive = st.has(Flaw::FirstAssertion) || st.has(Flaw::AnySignatureInDocument);
+    let nodes: Vec<_> = root
+        .children()
+        .filter(|c| is(*c, SAML, "EncryptedAssertion") || is(*c, SAML, "Assertion"))
+        .collect();
+    if nodes.is_empty() {
+        return reject(Check::AssertionCount, "the response carries no assertion");
+    }
+    if nodes.len() > 1 && !naive {
+        return reject(
+            Check::AssertionCount,
+            format!(
+                "the response carries {} assertions; exactly one is allowed",
+                nodes.len()
+            ),
+        );
+    }
+    let mut candidates = Vec::with_capacity(nodes.len());
+    for n in &nodes {
+        let xml = if is(*n, SAML, "Assertion") {
+            xml::standalone(*n, text)
+        } else {
+            decrypt(st, *n, text)?
+        };
+        candidates.push(Candidate {
+            range: n.range(),
+            xml,
+        });
+    }
+
+    // ---- signature, and which assertion is consumed ----
+    let consumed: String = if st.has(Flaw::AnySignatureInDocument) {
+        let combined = splice(text, &candidates);
+        if !st.has(Flaw::NoSignatureCheck) {
+            any_valid_signature(st, &combined)?;
+        }
+        let cdoc =
+            xml::parse(&combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+        let first = cdoc
+            .descendants()
+            .find(|n| is(*n, SAML, "Assertion"))
+            .ok_or_else(|| Rejection::new(Check::AssertionCount, "no Assertion in the response"))?;
+        xml::standalone(first, &combined)
+    } else if st.has(Flaw::FirstAssertion) && candidates.len() > 1 {
+        if !st.has(Flaw::NoSignatureCheck) {
+            let signed = candidates
+                .iter()
+                .find(|c| {
+                    xml::parse(&c.xml)
+                        .is_ok_and(|d| child(d.root_element(), DS, "Signature").is_some())
+                })
+                .ok_or_else(|| {
+                    Rejection::new(Check::Signature, "none of the assertions is signed")
+                })?;
+            verify_assertion(st, &signed.xml)?;
+        }
+        candidates.swap_remove(0).xml
+    } else {
+        let only = candidates.swap_remove(0).xml;
+        if !st.has(Flaw::NoSignatureCheck) {
+            verify_assertion(st, &only)?;
+        }
+        only
+    };
+
+    // ---- the assertion ----
+    let adoc = xml::parse(&consumed)
+        .map_err(|e| Rejection::new(Check::Message, format!("assertion XML: {e}")))?;
+    let expect = Expect {
+        flaws: &st.config.flaws,
+        idp_entity_id: &st.idp.entity_id,
+        sp_entity_id: &st.entity_id,
+        acs_url: &st.acs_url,
+        in_response_to: matched,
+        now,
+        skew: st.config.clock_skew,
+        required_loa: st.config.required_loa,
+        private_sp: st.config.private_sp,
+    };
+    let (login, remember_until) = assertion::validate(adoc.root_element(), &expect)?;
+
+    // ---- replay ----
+    if !st.has(Flaw::NoReplayCache) {
+        if st.sessions.seen(&login.assertion_id, now) {
+            return reject(
+                Check::Replay,
+                format!(
+                    "assertion {} was already consumed: a replayed response",
+                    login.assertion_id
+                ),
+            );
+        }
+        st.sessions
+            .remember(&login.assertion_id, remember_until, now);
+    }
+    Ok(Accepted { login })
+}
+
+/// Decrypt one EncryptedAssertion: exactly one EncryptedData, decrypting to exactly one
+/// saml:Assertion element.
+fn decrypt(
+    st: &SpState,
+    encrypted_assertion: roxmltree::Node<'_, '_>,
+    text: &str,
+) -> Result<String, Rejection> {
+    let eds: Vec<_> = children(encrypted_assertion, XENC, "EncryptedData").collect();
+    let [ed] = eds.as_slice() else {
+        return reject(
+            Check::Decryption,
+            format!(
+                "EncryptedAssertion holds {} EncryptedData elements; exactly one is required",
+                eds.len()
+            ),
+        );
+    };
+    let plain = st
+        .crypto
+        .decrypt(&xml::standalone(*ed, text))
+        .map_err(|e| {
+            Rejection::new(
+                Check::Decryption,
+                format!("cannot decrypt the EncryptedAssertion: {e}"),
+            )
+        })?;
+    let pdoc = xml::parse(&plain).map_err(|e| {
+        Rejection::new(
+            Check::Decryption,
+            format!("the EncryptedAssertion does not decrypt to one XML element: {e}"),
+        )
+    })?;
+    if !is(pdoc.root_element(), SAML, "Assertion") {
+        return reject(
+            Check::Decryption,
+            format!(
+                "the EncryptedAssertion decrypts to {}, not a saml:Assertion",
+                xml::qname(pdoc.root_element())
+            ),
+        );
+    }
+    Ok(plain)
+}
+
+/// The strict signature rule: the Assertion element itself carries exactly one ds:Signature,
+/// whose single Reference points at the Assertion's own ID, with no SHA-1, and which xml-sec
+/// verifies with an IdP metadata key and proves to cover the Assertion (expected target).
+fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> {
+    let doc =
+        xml::parse(assertion_xml).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+    let a = doc.root_element();
+    let id = a.attribute("ID").unwrap_or_default();
+    let sigs: Vec<_> = children(a, DS, "Signature").collect();
+    let sig = match sigs.as_slice() {
+        [] => {
+            return reject(
+                Check::Signature,
+                "the Assertion is not signed; OIOSAML 3: \"The Assertion within the response MUST be directly signed\"",
+            );
+        }
+        [s] => *s,
+        _ => {
+            return reject(
+                Check::Signature,
+                "the Assertion carries more than one Signature",
+            );
+        }
+    };
+    let algorithms: Vec<&str> = sig
+        .descendants()
+        .filter(|n| is(*n, DS, "SignatureMethod") || is(*n, DS, "DigestMethod"))
+        .filter_map(|n| n.attribute("Algorithm"))
+        .collect();
+    if !st.has(Flaw::AcceptSha1)
+        && let Some(weak) = algorithms.iter().find(|a| SHA1_ALGORITHMS.contains(a))
+    {
+        return reject(
+            Check::SignatureAlgorithm,
+            format!("the signature uses {weak}; SHA-1 is refused (use RSA-SHA256 / SHA-256)"),
+        );
+    }
+    let references: Vec<&str> = sig
+        .descendants()
+        .filter(|n| is(*n, DS, "Reference"))
+        .map(|r| r.attribute("URI").unwrap_or(""))
+        .collect();
+    if references != [format!("#{id}").as_str()] {
+        return reject(
+            Check::Signature,
+            format!("the signature references {references:?}, not this Assertion (#{id})"),
+        );
+    }
+    let method = child(sig, DS, "SignedInfo")
+        .and_then(|si| child(si, DS, "SignatureMethod"))
+        .and_then(|m| m.attribute("Algorithm"))
+        .ok_or_else(|| {
+            Rejection::new(
+                Check::Signature,
+                "the signature has no SignedInfo/SignatureMethod",
+            )
+        })?;
+    let keys: Vec<Vec<u8>> = if st.has(Flaw::TrustKeyInfo) {
+        let cert = sig
+            .descendants()
+            .find(|n| is(*n, DS, "X509Certificate"))
+            .map(xml::full_text)
+            .ok_or_else(|| {
+                Rejection::new(
+                    Check::Signature,
+                    "the signature has no KeyInfo certificate to trust",
+                )
+            })?;
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(cert.split_whitespace().collect::<String>())
+            .map_err(|e| Rejection::new(Check::Signature, format!("KeyInfo certificate: {e}")))?;
+        vec![super::idp_metadata::spki_of(&der).map_err(|e| Rejection::new(Check::Signature, e))?]
+    } else {
+        st.idp
+            .signing_certs
+            .iter()
+            .map(|c| c.spki.clone())
+            .collect()
+    };
+    let policy = if st.has(Flaw::AcceptSha1) {
+        VerifyPolicy::Compatible
+    } else {
+        VerifyPolicy::SecureSaml
+    };
+    st.crypto
+        .verify_target(
+            assertion_xml,
+            None,
+            method,
+            &keys,
+            policy,
+            SignatureRequirement::All,
+        )
+        .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")))
+}
+
+/// The response with each assertion candidate (decrypted) in place of its EncryptedAssertion.
+fn splice(text: &str, candidates: &[Candidate]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for c in candidates {
+        out.push_str(&text[at..c.range.start]);
+        out.push_str(&c.xml);
+        at = c.range.end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+/// The `AnySignatureInDocument` flaw: is there a valid IdP signature over *anything* in the
+/// document? (Which element it covers is not asked: that is the bug.)
+fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
+    let doc = xml::parse(combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+    let keys: Vec<Vec<u8>> = st
+        .idp
+        .signing_certs
+        .iter()
+        .map(|c| c.spki.clone())
+        .collect();
+    let policy = if st.has(Flaw::AcceptSha1) {
+        VerifyPolicy::Compatible
+    } else {
+        VerifyPolicy::Modern
+    };
+    for sig in doc.descendants().filter(|n| is(*n, DS, "Signature")) {
+        let Some(si) = child(sig, DS, "SignedInfo") else {
+            continue;
+        };
+        let Some(method) = child(si, DS, "SignatureMethod").and_then(|m| m.attribute("Algorithm"))
+        else {
+            continue;
+        };
+        for r in children(si, DS, "Reference") {
+            let Some(id) = r.attribute("URI").and_then(|u| u.strip_prefix('#')) else {
+                continue;
+            };
+            if st
+                .crypto
+                .verify_target(
+                    combined,
+                    Some(id),
+                    method,
+                    &keys,
+                    policy,
+                    SignatureRequirement::AtLeast(1),
+                )
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+    reject(
+        Check::Signature,
+        "no valid IdP signature anywhere in the response",
+    )
+}

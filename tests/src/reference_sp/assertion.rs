@@ -1,0 +1,566 @@
+//! The checks on the (decrypted, signature-verified) Assertion, as digst/OIOSAML.Java's
+//! `AssertionValidationService` applies them (nemlogin-protocol.md §1.4), plus the NemID-era
+//! vocabulary an MitID-only SP must refuse (§4.3). The result is the [`Login`] the SP files the
+//! user under: keyed by the UUID in the NameID, never by PID, RID or CPR.
+
+use super::check::{Check, Rejection, reject};
+use super::flaw::Flaw;
+use super::session::Login;
+use super::xml::{self, SAML, child, children, is};
+use mitid_mock_broker::nsis::Loa;
+use std::collections::{BTreeMap, BTreeSet};
+use time::format_description::well_known::Rfc3339;
+use time::{Duration, OffsetDateTime};
+
+const NAMEID_PERSISTENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent";
+const NAMEID_TRANSIENT: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+const NAMEID_ENTITY: &str = "urn:oasis:names:tc:SAML:2.0:nameid-format:entity";
+const NAMEID_X509: &str = "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName";
+const CM_BEARER: &str = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
+const EID_PREFIX: &str = "https://data.gov.dk/model/core/eid/";
+
+const SPEC_VERSION: &str = "https://data.gov.dk/model/core/specVersion";
+const SPEC_VERSION_VALUE: &str = "OIO-SAML-3.0";
+const LOA: &str = "https://data.gov.dk/concept/core/nsis/loa";
+const CPR: &str = "https://data.gov.dk/model/core/eid/cprNumber";
+const FULL_NAME: &str = "https://data.gov.dk/model/core/eid/fullName";
+const PID: &str = "https://data.gov.dk/model/core/eid/person/pid";
+const RID: &str = "https://data.gov.dk/model/core/eid/professional/rid";
+const CVR: &str = "https://data.gov.dk/model/core/eid/professional/cvr";
+const ORG_NAME: &str = "https://data.gov.dk/model/core/eid/professional/orgName";
+const LEGACY_PREFIX: &str = "dk:gov:saml:attribute:";
+const LEGACY_SPEC_VER: &str = "dk:gov:saml:attribute:SpecVer";
+const LEGACY_ASSURANCE_LEVEL: &str = "dk:gov:saml:attribute:AssuranceLevel";
+const OCES_USER_CERTIFICATE: &str = "urn:oid:1.3.6.1.4.1.1466.115.121.1.8";
+/// AuthnContextClassRefs of NemID-era logins.
+const LEGACY_CLASS_REFS: &[&str] = &[
+    "https://nemlogin.dk/internal/credential/type/nemidkeycard",
+    "https://nemlogin.dk/internal/credential/type/nemidkeyfile",
+    "urn:oasis:names:tc:SAML:2.0:ac:classes:X509",
+];
+
+/// What the assertion must match.
+#[derive(Debug)]
+pub(crate) struct Expect<'a> {
+    pub flaws: &'a BTreeSet<Flaw>,
+    pub idp_entity_id: &'a str,
+    pub sp_entity_id: &'a str,
+    pub acs_url: &'a str,
+    /// The Response's InResponseTo, when it named one of this session's requests.
+    pub in_response_to: Option<&'a str>,
+    pub now: OffsetDateTime,
+    pub skew: Duration,
+    pub required_loa: Loa,
+    pub private_sp: bool,
+}
+
+impl Expect<'_> {
+    fn has(&self, f: Flaw) -> bool {
+        self.flaws.contains(&f)
+    }
+
+    fn text(&self, n: roxmltree::Node<'_, '_>) -> String {
+        if self.has(Flaw::FirstTextNode) {
+            xml::first_text(n)
+        } else {
+            xml::full_text(n)
+        }
+    }
+}
+
+/// Parse an xs:dateTime (UTC, optional fraction).
+pub(crate) fn instant(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
+}
+
+/// `IssueInstant` present and within the clock skew of now.
+pub(crate) fn check_issue_instant(
+    value: Option<&str>,
+    what: &str,
+    now: OffsetDateTime,
+    skew: Duration,
+) -> Result<(), Rejection> {
+    let Some(raw) = value else {
+        return reject(Check::Timing, format!("{what} is missing"));
+    };
+    let Some(t) = instant(raw) else {
+        return reject(
+            Check::Timing,
+            format!("{what} {raw:?} is not an xs:dateTime"),
+        );
+    };
+    if (t - now).abs() > skew {
+        return reject(
+            Check::Timing,
+            format!(
+                "{what} {raw} is more than {} minutes from now: stale or from the future",
+                skew.whole_minutes()
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// A validity window: `NotBefore` (optional) must have started, `NotOnOrAfter` (required when
+/// `require_end`) must not have passed, both with the skew.
+fn check_window(
+    node: roxmltree::Node<'_, '_>,
+    what: &str,
+    require_end: bool,
+    x: &Expect<'_>,
+) -> Result<Option<OffsetDateTime>, Rejection> {
+    if let Some(nb) = node.attribute("NotBefore") {
+        let t = instant(nb).ok_or_else(|| {
+            Rejection::new(
+                Check::Timing,
+                format!("{what}/@NotBefore {nb:?} is not an xs:dateTime"),
+            )
+        })?;
+        if t > x.now + x.skew {
+            return reject(
+                Check::Timing,
+                format!("{what}/@NotBefore {nb} is in the future: not valid yet"),
+            );
+        }
+    }
+    match node.attribute("NotOnOrAfter") {
+        Some(noa) => {
+            let t = instant(noa).ok_or_else(|| {
+                Rejection::new(
+                    Check::Timing,
+                    format!("{what}/@NotOnOrAfter {noa:?} is not an xs:dateTime"),
+                )
+            })?;
+            if t + x.skew <= x.now {
+                return reject(
+                    Check::Timing,
+                    format!("{what}/@NotOnOrAfter {noa} has passed: expired"),
+                );
+            }
+            Ok(Some(t))
+        }
+        None if require_end => reject(Check::Timing, format!("{what} has no NotOnOrAfter")),
+        None => Ok(None),
+    }
+}
+
+/// Issuer: value is the IdP entityID, Format omitted or `entity`.
+pub(crate) fn check_issuer(
+    issuer: roxmltree::Node<'_, '_>,
+    what: &str,
+    idp_entity_id: &str,
+) -> Result<(), Rejection> {
+    let value = xml::full_text(issuer);
+    if value.trim() != idp_entity_id {
+        return reject(
+            Check::Issuer,
+            format!(
+                "{what} Issuer {:?} is not the IdP's entityID {idp_entity_id:?}",
+                value.trim()
+            ),
+        );
+    }
+    match issuer.attribute("Format") {
+        None | Some(NAMEID_ENTITY) => Ok(()),
+        Some(f) => reject(
+            Check::Issuer,
+            format!("{what} Issuer Format {f:?} must be omitted or {NAMEID_ENTITY}"),
+        ),
+    }
+}
+
+/// The identity a NameID names.
+struct Subject {
+    name_id: String,
+    kind: &'static str,
+    key: String,
+}
+
+fn parse_name_id(name_id: roxmltree::Node<'_, '_>, x: &Expect<'_>) -> Result<Subject, Rejection> {
+    let value = x.text(name_id);
+    let format = name_id.attribute("Format");
+    if x.has(Flaw::AcceptX509SubjectNameId) && format == Some(NAMEID_X509) {
+        // The NemID-era reading: `C=DK,O=...,CN=...,Serial=PID:...` / `Serial=CVR:...-RID:...`.
+        let serial = value
+            .split(',')
+            .find_map(|rdn| rdn.trim().strip_prefix("Serial="))
+            .ok_or_else(|| {
+                Rejection::new(
+                    Check::NameId,
+                    format!("X509SubjectName NameID {value:?} has no Serial="),
+                )
+            })?;
+        let kind = if serial.starts_with("PID:") {
+            "person"
+        } else {
+            "professional"
+        };
+        return Ok(Subject {
+            name_id: value.clone(),
+            kind,
+            key: serial.to_string(),
+        });
+    }
+    match format {
+        Some(NAMEID_PERSISTENT | NAMEID_TRANSIENT) => {}
+        Some(f) => {
+            return reject(
+                Check::NameId,
+                format!(
+                    "NameID Format {f:?} is not persistent or transient (OIOSAML 3); {NAMEID_X509} is the NemID-era format"
+                ),
+            );
+        }
+        None => {
+            return reject(
+                Check::NameId,
+                "NameID has no Format; OIOSAML 3 requires persistent or transient",
+            );
+        }
+    }
+    let bad = || {
+        Rejection::new(
+            Check::NameId,
+            format!("NameID {value:?} is not {EID_PREFIX}{{person|professional}}/uuid/<UUID>"),
+        )
+    };
+    let rest = value.strip_prefix(EID_PREFIX).ok_or_else(bad)?;
+    let (kind, uuid) = if let Some(u) = rest.strip_prefix("person/uuid/") {
+        ("person", u)
+    } else if let Some(u) = rest.strip_prefix("professional/uuid/") {
+        ("professional", u)
+    } else {
+        return Err(bad());
+    };
+    if uuid.len() != 36 || uuid::Uuid::try_parse(uuid).is_err() {
+        return Err(bad());
+    }
+    Ok(Subject {
+        name_id: value.clone(),
+        kind,
+        key: uuid.to_ascii_lowercase(),
+    })
+}
+
+/// Attribute name -> values, across all AttributeStatements.
+fn attributes(assertion: roxmltree::Node<'_, '_>, x: &Expect<'_>) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for st in children(assertion, SAML, "AttributeStatement") {
+        for a in children(st, SAML, "Attribute") {
+            let Some(name) = a.attribute("Name") else {
+                continue;
+            };
+            let values = children(a, SAML, "AttributeValue").map(|v| x.text(v));
+            out.entry(name.to_string()).or_default().extend(values);
+        }
+    }
+    out
+}
+
+fn single<'a>(attrs: &'a BTreeMap<String, Vec<String>>, name: &str) -> Option<&'a str> {
+    attrs.get(name).and_then(|v| v.first()).map(String::as_str)
+}
+
+/// Validate the assertion; on success, who logged in and until when the assertion ID must be
+/// remembered.
+pub(crate) fn validate(
+    a: roxmltree::Node<'_, '_>,
+    x: &Expect<'_>,
+) -> Result<(Login, OffsetDateTime), Rejection> {
+    if !is(a, SAML, "Assertion") {
+        return reject(
+            Check::Message,
+            format!("expected a saml:Assertion, found {}", xml::qname(a)),
+        );
+    }
+    if a.attribute("Version") != Some("2.0") {
+        return reject(Check::Message, "Assertion Version is not 2.0");
+    }
+    let assertion_id = a
+        .attribute("ID")
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| Rejection::new(Check::Message, "Assertion has no ID"))?
+        .to_string();
+    if !x.has(Flaw::SkipTimeChecks) {
+        check_issue_instant(
+            a.attribute("IssueInstant"),
+            "Assertion IssueInstant",
+            x.now,
+            x.skew,
+        )?;
+    }
+    if !x.has(Flaw::SkipIssuer) {
+        let issuer = child(a, SAML, "Issuer")
+            .ok_or_else(|| Rejection::new(Check::Issuer, "Assertion has no Issuer"))?;
+        check_issuer(issuer, "Assertion", x.idp_entity_id)?;
+    }
+
+    // ---- Subject ----
+    let subject = child(a, SAML, "Subject")
+        .ok_or_else(|| Rejection::new(Check::NameId, "Assertion has no Subject"))?;
+    let name_ids: Vec<_> = children(subject, SAML, "NameID").collect();
+    if name_ids.len() != 1 {
+        return reject(
+            Check::NameId,
+            format!(
+                "Subject has {} NameIDs; exactly one is required",
+                name_ids.len()
+            ),
+        );
+    }
+    let who = parse_name_id(name_ids[0], x)?;
+
+    let confirmations: Vec<_> = children(subject, SAML, "SubjectConfirmation").collect();
+    let bearer: Vec<_> = confirmations
+        .iter()
+        .copied()
+        .filter(|c| c.attribute("Method") == Some(CM_BEARER))
+        .collect();
+    if !x.has(Flaw::SkipSubjectConfirmation) {
+        if bearer.len() != 1 {
+            return reject(
+                Check::SubjectConfirmation,
+                format!(
+                    "{} bearer SubjectConfirmations ({} in all); exactly one with Method {CM_BEARER} is required",
+                    bearer.len(),
+                    confirmations.len()
+                ),
+            );
+        }
+        if child(bearer[0], SAML, "SubjectConfirmationData").is_none() {
+            return reject(
+                Check::SubjectConfirmation,
+                "the bearer SubjectConfirmation has no SubjectConfirmationData",
+            );
+        }
+    }
+    let mut remember_until = x.now + Duration::hours(24);
+    if let Some(data) = bearer
+        .first()
+        .or(confirmations.first())
+        .and_then(|c| child(*c, SAML, "SubjectConfirmationData"))
+    {
+        if !x.has(Flaw::SkipRecipient) {
+            match data.attribute("Recipient") {
+                Some(r) if r == x.acs_url => {}
+                Some(r) => {
+                    return reject(
+                        Check::Recipient,
+                        format!(
+                            "SubjectConfirmationData Recipient {r:?} is not this SP's ACS URL {:?}",
+                            x.acs_url
+                        ),
+                    );
+                }
+                None => {
+                    return reject(Check::Recipient, "SubjectConfirmationData has no Recipient");
+                }
+            }
+        }
+        if !x.has(Flaw::SkipTimeChecks)
+            && let Some(end) = check_window(data, "SubjectConfirmationData", true, x)?
+        {
+            remember_until = remember_until.max(end + x.skew);
+        }
+        if !x.has(Flaw::SkipInResponseTo) {
+            match (data.attribute("InResponseTo"), x.in_response_to) {
+                (Some(d), Some(r)) if d == r => {}
+                (d, r) => {
+                    return reject(
+                        Check::InResponseTo,
+                        format!(
+                            "SubjectConfirmationData InResponseTo {d:?} does not match the request {r:?}"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // ---- Conditions ----
+    let conditions: Vec<_> = children(a, SAML, "Conditions").collect();
+    if !x.has(Flaw::SkipAudience) {
+        if conditions.len() != 1 {
+            return reject(
+                Check::Audience,
+                format!(
+                    "Assertion has {} Conditions elements; exactly one with this SP's Audience is required",
+                    conditions.len()
+                ),
+            );
+        }
+        let audiences: Vec<String> = children(conditions[0], SAML, "AudienceRestriction")
+            .flat_map(|ar| children(ar, SAML, "Audience"))
+            .map(|au| xml::full_text(au).trim().to_string())
+            .collect();
+        if audiences != [x.sp_entity_id] {
+            return reject(
+                Check::Audience,
+                format!(
+                    "Audience is {audiences:?}; exactly one Audience, this SP's entityID {:?}, is required",
+                    x.sp_entity_id
+                ),
+            );
+        }
+    }
+    if !x.has(Flaw::SkipTimeChecks) {
+        for c in &conditions {
+            if let Some(end) = check_window(*c, "Conditions", false, x)? {
+                remember_until = remember_until.max(end + x.skew);
+            }
+        }
+    }
+
+    // ---- Statements ----
+    let authn_statements: Vec<_> = children(a, SAML, "AuthnStatement").collect();
+    let attribute_statements = children(a, SAML, "AttributeStatement").count();
+    if !x.has(Flaw::SkipStatementChecks)
+        && (authn_statements.len() != 1 || attribute_statements != 1)
+    {
+        return reject(
+            Check::Statements,
+            format!(
+                "Assertion has {} AuthnStatements and {attribute_statements} AttributeStatements; exactly one of each is required",
+                authn_statements.len()
+            ),
+        );
+    }
+    if !x.has(Flaw::AcceptLegacyAuthnContext) {
+        for st in &authn_statements {
+            for cr in st
+                .descendants()
+                .filter(|n| is(*n, SAML, "AuthnContextClassRef"))
+            {
+                let v = xml::full_text(cr);
+                let v = v.trim();
+                if LEGACY_CLASS_REFS.contains(&v)
+                    || v.starts_with("urn:dk:gov:saml:attribute:AssuranceLevel")
+                {
+                    return reject(
+                        Check::AuthnContext,
+                        format!(
+                            "AuthnContextClassRef {v:?} is a NemID-era authentication, not MitID"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // ---- Attributes ----
+    let attrs = attributes(a, x);
+    if !x.has(Flaw::AcceptLegacySpecVer) {
+        let v = attrs.get(SPEC_VERSION);
+        if v.map(Vec::as_slice) != Some(&[SPEC_VERSION_VALUE.to_string()][..]) {
+            return reject(
+                Check::SpecVersion,
+                format!("{SPEC_VERSION} is {v:?}; it must be exactly {SPEC_VERSION_VALUE:?}"),
+            );
+        }
+    }
+    let loa_label = match attrs.get(LOA) {
+        Some(values) => {
+            let [value] = values.as_slice() else {
+                return reject(
+                    Check::Loa,
+                    format!("{LOA} has {} values; exactly one is required", values.len()),
+                );
+            };
+            let Some(loa) = Loa::ALL.into_iter().find(|l| l.name() == value) else {
+                return reject(
+                    Check::Loa,
+                    format!("NSIS LoA {value:?} is not Low, Substantial or High"),
+                );
+            };
+            if !x.has(Flaw::IgnoreLoaLevel) && loa < x.required_loa {
+                return reject(
+                    Check::LoaLevel,
+                    format!(
+                        "NSIS LoA {loa} is below the {} this service requires",
+                        x.required_loa
+                    ),
+                );
+            }
+            loa.name().to_string()
+        }
+        None => {
+            let al =
+                single(&attrs, LEGACY_ASSURANCE_LEVEL).and_then(|v| v.trim().parse::<u32>().ok());
+            match al {
+                Some(n) if x.has(Flaw::AcceptAssuranceLevel) && n >= 3 => {
+                    format!("AssuranceLevel {n}")
+                }
+                Some(n) => {
+                    return reject(
+                        Check::Loa,
+                        format!(
+                            "NSIS LoA required, but received AssuranceLevel {n} (a non-NSIS, NemID-era login)"
+                        ),
+                    );
+                }
+                None => return reject(Check::Loa, format!("no NSIS LoA attribute {LOA}")),
+            }
+        }
+    };
+    if !x.has(Flaw::AcceptLegacyAttributes) {
+        let exempt = |n: &str| {
+            (x.has(Flaw::AcceptLegacySpecVer) && n == LEGACY_SPEC_VER)
+                || (x.has(Flaw::AcceptAssuranceLevel) && n == LEGACY_ASSURANCE_LEVEL)
+        };
+        if let Some(n) = attrs.keys().find(|n| {
+            (n.starts_with(LEGACY_PREFIX) && !exempt(n)) || n.as_str() == OCES_USER_CERTIFICATE
+        }) {
+            return reject(
+                Check::LegacyAttributes,
+                format!(
+                    "attribute {n:?} is OIOSAML 2 / NemID vocabulary; an OIOSAML 3 assertion never carries it"
+                ),
+            );
+        }
+    }
+    let cvr = single(&attrs, CVR).map(str::to_string);
+    if who.kind == "professional" && !x.has(Flaw::SkipProfessionalChecks) {
+        if !cvr
+            .as_deref()
+            .is_some_and(|c| c.len() == 8 && c.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return reject(
+                Check::Professional,
+                format!("professional login with CVR {cvr:?}; 8 digits are required"),
+            );
+        }
+        if single(&attrs, ORG_NAME).is_none_or(|o| o.trim().is_empty()) {
+            return reject(Check::Professional, "professional login without orgName");
+        }
+    }
+    let cpr = if x.private_sp {
+        None
+    } else {
+        single(&attrs, CPR).map(str::to_string)
+    };
+    let key = if x.has(Flaw::KeyByCpr) {
+        single(&attrs, CPR)
+            .map(str::to_string)
+            .ok_or_else(|| Rejection::new(Check::IdentityKey, "no CPR number to key the user by"))?
+    } else if x.has(Flaw::KeyByPid) {
+        let name = if who.kind == "person" { PID } else { RID };
+        single(&attrs, name).map(str::to_string).ok_or_else(|| {
+            Rejection::new(Check::IdentityKey, format!("no {name} to key the user by"))
+        })?
+    } else {
+        who.key
+    };
+    Ok((
+        Login {
+            uuid: key,
+            name_id: who.name_id,
+            kind: who.kind.to_string(),
+            loa: loa_label,
+            cpr,
+            cvr,
+            name: single(&attrs, FULL_NAME).map(str::to_string),
+            assertion_id,
+        },
+        remember_until,
+    ))
+}

@@ -1,0 +1,265 @@
+//! The deliberate weaknesses a reference SP can be started with.
+//!
+//! A scenario is only worth having if some plausible SP bug makes it fail; a flaw is that bug,
+//! switched on. Each flaw weakens exactly one [`Check`] (or, for the identity-mapping and
+//! error-page flaws, how the SP reports a login), so "the flawed SP fails exactly the scenarios
+//! of its flaw" is a meaningful statement. Flaws combine: a `Vec`/set of them models an SP with
+//! several bugs (a replayed response, for example, is only accepted by an SP that has neither a
+//! replay cache nor an InResponseTo check, because both defend against it).
+//!
+//! Adding a flaw: add a variant (doc comment = the realistic bug it models), give it an id,
+//! a description and the check it weakens below, add it to [`Flaw::ALL`], and test
+//! `state.has(Flaw::X)` at the one place in `acs.rs` / `assertion.rs` where the check lives.
+
+use super::check::Check;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// One switchable weakness of the reference SP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flaw {
+    /// Resolves a DOCTYPE's external entities (fetches the SYSTEM URL on loopback and
+    /// substitutes it), as an XXE-vulnerable parser does, then carries on.
+    ResolveDoctype,
+    /// Ignores `samlp:Status`: an error response that still carries an assertion logs in.
+    IgnoreStatus,
+    /// Does not compare `Response/@Destination` with its ACS URL.
+    SkipDestination,
+    /// Does not check `InResponseTo` at all: unsolicited and cross-session responses log in.
+    SkipInResponseTo,
+    /// Ignores every timestamp: IssueInstant, Conditions and SubjectConfirmationData windows.
+    SkipTimeChecks,
+    /// Does not check the Response or Assertion Issuer (value or Format).
+    SkipIssuer,
+    /// Accepts a plaintext `saml:Assertion` (the NemLog-in2-era unencrypted form).
+    AllowPlaintextAssertion,
+    /// With several assertions: verifies the first one that carries a signature, and consumes
+    /// the first assertion in the response (which may be another one).
+    FirstAssertion,
+    /// Accepts if *some* valid IdP signature exists anywhere in the response (decrypted in
+    /// place), then consumes the first Assertion in document order: the classic XSW bug.
+    AnySignatureInDocument,
+    /// Verifies no signature at all.
+    NoSignatureCheck,
+    /// Verifies the assertion with the certificate from the signature's own KeyInfo instead of
+    /// the IdP metadata (anyone with a self-signed key can sign).
+    TrustKeyInfo,
+    /// Accepts RSA-SHA1 signatures and SHA-1 digests.
+    AcceptSha1,
+    /// Accepts the OIOSAML 2 `X509SubjectName` NameID and keys users by the PID / CVR-RID in
+    /// its `Serial=` part.
+    AcceptX509SubjectNameId,
+    /// Reads only the first text node of NameID and attribute values, so a comment injected
+    /// into a signed value truncates it (the signature still verifies).
+    FirstTextNode,
+    /// Does not require a bearer SubjectConfirmation (still checks the data if one is there).
+    SkipSubjectConfirmation,
+    /// Does not compare `SubjectConfirmationData/@Recipient` with its ACS URL.
+    SkipRecipient,
+    /// Does not check Conditions/AudienceRestriction.
+    SkipAudience,
+    /// Does not require exactly one AuthnStatement and exactly one AttributeStatement.
+    SkipStatementChecks,
+    /// Accepts a missing `specVersion` or the OIOSAML 2 `dk:gov:saml:attribute:SpecVer`.
+    AcceptLegacySpecVer,
+    /// Accepts `dk:gov:saml:attribute:AssuranceLevel` ≥ 3 in place of an NSIS LoA, as the
+    /// digst/OIOSAML.Java demo configuration does (`assurancelevel.allowed=true`).
+    AcceptAssuranceLevel,
+    /// Reads the NSIS LoA but never compares it with the required level.
+    IgnoreLoaLevel,
+    /// Accepts NemID-era AuthnContextClassRefs (NemID key card/file, `ac:classes:X509`).
+    AcceptLegacyAuthnContext,
+    /// Accepts OIOSAML 2 `dk:gov:saml:attribute:*` attributes and the OCES userCertificate.
+    AcceptLegacyAttributes,
+    /// Does not require CVR and orgName for professional (MitID Erhverv) logins.
+    SkipProfessionalChecks,
+    /// Keeps no cache of consumed assertion IDs.
+    NoReplayCache,
+    /// Rejects correctly, but answers the error page with HTTP 200 (a status-code-only
+    /// oracle would think the login worked; the session oracle must not).
+    ErrorPageWith200,
+    /// Keys users by the CPR number instead of the MitID UUID.
+    KeyByCpr,
+    /// Keys users by the deprecated PID (persons) / RID (professionals) attribute.
+    KeyByPid,
+}
+
+impl Flaw {
+    /// Every flaw.
+    pub const ALL: &'static [Flaw] = &[
+        Flaw::ResolveDoctype,
+        Flaw::IgnoreStatus,
+        Flaw::SkipDestination,
+        Flaw::SkipInResponseTo,
+        Flaw::SkipTimeChecks,
+        Flaw::SkipIssuer,
+        Flaw::AllowPlaintextAssertion,
+        Flaw::FirstAssertion,
+        Flaw::AnySignatureInDocument,
+        Flaw::NoSignatureCheck,
+        Flaw::TrustKeyInfo,
+        Flaw::AcceptSha1,
+        Flaw::AcceptX509SubjectNameId,
+        Flaw::FirstTextNode,
+        Flaw::SkipSubjectConfirmation,
+        Flaw::SkipRecipient,
+        Flaw::SkipAudience,
+        Flaw::SkipStatementChecks,
+        Flaw::AcceptLegacySpecVer,
+        Flaw::AcceptAssuranceLevel,
+        Flaw::IgnoreLoaLevel,
+        Flaw::AcceptLegacyAuthnContext,
+        Flaw::AcceptLegacyAttributes,
+        Flaw::SkipProfessionalChecks,
+        Flaw::NoReplayCache,
+        Flaw::ErrorPageWith200,
+        Flaw::KeyByCpr,
+        Flaw::KeyByPid,
+    ];
+
+    /// Stable kebab-case id (as serialised and parsed).
+    pub fn id(self) -> &'static str {
+        match self {
+            Flaw::ResolveDoctype => "resolve-doctype",
+            Flaw::IgnoreStatus => "ignore-status",
+            Flaw::SkipDestination => "skip-destination",
+            Flaw::SkipInResponseTo => "skip-in-response-to",
+            Flaw::SkipTimeChecks => "skip-time-checks",
+            Flaw::SkipIssuer => "skip-issuer",
+            Flaw::AllowPlaintextAssertion => "allow-plaintext-assertion",
+            Flaw::FirstAssertion => "first-assertion",
+            Flaw::AnySignatureInDocument => "any-signature-in-document",
+            Flaw::NoSignatureCheck => "no-signature-check",
+            Flaw::TrustKeyInfo => "trust-key-info",
+            Flaw::AcceptSha1 => "accept-sha1",
+            Flaw::AcceptX509SubjectNameId => "accept-x509-subject-name-id",
+            Flaw::FirstTextNode => "first-text-node",
+            Flaw::SkipSubjectConfirmation => "skip-subject-confirmation",
+            Flaw::SkipRecipient => "skip-recipient",
+            Flaw::SkipAudience => "skip-audience",
+            Flaw::SkipStatementChecks => "skip-statement-checks",
+            Flaw::AcceptLegacySpecVer => "accept-legacy-spec-ver",
+            Flaw::AcceptAssuranceLevel => "accept-assurance-level",
+            Flaw::IgnoreLoaLevel => "ignore-loa-level",
+            Flaw::AcceptLegacyAuthnContext => "accept-legacy-authn-context",
+            Flaw::AcceptLegacyAttributes => "accept-legacy-attributes",
+            Flaw::SkipProfessionalChecks => "skip-professional-checks",
+            Flaw::NoReplayCache => "no-replay-cache",
+            Flaw::ErrorPageWith200 => "error-page-with-200",
+            Flaw::KeyByCpr => "key-by-cpr",
+            Flaw::KeyByPid => "key-by-pid",
+        }
+    }
+
+    /// The check this flaw switches off or weakens; `None` for [`Flaw::ErrorPageWith200`],
+    /// which changes only the HTTP status of a correct rejection.
+    pub fn weakens(self) -> Option<Check> {
+        Some(match self {
+            Flaw::ResolveDoctype => Check::Doctype,
+            Flaw::IgnoreStatus => Check::Status,
+            Flaw::SkipDestination => Check::Destination,
+            Flaw::SkipInResponseTo => Check::InResponseTo,
+            Flaw::SkipTimeChecks => Check::Timing,
+            Flaw::SkipIssuer => Check::Issuer,
+            Flaw::AllowPlaintextAssertion => Check::Encryption,
+            Flaw::FirstAssertion => Check::AssertionCount,
+            Flaw::AnySignatureInDocument | Flaw::NoSignatureCheck | Flaw::TrustKeyInfo => {
+                Check::Signature
+            }
+            Flaw::AcceptSha1 => Check::SignatureAlgorithm,
+            Flaw::AcceptX509SubjectNameId | Flaw::FirstTextNode => Check::NameId,
+            Flaw::SkipSubjectConfirmation => Check::SubjectConfirmation,
+            Flaw::SkipRecipient => Check::Recipient,
+            Flaw::SkipAudience => Check::Audience,
+            Flaw::SkipStatementChecks => Check::Statements,
+            Flaw::AcceptLegacySpecVer => Check::SpecVersion,
+            Flaw::AcceptAssuranceLevel => Check::Loa,
+            Flaw::IgnoreLoaLevel => Check::LoaLevel,
+            Flaw::AcceptLegacyAuthnContext => Check::AuthnContext,
+            Flaw::AcceptLegacyAttributes => Check::LegacyAttributes,
+            Flaw::SkipProfessionalChecks => Check::Professional,
+            Flaw::NoReplayCache => Check::Replay,
+            Flaw::KeyByCpr | Flaw::KeyByPid => Check::IdentityKey,
+            Flaw::ErrorPageWith200 => return None,
+        })
+    }
+
+    /// One line for reports: the bug this flaw models.
+    pub fn description(self) -> &'static str {
+        match self {
+            Flaw::ResolveDoctype => "resolves DOCTYPE external entities (XXE)",
+            Flaw::IgnoreStatus => "ignores a non-Success Status",
+            Flaw::SkipDestination => "does not check Response/@Destination",
+            Flaw::SkipInResponseTo => "does not check InResponseTo (accepts unsolicited responses)",
+            Flaw::SkipTimeChecks => "ignores IssueInstant, NotBefore and NotOnOrAfter",
+            Flaw::SkipIssuer => "does not check the Issuer",
+            Flaw::AllowPlaintextAssertion => "accepts an unencrypted assertion",
+            Flaw::FirstAssertion => "verifies one assertion and consumes the first",
+            Flaw::AnySignatureInDocument => "accepts any valid signature in the document (XSW)",
+            Flaw::NoSignatureCheck => "verifies no signature",
+            Flaw::TrustKeyInfo => "trusts the certificate in the signature's KeyInfo",
+            Flaw::AcceptSha1 => "accepts SHA-1 signatures and digests",
+            Flaw::AcceptX509SubjectNameId => {
+                "accepts the OIOSAML 2 X509SubjectName NameID (PID/RID)"
+            }
+            Flaw::FirstTextNode => "reads only the first text node of NameID and attribute values",
+            Flaw::SkipSubjectConfirmation => "does not require a bearer SubjectConfirmation",
+            Flaw::SkipRecipient => "does not check SubjectConfirmationData/@Recipient",
+            Flaw::SkipAudience => "does not check the Audience",
+            Flaw::SkipStatementChecks => {
+                "does not require one AuthnStatement and one AttributeStatement"
+            }
+            Flaw::AcceptLegacySpecVer => "accepts a missing or DK-SAML-2.0 spec version",
+            Flaw::AcceptAssuranceLevel => "accepts AssuranceLevel >= 3 instead of an NSIS LoA",
+            Flaw::IgnoreLoaLevel => "does not compare the NSIS LoA with the required level",
+            Flaw::AcceptLegacyAuthnContext => "accepts NemID-era AuthnContextClassRefs",
+            Flaw::AcceptLegacyAttributes => "accepts dk:gov:saml:attribute:* and userCertificate",
+            Flaw::SkipProfessionalChecks => "does not require CVR and orgName for professionals",
+            Flaw::NoReplayCache => "keeps no replay cache of assertion IDs",
+            Flaw::ErrorPageWith200 => "answers its error page with HTTP 200",
+            Flaw::KeyByCpr => "keys users by CPR instead of the MitID UUID",
+            Flaw::KeyByPid => "keys users by the deprecated PID/RID",
+        }
+    }
+}
+
+impl fmt::Display for Flaw {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An unknown flaw id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown flaw {0:?}; known flaws: {known}", known = Flaw::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownFlaw(pub String);
+
+impl FromStr for Flaw {
+    type Err = UnknownFlaw;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Flaw::ALL
+            .iter()
+            .copied()
+            .find(|f| f.id() == s.trim())
+            .ok_or_else(|| UnknownFlaw(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in Flaw::ALL {
+            assert!(seen.insert(f.id()), "duplicate id {}", f.id());
+            assert_eq!(f.id().parse::<Flaw>(), Ok(*f));
+            let json = serde_json::to_string(f).unwrap();
+            assert_eq!(json, format!("\"{}\"", f.id()));
+        }
+        assert!("skip-everything".parse::<Flaw>().is_err());
+    }
+}

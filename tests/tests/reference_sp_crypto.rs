@@ -1,0 +1,141 @@
+//! The reference SP's crypto (xml-sec) against what the broker mints (bergshamra): the two
+//! implementations share no code, so agreement here is independent evidence.
+
+use mitid_mock_broker::dangerous::{Fault, FaultPlan};
+use mitid_mock_broker::identity::IdentityStore;
+use mitid_mock_broker::nsis::Loa;
+use mitid_mock_broker::pki::MockPki;
+use mitid_mock_broker::saml::assertion::ModelContext;
+use mitid_mock_broker::saml::mint::{MintInput, SigningKeys, mint};
+use mitid_mock_broker::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
+use mitid_tests::reference_sp::idp_metadata::spki_of;
+use mitid_tests::reference_sp::xml;
+use mitid_tests::reference_sp::xmlsec::{VerifyPolicy, XmlCrypto};
+use xml_sec::xmldsig::SignatureRequirement;
+
+fn minted(plan: FaultPlan, enc: EncryptionAlgorithms) -> String {
+    let ids = IdentityStore::builtin();
+    let keys = SigningKeys::mock().unwrap();
+    let pki = MockPki::builtin();
+    let ctx = ModelContext {
+        idp_entity_id: "https://saml.mock-nemlog-in.invalid".into(),
+        sp_entity_id: "https://saml.sp.example".into(),
+        acs_url: "http://127.0.0.1:1/acs".into(),
+        in_response_to: Some("_req1".into()),
+        now: time::OffsetDateTime::now_utc(),
+        response_id: "_r1".into(),
+        assertion_id: "_a1".into(),
+        session_index: "_s1".into(),
+        requested_attributes: None,
+        conditions_lifetime: time::Duration::hours(1),
+        confirmation_lifetime: time::Duration::minutes(5),
+    };
+    let input = MintInput {
+        ctx,
+        identity: ids.get("anna").unwrap(),
+        loa: Loa::Substantial,
+        identities: &ids,
+        sp_encryption_cert: Some(pki.sp.cert_der()),
+        encryption: enc,
+        plan: &plan,
+        keys: &keys,
+        fetch_recorder_url: None,
+    };
+    mint(&input, &Bergshamra, &Bergshamra).unwrap().response_xml
+}
+
+fn decrypt_first(crypto: &XmlCrypto, response: &str) -> Result<String, String> {
+    let doc = xml::parse(response).unwrap();
+    let ed = doc
+        .descendants()
+        .find(|n| xml::is(*n, xml::XENC, "EncryptedData"))
+        .ok_or("no EncryptedData")?;
+    crypto
+        .decrypt(&xml::standalone(ed, response))
+        .map_err(|e| e.0)
+}
+
+#[test]
+fn xml_sec_decrypts_and_verifies_broker_output() {
+    let pki = MockPki::builtin();
+    let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap()).unwrap();
+    let idp = spki_of(pki.idp_oces3.cert_der()).unwrap();
+    // rsa-oaep-mgf1p (SHA-1 OAEP) is outside xml-sec's SecureSaml decryption policy: the SP's
+    // metadata says which algorithms it decrypts, and the broker honours that.
+    let compatible = minted(FaultPlan::none(), EncryptionAlgorithms::compatible());
+    let e = decrypt_first(&crypto, &compatible).unwrap_err();
+    assert!(e.contains("rsa-oaep-mgf1p"), "{e}");
+    let aes128 = EncryptionAlgorithms {
+        data: "http://www.w3.org/2009/xmlenc11#aes128-gcm".into(),
+        ..EncryptionAlgorithms::nemlogin_default()
+    };
+    for enc in [EncryptionAlgorithms::nemlogin_default(), aes128] {
+        let r = minted(FaultPlan::none(), enc.clone());
+        let a = decrypt_first(&crypto, &r).unwrap_or_else(|e| panic!("{enc:?}: {e}"));
+        let rsa256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+        crypto
+            .verify_target(
+                &a,
+                None,
+                rsa256,
+                &[idp.clone()],
+                VerifyPolicy::SecureSaml,
+                SignatureRequirement::All,
+            )
+            .unwrap();
+        let tampered = a.replacen("Substantial", "High", 1);
+        assert!(
+            crypto
+                .verify_target(
+                    &tampered,
+                    None,
+                    rsa256,
+                    &[idp.clone()],
+                    VerifyPolicy::SecureSaml,
+                    SignatureRequirement::All
+                )
+                .is_err()
+        );
+        let attacker = spki_of(pki.attacker.cert_der()).unwrap();
+        assert!(
+            crypto
+                .verify_target(
+                    &a,
+                    None,
+                    rsa256,
+                    &[attacker],
+                    VerifyPolicy::SecureSaml,
+                    SignatureRequirement::All
+                )
+                .is_err()
+        );
+    }
+    let r = minted(
+        FaultPlan::new(vec![Fault::Sha1]),
+        EncryptionAlgorithms::nemlogin_default(),
+    );
+    let a = decrypt_first(&crypto, &r).unwrap();
+    let sha1 = "http://www.w3.org/2000/09/xmldsig#rsa-sha1";
+    assert!(
+        crypto
+            .verify_target(
+                &a,
+                None,
+                sha1,
+                &[idp.clone()],
+                VerifyPolicy::SecureSaml,
+                SignatureRequirement::All
+            )
+            .is_err()
+    );
+    crypto
+        .verify_target(
+            &a,
+            None,
+            sha1,
+            &[idp.clone()],
+            VerifyPolicy::Compatible,
+            SignatureRequirement::All,
+        )
+        .unwrap();
+}

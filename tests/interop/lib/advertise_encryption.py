@@ -24,8 +24,10 @@ def main():
     path, algorithms = sys.argv[1], sys.argv[2:]
     with open(path, encoding="utf-8") as f:
         xml = f.read()
-    if "EncryptionMethod" in xml:
-        return 0  # the library already advertises its algorithms: leave them alone
+    # Keep what the library already advertises; add only the algorithms it does not list.
+    algorithms = [a for a in algorithms if f'Algorithm="{a}"' not in xml]
+    if not algorithms:
+        return 0
     # The prefix bound to the metadata namespace (or none, for a default namespace).
     m = re.search(r'xmlns:([A-Za-z0-9_.-]+)="' + re.escape(MD) + '"', xml)
     prefix = (m.group(1) + ":") if m else ""

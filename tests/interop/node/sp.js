@@ -148,7 +148,8 @@ if (STACK === 'node-saml') {
     nameIDFormat: [PERSISTENT],
     assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: `${BASE}/acs` }],
   });
-  const idp = samlify.IdentityProvider({ metadata: IDP_XML, wantAuthnRequestsSigned: true });
+  // samlify decides whether to decrypt from the *IdP's* isAssertionEncrypted setting.
+  const idp = samlify.IdentityProvider({ metadata: IDP_XML, wantAuthnRequestsSigned: true, isAssertionEncrypted: true });
   app.get('/metadata', (req, res) => res.type('text/xml').send(sp.getMetadata()));
   app.get('/login', (req, res) => {
     const { id, context } = sp.createLoginRequest(idp, 'redirect');

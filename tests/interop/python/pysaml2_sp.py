@@ -79,14 +79,15 @@ def acs():
         resp = client.parse_authn_request_response(
             request.form["SAMLResponse"], BINDING_HTTP_POST, outstanding=outstanding
         )
+        if resp is None:
+            return "login refused: no response", 403
+        name_id = resp.get_subject().text
+        identity = resp.get_identity()
     except Exception as e:  # every library error is a refused login
         app.logger.warning("login refused: %s: %s", type(e).__name__, e)
         return "login refused: %s" % type(e).__name__, 403
-    if resp is None:
-        return "login refused: no response", 403
-    name_id = resp.get_subject().text
     if CONFIG == "hardened":
-        why = mitid_problem(name_id, resp.get_identity())
+        why = mitid_problem(name_id, identity)
         if why:
             app.logger.warning("login refused by the MitID checks: %s", why)
             return "login refused: " + why, 403

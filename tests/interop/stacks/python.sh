@@ -25,6 +25,9 @@ _py_start() { # rowdir config port venv script
 _py_metadata() { # rowdir port
     curl -sf --max-time 10 "http://127.0.0.1:$2/metadata" -o "$1/sp-metadata.xml" \
         || die "cannot fetch SP metadata from 127.0.0.1:$2"
+    # The library's XML encryption cannot do NemLog-in's default key transport (rsa-oaep with
+    # MGF1-SHA256): the registered metadata says what it can decrypt.
+    advertise_compatible_encryption "$1/sp-metadata.xml"
 }
 
 pysaml2_version() { _py_version venv pysaml2; }

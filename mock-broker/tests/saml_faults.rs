@@ -1,0 +1,856 @@
+//! The dangerous API's vocabulary: one test per [`Fault`] variant, minting with it and checking
+//! that the output really shows the fault, with signatures checked independently by xml-sec.
+//!
+//! A scenario that arms a fault trusts the broker to send exactly that defect and nothing else,
+//! so each test also checks what must *not* change (for model-stage faults the signature stays
+//! valid; for post-signing faults it is the specific byte-level shape that matters).
+
+mod saml_support;
+
+use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::pki::MockPki;
+use mitid_mock_broker::saml::ns;
+use mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms;
+use mitid_mock_broker::{Fault, FaultPlan};
+use saml_support::*;
+
+fn spki(c: &mitid_mock_broker::pki::Credential) -> Vec<u8> {
+    spki_of(c.cert_der())
+}
+
+fn idp() -> Vec<u8> {
+    spki(&MockPki::builtin().idp_oces3)
+}
+
+/// Mint for anna with `faults` plus NoEncryption, so the XML is readable.
+fn plain(faults: Vec<Fault>) -> String {
+    let mut f = faults;
+    f.push(Fault::NoEncryption);
+    mint_plan(&FaultPlan::new(f)).response_xml
+}
+
+/// IDs of the `saml:Assertion` elements in document order.
+fn assertion_ids(xml: &str) -> Vec<String> {
+    attrs_all(xml, ns::SAML, "Assertion", "ID")
+}
+
+/// IDs of the assertions that xml-sec authenticates with the IdP key.
+fn verified_assertions(xml: &str) -> Vec<String> {
+    assertion_ids(xml)
+        .into_iter()
+        .filter(|id| xmlsec_verify(xml, &idp(), id).is_ok())
+        .collect()
+}
+
+fn anna() -> &'static mitid_mock_broker::TestIdentity {
+    identities().get("anna").unwrap()
+}
+
+fn bo() -> &'static mitid_mock_broker::TestIdentity {
+    identities().get("bo").unwrap()
+}
+
+/// Names of the element children of the element with ID `id`.
+fn child_names(xml: &str, id: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let n = doc
+        .descendants()
+        .find(|n| n.attribute("ID") == Some(id))
+        .expect("element with ID");
+    n.children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name().to_string())
+        .collect()
+}
+
+#[test]
+fn baseline_without_faults_verifies() {
+    let x = plain(vec![]);
+    assert_eq!(assertion_ids(&x).len(), 1);
+    assert_eq!(verified_assertions(&x), assertion_ids(&x));
+}
+
+#[test]
+fn set_with_placeholder_changes_the_signed_model() {
+    let x = plain(vec![Fault::Set {
+        path: "assertion.conditions.not_on_or_after".into(),
+        value: "{now-10m}".into(),
+    }]);
+    assert_eq!(
+        attr_of(&x, ns::SAML, "Conditions", "NotOnOrAfter").as_deref(),
+        Some("2026-01-01T11:50:00Z")
+    );
+    // Model-stage: the expired assertion is properly signed, so only the expiry check can catch it.
+    assert_eq!(verified_assertions(&x).len(), 1);
+
+    // Fractional seconds (SAML allows any number of digits).
+    let x = plain(vec![Fault::Set {
+        path: "assertion.issue_instant".into(),
+        value: "{now-5m.1234567}".into(),
+    }]);
+    assert_eq!(
+        attr_of(&x, ns::SAML, "Assertion", "IssueInstant").as_deref(),
+        Some("2026-01-01T11:55:00.1234567Z")
+    );
+
+    let x = plain(vec![Fault::Set {
+        path: "assertion.subject.confirmation.data.recipient".into(),
+        value: "{acs}/other".into(),
+    }]);
+    assert_eq!(
+        attr_of(&x, ns::SAML, "SubjectConfirmationData", "Recipient"),
+        Some(format!("{ACS_URL}/other"))
+    );
+    let x = plain(vec![Fault::Set {
+        path: "response.in_response_to".into(),
+        value: "_someone-else".into(),
+    }]);
+    assert_eq!(
+        attr_of(&x, ns::SAMLP, "Response", "InResponseTo").as_deref(),
+        Some("_someone-else")
+    );
+    // The assertion's own InResponseTo is a different path and stays.
+    assert_eq!(
+        attr_of(&x, ns::SAML, "SubjectConfirmationData", "InResponseTo").as_deref(),
+        Some("_req-fixed")
+    );
+}
+
+#[test]
+fn set_refuses_unknown_paths_and_elements() {
+    let err = |f: Fault| {
+        mint_with(
+            "anna",
+            &FaultPlan::new(vec![f]),
+            EncryptionAlgorithms::nemlogin_default(),
+        )
+        .expect_err("bad fault refused")
+        .to_string()
+    };
+    let e = err(Fault::Set {
+        path: "assertion.nope".into(),
+        value: "x".into(),
+    });
+    assert!(e.contains("unknown model path"), "{e}");
+    let e = err(Fault::Set {
+        path: "assertion.conditions".into(),
+        value: "x".into(),
+    });
+    assert!(e.contains("can only be removed"), "{e}");
+    let e = err(Fault::Set {
+        path: "assertion.id".into(),
+        value: "{now+5q}".into(),
+    });
+    assert!(e.contains("placeholder"), "{e}");
+}
+
+#[test]
+fn remove_drops_elements_and_attributes() {
+    let x = plain(vec![Fault::Remove {
+        path: "assertion.conditions.audience_restriction".into(),
+    }]);
+    assert_eq!(count(&x, ns::SAML, "AudienceRestriction"), 0);
+    assert_eq!(count(&x, ns::SAML, "Conditions"), 1);
+    assert_eq!(verified_assertions(&x).len(), 1);
+
+    let x = plain(vec![Fault::Remove {
+        path: "assertion.subject.confirmation.data.in_response_to".into(),
+    }]);
+    assert!(attr_of(&x, ns::SAML, "SubjectConfirmationData", "InResponseTo").is_none());
+    assert!(attr_of(&x, ns::SAML, "SubjectConfirmationData", "Recipient").is_some());
+
+    let x = plain(vec![Fault::Remove {
+        path: "response.destination".into(),
+    }]);
+    assert!(attr_of(&x, ns::SAMLP, "Response", "Destination").is_none());
+
+    let x = plain(vec![Fault::Remove {
+        path: "assertion.authn_statement".into(),
+    }]);
+    assert_eq!(count(&x, ns::SAML, "AuthnStatement"), 0);
+}
+
+#[test]
+fn set_attribute_and_remove_attribute() {
+    let x = plain(vec![Fault::SetAttribute {
+        name: ns::attr::LOA.into(),
+        values: vec!["High".into()],
+        name_format: None,
+    }]);
+    let a = &x;
+    assert_eq!(attribute_values(a, ns::attr::LOA), vec!["High"]);
+    assert_eq!(
+        saml_attributes(a)
+            .iter()
+            .filter(|(n, _, _)| n == ns::attr::LOA)
+            .count(),
+        1,
+        "replaced, not added"
+    );
+    assert_eq!(verified_assertions(a).len(), 1);
+
+    let x = plain(vec![Fault::SetAttribute {
+        name: ns::legacy::ASSURANCE_LEVEL.into(),
+        values: vec!["3".into()],
+        name_format: None,
+    }]);
+    let legacy = saml_attributes(&x)
+        .into_iter()
+        .find(|(n, _, _)| n == ns::legacy::ASSURANCE_LEVEL)
+        .unwrap();
+    assert_eq!(
+        legacy.1.as_deref(),
+        Some(ns::ATTRNAME_BASIC),
+        "non-URI names default to basic"
+    );
+    assert_eq!(legacy.2, vec!["3"]);
+
+    let x = plain(vec![Fault::RemoveAttribute {
+        name: ns::attr::CPR_NUMBER.into(),
+    }]);
+    assert!(attribute_values(&x, ns::attr::CPR_NUMBER).is_empty());
+    assert!(!attribute_values(&x, ns::attr::LOA).is_empty());
+}
+
+#[test]
+fn remove_name_format_keeps_a_valid_signature() {
+    let x = plain(vec![Fault::RemoveNameFormat {
+        name: Some(ns::attr::LOA.into()),
+    }]);
+    let attrs = saml_attributes(&x);
+    for (name, fmt, _) in &attrs {
+        assert_eq!(
+            fmt.is_none(),
+            name == ns::attr::LOA,
+            "NameFormat of {name}: {fmt:?}"
+        );
+    }
+    assert_eq!(verified_assertions(&x).len(), 1);
+    let x = plain(vec![Fault::RemoveNameFormat { name: None }]);
+    assert!(saml_attributes(&x).iter().all(|(_, f, _)| f.is_none()));
+    assert_eq!(verified_assertions(&x).len(), 1);
+}
+
+#[test]
+fn add_audience_in_same_or_separate_restriction() {
+    let x = plain(vec![Fault::AddAudience {
+        value: "https://other-sp.invalid".into(),
+        separate: false,
+    }]);
+    assert_eq!(count(&x, ns::SAML, "AudienceRestriction"), 1);
+    assert_eq!(count(&x, ns::SAML, "Audience"), 2);
+    let x = plain(vec![Fault::AddAudience {
+        value: "https://other-sp.invalid".into(),
+        separate: true,
+    }]);
+    assert_eq!(count(&x, ns::SAML, "AudienceRestriction"), 2);
+    assert!(x.contains("<saml:Audience>https://other-sp.invalid</saml:Audience>"));
+}
+
+#[test]
+fn legacy_oiosaml2_assertion() {
+    let x = plain(vec![Fault::LegacyOiosaml2]);
+    assert_eq!(
+        attr_of(&x, ns::SAML, "NameID", "Format").as_deref(),
+        Some(ns::NAMEID_X509_SUBJECT)
+    );
+    let nid = text_of(&x, ns::SAML, "NameID").unwrap();
+    assert!(nid.contains("Serial=PID:9208-2002-2-000000000101"), "{nid}");
+    assert_eq!(
+        attribute_values(&x, ns::legacy::SPEC_VER),
+        vec!["DK-SAML-2.0"]
+    );
+    assert_eq!(attribute_values(&x, ns::legacy::ASSURANCE_LEVEL), vec!["3"]);
+    assert!(attribute_values(&x, ns::attr::SPEC_VERSION).is_empty());
+    assert_eq!(
+        text_of(&x, ns::SAML, "AuthnContextClassRef").as_deref(),
+        Some(ns::legacy::AC_X509)
+    );
+    // Signed by the IdP key as sent: only the content is legacy.
+    assert_eq!(verified_assertions(&x).len(), 1);
+}
+
+#[test]
+fn status_and_no_assertion() {
+    let x = mint_plan(&FaultPlan::new(vec![
+        Fault::Status {
+            code: ns::STATUS_RESPONDER.into(),
+            sub_code: Some(ns::STATUS_AUTHN_FAILED.into()),
+            message: Some("user cancelled".into()),
+        },
+        Fault::NoAssertion,
+    ]))
+    .response_xml;
+    assert_eq!(
+        attrs_all(&x, ns::SAMLP, "StatusCode", "Value"),
+        vec![ns::STATUS_RESPONDER, ns::STATUS_AUTHN_FAILED]
+    );
+    assert_eq!(
+        text_of(&x, ns::SAMLP, "StatusMessage").as_deref(),
+        Some("user cancelled")
+    );
+    assert_eq!(
+        count(&x, ns::SAML, "EncryptedAssertion") + count(&x, ns::SAML, "Assertion"),
+        0
+    );
+
+    // NoAssertion alone: a Success response with nothing in it.
+    let x = mint_plan(&FaultPlan::new(vec![Fault::NoAssertion])).response_xml;
+    assert_eq!(
+        attr_of(&x, ns::SAMLP, "StatusCode", "Value").as_deref(),
+        Some(ns::STATUS_SUCCESS)
+    );
+    assert_eq!(
+        count(&x, ns::SAML, "EncryptedAssertion") + count(&x, ns::SAML, "Assertion"),
+        0
+    );
+}
+
+#[test]
+fn append_unsigned_assertion_encrypted_both() {
+    let m = mint_plan(&FaultPlan::new(vec![Fault::AppendUnsignedAssertion {
+        victim: Some("bo".into()),
+    }]));
+    let doc = roxmltree::Document::parse(&m.response_xml).unwrap();
+    let eds: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((ns::XENC, "EncryptedData")))
+        .map(|n| m.response_xml[n.range()].to_string())
+        .collect();
+    assert_eq!(eds.len(), 2, "two EncryptedAssertions");
+    let first = xmlsec_decrypt(&eds[0]).unwrap();
+    let second = xmlsec_decrypt(&eds[1]).unwrap();
+    let id1 = attr_of(&first, ns::SAML, "Assertion", "ID").unwrap();
+    assert!(
+        xmlsec_verify(&first, &idp(), &id1).is_ok(),
+        "the genuine one is signed"
+    );
+    assert_eq!(
+        count(&second, ns::DS, "Signature"),
+        0,
+        "the appended one is not"
+    );
+    assert_eq!(text_of(&second, ns::SAML, "NameID"), Some(bo().name_id()));
+    assert_eq!(text_of(&first, ns::SAML, "NameID"), Some(anna().name_id()));
+}
+
+#[test]
+fn sign_with_other_keys() {
+    let pki = MockPki::builtin();
+    let x = plain(vec![Fault::SignWith {
+        key: SigningKeyChoice::Oces2,
+    }]);
+    let id = &assertion_ids(&x)[0];
+    assert!(
+        xmlsec_verify(&x, &spki(&pki.idp_oces2), id).is_ok(),
+        "verifies with the OCES2 cert"
+    );
+    assert!(
+        xmlsec_verify(&x, &idp(), id).is_err(),
+        "and not with the IdP's"
+    );
+    assert!(
+        x.contains(&pki.idp_oces2.cert_base64()),
+        "KeyInfo carries the signer's certificate"
+    );
+
+    let x = plain(vec![Fault::SignWith {
+        key: SigningKeyChoice::Attacker,
+    }]);
+    let id = &assertion_ids(&x)[0];
+    assert!(xmlsec_verify(&x, &spki(&pki.attacker), id).is_ok());
+    assert!(xmlsec_verify(&x, &idp(), id).is_err());
+
+    let x = plain(vec![Fault::SignWith {
+        key: SigningKeyChoice::IdpNext,
+    }]);
+    let id = &assertion_ids(&x)[0];
+    assert!(
+        xmlsec_verify(&x, &spki(&pki.idp_oces3_next), id).is_ok(),
+        "rotation key"
+    );
+    assert!(xmlsec_verify(&x, &idp(), id).is_err());
+}
+
+#[test]
+fn key_info_none() {
+    let x = plain(vec![Fault::KeyInfo {
+        cert: KeyInfoChoice::None,
+    }]);
+    assert_eq!(count(&x, ns::DS, "Signature"), 1);
+    assert_eq!(count(&x, ns::DS, "KeyInfo"), 0);
+    assert_eq!(
+        verified_assertions(&x).len(),
+        1,
+        "still verifies with the pinned metadata key"
+    );
+}
+
+#[test]
+fn unsigned_assertion() {
+    let x = plain(vec![Fault::UnsignedAssertion]);
+    assert_eq!(count(&x, ns::DS, "Signature"), 0);
+    assert_eq!(assertion_ids(&x).len(), 1);
+    assert!(verified_assertions(&x).is_empty());
+}
+
+#[test]
+fn sign_response_as_well() {
+    let x = plain(vec![Fault::SignResponse]);
+    assert_eq!(count(&x, ns::DS, "Signature"), 2);
+    let rid = attr_of(&x, ns::SAMLP, "Response", "ID").unwrap();
+    assert_eq!(
+        child_names(&x, &rid)[..2],
+        ["Issuer", "Signature"],
+        "Signature right after the Issuer"
+    );
+    assert!(
+        xmlsec_verify(&x, &idp(), &rid).is_ok(),
+        "{:?}",
+        xmlsec_verify(&x, &idp(), &rid)
+    );
+    // With encryption, the Response signature covers the EncryptedAssertion.
+    let m = mint_plan(&FaultPlan::new(vec![Fault::SignResponse]));
+    let rid = attr_of(&m.response_xml, ns::SAMLP, "Response", "ID").unwrap();
+    assert!(xmlsec_verify(&m.response_xml, &idp(), &rid).is_ok());
+    assert_eq!(count(&m.response_xml, ns::SAML, "EncryptedAssertion"), 1);
+}
+
+#[test]
+fn sha1_signature() {
+    let x = plain(vec![Fault::Sha1]);
+    assert_eq!(
+        attr_of(&x, ns::DS, "SignatureMethod", "Algorithm").as_deref(),
+        Some(ns::ALG_RSA_SHA1)
+    );
+    assert_eq!(
+        attr_of(&x, ns::DS, "DigestMethod", "Algorithm").as_deref(),
+        Some(ns::ALG_SHA1)
+    );
+    let id = &assertion_ids(&x)[0];
+    // Independently: a genuine RSA-SHA1 signature by the IdP key (xml-sec's compatibility
+    // profile); the modern profile refuses it.
+    let r = xmlsec_verify_alg(
+        &x,
+        &idp(),
+        id,
+        xml_sec::xmldsig::SignatureAlgorithm::RsaSha1,
+    );
+    assert!(r.is_ok(), "{r:?}");
+    assert!(xmlsec_verify(&x, &idp(), id).is_err());
+}
+
+#[test]
+fn no_encryption_and_encrypt_with() {
+    let x = plain(vec![]);
+    assert_eq!(count(&x, ns::SAML, "EncryptedAssertion"), 0);
+    assert_eq!(count(&x, ns::SAML, "Assertion"), 1);
+
+    let m = mint_plan(&FaultPlan::new(vec![Fault::EncryptWith {
+        data: ns::ENC_AES128_CBC.into(),
+        key_transport: ns::KT_RSA_OAEP_MGF1P.into(),
+    }]));
+    let algs = attrs_all(&m.response_xml, ns::XENC, "EncryptionMethod", "Algorithm");
+    assert_eq!(algs, vec![ns::ENC_AES128_CBC, ns::KT_RSA_OAEP_MGF1P]);
+    let a = decrypt_assertion(&m.response_xml);
+    let id = attr_of(&a, ns::SAML, "Assertion", "ID").unwrap();
+    assert!(xmlsec_verify(&a, &idp(), &id).is_ok());
+}
+
+#[test]
+fn xsw_variants_have_the_documented_structure() {
+    let xsw = |v: XswVariant| {
+        plain(vec![Fault::Xsw {
+            variant: v,
+            victim: Some("bo".into()),
+        }])
+    };
+    let orig = assertion_ids(&plain(vec![]))[0].clone();
+    let evil = "_evil-assertion";
+
+    // XSW1: an evil Response (evil assertion) whose Signature holds the original Response.
+    let x = xsw(XswVariant::Xsw1);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let root = doc.root_element();
+    assert_eq!(root.attribute("ID"), Some("_evil-response"));
+    let sig = root
+        .children()
+        .find(|c| c.has_tag_name((ns::DS, "Signature")))
+        .expect("Signature under evil Response");
+    let inner = sig
+        .children()
+        .find(|c| c.has_tag_name((ns::SAMLP, "Response")))
+        .expect("original inside Signature");
+    let rid = inner.attribute("ID").unwrap().to_string();
+    assert_eq!(
+        attr_of(&x[sig.range()], ns::DS, "Reference", "URI"),
+        Some(format!("#{rid}"))
+    );
+    let evil_assertion = root
+        .children()
+        .find(|c| c.has_tag_name((ns::SAML, "Assertion")))
+        .expect("evil assertion");
+    assert_eq!(
+        text_of(&x[evil_assertion.range()], ns::SAML, "NameID"),
+        Some(bo().name_id()),
+        "the Response's own assertion names the victim"
+    );
+    drop(doc);
+
+    // XSW2: the original Response is a sibling before the Signature inside the evil one.
+    let x = xsw(XswVariant::Xsw2);
+    let names = child_names(&x, "_evil-response");
+    let pos_resp = names
+        .iter()
+        .position(|n| n == "Response")
+        .expect("original Response inside");
+    let pos_sig = names
+        .iter()
+        .position(|n| n == "Signature")
+        .expect("Signature");
+    assert!(pos_resp < pos_sig, "{names:?}");
+
+    // XSW3: evil assertion first, signed original second (still valid).
+    let x = xsw(XswVariant::Xsw3);
+    assert_eq!(assertion_ids(&x), vec![evil.to_string(), orig.clone()]);
+    assert_eq!(verified_assertions(&x), vec![orig.clone()]);
+    assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(bo().name_id()));
+
+    // XSW4: the evil assertion wraps the signed original.
+    let x = xsw(XswVariant::Xsw4);
+    assert_eq!(assertion_ids(&x), vec![evil.to_string(), orig.clone()]);
+    assert!(
+        child_names(&x, evil).contains(&"Assertion".to_string()),
+        "original nested in the evil one"
+    );
+    assert_eq!(verified_assertions(&x), vec![orig.clone()]);
+
+    // XSW5: evil assertion carries the original Signature (referencing the original ID); the
+    // clean original follows unsigned.
+    let x = xsw(XswVariant::Xsw5);
+    assert_eq!(assertion_ids(&x), vec![evil.to_string(), orig.clone()]);
+    assert!(child_names(&x, evil).contains(&"Signature".to_string()));
+    assert!(!child_names(&x, &orig).contains(&"Signature".to_string()));
+    assert_eq!(
+        attr_of(&x, ns::DS, "Reference", "URI"),
+        Some(format!("#{orig}"))
+    );
+    assert_eq!(
+        verified_assertions(&x),
+        vec![orig.clone()],
+        "the detached signature still covers the original"
+    );
+
+    // XSW6: the clean original sits inside the evil assertion's Signature.
+    let x = xsw(XswVariant::Xsw6);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let o = doc
+        .descendants()
+        .find(|n| n.attribute("ID") == Some(orig.as_str()))
+        .unwrap();
+    assert!(
+        o.parent_element()
+            .unwrap()
+            .has_tag_name((ns::DS, "Signature"))
+    );
+    assert_eq!(
+        o.parent_element()
+            .unwrap()
+            .parent_element()
+            .unwrap()
+            .attribute("ID"),
+        Some(evil)
+    );
+    drop(doc);
+
+    // XSW7: signed original in samlp:Extensions (before Status, where the schema puts it), the
+    // evil assertion where SPs look.
+    let x = xsw(XswVariant::Xsw7);
+    let rid = attr_of(&x, ns::SAMLP, "Response", "ID").unwrap();
+    let names = child_names(&x, &rid);
+    assert_eq!(
+        names,
+        vec!["Issuer", "Extensions", "Status", "Assertion"],
+        "schema order"
+    );
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let o = doc
+        .descendants()
+        .find(|n| n.attribute("ID") == Some(orig.as_str()))
+        .unwrap();
+    assert!(
+        o.parent_element()
+            .unwrap()
+            .has_tag_name((ns::SAMLP, "Extensions"))
+    );
+    drop(doc);
+    assert_eq!(verified_assertions(&x), vec![orig.clone()]);
+
+    // XSW8: the clean original in a ds:Object of the evil assertion's Signature.
+    let x = xsw(XswVariant::Xsw8);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let o = doc
+        .descendants()
+        .find(|n| n.attribute("ID") == Some(orig.as_str()))
+        .unwrap();
+    assert!(o.parent_element().unwrap().has_tag_name((ns::DS, "Object")));
+    assert_eq!(count(&x[o.range()], ns::DS, "Signature"), 0);
+}
+
+#[test]
+fn comment_in_name_id_keeps_the_signature_valid() {
+    let x = plain(vec![Fault::CommentInNameId { after: 20 }]);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let nid = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::SAML, "NameID")))
+        .unwrap();
+    let first_text = nid.first_child().and_then(|c| c.text()).unwrap();
+    assert_eq!(
+        first_text.chars().count(),
+        20,
+        "the first text node is truncated"
+    );
+    assert!(nid.children().any(|c| c.is_comment()));
+    assert_eq!(
+        text_of(&x, ns::SAML, "NameID"),
+        Some(anna().name_id()),
+        "all text nodes together are unchanged"
+    );
+    drop(doc);
+    assert_eq!(
+        verified_assertions(&x).len(),
+        1,
+        "comments are outside the signed c14n form"
+    );
+}
+
+#[test]
+fn comment_in_attribute_keeps_the_signature_valid() {
+    let x = plain(vec![Fault::CommentInAttribute {
+        name: ns::attr::CPR_NUMBER.into(),
+        after: 4,
+    }]);
+    assert!(x.contains(
+        "<saml:AttributeValue xsi:type=\"xs:string\">0304<!---->851237</saml:AttributeValue>"
+    ));
+    assert_eq!(
+        attribute_values(&x, ns::attr::CPR_NUMBER),
+        vec![anna().cpr.clone().unwrap()]
+    );
+    assert_eq!(verified_assertions(&x).len(), 1);
+}
+
+#[test]
+fn digest_value_comment_shape() {
+    let x = plain(vec![Fault::DigestValueComment]);
+    let genuine = plain(vec![]);
+    let orig_digest = text_of(&genuine, ns::DS, "DigestValue").unwrap();
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let dv = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::DS, "DigestValue")))
+        .unwrap();
+    let first = dv.first_child().unwrap();
+    assert!(first.is_comment(), "DigestValue starts with a comment");
+    let forged = first.text().unwrap().to_string();
+    assert_ne!(forged, orig_digest);
+    assert_eq!(
+        text_of(&x, ns::DS, "DigestValue"),
+        Some(orig_digest),
+        "the text is the original digest"
+    );
+    drop(doc);
+    assert_eq!(
+        text_of(&x, ns::SAML, "NameID"),
+        Some(bo().name_id()),
+        "content tampered to another identity"
+    );
+    assert!(
+        verified_assertions(&x).is_empty(),
+        "a correct verifier rejects it"
+    );
+}
+
+#[test]
+fn two_signed_info_shape() {
+    let x = plain(vec![Fault::TwoSignedInfo]);
+    assert_eq!(count(&x, ns::DS, "SignedInfo"), 2);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let sig = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::DS, "Signature")))
+        .unwrap();
+    let kids: Vec<_> = sig
+        .children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name())
+        .collect();
+    assert_eq!(kids[..3], ["SignedInfo", "SignedInfo", "SignatureValue"]);
+    drop(doc);
+    assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(bo().name_id()));
+    assert!(verified_assertions(&x).is_empty());
+}
+
+#[test]
+fn signed_foreign_element_next_to_unsigned_assertion() {
+    let x = plain(vec![Fault::SignedForeignElement]);
+    assert_eq!(count(&x, ns::MD, "EntityDescriptor"), 1);
+    assert!(
+        xmlsec_verify(&x, &idp(), "_signed-foreign-element").is_ok(),
+        "genuinely IdP-signed"
+    );
+    assert!(
+        verified_assertions(&x).is_empty(),
+        "the assertion itself is unsigned"
+    );
+    assert_eq!(count(&x, ns::DS, "Signature"), 1);
+}
+
+#[test]
+fn tamper_after_signing_breaks_the_digest() {
+    let x = plain(vec![Fault::TamperAfterSigning { victim: None }]);
+    let nid = text_of(&x, ns::SAML, "NameID").unwrap();
+    assert_ne!(nid, anna().name_id());
+    assert!(
+        nid.starts_with("https://data.gov.dk/model/core/eid/person/uuid/"),
+        "another person: {nid}"
+    );
+    assert_eq!(count(&x, ns::DS, "Signature"), 1);
+    assert!(verified_assertions(&x).is_empty());
+}
+
+#[test]
+fn doctype_points_at_the_fetch_trap() {
+    let x = plain(vec![Fault::Doctype]);
+    assert!(x.starts_with("<?xml"));
+    assert!(
+        x.contains(&format!("<!ENTITY xxe SYSTEM \"{FIXED_TRAP_URL}\">")),
+        "{}",
+        &x[..300]
+    );
+    assert!(
+        x.contains("&xxe;</saml:Issuer>"),
+        "the entity is referenced"
+    );
+    // A hardened parser refuses it (and so fetches nothing).
+    let opts = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        ..Default::default()
+    };
+    assert!(roxmltree::Document::parse_with_options(&x, opts).is_err());
+}
+
+#[test]
+fn replace_text_after_everything() {
+    let x = plain(vec![Fault::ReplaceText {
+        find: "urn:oasis:names:tc:SAML:2.0:status:Success".into(),
+        replace: "urn:oasis:names:tc:SAML:2.0:status:Requester".into(),
+    }]);
+    assert_eq!(
+        attr_of(&x, ns::SAMLP, "StatusCode", "Value").as_deref(),
+        Some(ns::STATUS_REQUESTER)
+    );
+    // Outside the signed assertion, so the assertion still verifies.
+    assert_eq!(verified_assertions(&x).len(), 1);
+}
+
+/// Every variant is covered above; this guards the list against silently growing.
+#[test]
+fn every_fault_variant_has_a_test() {
+    let all = [
+        Fault::Set {
+            path: String::new(),
+            value: String::new(),
+        },
+        Fault::Remove {
+            path: String::new(),
+        },
+        Fault::SetAttribute {
+            name: String::new(),
+            values: vec![],
+            name_format: None,
+        },
+        Fault::RemoveAttribute {
+            name: String::new(),
+        },
+        Fault::RemoveNameFormat { name: None },
+        Fault::AddAudience {
+            value: String::new(),
+            separate: false,
+        },
+        Fault::LegacyOiosaml2,
+        Fault::Status {
+            code: String::new(),
+            sub_code: None,
+            message: None,
+        },
+        Fault::NoAssertion,
+        Fault::AppendUnsignedAssertion { victim: None },
+        Fault::SignWith {
+            key: SigningKeyChoice::Idp,
+        },
+        Fault::KeyInfo {
+            cert: KeyInfoChoice::None,
+        },
+        Fault::UnsignedAssertion,
+        Fault::SignResponse,
+        Fault::Sha1,
+        Fault::NoEncryption,
+        Fault::EncryptWith {
+            data: String::new(),
+            key_transport: String::new(),
+        },
+        Fault::Xsw {
+            variant: XswVariant::Xsw1,
+            victim: None,
+        },
+        Fault::CommentInNameId { after: 0 },
+        Fault::CommentInAttribute {
+            name: String::new(),
+            after: 0,
+        },
+        Fault::DigestValueComment,
+        Fault::TwoSignedInfo,
+        Fault::SignedForeignElement,
+        Fault::TamperAfterSigning { victim: None },
+        Fault::Doctype,
+        Fault::ReplaceText {
+            find: String::new(),
+            replace: String::new(),
+        },
+    ];
+    // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
+    // written for it and it is listed.
+    for f in &all {
+        match f {
+            Fault::Set { .. }
+            | Fault::Remove { .. }
+            | Fault::SetAttribute { .. }
+            | Fault::RemoveAttribute { .. }
+            | Fault::RemoveNameFormat { .. }
+            | Fault::AddAudience { .. }
+            | Fault::LegacyOiosaml2
+            | Fault::Status { .. }
+            | Fault::NoAssertion
+            | Fault::AppendUnsignedAssertion { .. }
+            | Fault::SignWith { .. }
+            | Fault::KeyInfo { .. }
+            | Fault::UnsignedAssertion
+            | Fault::SignResponse
+            | Fault::Sha1
+            | Fault::NoEncryption
+            | Fault::EncryptWith { .. }
+            | Fault::Xsw { .. }
+            | Fault::CommentInNameId { .. }
+            | Fault::CommentInAttribute { .. }
+            | Fault::DigestValueComment
+            | Fault::TwoSignedInfo
+            | Fault::SignedForeignElement
+            | Fault::TamperAfterSigning { .. }
+            | Fault::Doctype
+            | Fault::ReplaceText { .. } => {}
+        }
+    }
+    assert_eq!(all.len(), 26);
+}

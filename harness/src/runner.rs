@@ -85,6 +85,63 @@ impl BrokerLink {
         }
     }
 
+    fn base_url(&self) -> String {
+        match self {
+            BrokerLink::InProcess(b) => b.base_url().to_string(),
+            BrokerLink::External { base_url, .. } => base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Arm an OIDC login (identity + faults) for the flow with this `state`, and rotate the
+    /// issuer's key first when asked.
+    async fn arm_oidc(
+        &self,
+        client: &reqwest::Client,
+        state: &str,
+        identity: &str,
+        loa: Option<mitid_mock_broker::Loa>,
+        plan: mitid_mock_broker::oidc::OidcFaultPlan,
+        rotate_issuer: Option<&str>,
+    ) -> Result<(), String> {
+        use mitid_mock_broker::oidc::FlowKey;
+        match self {
+            BrokerLink::InProcess(b) => {
+                let Some(p) = b.oidc() else {
+                    return Err("the broker runs without its OIDC provider".into());
+                };
+                if let Some(iss) = rotate_issuer {
+                    p.rotate_signing_key(iss).map_err(|e| e.to_string())?;
+                }
+                if !plan.faults.is_empty() {
+                    p.arm(FlowKey::State(state.to_string()), plan).map_err(|e| e.to_string())?;
+                }
+                p.preselect(FlowKey::State(state.to_string()), identity, loa).map_err(|e| e.to_string())
+            }
+            BrokerLink::External { base_url, .. } => {
+                let base = base_url.trim_end_matches('/');
+                let post = |path: &'static str, body: serde_json::Value| {
+                    let url = format!("{base}/_mock/oidc/{path}");
+                    async move {
+                        let r = client.post(url).json(&body).send().await.map_err(|e| e.to_string())?;
+                        if r.status().is_success() {
+                            Ok(())
+                        } else {
+                            Err(format!("external broker refused {path}: HTTP {} {}", r.status(), r.text().await.unwrap_or_default()))
+                        }
+                    }
+                };
+                let key = serde_json::to_value(FlowKey::State(state.to_string())).map_err(|e| e.to_string())?;
+                if let Some(iss) = rotate_issuer {
+                    post("rotate", serde_json::json!({"issuer": iss})).await?;
+                }
+                if !plan.faults.is_empty() {
+                    post("arm", serde_json::json!({"key": key, "plan": plan})).await?;
+                }
+                post("preselect", serde_json::json!({"key": key, "identity": identity, "loa": loa})).await
+            }
+        }
+    }
+
     async fn facts(&self, client: &reqwest::Client, request_id: &str) -> FlowFacts {
         match self {
             BrokerLink::InProcess(b) => FlowFacts {
@@ -193,6 +250,9 @@ pub async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
     }
     if let Some(md) = &sp.sp_metadata {
         b = b.register_sp_source(md.clone());
+    }
+    if let Some(c) = &sp.oidc_client {
+        b = b.oidc_client(c.clone());
     }
     Ok(b.start().await?)
 }
@@ -347,7 +407,10 @@ impl Harness {
                 agent.note(format!("step {} of {n}: {:?}, expect {:?}", i + 1, step.action, step.expect));
             }
             let outcome = match step.action {
-                Action::Login => self.login_step(&mut agent, s, step).await,
+                Action::Login => match s.protocol {
+                    Protocol::Saml => self.login_step(&mut agent, s, step).await,
+                    Protocol::Oidc => self.oidc_login_step(&mut agent, s, step).await,
+                },
                 Action::Replay => match &previous_post {
                     Some((action, fields)) => self.replay_step(&mut agent, action, fields).await,
                     None => Err(Inconclusive("nothing to replay: the previous step produced no response".into())),
@@ -528,6 +591,99 @@ impl Harness {
         })
     }
 
+    /// One OIDC login: follow the RP to the broker's authorization endpoint, learn `state`,
+    /// arm identity and faults for it, then let the broker redirect (or form_post) back and
+    /// follow the RP to its final page.
+    async fn oidc_login_step(&self, agent: &mut Agent, s: &Scenario, step: &Step) -> Result<StepObservation, Inconclusive> {
+        let broker_base = self.broker.base_url();
+        if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
+            match self.oracle.observe(agent, None).await {
+                Ok(Observation::None { .. }) => {}
+                Ok(Observation::Session { .. }) => {
+                    return Err(Inconclusive("the oracle reports a session before any login: check [oracle]".into()));
+                }
+                Ok(Observation::Ambiguous { why }) => return Err(Inconclusive(format!("oracle ambiguous before login: {why}"))),
+                Err(e) => return Err(unreachable_sp(e)),
+            }
+        }
+        let mut url = self.sp.login_url.clone();
+        let mut authorize = None;
+        for _ in 0..=agent.max_redirects() {
+            let page = agent.request("GET", &url, None).await.map_err(unreachable_sp)?;
+            match (page.status, &page.location) {
+                (300..=399, Some(loc)) => {
+                    let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                    if next.starts_with(&broker_base) {
+                        authorize = Some(next);
+                        break;
+                    }
+                    url = next;
+                }
+                _ => {
+                    return Err(Inconclusive(format!(
+                        "the login at {} did not lead to the broker at {broker_base} (ended on HTTP {} at {})",
+                        self.sp.login_url, page.status, page.url
+                    )));
+                }
+            }
+        }
+        let Some(authorize) = authorize else {
+            return Err(Inconclusive("too many redirects before reaching the broker".into()));
+        };
+        let au = url::Url::parse(&authorize).map_err(|e| Inconclusive(e.to_string()))?;
+        let q: Vec<(String, String)> = au.query_pairs().into_owned().collect();
+        let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let Some(state) = get("state") else {
+            // The RP sends no state: CSRF protection missing. Nothing to key the flow by.
+            return Err(Inconclusive("the RP's authorization request carries no `state` (it must: CSRF protection); cannot key the flow".into()));
+        };
+        let issuer_id = au.path().trim_start_matches('/').split('/').next().unwrap_or("").to_string();
+        let identity = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+        let ctl = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        self.broker
+            .arm_oidc(
+                &ctl,
+                &state,
+                &identity,
+                step.loa.or(s.loa),
+                Scenario::oidc_plan(step),
+                step.rotate_key.then_some(issuer_id.as_str()),
+            )
+            .await
+            .map_err(Inconclusive)?;
+        agent.note(format!("armed OIDC flow state={state} as {identity} with scenario {}", s.id));
+        let page = agent.request("GET", &authorize, None).await.map_err(|e| Inconclusive(format!("broker: {e}")))?;
+        let (final_page, summary) = match (page.status, &page.location) {
+            (300..=399, Some(loc)) => {
+                let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                self.get_and_follow(agent, &next).await?
+            }
+            (200, _) => match find_form(&page.url, &page.body) {
+                Some(f) if f.method == "POST" && !f.action.starts_with(&broker_base) => {
+                    self.post_and_follow(agent, &f.action, &f.fields).await?
+                }
+                _ => return Err(Inconclusive("the broker showed a page instead of answering the RP (preselection not applied?)".into())),
+            },
+            (st, _) => {
+                let why = extract_error(&page.body).unwrap_or_else(|| format!("HTTP {st}: {}", page.body.chars().take(200).collect::<String>()));
+                return Err(Inconclusive(format!("the broker refused the RP's authorization request: {why}")));
+            }
+        };
+        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+        Ok(StepObservation {
+            observation,
+            acs_summary: summary.replacen("ACS", "redirect_uri", 1),
+            fetched_entity: false,
+            posted: None,
+        })
+    }
+
+    /// GET a URL on the SP, then follow its redirects like [`Self::post_and_follow`].
+    async fn get_and_follow(&self, agent: &mut Agent, url: &str) -> Result<(Option<Page>, String), Inconclusive> {
+        let first = agent.request("GET", url, None).await.map_err(unreachable_sp)?;
+        self.follow_from(agent, first).await
+    }
+
     async fn replay_step(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<StepObservation, Inconclusive> {
         agent.note("replaying the previous step's SAMLResponse");
         let (final_page, acs_summary) = self.post_and_follow(agent, action, fields).await?;
@@ -543,8 +699,13 @@ impl Harness {
     /// POST to the ACS, then follow the SP's redirects (stopping when it sends the browser
     /// back to the broker: that is a new login, i.e. no session).
     async fn post_and_follow(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<(Option<Page>, String), Inconclusive> {
-        let sso = self.broker.sso_url();
         let first = agent.request("POST", action, Some(fields)).await.map_err(unreachable_sp)?;
+        self.follow_from(agent, first).await
+    }
+
+    async fn follow_from(&self, agent: &mut Agent, first: Page) -> Result<(Option<Page>, String), Inconclusive> {
+        let sso = self.broker.sso_url();
+        let broker_base = self.broker.base_url();
         let mut summary = format!("ACS answered HTTP {}", first.status);
         if let Some(l) = &first.location {
             summary.push_str(&format!(" → {l}"));
@@ -555,7 +716,7 @@ impl Harness {
                 break;
             };
             let next = Agent::resolve(&page, &loc).map_err(|e| Inconclusive(e.to_string()))?;
-            if next.starts_with(&sso) {
+            if next.starts_with(&sso) || (self.sp.protocol == Protocol::Oidc && next.starts_with(&broker_base)) {
                 summary.push_str(" (sent back to the broker: a new login)");
                 return Ok((Some(page), summary));
             }
@@ -590,7 +751,3 @@ fn extract_error(html: &str) -> Option<String> {
     Some(crate::agent::html_unescape(&html[s..e]))
 }
 
-/// Run a protocol check: does the catalogue have scenarios for it?
-pub fn protocol_supported(p: Protocol) -> bool {
-    matches!(p, Protocol::Saml)
-}

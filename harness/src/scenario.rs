@@ -20,6 +20,7 @@
 //! references = ["OIOSAML.Java AssertionValidationService: NSIS LoA required"]
 //! ```
 
+use mitid_mock_broker::oidc::{OidcFault, OidcFaultPlan};
 use mitid_mock_broker::{Fault, FaultPlan, IdentityKind, Loa};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -94,9 +95,15 @@ pub struct Step {
     /// LoA to assert (default: the identity's).
     #[serde(default)]
     pub loa: Option<Loa>,
-    /// Faults for this step's login.
+    /// Faults for this step's login (SAML).
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Faults for this step's login (OIDC).
+    #[serde(default)]
+    pub oidc_faults: Vec<OidcFault>,
+    /// Rotate the issuer's signing key before this step (OIDC key-rotation scenarios).
+    #[serde(default)]
+    pub rotate_key: bool,
     /// Expectation for this step.
     pub expect: Expect,
     /// Cookie jar.
@@ -146,9 +153,12 @@ pub struct Scenario {
     /// LoA to assert (single-step form).
     #[serde(default)]
     pub loa: Option<Loa>,
-    /// Faults (single-step form).
+    /// Faults (single-step form, SAML).
     #[serde(default)]
     pub faults: Vec<Fault>,
+    /// Faults (single-step form, OIDC).
+    #[serde(default)]
+    pub oidc_faults: Vec<OidcFault>,
     /// Steps (multi-step form; overrides the single-step fields).
     #[serde(default)]
     pub steps: Vec<Step>,
@@ -173,6 +183,8 @@ impl Scenario {
             identity: self.identity.clone(),
             loa: self.loa,
             faults: self.faults.clone(),
+            oidc_faults: self.oidc_faults.clone(),
+            rotate_key: false,
             expect: self.expect.unwrap_or(Expect::Reject),
             jar: Jar::Fresh,
         }]
@@ -183,9 +195,16 @@ impl Scenario {
         self.effective_steps().last().map(|s| s.expect).unwrap_or(Expect::Reject)
     }
 
-    /// The fault plan of a step.
+    /// The SAML fault plan of a step.
     pub fn plan(step: &Step) -> FaultPlan {
         FaultPlan::new(step.faults.clone())
+    }
+
+    /// The OIDC fault plan of a step.
+    pub fn oidc_plan(step: &Step) -> OidcFaultPlan {
+        OidcFaultPlan {
+            faults: step.oidc_faults.clone(),
+        }
     }
 
     fn validate(&self, origin: &str) -> Result<(), ScenarioError> {
@@ -200,7 +219,13 @@ impl Scenario {
         if self.steps.is_empty() && self.expect.is_none() {
             return Err(bad("needs `expect = \"accept\"|\"reject\"` or `steps`".into()));
         }
-        if !self.steps.is_empty() && (self.expect.is_some() || !self.faults.is_empty()) {
+        if self.protocol == Protocol::Saml && (!self.oidc_faults.is_empty() || self.steps.iter().any(|s| !s.oidc_faults.is_empty())) {
+            return Err(bad("oidc_faults in a SAML scenario; set protocol = \"oidc\"".into()));
+        }
+        if self.protocol == Protocol::Oidc && (!self.faults.is_empty() || self.steps.iter().any(|s| !s.faults.is_empty())) {
+            return Err(bad("SAML faults in an OIDC scenario; use oidc_faults".into()));
+        }
+        if !self.steps.is_empty() && (self.expect.is_some() || !self.faults.is_empty() || !self.oidc_faults.is_empty()) {
             return Err(bad("use either `steps` or the single-step fields (expect, faults), not both".into()));
         }
         if let Some(first) = self.effective_steps().first() {

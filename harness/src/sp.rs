@@ -26,6 +26,12 @@
 //! [agent]
 //! timeout_ms = 10000
 //! max_redirects = 20
+//!
+//! # OIDC RPs (protocol = "oidc"): the client registration at the mock broker
+//! # [oidc_client]
+//! # client_id = "my-rp"
+//! # client_secret = "mock-secret"
+//! # redirect_uris = ["http://127.0.0.1:8080/callback"]
 //! ```
 
 use mitid_mock_broker::{EncryptionDefault, IdentityKind, Loa};
@@ -158,9 +164,10 @@ pub struct SpConfig {
     /// Agent.
     #[serde(default)]
     pub agent: AgentConfig,
-    /// OIDC client registration for OIDC SPs (passed to the broker's OIDC provider).
+    /// OIDC: the RP's client registration at the mock broker (client_id, client_secret or
+    /// jwks, redirect_uris, ...), registered with the in-process broker.
     #[serde(default)]
-    pub oidc: Option<toml::Value>,
+    pub oidc_client: Option<mitid_mock_broker::oidc::ClientConfig>,
 }
 
 fn default_name() -> String {
@@ -236,6 +243,9 @@ impl SpConfig {
         }
         if c.protocol == crate::scenario::Protocol::Saml && c.sp_metadata.is_none() && c.broker.external.is_none() {
             return Err(invalid("sp_metadata is required for SAML (file path or URL of the SP's metadata)".into()));
+        }
+        if c.protocol == crate::scenario::Protocol::Oidc && c.oidc_client.is_none() && c.broker.external.is_none() {
+            return Err(invalid("[oidc_client] is required for OIDC with an in-process broker (client_id, client_secret, redirect_uris)".into()));
         }
         if c.profiles.is_empty() {
             return Err(invalid("profiles must name at least one of person, professional".into()));

@@ -2,7 +2,7 @@
 //! against the mock OIDC provider over loopback, for RS256 and ES256 ID tokens.
 //!
 //! ```text
-//! cargo run --release -p mitid-mock-broker --example bench_oidc -- [--seconds 5] [--concurrency 8] [--max-flows 200000]
+//! cargo run --release -p mitid-mock-broker --example bench_oidc -- [--seconds 5] [--concurrency 2] [--max-flows 200000]
 //! cargo run --release -p mitid-mock-broker --example bench_oidc -- --panva http://127.0.0.1:18091
 //! ```
 //!
@@ -51,14 +51,16 @@ struct Args {
     concurrency: usize,
     max_flows: u64,
     panva: Option<String>,
+    sign_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         seconds: 5,
-        concurrency: 8,
+        concurrency: 2,
         max_flows: 200_000,
         panva: None,
+        sign_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -68,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
             "--concurrency" => a.concurrency = val()?.parse().map_err(|e| format!("{e}"))?,
             "--max-flows" => a.max_flows = val()?.parse().map_err(|e| format!("{e}"))?,
             "--panva" => a.panva = Some(val()?),
+            "--sign-only" => a.sign_only = true,
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -346,9 +349,46 @@ async fn discover(http: &reqwest::Client, issuer: &str) -> Result<serde_json::Va
     d.json().await.map_err(|e| e.to_string())
 }
 
+/// Raw signing cost of the mock keys on one core, to read the flow numbers against.
+fn sign_only() -> Result<(), Box<dyn std::error::Error>> {
+    use aws_lc_rs::signature::{
+        ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+    };
+    let pki = MockPki::builtin();
+    let rng = aws_lc_rs::rand::SystemRandom::new();
+    let msg = [7u8; 600];
+    let n = 2000;
+    let rsa = RsaKeyPair::from_pkcs8(pki.oidc_rs256_a.key_pkcs8_der().ok_or("no key")?)?;
+    let mut sig = vec![0; rsa.public_modulus_len()];
+    let t = Instant::now();
+    for _ in 0..n {
+        rsa.sign(&RSA_PKCS1_SHA256, &rng, &msg, &mut sig)?;
+    }
+    println!(
+        "RS256 sign (RSA 2048): {:.3} ms",
+        t.elapsed().as_secs_f64() * 1000.0 / n as f64
+    );
+    let ec = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        pki.oidc_es256.key_pkcs8_der().ok_or("no key")?,
+    )?;
+    let t = Instant::now();
+    for _ in 0..n {
+        ec.sign(&rng, &msg)?;
+    }
+    println!(
+        "ES256 sign (P-256): {:.3} ms",
+        t.elapsed().as_secs_f64() * 1000.0 / n as f64
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
+    if args.sign_only {
+        return sign_only();
+    }
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()

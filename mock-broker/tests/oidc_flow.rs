@@ -659,6 +659,60 @@ async fn single_key_issuer_token_without_kid_verifies() {
 }
 
 #[tokio::test]
+async fn development_switch_accepts_loopback_clients_only() {
+    let mut cfg = config();
+    cfg.dev_accept_any_loopback_client = true;
+    let mock = start(cfg).await;
+    let flow = Flow::new("dev");
+    let url = mock
+        .authorize_url(
+            "idura",
+            "any-dev-client",
+            &flow,
+            &[("mock_identity", "anna")],
+        )
+        .await;
+    let code = mock.authorize(&url).await["code"].clone();
+    let resp = mock
+        .http
+        .post(mock.endpoint("idura", "token_endpoint").await)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &flow.verifier),
+            ("client_id", "any-dev-client"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Not on loopback: refused with a page, no redirect.
+    let url = mock
+        .authorize_url(
+            "idura",
+            "any-dev-client",
+            &flow,
+            &[("redirect_uri", "http://rp.example/cb")],
+        )
+        .await;
+    let resp = mock.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("location").is_none());
+    // Without the switch the same loopback client is unknown.
+    let strict = start(config()).await;
+    let url = strict
+        .authorize_url(
+            "idura",
+            "any-dev-client",
+            &flow,
+            &[("mock_identity", "anna")],
+        )
+        .await;
+    assert_eq!(strict.http.get(&url).send().await.unwrap().status(), 400);
+}
+
+#[tokio::test]
 async fn token_response_type_is_usable_by_openidconnect() {
     // The token endpoint's JSON parses as openidconnect's core token response.
     let mock = start(config()).await;

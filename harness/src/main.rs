@@ -55,6 +55,9 @@ struct Output {
     /// Scenarios run at the same time.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Skip the inbound checks (SP metadata, certificates, AuthnRequests).
+    #[arg(long)]
+    no_inspect: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,7 +230,13 @@ async fn async_main(cli: Cli) -> ExitCode {
             if cat.is_empty() {
                 return fail(format!("no {:?} scenarios selected", cfg.protocol));
             }
-            let h = match Harness::builder(cfg).catalogue(cat).concurrency(out.concurrency).build().await {
+            let h = match Harness::builder(cfg)
+                .catalogue(cat)
+                .concurrency(out.concurrency)
+                .inspect(!out.no_inspect)
+                .build()
+                .await
+            {
                 Ok(h) => h,
                 Err(e) => return fail(e),
             };
@@ -563,12 +572,12 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
     };
     let report = mitid_harness::inspect::inspect_metadata(&xml, &opts);
     match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+        Format::Json => println!("{}", report.to_json()),
         Format::Terminal => {
             let _ = write!(anstream::stdout(), "{}", mitid_harness::inspect::render_terminal(&report));
         }
     }
-    if report.findings.iter().any(|f| f.status == mitid_harness::inspect::CheckStatus::Fail) {
+    if report.has_failures() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -174,9 +174,17 @@ pub struct HarnessBuilder {
     catalogue: Option<Catalogue>,
     concurrency: usize,
     broker: Option<BrokerLink>,
+    inspect: bool,
 }
 
 impl HarnessBuilder {
+    /// Run the inbound checks (SP metadata, certificates, captured AuthnRequests) and put them
+    /// in the report (default on for SAML).
+    pub fn inspect(mut self, yes: bool) -> Self {
+        self.inspect = yes;
+        self
+    }
+
     /// The scenarios to run (default: the built-in catalogue for the SP's protocol).
     pub fn catalogue(mut self, c: Catalogue) -> Self {
         self.catalogue = Some(c);
@@ -220,6 +228,7 @@ impl HarnessBuilder {
             concurrency: self.concurrency,
             broker,
             oracle: Arc::new(oracle),
+            inspect: self.inspect,
         })
     }
 }
@@ -265,6 +274,7 @@ pub struct Harness {
     concurrency: usize,
     broker: BrokerLink,
     oracle: Arc<Oracle>,
+    inspect: bool,
 }
 
 impl Harness {
@@ -275,6 +285,7 @@ impl Harness {
             catalogue: None,
             concurrency: 4,
             broker: None,
+            inspect: true,
         }
     }
 
@@ -305,7 +316,11 @@ impl Harness {
                 r
             }));
         }
-        let mut results = Vec::new();
+        let mut results = if self.inspect && self.sp.protocol == Protocol::Saml {
+            self.inbound_checks().await
+        } else {
+            Vec::new()
+        };
         for h in handles {
             match h.await {
                 Ok(r) => results.push(r),
@@ -318,6 +333,133 @@ impl Harness {
     /// Run every scenario.
     pub async fn run(&self) -> RunReport {
         self.run_with_progress(|_| {}).await
+    }
+
+    /// Capture two AuthnRequests from the SP's login start and inspect them and the SP's
+    /// metadata (issue 7's inbound checks), as report entries of the `inspect` families.
+    pub async fn inbound_checks(&self) -> Vec<ScenarioResult> {
+        use crate::inspect::{self, CapturedAuthnRequest, CheckStatus, InspectOptions};
+        let sso = self.broker.sso_url();
+        let mut captured = Vec::new();
+        let mut transcript = Vec::new();
+        for _ in 0..2 {
+            let mut agent = self.agent();
+            let mut url = self.sp.login_url.clone();
+            for _ in 0..=agent.max_redirects() {
+                let Ok(page) = agent.request("GET", &url, None).await else { break };
+                let (300..=399, Some(loc)) = (page.status, page.location.clone()) else { break };
+                let Ok(next) = Agent::resolve(&page, &loc) else { break };
+                if next.starts_with(&sso) {
+                    if let Ok(u) = url::Url::parse(&next) {
+                        captured.push(CapturedAuthnRequest {
+                            redirect_url: u,
+                            captured_at: time::OffsetDateTime::now_utc(),
+                        });
+                    }
+                    break;
+                }
+                url = next;
+            }
+            transcript.extend(agent.take_transcript());
+        }
+        let md_xml = match (&self.broker, captured.first()) {
+            (BrokerLink::InProcess(b), Some(c)) => {
+                let q = c.redirect_url.query().unwrap_or("");
+                redirect::decode_query(q, "SAMLRequest")
+                    .ok()
+                    .and_then(|m| authn_request::parse(&m.xml).ok())
+                    .and_then(|r| r.issuer)
+                    .and_then(|iss| b.state().sp(&iss))
+                    .map(|sp| sp.raw_xml.clone())
+            }
+            _ => None,
+        };
+        let md_xml = match md_xml {
+            Some(x) => Some(x),
+            None => match &self.sp.sp_metadata {
+                Some(src) if src.starts_with("http") => mitid_mock_broker::broker::fetch_metadata(src).await.ok(),
+                Some(path) => std::fs::read_to_string(path).ok(),
+                None => None,
+            },
+        };
+        let opts = InspectOptions {
+            now: time::OffsetDateTime::now_utc(),
+            broker_sso_url: Some(sso.clone()),
+            required_loa: Some(self.sp.required_loa),
+            expected_profile: if self.sp.profiles.len() == 1 { self.sp.profiles.first().copied() } else { None },
+            private_sp: self.sp.private_sp,
+        };
+        let mut findings = Vec::new();
+        let mut second_id_check = None;
+        if let Some(xml) = &md_xml {
+            findings.extend(inspect::inspect_metadata(xml, &opts).findings);
+        }
+        if let (Some(xml), Some(first)) = (&md_xml, captured.first()) {
+            if let Ok(sp) = mitid_mock_broker::saml::sp_metadata::SpMetadata::parse(xml) {
+                findings.extend(inspect::inspect_authn_request(first, &sp, &opts).findings);
+                if let Some(second) = captured.get(1) {
+                    let seen: Vec<String> = redirect::decode_query(first.redirect_url.query().unwrap_or(""), "SAMLRequest")
+                        .ok()
+                        .and_then(|m| authn_request::parse(&m.xml).ok())
+                        .map(|r| vec![r.id])
+                        .unwrap_or_default();
+                    let again = inspect::inspect_authn_request_with_history(second, &sp, &opts, &seen);
+                    second_id_check = again.findings.into_iter().find(|f| f.id == "authn-request.id");
+                }
+            }
+        }
+        let second = second_id_check.map(|mut f| {
+            f.id = "authn-request.id-fresh-per-request";
+            f.title = format!("{} (second login start)", f.title);
+            f
+        });
+        let mut out: Vec<ScenarioResult> = findings
+            .into_iter()
+            .chain(second)
+            .map(|f| {
+                let family = match f.family {
+                    inspect::Family::Metadata => "inspect-metadata",
+                    inspect::Family::Certificate => "inspect-certificate",
+                    inspect::Family::AuthnRequest => "inspect-authn-request",
+                };
+                let (verdict, prefix) = match f.status {
+                    CheckStatus::Pass => (Verdict::Pass, ""),
+                    CheckStatus::Warn => (Verdict::Pass, "warning: "),
+                    CheckStatus::Fail => (Verdict::Fail, ""),
+                    CheckStatus::Skipped => (Verdict::Skipped, ""),
+                };
+                ScenarioResult::inbound(
+                    format!("{family}.{}", f.id.split_once('.').map(|x| x.1).unwrap_or(f.id)),
+                    f.title.clone(),
+                    family.to_string(),
+                    crate::scenario::Severity::from_inspect(f.severity),
+                    verdict,
+                    format!("{prefix}{}", f.detail),
+                    f.rationale.to_string(),
+                    f.references.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect();
+        if md_xml.is_none() || captured.is_empty() {
+            let why = match (md_xml.is_none(), captured.is_empty()) {
+                (true, true) => "neither the SP metadata nor an AuthnRequest could be obtained",
+                (true, false) => "the SP metadata could not be obtained",
+                _ => "the login start did not reach the broker, so no AuthnRequest was captured",
+            };
+            let mut r = ScenarioResult::inbound(
+                "inspect-authn-request.captured".into(),
+                "AuthnRequests could be captured and inspected".into(),
+                "inspect-authn-request".into(),
+                crate::scenario::Severity::High,
+                Verdict::Inconclusive,
+                why.into(),
+                "The inbound checks read the SP's metadata and the AuthnRequest its login start sends.".into(),
+                vec![],
+            );
+            r.transcript = transcript;
+            out.push(r);
+        }
+        out
     }
 
     fn agent(&self) -> Agent {

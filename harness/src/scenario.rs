@@ -39,6 +39,18 @@ pub enum Severity {
     Critical,
 }
 
+impl Severity {
+    /// Map an inbound check's severity (which has a `Low` level) onto scenario severities.
+    pub fn from_inspect(s: crate::inspect::Severity) -> Self {
+        match s {
+            crate::inspect::Severity::Critical => Severity::Critical,
+            crate::inspect::Severity::High => Severity::High,
+            crate::inspect::Severity::Medium => Severity::Medium,
+            crate::inspect::Severity::Low | crate::inspect::Severity::Info => Severity::Info,
+        }
+    }
+}
+
 /// Which protocol a scenario exercises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

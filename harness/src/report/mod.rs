@@ -103,6 +103,35 @@ impl ScenarioResult {
         }
     }
 
+    /// A report entry for an inbound check (not a login scenario).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn inbound(
+        id: String,
+        title: String,
+        family: String,
+        severity: Severity,
+        verdict: Verdict,
+        message: String,
+        rationale: String,
+        references: Vec<String>,
+    ) -> Self {
+        ScenarioResult {
+            id,
+            title,
+            family,
+            severity,
+            expect: Expect::Accept,
+            verdict,
+            message,
+            evidence: None,
+            steps: vec![],
+            rationale,
+            references,
+            duration_ms: 0,
+            transcript: vec![],
+        }
+    }
+
     pub(crate) fn finish(&mut self, total_steps: usize) {
         let last = self.steps.last();
         self.verdict = match last {

@@ -50,8 +50,8 @@ install_cargo() {
     log "cargo build --profile $HARNESS_PROFILE -p mitid-harness"
     (cd "$ROOT" && cargo build --profile "$HARNESS_PROFILE" -q -p mitid-harness) || die "cannot build mitid-harness"
     if [ -f "$INTEROP/samael-sp/Cargo.toml" ]; then
-        log "cargo build --release (samael-sp, own workspace, target in .work)"
-        (cd "$INTEROP/samael-sp" && CARGO_TARGET_DIR=$WORK/samael-target cargo build --release -q) \
+        log "cargo build (samael-sp: own workspace, target in .work; dev profile, the crypto is C)"
+        (cd "$INTEROP/samael-sp" && CARGO_TARGET_DIR=$WORK/samael-target cargo build -q) \
             || die "cannot build samael-sp"
     fi
 }

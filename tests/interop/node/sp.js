@@ -80,11 +80,17 @@ function nodeSamlOptions(v3) {
     digestAlgorithm: 'sha256',
     identifierFormat: PERSISTENT,
     disableRequestedAuthnContext: true,
-    wantAssertionsSigned: true,
+    // NemLog-in does not sign the Response ("SHOULD NOT"); node-saml 5 demands it by default.
     wantAuthnResponseSigned: false,
   };
   if (v3) o.cert = IDP.certs; else o.idpCert = IDP.certs;
-  if (HARDENED) o.validateInResponseTo = v3 ? true : 'always';
+  // The default rows keep every other library default (passport-saml 3 does not even require a
+  // signed assertion by default); hardened adds what the library can check for us.
+  if (HARDENED) {
+    o.wantAssertionsSigned = true;
+    o.validateInResponseTo = v3 ? true : 'always';
+    o.idpIssuer = IDP.entityId;
+  }
   return o;
 }
 function checkProfile(profile) {

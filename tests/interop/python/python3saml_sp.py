@@ -90,6 +90,10 @@ def login():
 def acs():
     auth = OneLogin_Saml2_Auth(saml_request(), SETTINGS)
     reqid = session.pop("reqid", None)
+    if CONFIG == "hardened" and reqid is None:
+        # python3-saml skips the InResponseTo check when given no request ID, which is what an
+        # application passes when this browser never started a login: refuse instead.
+        return "login refused: no AuthnRequest pending in this session", 403
     try:
         auth.process_response(request_id=reqid)
     except Exception as e:  # malformed input raises instead of setting errors

@@ -41,3 +41,8 @@ node-saml_version() { _node_pkg_version @node-saml/node-saml; }
 passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
 passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
 samlify_version() { _node_pkg_version samlify; }
+
+# samlify's recommended pure-JS validator (node-xmllint, an Emscripten build of xmllint) is not
+# safe for concurrent use: with two logins in flight one validation can hang until the harness
+# times out (INCONCLUSIVE). One scenario at a time keeps the samlify verdicts deterministic.
+samlify_concurrency() { echo 1; }

@@ -14,7 +14,7 @@ samael_prepare() { # rowdir config port
 }
 
 samael_start() { # rowdir config port
-    local row=$1 config=$2 port=$3 bin=$WORK/samael-target/release/samael-sp
+    local row=$1 config=$2 port=$3 bin=$WORK/samael-target/debug/samael-sp
     [ -x "$bin" ] || die "$bin is missing (run without --no-install)"
     spawn "samael:$row" "$row/logs/app.log" env PORT="$port" ROW="$row" CONFIG="$config" \
         IDP_METADATA="$IDP_METADATA" "$bin"

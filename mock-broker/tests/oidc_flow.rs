@@ -713,6 +713,46 @@ async fn development_switch_accepts_loopback_clients_only() {
 }
 
 #[tokio::test]
+async fn codes_and_access_tokens_expire_on_the_injected_clock() {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let clock = std::sync::Arc::new(mitid_mock_broker::oidc::ManualClock::new(now));
+    let mock = start_with_clock(config(), Some(clock.clone())).await;
+    // A code older than code_lifetime_secs (60 s by default) is refused.
+    let flow = Flow::new("clock");
+    let url = mock
+        .authorize_url("signaturgruppen", "rp", &flow, &[("mock_identity", "anna")])
+        .await;
+    let code = mock.authorize(&url).await["code"].clone();
+    clock.advance(61);
+    let resp = mock.token("signaturgruppen", "rp", &code, &flow).await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    // A fresh code works, and its ID token carries the injected time.
+    let flow = Flow::new("clock2");
+    let url = mock
+        .authorize_url("signaturgruppen", "rp", &flow, &[("mock_identity", "anna")])
+        .await;
+    let code = mock.authorize(&url).await["code"].clone();
+    let tok: Value = mock
+        .token("signaturgruppen", "rp", &code, &flow)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let payload = decode_jws(tok["id_token"].as_str().unwrap()).1;
+    assert_eq!(payload["iat"], now + 61);
+    assert_eq!(payload["exp"], now + 61 + 300);
+    let at = tok["access_token"].as_str().unwrap();
+    assert_eq!(mock.userinfo("signaturgruppen", at).await.status(), 200);
+    // The access token expires after access_token_lifetime_secs.
+    clock.advance(3600);
+    assert_eq!(mock.userinfo("signaturgruppen", at).await.status(), 401);
+}
+
+#[tokio::test]
 async fn token_response_type_is_usable_by_openidconnect() {
     // The token endpoint's JSON parses as openidconnect's core token response.
     let mock = start(config()).await;

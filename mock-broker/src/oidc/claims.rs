@@ -514,6 +514,29 @@ mod tests {
     }
 
     #[test]
+    fn minimal_id_token_keeps_assurance_and_drops_attributes() {
+        let store = IdentityStore::builtin();
+        let anna = store.get("anna").unwrap();
+        let scopes: Vec<String> = ["openid", "mitid", "ssn"].map(String::from).to_vec();
+        let f = facts(anna, &scopes, Loa::Substantial);
+        let full = id_token_identity_claims(Profile::Signaturgruppen, &f, false);
+        let min = id_token_identity_claims(Profile::Signaturgruppen, &f, true);
+        assert!(full.contains_key("dk.cpr") && full.contains_key("mitid.identity_name"));
+        assert!(!min.contains_key("dk.cpr") && !min.contains_key("mitid.identity_name"));
+        for k in [
+            "sub",
+            "idp",
+            "identity_type",
+            "loa",
+            "amr",
+            "mitid.uuid",
+            "neb_sid",
+        ] {
+            assert!(min.contains_key(k), "{k}");
+        }
+    }
+
+    #[test]
     fn subjects_differ_per_client_at_signaturgruppen() {
         let store = IdentityStore::builtin();
         let anna = store.get("anna").unwrap();

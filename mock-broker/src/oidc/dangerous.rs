@@ -116,6 +116,10 @@ pub enum KidChoice {
 
 /// One deliberate protocol violation. Serialized with a `fault` tag in kebab-case, e.g.
 /// `{ fault = "remove-claim", claim = "loa" }`.
+///
+/// Variants without parameters are written `AlgNone {}` rather than `AlgNone`: serde ignores
+/// unknown fields on unit variants of a tagged enum, and a misspelt parameter in a scenario
+/// must be an error, not a silently different test.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum OidcFault {

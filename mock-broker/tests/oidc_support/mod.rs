@@ -76,11 +76,22 @@ pub fn config() -> OidcConfig {
 }
 
 pub async fn start(config: OidcConfig) -> Mock {
+    start_with_clock(config, None).await
+}
+
+/// Start with an injected clock (e.g. a `ManualClock` the test moves).
+pub async fn start_with_clock(
+    config: OidcConfig,
+    clock: Option<Arc<dyn mitid_mock_broker::oidc::Clock>>,
+) -> Mock {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let keys = OidcKeys::from_pki(pki()).unwrap();
-    let provider =
-        Arc::new(OidcProvider::new(config, &base, IdentityStore::builtin(), keys).unwrap());
+    let mut provider = OidcProvider::new(config, &base, IdentityStore::builtin(), keys).unwrap();
+    if let Some(c) = clock {
+        provider = provider.with_clock(c);
+    }
+    let provider = Arc::new(provider);
     let app = provider.clone().router();
     tokio::spawn(async move {
         axum::serve(

@@ -6,7 +6,7 @@
 //! configuration is recognisable at a glance.
 //!
 //! Rotation models a real rollover: the JWKS holds the active and the previous key of each
-//! ring, so after [`KeyRing::rotate`] the new key is one an RP has not cached yet and it has to
+//! ring, so after [`OidcProvider::rotate_signing_key`](super::OidcProvider::rotate_signing_key) the new key is one an RP has not cached yet and it has to
 //! refetch the JWKS (OpenID RP test `oidcc-client-test-signing-key-rotation`).
 
 use super::config::{IssuerConfig, SigningAlg};

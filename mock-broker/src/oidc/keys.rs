@@ -6,8 +6,9 @@
 //! configuration is recognisable at a glance.
 //!
 //! Rotation models a real rollover: the JWKS holds the active and the previous key of each
-//! ring, so after [`OidcProvider::rotate_signing_key`](super::OidcProvider::rotate_signing_key) the new key is one an RP has not cached yet and it has to
-//! refetch the JWKS (OpenID RP test `oidcc-client-test-signing-key-rotation`).
+//! ring, so after [`rotate_signing_key`](super::OidcProvider::rotate_signing_key) the new key
+//! is one an RP has not cached yet and it has to refetch the JWKS (OpenID RP test
+//! `oidcc-client-test-signing-key-rotation`).
 
 use super::config::{IssuerConfig, SigningAlg};
 use aws_lc_rs::encoding::AsDer;

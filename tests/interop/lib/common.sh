@@ -108,7 +108,7 @@ regex = '$5'
 external = "$BROKER_URL"
 
 [agent]
-timeout_ms = 15000
+timeout_ms = 30000
 EOF
 }
 

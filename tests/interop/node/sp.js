@@ -46,6 +46,7 @@ function idpFromMetadata(xml) {
   return { entityId, sso: sso[1], certs };
 }
 const IDP = idpFromMetadata(IDP_XML);
+let warmUp = Promise.resolve();
 
 const app = express();
 app.use(express.urlencoded({ extended: false, limit: '512kb' }));
@@ -139,7 +140,11 @@ if (STACK === 'node-saml') {
   const samlify = require('samlify');
   // samlify refuses to parse anything until a schema validator is set; this is the pure-JS one
   // its README recommends.
-  samlify.setSchemaValidator(require('@authenio/samlify-node-xmllint'));
+  const validator = require('@authenio/samlify-node-xmllint');
+  samlify.setSchemaValidator(validator);
+  // The validator compiles an Emscripten xmllint with the SAML schemas on first use (over ten
+  // seconds on a busy 2-core machine): do it before serving, so no login pays for it.
+  warmUp = validator.validate('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').catch(() => null);
   const sp = samlify.ServiceProvider({
     entityID: `${BASE}/metadata`,
     authnRequestsSigned: true,
@@ -185,4 +190,4 @@ if (STACK === 'node-saml') {
 }
 
 app.use((err, req, res, next) => { console.error(err); res.status(500).type('text/plain').send(String(err && err.message || err)); });
-app.listen(PORT, '127.0.0.1', () => console.error(`${STACK} (${CONFIG}) on ${BASE}`));
+warmUp.then(() => app.listen(PORT, '127.0.0.1', () => console.error(`${STACK} (${CONFIG}) on ${BASE}`)));

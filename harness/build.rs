@@ -18,9 +18,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         let abs = f.canonicalize().expect("scenario file path");
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        let _ = writeln!(out, "    ({name:?}, include_str!({:?})),", abs.display().to_string());
+        let _ = writeln!(
+            out,
+            "    ({name:?}, include_str!({:?})),",
+            abs.display().to_string()
+        );
     }
     out.push(']');
-    let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_scenarios.rs");
+    let dest =
+        std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("embedded_scenarios.rs");
     std::fs::write(dest, out).expect("write embedded_scenarios.rs");
 }

@@ -168,7 +168,12 @@ impl Agent {
     }
 
     /// One request, no redirect following.
-    pub async fn request(&mut self, method: &str, url: &str, form: Option<&[(String, String)]>) -> Result<Page, AgentError> {
+    pub async fn request(
+        &mut self,
+        method: &str,
+        url: &str,
+        form: Option<&[(String, String)]>,
+    ) -> Result<Page, AgentError> {
         let started = Instant::now();
         let parsed = url::Url::parse(url).map_err(|_| AgentError::BadLocation(url.to_string()))?;
         let rb = match (method, form) {
@@ -201,7 +206,12 @@ impl Agent {
             }
         };
         let status = resp.status().as_u16();
-        let hdr = |n: reqwest::header::HeaderName| resp.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let hdr = |n: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         let location = hdr(reqwest::header::LOCATION);
         let content_type = hdr(reqwest::header::CONTENT_TYPE);
         let mut headers = Vec::new();
@@ -290,12 +300,17 @@ fn truncate(s: &str, n: usize) -> String {
 pub fn find_form(page_url: &url::Url, html: &str) -> Option<HtmlForm> {
     let lower = html.to_ascii_lowercase();
     let fstart = lower.find("<form")?;
-    let fend = lower[fstart..].find("</form").map(|e| e + fstart).unwrap_or(html.len());
+    let fend = lower[fstart..]
+        .find("</form")
+        .map(|e| e + fstart)
+        .unwrap_or(html.len());
     let tag_end = lower[fstart..].find('>')? + fstart;
     let form_tag = &html[fstart..tag_end];
     let action = attr(form_tag, "action").unwrap_or_default();
     let action = page_url.join(&html_unescape(&action)).ok()?.to_string();
-    let method = attr(form_tag, "method").unwrap_or_else(|| "GET".into()).to_ascii_uppercase();
+    let method = attr(form_tag, "method")
+        .unwrap_or_else(|| "GET".into())
+        .to_ascii_uppercase();
     let mut fields = Vec::new();
     let mut pos = tag_end;
     while let Some(i) = lower[pos..fend].find("<input") {
@@ -304,13 +319,23 @@ pub fn find_form(page_url: &url::Url, html: &str) -> Option<HtmlForm> {
         let tag = &html[s..e];
         if let Some(name) = attr(tag, "name") {
             let ty = attr(tag, "type").unwrap_or_default().to_ascii_lowercase();
-            if ty != "submit" && ty != "button" && (ty != "radio" || tag.to_ascii_lowercase().contains("checked")) {
-                fields.push((html_unescape(&name), html_unescape(&attr(tag, "value").unwrap_or_default())));
+            if ty != "submit"
+                && ty != "button"
+                && (ty != "radio" || tag.to_ascii_lowercase().contains("checked"))
+            {
+                fields.push((
+                    html_unescape(&name),
+                    html_unescape(&attr(tag, "value").unwrap_or_default()),
+                ));
             }
         }
         pos = e;
     }
-    Some(HtmlForm { action, method, fields })
+    Some(HtmlForm {
+        action,
+        method,
+        fields,
+    })
 }
 
 fn attr(tag: &str, name: &str) -> Option<String> {
@@ -328,7 +353,9 @@ fn attr(tag: &str, name: &str) -> Option<String> {
                 '\'' => ('\'', &raw_rest[1..]),
                 _ => (' ', raw_rest),
             };
-            let end = body.find(|c: char| c == q || (q == ' ' && (c == '>' || c == '/'))).unwrap_or(body.len());
+            let end = body
+                .find(|c: char| c == q || (q == ' ' && (c == '>' || c == '/')))
+                .unwrap_or(body.len());
             return Some(body[..end].to_string());
         }
         from = at + name.len();
@@ -358,7 +385,9 @@ pub fn html_unescape(s: &str) -> String {
             "gt" => Some('>'),
             "quot" => Some('"'),
             "apos" => Some('\''),
-            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16).ok().and_then(char::from_u32),
+            e if e.starts_with("#x") || e.starts_with("#X") => u32::from_str_radix(&e[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             e if e.starts_with('#') => e[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -398,7 +427,11 @@ mod tests {
             ]
         );
         assert!(find_form(&base, "<p>no form</p>").is_none());
-        let rel = find_form(&base, r#"<form method=post action=/login><input name=flow value=x></form>"#).unwrap();
+        let rel = find_form(
+            &base,
+            r#"<form method=post action=/login><input name=flow value=x></form>"#,
+        )
+        .unwrap();
         assert_eq!(rel.action, "http://127.0.0.1:1/login");
         assert_eq!(rel.fields, vec![("flow".to_string(), "x".to_string())]);
     }

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "mitid-harness", version, about = "Conformance harness for Danish SPs logging in through a MitID broker (mock NemLog-in OIOSAML 3 + OIDC).")]
+#[command(
+    name = "mitid-harness",
+    version,
+    about = "Conformance harness for Danish SPs logging in through a MitID broker (mock NemLog-in OIOSAML 3 + OIDC)."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -195,7 +199,11 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn load_catalogue(sel: &Selection) -> Result<Catalogue, String> {
-    let mut c = if sel.no_builtin { Catalogue::empty() } else { Catalogue::builtin() };
+    let mut c = if sel.no_builtin {
+        Catalogue::empty()
+    } else {
+        Catalogue::builtin()
+    };
     for d in &sel.scenarios {
         c.add_dir(d).map_err(|e| e.to_string())?;
     }
@@ -205,10 +213,15 @@ fn load_catalogue(sel: &Selection) -> Result<Catalogue, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(format!("cannot start the async runtime: {e}")),
     };
@@ -261,7 +274,11 @@ async fn async_main(cli: Cli) -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Explain { id, sel } => {
-            let c = match load_catalogue(&Selection { only: vec![], skip: vec![], ..sel }) {
+            let c = match load_catalogue(&Selection {
+                only: vec![],
+                skip: vec![],
+                ..sel
+            }) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
@@ -270,7 +287,9 @@ async fn async_main(cli: Cli) -> ExitCode {
                     print!("{}", explain_text(s));
                     ExitCode::SUCCESS
                 }
-                None => fail(format!("no scenario {id:?}; `mitid-harness list` shows them")),
+                None => fail(format!(
+                    "no scenario {id:?}; `mitid-harness list` shows them"
+                )),
             }
         }
         Cmd::Broker {
@@ -288,7 +307,11 @@ async fn async_main(cli: Cli) -> ExitCode {
         } => {
             let addr = match bind.parse() {
                 Ok(a) => a,
-                Err(_) => return fail(format!("--bind {bind:?} is not an address like 127.0.0.1:8390")),
+                Err(_) => {
+                    return fail(format!(
+                        "--bind {bind:?} is not an address like 127.0.0.1:8390"
+                    ));
+                }
             };
             let mut b = Broker::builder()
                 .bind(addr)
@@ -330,10 +353,23 @@ async fn async_main(cli: Cli) -> ExitCode {
             println!("  entityID      {}", running.entity_id());
             println!("  metadata      {}", running.metadata_url());
             println!("  SSO/SLO       {}", running.sso_url());
-            println!("  identities    {}", running.state().identities().iter().map(|i| i.id.as_str()).collect::<Vec<_>>().join(", "));
+            println!(
+                "  identities    {}",
+                running
+                    .state()
+                    .identities()
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             if https {
-                println!("  HTTPS uses the mock local CA. Trust it in your SP for testing only, e.g.:");
-                println!("    mitid-harness broker --print-metadata > /dev/null; cp mock-broker/testdata/pki/tls_ca.cert.pem /usr/local/share/ca-certificates/mitid-mock-ca.crt && update-ca-certificates");
+                println!(
+                    "  HTTPS uses the mock local CA. Trust it in your SP for testing only, e.g.:"
+                );
+                println!(
+                    "    mitid-harness broker --print-metadata > /dev/null; cp mock-broker/testdata/pki/tls_ca.cert.pem /usr/local/share/ca-certificates/mitid-mock-ca.crt && update-ca-certificates"
+                );
             }
             println!("Ctrl-C to stop.");
             let _ = tokio::signal::ctrl_c().await;
@@ -363,7 +399,11 @@ async fn async_main(cli: Cli) -> ExitCode {
             sp_key,
             xml,
         }),
-        Cmd::InspectMetadata { source, format, private_sp } => inspect_metadata(&source, format, private_sp).await,
+        Cmd::InspectMetadata {
+            source,
+            format,
+            private_sp,
+        } => inspect_metadata(&source, format, private_sp).await,
     }
 }
 
@@ -417,7 +457,10 @@ fn emit(report: &RunReport, out: &Output) -> ExitCode {
 
 fn list_text(c: &Catalogue) -> String {
     let w = c.iter().map(|s| s.id.len()).max().unwrap_or(10);
-    let mut o = format!("{:<w$}  {:<10} {:<6} {:<8} {}\n", "ID", "FAMILY", "PROTO", "EXPECT", "TITLE");
+    let mut o = format!(
+        "{:<w$}  {:<10} {:<6} {:<8} {}\n",
+        "ID", "FAMILY", "PROTO", "EXPECT", "TITLE"
+    );
     for s in c.iter() {
         let proto = match s.protocol {
             Protocol::Saml => "saml",
@@ -437,25 +480,40 @@ fn list_text(c: &Catalogue) -> String {
 }
 
 fn explain_text(s: &mitid_harness::Scenario) -> String {
-    let mut o = format!("{}  [{}; {:?}; severity {:?}]\n{}\n\n", s.id, s.family, s.protocol, s.severity, s.title);
+    let mut o = format!(
+        "{}  [{}; {:?}; severity {:?}]\n{}\n\n",
+        s.id, s.family, s.protocol, s.severity, s.title
+    );
     for (i, st) in s.effective_steps().iter().enumerate() {
         o.push_str(&format!(
             "step {}: {:?} as {} — the SP must {}\n",
             i + 1,
             st.action,
-            st.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| "the default identity".into()),
+            st.identity
+                .clone()
+                .or_else(|| s.identity.clone())
+                .unwrap_or_else(|| "the default identity".into()),
             match st.expect {
                 mitid_harness::Expect::Accept => "ACCEPT (session for exactly that identity)",
                 mitid_harness::Expect::Reject => "REJECT (no session)",
             }
         ));
         for f in &st.faults {
-            o.push_str(&format!("   fault: {}\n", serde_json::to_string(f).unwrap_or_default()));
+            o.push_str(&format!(
+                "   fault: {}\n",
+                serde_json::to_string(f).unwrap_or_default()
+            ));
         }
     }
-    o.push_str(&format!("\nWhy it matters / what to fix:\n  {}\n", s.rationale.replace('\n', "\n  ")));
+    o.push_str(&format!(
+        "\nWhy it matters / what to fix:\n  {}\n",
+        s.rationale.replace('\n', "\n  ")
+    ));
     if !s.references.is_empty() {
-        o.push_str(&format!("\nReferences:\n  - {}\n", s.references.join("\n  - ")));
+        o.push_str(&format!(
+            "\nReferences:\n  - {}\n",
+            s.references.join("\n  - ")
+        ));
     }
     o
 }
@@ -483,9 +541,14 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
     let Some(identity) = ids.get(&a.identity) else {
         return fail(format!("unknown identity {:?}", a.identity));
     };
-    let acs = match a.acs.or_else(|| sp.default_acs(mitid_mock_broker::saml::ns::BINDING_POST).map(|e| e.location.clone())) {
+    let acs = match a.acs.or_else(|| {
+        sp.default_acs(mitid_mock_broker::saml::ns::BINDING_POST)
+            .map(|e| e.location.clone())
+    }) {
         Some(a) => a,
-        None => return fail("the SP metadata has no HTTP-POST AssertionConsumerService; pass --acs"),
+        None => {
+            return fail("the SP metadata has no HTTP-POST AssertionConsumerService; pass --acs");
+        }
     };
     let keys = match mint::SigningKeys::mock() {
         Ok(k) => k,
@@ -528,7 +591,10 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
                 Ok(k) => k,
                 Err(e) => return fail(format!("cannot read {}: {e}", p.display())),
             },
-            None => match mitid_mock_broker::pki::MockPki::builtin().sp.key_pkcs8_pem() {
+            None => match mitid_mock_broker::pki::MockPki::builtin()
+                .sp
+                .key_pkcs8_pem()
+            {
                 Some(k) => k,
                 None => return fail("no SP key"),
             },
@@ -538,7 +604,10 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
             Err(e) => {
                 return fail(format!(
                     "cannot decrypt with that key: {e}. The assertion was encrypted for the SP's metadata encryption certificate with {}",
-                    minted.encryption.map(|e| format!("{} / {}", e.data, e.key_transport)).unwrap_or_default()
+                    minted
+                        .encryption
+                        .map(|e| format!("{} / {}", e.data, e.key_transport))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -546,7 +615,10 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
         println!("{}", minted.response_xml);
     } else {
         use base64::Engine;
-        println!("{}", base64::engine::general_purpose::STANDARD.encode(minted.response_xml));
+        println!(
+            "{}",
+            base64::engine::general_purpose::STANDARD.encode(minted.response_xml)
+        );
     }
     ExitCode::SUCCESS
 }
@@ -574,7 +646,11 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
     match format {
         Format::Json => println!("{}", report.to_json()),
         Format::Terminal => {
-            let _ = write!(anstream::stdout(), "{}", mitid_harness::inspect::render_terminal(&report));
+            let _ = write!(
+                anstream::stdout(),
+                "{}",
+                mitid_harness::inspect::render_terminal(&report)
+            );
         }
     }
     if report.has_failures() {

@@ -85,7 +85,11 @@ impl Oracle {
 
     /// Ask the SP, with the agent's cookies. `final_page` is the last page of the login flow
     /// (used only by the final-status oracle).
-    pub async fn observe(&self, agent: &mut Agent, final_page: Option<&Page>) -> Result<Observation, AgentError> {
+    pub async fn observe(
+        &self,
+        agent: &mut Agent,
+        final_page: Option<&Page>,
+    ) -> Result<Observation, AgentError> {
         if let Some(url) = &self.cfg.whoami_url {
             let p = agent.request("GET", url, None).await?;
             return Ok(match p.status {
@@ -104,7 +108,9 @@ impl Oracle {
                 },
                 300..=399 | 401 | 403 => Observation::None { status: p.status },
                 s => Observation::Ambiguous {
-                    why: format!("whoami answered HTTP {s}; expected 2xx (logged in) or 401/403/redirect (not logged in)"),
+                    why: format!(
+                        "whoami answered HTTP {s}; expected 2xx (logged in) or 401/403/redirect (not logged in)"
+                    ),
                 },
             });
         }
@@ -158,7 +164,9 @@ impl Oracle {
             });
         }
         let re = self.regex.as_ref()?;
-        re.captures(body).and_then(|c| c.get(1)).map(|m| m.as_str().to_string())
+        re.captures(body)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_string())
     }
 }
 
@@ -199,8 +207,17 @@ mod tests {
         let u = "8f3c2b1a-4d5e-4f60-8a7b-1c2d3e4f5a01";
         assert!(same_identity(u, u));
         assert!(same_identity(&format!("urn:uuid:{u}"), u));
-        assert!(same_identity(&format!("https://data.gov.dk/model/core/eid/person/uuid/{}", u.to_uppercase()), u));
-        assert!(!same_identity("https://data.gov.dk/model/core/eid/person/uuid/8f3c2b1a", u));
+        assert!(same_identity(
+            &format!(
+                "https://data.gov.dk/model/core/eid/person/uuid/{}",
+                u.to_uppercase()
+            ),
+            u
+        ));
+        assert!(!same_identity(
+            "https://data.gov.dk/model/core/eid/person/uuid/8f3c2b1a",
+            u
+        ));
         assert!(!same_identity("", u));
     }
 
@@ -212,7 +229,10 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(o.extract(r#"{"user":{"uuid":"abc"}}"#).as_deref(), Some("abc"));
+        assert_eq!(
+            o.extract(r#"{"user":{"uuid":"abc"}}"#).as_deref(),
+            Some("abc")
+        );
         assert_eq!(o.extract("not json"), None);
         let o = Oracle::new(OracleConfig {
             whoami_url: Some("http://x/".into()),

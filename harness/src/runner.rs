@@ -7,7 +7,9 @@ use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::scenario::{Action, Catalogue, Expect, Jar, Protocol, Scenario, Step};
 use crate::sp::SpConfig;
 use mitid_mock_broker::saml::{authn_request, redirect};
-use mitid_mock_broker::{ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode};
+use mitid_mock_broker::{
+    ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode,
+};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,7 +52,11 @@ impl BrokerLink {
     fn sso_url(&self) -> String {
         match self {
             BrokerLink::InProcess(b) => b.sso_url().to_string(),
-            BrokerLink::External { base_url, .. } => format!("{}{}", base_url.trim_end_matches('/'), mitid_mock_broker::broker::SSO_PATH),
+            BrokerLink::External { base_url, .. } => format!(
+                "{}{}",
+                base_url.trim_end_matches('/'),
+                mitid_mock_broker::broker::SSO_PATH
+            ),
         }
     }
 
@@ -61,7 +67,12 @@ impl BrokerLink {
         }
     }
 
-    async fn arm(&self, agent_client: &reqwest::Client, request_id: &str, login: ArmedLogin) -> Result<(), String> {
+    async fn arm(
+        &self,
+        agent_client: &reqwest::Client,
+        request_id: &str,
+        login: ArmedLogin,
+    ) -> Result<(), String> {
         match self {
             BrokerLink::InProcess(b) => {
                 b.arm(request_id, login);
@@ -79,7 +90,10 @@ impl BrokerLink {
                 if r.status().is_success() {
                     Ok(())
                 } else {
-                    Err(format!("external broker refused to arm: HTTP {}", r.status()))
+                    Err(format!(
+                        "external broker refused to arm: HTTP {}",
+                        r.status()
+                    ))
                 }
             }
         }
@@ -113,31 +127,47 @@ impl BrokerLink {
                     p.rotate_signing_key(iss).map_err(|e| e.to_string())?;
                 }
                 if !plan.faults.is_empty() {
-                    p.arm(FlowKey::State(state.to_string()), plan).map_err(|e| e.to_string())?;
+                    p.arm(FlowKey::State(state.to_string()), plan)
+                        .map_err(|e| e.to_string())?;
                 }
-                p.preselect(FlowKey::State(state.to_string()), identity, loa).map_err(|e| e.to_string())
+                p.preselect(FlowKey::State(state.to_string()), identity, loa)
+                    .map_err(|e| e.to_string())
             }
             BrokerLink::External { base_url, .. } => {
                 let base = base_url.trim_end_matches('/');
                 let post = |path: &'static str, body: serde_json::Value| {
                     let url = format!("{base}/_mock/oidc/{path}");
                     async move {
-                        let r = client.post(url).json(&body).send().await.map_err(|e| e.to_string())?;
+                        let r = client
+                            .post(url)
+                            .json(&body)
+                            .send()
+                            .await
+                            .map_err(|e| e.to_string())?;
                         if r.status().is_success() {
                             Ok(())
                         } else {
-                            Err(format!("external broker refused {path}: HTTP {} {}", r.status(), r.text().await.unwrap_or_default()))
+                            Err(format!(
+                                "external broker refused {path}: HTTP {} {}",
+                                r.status(),
+                                r.text().await.unwrap_or_default()
+                            ))
                         }
                     }
                 };
-                let key = serde_json::to_value(FlowKey::State(state.to_string())).map_err(|e| e.to_string())?;
+                let key = serde_json::to_value(FlowKey::State(state.to_string()))
+                    .map_err(|e| e.to_string())?;
                 if let Some(iss) = rotate_issuer {
                     post("rotate", serde_json::json!({"issuer": iss})).await?;
                 }
                 if !plan.faults.is_empty() {
                     post("arm", serde_json::json!({"key": key, "plan": plan})).await?;
                 }
-                post("preselect", serde_json::json!({"key": key, "identity": identity, "loa": loa})).await
+                post(
+                    "preselect",
+                    serde_json::json!({"key": key, "identity": identity, "loa": loa}),
+                )
+                .await
             }
         }
     }
@@ -237,9 +267,11 @@ impl HarnessBuilder {
 pub async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
     let mut b = Broker::builder();
     if let Some(bind) = &sp.broker.bind {
-        let addr = bind
-            .parse()
-            .map_err(|_| RunError::Config(format!("[broker] bind {bind:?} is not an address like 127.0.0.1:8390")))?;
+        let addr = bind.parse().map_err(|_| {
+            RunError::Config(format!(
+                "[broker] bind {bind:?} is not an address like 127.0.0.1:8390"
+            ))
+        })?;
         b = b.bind(addr);
     }
     if let Some(u) = &sp.broker.base_url {
@@ -300,12 +332,16 @@ impl Harness {
     }
 
     /// Run every scenario; `on_result` is called as each finishes (progress bars).
-    pub async fn run_with_progress(&self, on_result: impl Fn(&ScenarioResult) + Send + Sync + 'static) -> RunReport {
+    pub async fn run_with_progress(
+        &self,
+        on_result: impl Fn(&ScenarioResult) + Send + Sync + 'static,
+    ) -> RunReport {
         let started = Instant::now();
         let sem = Arc::new(tokio::sync::Semaphore::new(self.concurrency));
         let on_result = Arc::new(on_result);
         let mut handles = Vec::new();
-        for s in self.catalogue.iter().cloned() {
+        for s in self.catalogue.iter() {
+            let s = s.clone();
             let me = self.clone();
             let sem = sem.clone();
             let cb = on_result.clone();
@@ -327,7 +363,12 @@ impl Harness {
                 Err(e) => tracing::error!("scenario task failed: {e}"),
             }
         }
-        RunReport::new(&self.sp.name, self.oracle.evidence(), results, started.elapsed())
+        RunReport::new(
+            &self.sp.name,
+            self.oracle.evidence(),
+            results,
+            started.elapsed(),
+        )
     }
 
     /// Run every scenario.
@@ -346,9 +387,15 @@ impl Harness {
             let mut agent = self.agent();
             let mut url = self.sp.login_url.clone();
             for _ in 0..=agent.max_redirects() {
-                let Ok(page) = agent.request("GET", &url, None).await else { break };
-                let (300..=399, Some(loc)) = (page.status, page.location.clone()) else { break };
-                let Ok(next) = Agent::resolve(&page, &loc) else { break };
+                let Ok(page) = agent.request("GET", &url, None).await else {
+                    break;
+                };
+                let (300..=399, Some(loc)) = (page.status, page.location.clone()) else {
+                    break;
+                };
+                let Ok(next) = Agent::resolve(&page, &loc) else {
+                    break;
+                };
                 if next.starts_with(&sso) {
                     if let Ok(u) = url::Url::parse(&next) {
                         captured.push(CapturedAuthnRequest {
@@ -377,7 +424,9 @@ impl Harness {
         let md_xml = match md_xml {
             Some(x) => Some(x),
             None => match &self.sp.sp_metadata {
-                Some(src) if src.starts_with("http") => mitid_mock_broker::broker::fetch_metadata(src).await.ok(),
+                Some(src) if src.starts_with("http") => {
+                    mitid_mock_broker::broker::fetch_metadata(src).await.ok()
+                }
                 Some(path) => std::fs::read_to_string(path).ok(),
                 None => None,
             },
@@ -386,7 +435,11 @@ impl Harness {
             now: time::OffsetDateTime::now_utc(),
             broker_sso_url: Some(sso.clone()),
             required_loa: Some(self.sp.required_loa),
-            expected_profile: if self.sp.profiles.len() == 1 { self.sp.profiles.first().copied() } else { None },
+            expected_profile: if self.sp.profiles.len() == 1 {
+                self.sp.profiles.first().copied()
+            } else {
+                None
+            },
             private_sp: self.sp.private_sp,
         };
         let mut findings = Vec::new();
@@ -398,13 +451,20 @@ impl Harness {
             if let Ok(sp) = mitid_mock_broker::saml::sp_metadata::SpMetadata::parse(xml) {
                 findings.extend(inspect::inspect_authn_request(first, &sp, &opts).findings);
                 if let Some(second) = captured.get(1) {
-                    let seen: Vec<String> = redirect::decode_query(first.redirect_url.query().unwrap_or(""), "SAMLRequest")
-                        .ok()
-                        .and_then(|m| authn_request::parse(&m.xml).ok())
-                        .map(|r| vec![r.id])
-                        .unwrap_or_default();
-                    let again = inspect::inspect_authn_request_with_history(second, &sp, &opts, &seen);
-                    second_id_check = again.findings.into_iter().find(|f| f.id == "authn-request.id");
+                    let seen: Vec<String> = redirect::decode_query(
+                        first.redirect_url.query().unwrap_or(""),
+                        "SAMLRequest",
+                    )
+                    .ok()
+                    .and_then(|m| authn_request::parse(&m.xml).ok())
+                    .map(|r| vec![r.id])
+                    .unwrap_or_default();
+                    let again =
+                        inspect::inspect_authn_request_with_history(second, &sp, &opts, &seen);
+                    second_id_check = again
+                        .findings
+                        .into_iter()
+                        .find(|f| f.id == "authn-request.id");
                 }
             }
         }
@@ -429,7 +489,10 @@ impl Harness {
                     CheckStatus::Skipped => (Verdict::Skipped, ""),
                 };
                 ScenarioResult::inbound(
-                    format!("{family}.{}", f.id.split_once('.').map(|x| x.1).unwrap_or(f.id)),
+                    format!(
+                        "{family}.{}",
+                        f.id.split_once('.').map(|x| x.1).unwrap_or(f.id)
+                    ),
                     f.title.clone(),
                     family.to_string(),
                     crate::scenario::Severity::from_inspect(f.severity),
@@ -464,7 +527,12 @@ impl Harness {
 
     fn agent(&self) -> Agent {
         let roots = if self.sp.broker.https {
-            vec![mitid_mock_broker::pki::MockPki::builtin().tls_ca.cert_der().to_vec()]
+            vec![
+                mitid_mock_broker::pki::MockPki::builtin()
+                    .tls_ca
+                    .cert_der()
+                    .to_vec(),
+            ]
         } else {
             vec![]
         };
@@ -478,32 +546,72 @@ impl Harness {
     /// Why a scenario does not apply to this SP, if it does not.
     pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
         if s.protocol != self.sp.protocol {
-            return Some(format!("{:?} scenario; the SP speaks {:?}", s.protocol, self.sp.protocol));
+            return Some(format!(
+                "{:?} scenario; the SP speaks {:?}",
+                s.protocol, self.sp.protocol
+            ));
         }
         if let Some(p) = s.applies.profile {
             if !self.sp.profiles.contains(&p) {
-                return Some(format!("the SP does not accept {p:?} logins (sp.toml profiles)"));
+                return Some(format!(
+                    "the SP does not accept {p:?} logins (sp.toml profiles)"
+                ));
             }
         }
         if let Some(l) = s.applies.required_loa_at_least {
             if self.sp.required_loa < l {
-                return Some(format!("applies to services requiring {l} or higher; this SP requires {}", self.sp.required_loa));
+                return Some(format!(
+                    "applies to services requiring {l} or higher; this SP requires {}",
+                    self.sp.required_loa
+                ));
             }
         }
         if let Some(p) = s.applies.private_sp {
             if p != self.sp.private_sp {
-                return Some(if p { "applies to private SPs only".into() } else { "applies to public SPs only".into() });
+                return Some(if p {
+                    "applies to private SPs only".into()
+                } else {
+                    "applies to public SPs only".into()
+                });
             }
         }
         if s.applies.needs_identity_oracle && self.oracle.evidence() != Evidence::Whoami {
             return Some("needs an oracle that reports the identity ([oracle] whoami_url)".into());
         }
+        if let Some(want) = s.applies.oidc_profile {
+            use mitid_mock_broker::oidc::Profile;
+            let inferred = || match self.sp.oidc_client.as_ref().map(|c| c.issuers.as_slice()) {
+                Some([one]) if one == "signaturgruppen" => Some(Profile::Signaturgruppen),
+                Some([one]) if one == "idura" => Some(Profile::Idura),
+                _ => None,
+            };
+            match self.sp.oidc_profile.or_else(inferred) {
+                Some(p) if p == want => {}
+                Some(p) => {
+                    return Some(format!(
+                        "applies to {want:?} RPs; this RP uses the {p:?} broker"
+                    ));
+                }
+                None => {
+                    return Some(format!(
+                        "applies to {want:?} RPs only; set `oidc_profile` in sp.toml to run it"
+                    ));
+                }
+            }
+        }
         for st in s.effective_steps() {
-            let id = st.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+            let id = st
+                .identity
+                .clone()
+                .or_else(|| s.identity.clone())
+                .unwrap_or_else(|| self.default_identity());
             match self.broker.identities().get(&id) {
                 None => return Some(format!("unknown identity {id:?}")),
                 Some(i) if st.expect == Expect::Accept && !self.sp.profiles.contains(&i.kind) => {
-                    return Some(format!("the SP does not accept {:?} logins (sp.toml profiles)", i.kind));
+                    return Some(format!(
+                        "the SP does not accept {:?} logins (sp.toml profiles)",
+                        i.kind
+                    ));
                 }
                 _ => {}
             }
@@ -513,14 +621,24 @@ impl Harness {
 
     fn default_identity(&self) -> String {
         let ids = self.broker.identities();
-        let kind = if self.sp.profiles.contains(&mitid_mock_broker::IdentityKind::Person) {
+        let kind = if self
+            .sp
+            .profiles
+            .contains(&mitid_mock_broker::IdentityKind::Person)
+        {
             mitid_mock_broker::IdentityKind::Person
         } else {
             mitid_mock_broker::IdentityKind::Professional
         };
         let want_cpr = !self.sp.private_sp;
         ids.iter()
-            .find(|i| i.kind == kind && i.loa >= self.sp.required_loa && (!want_cpr || i.cpr.is_some() || kind != mitid_mock_broker::IdentityKind::Person))
+            .find(|i| {
+                i.kind == kind
+                    && i.loa >= self.sp.required_loa
+                    && (!want_cpr
+                        || i.cpr.is_some()
+                        || kind != mitid_mock_broker::IdentityKind::Person)
+            })
             .or_else(|| ids.first_of(kind))
             .map(|i| i.id.clone())
             .unwrap_or_else(|| "anna".into())
@@ -546,7 +664,12 @@ impl Harness {
                 agent = self.agent();
             }
             if n > 1 {
-                agent.note(format!("step {} of {n}: {:?}, expect {:?}", i + 1, step.action, step.expect));
+                agent.note(format!(
+                    "step {} of {n}: {:?}, expect {:?}",
+                    i + 1,
+                    step.action,
+                    step.expect
+                ));
             }
             let outcome = match step.action {
                 Action::Login => match s.protocol {
@@ -555,7 +678,9 @@ impl Harness {
                 },
                 Action::Replay => match &previous_post {
                     Some((action, fields)) => self.replay_step(&mut agent, action, fields).await,
-                    None => Err(Inconclusive("nothing to replay: the previous step produced no response".into())),
+                    None => Err(Inconclusive(
+                        "nothing to replay: the previous step produced no response".into(),
+                    )),
                 },
             };
             let step_result = match outcome {
@@ -595,14 +720,24 @@ impl Harness {
         if o.fetched_entity {
             return mk(
                 Verdict::Fail,
-                format!("the SP fetched the external entity declared in the response's DOCTYPE (XXE); {acs}"),
+                format!(
+                    "the SP fetched the external entity declared in the response's DOCTYPE (XXE); {acs}"
+                ),
                 None,
             );
         }
-        let id_handle = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+        let id_handle = step
+            .identity
+            .clone()
+            .or_else(|| s.identity.clone())
+            .unwrap_or_else(|| self.default_identity());
         let identity = self.broker.identities().get(&id_handle);
         match (&o.observation, step.expect) {
-            (Observation::Ambiguous { why }, _) => mk(Verdict::Inconclusive, format!("oracle ambiguous: {why}; {acs}"), None),
+            (Observation::Ambiguous { why }, _) => mk(
+                Verdict::Inconclusive,
+                format!("oracle ambiguous: {why}; {acs}"),
+                None,
+            ),
             (Observation::None { status }, Expect::Reject) => mk(
                 Verdict::Pass,
                 format!("rejected: no session afterwards (oracle answered {status}); {acs}"),
@@ -610,36 +745,59 @@ impl Harness {
             ),
             (Observation::None { status }, Expect::Accept) => mk(
                 Verdict::Fail,
-                format!("the SP did not log in {id_handle}: no session afterwards (oracle answered {status}); {acs}"),
+                format!(
+                    "the SP did not log in {id_handle}: no session afterwards (oracle answered {status}); {acs}"
+                ),
                 None,
             ),
             (Observation::Session { identity: seen, .. }, Expect::Reject) => mk(
                 Verdict::Fail,
                 format!(
                     "the SP created a session{} although it must reject this response; {acs}",
-                    seen.as_deref().map(|i| format!(" as {i:?}")).unwrap_or_default()
+                    seen.as_deref()
+                        .map(|i| format!(" as {i:?}"))
+                        .unwrap_or_default()
                 ),
                 seen.clone(),
             ),
             (Observation::Session { identity: None, .. }, Expect::Accept) => mk(
                 Verdict::Pass,
-                format!("a session exists (identity not checked: {:?} oracle); {acs}", self.oracle.evidence()),
+                format!(
+                    "a session exists (identity not checked: {:?} oracle); {acs}",
+                    self.oracle.evidence()
+                ),
                 None,
             ),
-            (Observation::Session { identity: Some(seen), .. }, Expect::Accept) => {
-                let Some(expected) = identity.and_then(|i| expected_key(i, self.sp.user_key)) else {
+            (
+                Observation::Session {
+                    identity: Some(seen),
+                    ..
+                },
+                Expect::Accept,
+            ) => {
+                let Some(expected) = identity.and_then(|i| expected_key(i, self.sp.user_key))
+                else {
                     return mk(
                         Verdict::Inconclusive,
-                        format!("identity {id_handle} has no {:?} to compare with", self.sp.user_key),
+                        format!(
+                            "identity {id_handle} has no {:?} to compare with",
+                            self.sp.user_key
+                        ),
                         Some(seen.clone()),
                     );
                 };
                 if same_identity(seen, &expected) {
-                    mk(Verdict::Pass, format!("logged in as the right identity ({seen}); {acs}"), Some(seen.clone()))
+                    mk(
+                        Verdict::Pass,
+                        format!("logged in as the right identity ({seen}); {acs}"),
+                        Some(seen.clone()),
+                    )
                 } else {
                     mk(
                         Verdict::Fail,
-                        format!("the SP logged in someone else: it reports {seen:?}, expected {expected:?} ({id_handle}); {acs}"),
+                        format!(
+                            "the SP logged in someone else: it reports {seen:?}, expected {expected:?} ({id_handle}); {acs}"
+                        ),
                         Some(seen.clone()),
                     )
                 }
@@ -647,7 +805,12 @@ impl Harness {
         }
     }
 
-    async fn login_step(&self, agent: &mut Agent, s: &Scenario, step: &Step) -> Result<StepObservation, Inconclusive> {
+    async fn login_step(
+        &self,
+        agent: &mut Agent,
+        s: &Scenario,
+        step: &Step,
+    ) -> Result<StepObservation, Inconclusive> {
         let sso = self.broker.sso_url();
         // The oracle must say "no session" before the login, or its later "session" means nothing.
         if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
@@ -658,7 +821,11 @@ impl Harness {
                         "the oracle reports a session before any login: check [oracle] (whoami_url must answer 401/403/redirect without a session)".into(),
                     ));
                 }
-                Ok(Observation::Ambiguous { why }) => return Err(Inconclusive(format!("oracle ambiguous before login: {why}"))),
+                Ok(Observation::Ambiguous { why }) => {
+                    return Err(Inconclusive(format!(
+                        "oracle ambiguous before login: {why}"
+                    )));
+                }
                 Err(e) => return Err(unreachable_sp(e)),
             }
         }
@@ -666,10 +833,14 @@ impl Harness {
         let mut url = self.sp.login_url.clone();
         let mut captured = None;
         for _ in 0..=agent.max_redirects() {
-            let page = agent.request("GET", &url, None).await.map_err(unreachable_sp)?;
+            let page = agent
+                .request("GET", &url, None)
+                .await
+                .map_err(unreachable_sp)?;
             match (page.status, &page.location) {
                 (300..=399, Some(loc)) => {
-                    let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                    let next =
+                        Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
                     if next.starts_with(&sso) {
                         captured = Some(next);
                         break;
@@ -692,39 +863,68 @@ impl Harness {
             }
         }
         let Some(sso_request) = captured else {
-            return Err(Inconclusive(format!("more than {} redirects before reaching the broker", agent.max_redirects())));
+            return Err(Inconclusive(format!(
+                "more than {} redirects before reaching the broker",
+                agent.max_redirects()
+            )));
         };
         // 2. Learn the AuthnRequest ID and arm the flow.
         let query = url::Url::parse(&sso_request)
             .ok()
             .and_then(|u| u.query().map(str::to_string))
             .unwrap_or_default();
-        let msg = redirect::decode_query(&query, "SAMLRequest")
-            .map_err(|e| Inconclusive(format!("the SP's AuthnRequest could not be decoded: {e}")))?;
-        let req = authn_request::parse(&msg.xml).map_err(|e| Inconclusive(format!("the SP's AuthnRequest is invalid: {e}")))?;
-        let identity = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
+        let msg = redirect::decode_query(&query, "SAMLRequest").map_err(|e| {
+            Inconclusive(format!("the SP's AuthnRequest could not be decoded: {e}"))
+        })?;
+        let req = authn_request::parse(&msg.xml)
+            .map_err(|e| Inconclusive(format!("the SP's AuthnRequest is invalid: {e}")))?;
+        let identity = step
+            .identity
+            .clone()
+            .or_else(|| s.identity.clone())
+            .unwrap_or_else(|| self.default_identity());
         let plan = Scenario::plan(step);
         let login = ArmedLogin {
             identity: identity.clone(),
             loa: step.loa.or(s.loa),
             plan,
         };
-        let ctl = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
-        self.broker.arm(&ctl, &req.id, login).await.map_err(Inconclusive)?;
-        agent.note(format!("armed broker flow {} as {identity} with scenario {}", req.id, s.id));
+        let ctl = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        self.broker
+            .arm(&ctl, &req.id, login)
+            .await
+            .map_err(Inconclusive)?;
+        agent.note(format!(
+            "armed broker flow {} as {identity} with scenario {}",
+            req.id, s.id
+        ));
         // 3. The broker answers with the auto-post form to the ACS.
-        let page = agent.request("GET", &sso_request, None).await.map_err(|e| Inconclusive(format!("broker: {e}")))?;
+        let page = agent
+            .request("GET", &sso_request, None)
+            .await
+            .map_err(|e| Inconclusive(format!("broker: {e}")))?;
         if page.status != 200 {
             let why = extract_error(&page.body).unwrap_or_else(|| format!("HTTP {}", page.status));
-            return Err(Inconclusive(format!("the broker refused the SP's AuthnRequest: {why}")));
+            return Err(Inconclusive(format!(
+                "the broker refused the SP's AuthnRequest: {why}"
+            )));
         }
         let Some(form) = find_form(&page.url, &page.body) else {
             return Err(Inconclusive("the broker's answer had no form".into()));
         };
         // 4. Post it to the ACS and follow the SP.
-        let (final_page, acs_summary) = self.post_and_follow(agent, &form.action, &form.fields).await?;
+        let (final_page, acs_summary) = self
+            .post_and_follow(agent, &form.action, &form.fields)
+            .await?;
         let facts = self.broker.facts(&ctl, &req.id).await;
-        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+        let observation = self
+            .oracle
+            .observe(agent, final_page.as_ref())
+            .await
+            .map_err(unreachable_sp)?;
         Ok(StepObservation {
             observation,
             acs_summary,
@@ -736,25 +936,40 @@ impl Harness {
     /// One OIDC login: follow the RP to the broker's authorization endpoint, learn `state`,
     /// arm identity and faults for it, then let the broker redirect (or form_post) back and
     /// follow the RP to its final page.
-    async fn oidc_login_step(&self, agent: &mut Agent, s: &Scenario, step: &Step) -> Result<StepObservation, Inconclusive> {
+    async fn oidc_login_step(
+        &self,
+        agent: &mut Agent,
+        s: &Scenario,
+        step: &Step,
+    ) -> Result<StepObservation, Inconclusive> {
         let broker_base = self.broker.base_url();
         if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
             match self.oracle.observe(agent, None).await {
                 Ok(Observation::None { .. }) => {}
                 Ok(Observation::Session { .. }) => {
-                    return Err(Inconclusive("the oracle reports a session before any login: check [oracle]".into()));
+                    return Err(Inconclusive(
+                        "the oracle reports a session before any login: check [oracle]".into(),
+                    ));
                 }
-                Ok(Observation::Ambiguous { why }) => return Err(Inconclusive(format!("oracle ambiguous before login: {why}"))),
+                Ok(Observation::Ambiguous { why }) => {
+                    return Err(Inconclusive(format!(
+                        "oracle ambiguous before login: {why}"
+                    )));
+                }
                 Err(e) => return Err(unreachable_sp(e)),
             }
         }
         let mut url = self.sp.login_url.clone();
         let mut authorize = None;
         for _ in 0..=agent.max_redirects() {
-            let page = agent.request("GET", &url, None).await.map_err(unreachable_sp)?;
+            let page = agent
+                .request("GET", &url, None)
+                .await
+                .map_err(unreachable_sp)?;
             match (page.status, &page.location) {
                 (300..=399, Some(loc)) => {
-                    let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                    let next =
+                        Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
                     if next.starts_with(&broker_base) {
                         authorize = Some(next);
                         break;
@@ -770,7 +985,9 @@ impl Harness {
             }
         }
         let Some(authorize) = authorize else {
-            return Err(Inconclusive("too many redirects before reaching the broker".into()));
+            return Err(Inconclusive(
+                "too many redirects before reaching the broker".into(),
+            ));
         };
         let au = url::Url::parse(&authorize).map_err(|e| Inconclusive(e.to_string()))?;
         let q: Vec<(String, String)> = au.query_pairs().into_owned().collect();
@@ -779,9 +996,22 @@ impl Harness {
             // The RP sends no state: CSRF protection missing. Nothing to key the flow by.
             return Err(Inconclusive("the RP's authorization request carries no `state` (it must: CSRF protection); cannot key the flow".into()));
         };
-        let issuer_id = au.path().trim_start_matches('/').split('/').next().unwrap_or("").to_string();
-        let identity = step.identity.clone().or_else(|| s.identity.clone()).unwrap_or_else(|| self.default_identity());
-        let ctl = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap_or_default();
+        let issuer_id = au
+            .path()
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        let identity = step
+            .identity
+            .clone()
+            .or_else(|| s.identity.clone())
+            .unwrap_or_else(|| self.default_identity());
+        let ctl = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
         self.broker
             .arm_oidc(
                 &ctl,
@@ -793,15 +1023,26 @@ impl Harness {
             )
             .await
             .map_err(Inconclusive)?;
-        agent.note(format!("armed OIDC flow state={state} as {identity} with scenario {}", s.id));
-        let page = agent.request("GET", &authorize, None).await.map_err(|e| Inconclusive(format!("broker: {e}")))?;
+        agent.note(format!(
+            "armed OIDC flow state={state} as {identity} with scenario {}",
+            s.id
+        ));
+        let page = agent
+            .request("GET", &authorize, None)
+            .await
+            .map_err(|e| Inconclusive(format!("broker: {e}")))?;
+        // The authorization response as delivered, kept for a later `replay` step (an empty
+        // field list means a GET of the redirect URI).
+        let callback: (String, Vec<(String, String)>);
         let (final_page, summary) = match (page.status, &page.location) {
             (300..=399, Some(loc)) => {
                 let next = Agent::resolve(&page, loc).map_err(|e| Inconclusive(e.to_string()))?;
+                callback = (next.clone(), vec![]);
                 self.get_and_follow(agent, &next).await?
             }
             (200, _) => match find_form(&page.url, &page.body) {
                 Some(f) if f.method == "POST" && !f.action.starts_with(&broker_base) => {
+                    callback = (f.action.clone(), f.fields.clone());
                     self.post_and_follow(agent, &f.action, &f.fields).await?
                 }
                 _ => return Err(Inconclusive("the broker showed a page instead of answering the RP (preselection not applied?)".into())),
@@ -811,25 +1052,51 @@ impl Harness {
                 return Err(Inconclusive(format!("the broker refused the RP's authorization request: {why}")));
             }
         };
-        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+        let observation = self
+            .oracle
+            .observe(agent, final_page.as_ref())
+            .await
+            .map_err(unreachable_sp)?;
         Ok(StepObservation {
             observation,
             acs_summary: summary.replacen("ACS", "redirect_uri", 1),
             fetched_entity: false,
-            posted: None,
+            posted: Some(callback),
         })
     }
 
     /// GET a URL on the SP, then follow its redirects like [`Self::post_and_follow`].
-    async fn get_and_follow(&self, agent: &mut Agent, url: &str) -> Result<(Option<Page>, String), Inconclusive> {
-        let first = agent.request("GET", url, None).await.map_err(unreachable_sp)?;
+    async fn get_and_follow(
+        &self,
+        agent: &mut Agent,
+        url: &str,
+    ) -> Result<(Option<Page>, String), Inconclusive> {
+        let first = agent
+            .request("GET", url, None)
+            .await
+            .map_err(unreachable_sp)?;
         self.follow_from(agent, first).await
     }
 
-    async fn replay_step(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<StepObservation, Inconclusive> {
-        agent.note("replaying the previous step's SAMLResponse");
-        let (final_page, acs_summary) = self.post_and_follow(agent, action, fields).await?;
-        let observation = self.oracle.observe(agent, final_page.as_ref()).await.map_err(unreachable_sp)?;
+    async fn replay_step(
+        &self,
+        agent: &mut Agent,
+        action: &str,
+        fields: &[(String, String)],
+    ) -> Result<StepObservation, Inconclusive> {
+        agent
+            .note("replaying the previous step's response (SAMLResponse / authorization response)");
+        let (final_page, acs_summary) = if fields.is_empty() {
+            let (page, summary) = self.get_and_follow(agent, action).await?;
+            (page, summary.replacen("ACS", "redirect_uri", 1))
+        } else {
+            self.post_and_follow(agent, action, fields).await?
+        };
+        let observation = self
+            .oracle
+            .observe(agent, final_page.as_ref())
+            .await
+            .map_err(unreachable_sp)?;
         Ok(StepObservation {
             observation,
             acs_summary,
@@ -840,12 +1107,24 @@ impl Harness {
 
     /// POST to the ACS, then follow the SP's redirects (stopping when it sends the browser
     /// back to the broker: that is a new login, i.e. no session).
-    async fn post_and_follow(&self, agent: &mut Agent, action: &str, fields: &[(String, String)]) -> Result<(Option<Page>, String), Inconclusive> {
-        let first = agent.request("POST", action, Some(fields)).await.map_err(unreachable_sp)?;
+    async fn post_and_follow(
+        &self,
+        agent: &mut Agent,
+        action: &str,
+        fields: &[(String, String)],
+    ) -> Result<(Option<Page>, String), Inconclusive> {
+        let first = agent
+            .request("POST", action, Some(fields))
+            .await
+            .map_err(unreachable_sp)?;
         self.follow_from(agent, first).await
     }
 
-    async fn follow_from(&self, agent: &mut Agent, first: Page) -> Result<(Option<Page>, String), Inconclusive> {
+    async fn follow_from(
+        &self,
+        agent: &mut Agent,
+        first: Page,
+    ) -> Result<(Option<Page>, String), Inconclusive> {
         let sso = self.broker.sso_url();
         let broker_base = self.broker.base_url();
         let mut summary = format!("ACS answered HTTP {}", first.status);
@@ -858,11 +1137,16 @@ impl Harness {
                 break;
             };
             let next = Agent::resolve(&page, &loc).map_err(|e| Inconclusive(e.to_string()))?;
-            if next.starts_with(&sso) || (self.sp.protocol == Protocol::Oidc && next.starts_with(&broker_base)) {
+            if next.starts_with(&sso)
+                || (self.sp.protocol == Protocol::Oidc && next.starts_with(&broker_base))
+            {
                 summary.push_str(" (sent back to the broker: a new login)");
                 return Ok((Some(page), summary));
             }
-            page = agent.request("GET", &next, None).await.map_err(unreachable_sp)?;
+            page = agent
+                .request("GET", &next, None)
+                .await
+                .map_err(unreachable_sp)?;
         }
         if page.status >= 300 {
             summary.push_str(&format!("; final HTTP {}", page.status));
@@ -892,4 +1176,3 @@ fn extract_error(html: &str) -> Option<String> {
     let e = html[s..].find("</p>")? + s;
     Some(crate::agent::html_unescape(&html[s..e]))
 }
-

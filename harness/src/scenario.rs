@@ -139,6 +139,10 @@ pub struct Applies {
     /// Needs an oracle that reports the identity (whoami).
     #[serde(default)]
     pub needs_identity_oracle: bool,
+    /// Only for RPs of this OIDC broker (its claim vocabulary: `idp` is Signaturgruppen's,
+    /// `identityscheme` Idura's).
+    #[serde(default)]
+    pub oidc_profile: Option<mitid_mock_broker::oidc::Profile>,
 }
 
 /// A scenario.
@@ -204,7 +208,10 @@ impl Scenario {
 
     /// The expectation of the last step, as shown in listings.
     pub fn final_expect(&self) -> Expect {
-        self.effective_steps().last().map(|s| s.expect).unwrap_or(Expect::Reject)
+        self.effective_steps()
+            .last()
+            .map(|s| s.expect)
+            .unwrap_or(Expect::Reject)
     }
 
     /// The SAML fault plan of a step.
@@ -229,16 +236,31 @@ impl Scenario {
             return Err(bad("id must be non-empty without spaces".into()));
         }
         if self.steps.is_empty() && self.expect.is_none() {
-            return Err(bad("needs `expect = \"accept\"|\"reject\"` or `steps`".into()));
+            return Err(bad(
+                "needs `expect = \"accept\"|\"reject\"` or `steps`".into()
+            ));
         }
-        if self.protocol == Protocol::Saml && (!self.oidc_faults.is_empty() || self.steps.iter().any(|s| !s.oidc_faults.is_empty())) {
-            return Err(bad("oidc_faults in a SAML scenario; set protocol = \"oidc\"".into()));
+        if self.protocol == Protocol::Saml
+            && (!self.oidc_faults.is_empty()
+                || self.steps.iter().any(|s| !s.oidc_faults.is_empty()))
+        {
+            return Err(bad(
+                "oidc_faults in a SAML scenario; set protocol = \"oidc\"".into(),
+            ));
         }
-        if self.protocol == Protocol::Oidc && (!self.faults.is_empty() || self.steps.iter().any(|s| !s.faults.is_empty())) {
-            return Err(bad("SAML faults in an OIDC scenario; use oidc_faults".into()));
+        if self.protocol == Protocol::Oidc
+            && (!self.faults.is_empty() || self.steps.iter().any(|s| !s.faults.is_empty()))
+        {
+            return Err(bad(
+                "SAML faults in an OIDC scenario; use oidc_faults".into()
+            ));
         }
-        if !self.steps.is_empty() && (self.expect.is_some() || !self.faults.is_empty() || !self.oidc_faults.is_empty()) {
-            return Err(bad("use either `steps` or the single-step fields (expect, faults), not both".into()));
+        if !self.steps.is_empty()
+            && (self.expect.is_some() || !self.faults.is_empty() || !self.oidc_faults.is_empty())
+        {
+            return Err(bad(
+                "use either `steps` or the single-step fields (expect, faults), not both".into(),
+            ));
         }
         if let Some(first) = self.effective_steps().first() {
             if first.action == Action::Replay {
@@ -307,7 +329,8 @@ impl Catalogue {
     pub fn builtin() -> Self {
         let mut c = Catalogue::default();
         for (name, text) in EMBEDDED {
-            c.add_toml(text, name).expect("the embedded catalogue is valid (checked by tests)");
+            c.add_toml(text, name)
+                .expect("the embedded catalogue is valid (checked by tests)");
         }
         c
     }
@@ -383,7 +406,9 @@ impl Catalogue {
     /// must not silently run nothing).
     pub fn filter(&self, only: &[String], skip: &[String]) -> Result<Catalogue, ScenarioError> {
         let matches = |s: &Scenario, p: &str| {
-            s.id == p || s.family == p || (p.ends_with('*') && s.id.starts_with(p.trim_end_matches('*')))
+            s.id == p
+                || s.family == p
+                || (p.ends_with('*') && s.id.starts_with(p.trim_end_matches('*')))
         };
         for p in only.iter().chain(skip) {
             if !self.scenarios.iter().any(|s| matches(s, p)) {
@@ -404,7 +429,12 @@ impl Catalogue {
     /// Keep only scenarios of one protocol.
     pub fn protocol(&self, p: Protocol) -> Catalogue {
         Catalogue {
-            scenarios: self.scenarios.iter().filter(|s| s.protocol == p).cloned().collect(),
+            scenarios: self
+                .scenarios
+                .iter()
+                .filter(|s| s.protocol == p)
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -418,7 +448,12 @@ mod tests {
         let c = Catalogue::builtin();
         assert!(!c.is_empty());
         for s in c.iter() {
-            assert!(s.id.starts_with(&format!("{}.", s.family)), "{} not in family {}", s.id, s.family);
+            assert!(
+                s.id.starts_with(&format!("{}.", s.family)),
+                "{} not in family {}",
+                s.id,
+                s.family
+            );
             assert!(!s.rationale.trim().is_empty(), "{} has no rationale", s.id);
         }
     }
@@ -426,7 +461,9 @@ mod tests {
     #[test]
     fn parse_errors_name_the_problem() {
         let mut c = Catalogue::empty();
-        let e = c.add_toml("[[scenario]]\nid = \"x.y\"\n", "f.toml").unwrap_err();
+        let e = c
+            .add_toml("[[scenario]]\nid = \"x.y\"\n", "f.toml")
+            .unwrap_err();
         assert!(e.to_string().contains("f.toml"), "{e}");
         let e = c
             .add_toml(
@@ -449,7 +486,7 @@ mod tests {
         let c = Catalogue::builtin();
         assert!(c.filter(&["no-such-family".into()], &[]).is_err());
         let first_family = c.iter().next().unwrap().family.clone();
-        let f = c.filter(&[first_family.clone()], &[]).unwrap();
+        let f = c.filter(std::slice::from_ref(&first_family), &[]).unwrap();
         assert!(f.iter().all(|s| s.family == first_family));
     }
 }

@@ -168,6 +168,11 @@ pub struct SpConfig {
     /// jwks, redirect_uris, ...), registered with the in-process broker.
     #[serde(default)]
     pub oidc_client: Option<mitid_mock_broker::oidc::ClientConfig>,
+    /// OIDC: which broker the RP is built for (`signaturgruppen` | `idura`); broker-specific
+    /// scenarios for the other one are skipped. Default: the single issuer `[oidc_client]
+    /// issuers` names, if it is one of the two built-in issuer ids.
+    #[serde(default)]
+    pub oidc_profile: Option<mitid_mock_broker::oidc::Profile>,
 }
 
 fn default_name() -> String {
@@ -211,7 +216,11 @@ pub enum SpConfigError {
 
 impl SpConfig {
     /// Parse from TOML text; relative paths resolve against `base_dir`.
-    pub fn from_toml_str(text: &str, origin: &str, base_dir: &Path) -> Result<SpConfig, SpConfigError> {
+    pub fn from_toml_str(
+        text: &str,
+        origin: &str,
+        base_dir: &Path,
+    ) -> Result<SpConfig, SpConfigError> {
         let mut c: SpConfig = toml::from_str(text).map_err(|e| SpConfigError::Parse {
             path: origin.to_string(),
             message: e.to_string(),
@@ -220,7 +229,8 @@ impl SpConfig {
             path: origin.to_string(),
             message: m,
         };
-        url::Url::parse(&c.login_url).map_err(|e| invalid(format!("login_url {:?}: {e}", c.login_url)))?;
+        url::Url::parse(&c.login_url)
+            .map_err(|e| invalid(format!("login_url {:?}: {e}", c.login_url)))?;
         if let Some(md) = &c.sp_metadata {
             if !md.starts_with("http://") && !md.starts_with("https://") {
                 c.sp_metadata = Some(base_dir.join(md).display().to_string());
@@ -232,23 +242,36 @@ impl SpConfig {
         let o = &c.oracle;
         if o.whoami_url.is_none() && o.protected_url.is_none() && !o.final_status {
             return Err(invalid(
-                "[oracle] needs whoami_url (preferred), protected_url, or final_status = true".into(),
+                "[oracle] needs whoami_url (preferred), protected_url, or final_status = true"
+                    .into(),
             ));
         }
         if o.whoami_url.is_some() && o.json_field.is_none() && o.regex.is_none() {
-            return Err(invalid("[oracle] whoami_url needs json_field or regex to find the identity".into()));
+            return Err(invalid(
+                "[oracle] whoami_url needs json_field or regex to find the identity".into(),
+            ));
         }
         if let Some(r) = &o.regex {
             crate::oracle::compile_regex(r).map_err(|e| invalid(format!("[oracle] regex: {e}")))?;
         }
-        if c.protocol == crate::scenario::Protocol::Saml && c.sp_metadata.is_none() && c.broker.external.is_none() {
-            return Err(invalid("sp_metadata is required for SAML (file path or URL of the SP's metadata)".into()));
+        if c.protocol == crate::scenario::Protocol::Saml
+            && c.sp_metadata.is_none()
+            && c.broker.external.is_none()
+        {
+            return Err(invalid(
+                "sp_metadata is required for SAML (file path or URL of the SP's metadata)".into(),
+            ));
         }
-        if c.protocol == crate::scenario::Protocol::Oidc && c.oidc_client.is_none() && c.broker.external.is_none() {
+        if c.protocol == crate::scenario::Protocol::Oidc
+            && c.oidc_client.is_none()
+            && c.broker.external.is_none()
+        {
             return Err(invalid("[oidc_client] is required for OIDC with an in-process broker (client_id, client_secret, redirect_uris)".into()));
         }
         if c.profiles.is_empty() {
-            return Err(invalid("profiles must name at least one of person, professional".into()));
+            return Err(invalid(
+                "profiles must name at least one of person, professional".into(),
+            ));
         }
         Ok(c)
     }
@@ -295,7 +318,8 @@ timeout_ms = 500
 
     #[test]
     fn errors_are_specific() {
-        let e = SpConfig::from_toml_str("login_url = \"nope\"", "sp.toml", Path::new(".")).unwrap_err();
+        let e =
+            SpConfig::from_toml_str("login_url = \"nope\"", "sp.toml", Path::new(".")).unwrap_err();
         assert!(e.to_string().contains("login_url"), "{e}");
         let e = SpConfig::from_toml_str(
             "login_url = \"http://a/\"\nsp_metadata=\"m\"",

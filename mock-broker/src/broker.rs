@@ -9,7 +9,6 @@
 //! # Ok(()) }
 //! ```
 
-pub use crate::server::choose_encryption;
 use crate::config::{Clock, EncryptionDefault, EntityIdPreset, IdGen, SystemClock};
 use crate::dangerous::FaultPlan;
 use crate::identity::{IdentityKind, IdentityStore};
@@ -17,6 +16,7 @@ use crate::nsis::Loa;
 use crate::saml::mint::SigningKeys;
 use crate::saml::sp_metadata::{MetadataError, SpMetadata};
 use crate::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
+pub use crate::server::choose_encryption;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -281,7 +281,10 @@ impl BrokerBuilder {
 
     /// Register an OIDC client (redirect URIs are matched exactly).
     pub fn oidc_client(mut self, client: crate::oidc::ClientConfig) -> Self {
-        self.oidc.get_or_insert_with(Default::default).clients.push(client);
+        self.oidc
+            .get_or_insert_with(Default::default)
+            .clients
+            .push(client);
         self
     }
 
@@ -292,8 +295,14 @@ impl BrokerBuilder {
         }
         let listener = tokio::net::TcpListener::bind(self.bind)
             .await
-            .map_err(|source| BrokerError::Bind { addr: self.bind, source })?;
-        let addr = listener.local_addr().map_err(|source| BrokerError::Bind { addr: self.bind, source })?;
+            .map_err(|source| BrokerError::Bind {
+                addr: self.bind,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| BrokerError::Bind {
+            addr: self.bind,
+            source,
+        })?;
         let scheme = match self.tls {
             TlsMode::Off => "http",
             TlsMode::MockCa => "https",
@@ -320,8 +329,9 @@ impl BrokerBuilder {
             Some(cfg) => {
                 let okeys = crate::oidc::OidcKeys::from_pki(crate::pki::MockPki::builtin())
                     .map_err(|e| BrokerError::Oidc(e.to_string()))?;
-                let p = crate::oidc::OidcProvider::new(cfg, &base_url, self.identities.clone(), okeys)
-                    .map_err(|e| BrokerError::Oidc(e.to_string()))?;
+                let p =
+                    crate::oidc::OidcProvider::new(cfg, &base_url, self.identities.clone(), okeys)
+                        .map_err(|e| BrokerError::Oidc(e.to_string()))?;
                 Some(Arc::new(p))
             }
             None => None,
@@ -332,7 +342,11 @@ impl BrokerBuilder {
             metadata_url: format!("{base_url}{METADATA_PATH}"),
             base_url: base_url.clone(),
             identities: self.identities,
-            sps: Mutex::new(sps.into_iter().map(|s| (s.entity_id.clone(), Arc::new(s))).collect()),
+            sps: Mutex::new(
+                sps.into_iter()
+                    .map(|s| (s.entity_id.clone(), Arc::new(s)))
+                    .collect(),
+            ),
             keys,
             encryption_default: self.encryption_default,
             clock: self.clock,
@@ -389,13 +403,20 @@ async fn load_sp_source(src: &str) -> Result<Vec<SpMetadata>, BrokerError> {
 
 /// Fetch SP metadata from a URL (5 s timeout, 1 MiB cap).
 pub async fn fetch_metadata(url: &str) -> Result<String, BrokerError> {
-    let err = |why: String| BrokerError::Fetch { url: url.to_string(), why };
+    let err = |why: String| BrokerError::Fetch {
+        url: url.to_string(),
+        why,
+    };
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
         .map_err(|e| err(e.to_string()))?;
-    let mut resp = client.get(url).send().await.map_err(|e| err(e.to_string()))?;
+    let mut resp = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| err(e.to_string()))?;
     if !resp.status().is_success() {
         return Err(err(format!("HTTP {}", resp.status())));
     }
@@ -482,7 +503,10 @@ impl BrokerState {
         // Keep memory bounded on long-running brokers.
         if flows.len() > 10_000 {
             let oldest: Vec<String> = {
-                let mut v: Vec<_> = flows.values().map(|f| (f.received_at, f.request_id.clone())).collect();
+                let mut v: Vec<_> = flows
+                    .values()
+                    .map(|f| (f.received_at, f.request_id.clone()))
+                    .collect();
                 v.sort();
                 v.into_iter().take(5_000).map(|(_, id)| id).collect()
             };
@@ -516,7 +540,10 @@ impl BrokerState {
         if s.len() > 10_000 {
             s.clear();
         }
-        s.insert(session_index.to_string(), (sp.to_string(), name_id.to_string()));
+        s.insert(
+            session_index.to_string(),
+            (sp.to_string(), name_id.to_string()),
+        );
     }
 
     pub(crate) fn end_session(&self, session_index: &str) -> Option<(String, String)> {
@@ -525,7 +552,11 @@ impl BrokerState {
 
     /// The fetch-trap URL for a flow.
     pub fn fetch_trap_url(&self, token: &str) -> String {
-        format!("{}/_mock/fetch/{}", self.base_url, url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>())
+        format!(
+            "{}/_mock/fetch/{}",
+            self.base_url,
+            url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
+        )
     }
 }
 

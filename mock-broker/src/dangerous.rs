@@ -301,25 +301,73 @@ impl ModelPath {
         ("assertion.subject", ModelPath::Subject),
         ("assertion.subject.name_id", ModelPath::NameId),
         ("assertion.subject.name_id.format", ModelPath::NameIdFormat),
-        ("assertion.subject.name_id.name_qualifier", ModelPath::NameIdNameQualifier),
-        ("assertion.subject.confirmation", ModelPath::SubjectConfirmation),
-        ("assertion.subject.confirmation.method", ModelPath::SubjectConfirmationMethod),
-        ("assertion.subject.confirmation.data", ModelPath::SubjectConfirmationData),
-        ("assertion.subject.confirmation.data.recipient", ModelPath::Recipient),
-        ("assertion.subject.confirmation.data.not_on_or_after", ModelPath::ConfirmationNotOnOrAfter),
-        ("assertion.subject.confirmation.data.not_before", ModelPath::ConfirmationNotBefore),
-        ("assertion.subject.confirmation.data.in_response_to", ModelPath::ConfirmationInResponseTo),
+        (
+            "assertion.subject.name_id.name_qualifier",
+            ModelPath::NameIdNameQualifier,
+        ),
+        (
+            "assertion.subject.confirmation",
+            ModelPath::SubjectConfirmation,
+        ),
+        (
+            "assertion.subject.confirmation.method",
+            ModelPath::SubjectConfirmationMethod,
+        ),
+        (
+            "assertion.subject.confirmation.data",
+            ModelPath::SubjectConfirmationData,
+        ),
+        (
+            "assertion.subject.confirmation.data.recipient",
+            ModelPath::Recipient,
+        ),
+        (
+            "assertion.subject.confirmation.data.not_on_or_after",
+            ModelPath::ConfirmationNotOnOrAfter,
+        ),
+        (
+            "assertion.subject.confirmation.data.not_before",
+            ModelPath::ConfirmationNotBefore,
+        ),
+        (
+            "assertion.subject.confirmation.data.in_response_to",
+            ModelPath::ConfirmationInResponseTo,
+        ),
         ("assertion.conditions", ModelPath::Conditions),
-        ("assertion.conditions.not_before", ModelPath::ConditionsNotBefore),
-        ("assertion.conditions.not_on_or_after", ModelPath::ConditionsNotOnOrAfter),
-        ("assertion.conditions.audience_restriction", ModelPath::AudienceRestriction),
+        (
+            "assertion.conditions.not_before",
+            ModelPath::ConditionsNotBefore,
+        ),
+        (
+            "assertion.conditions.not_on_or_after",
+            ModelPath::ConditionsNotOnOrAfter,
+        ),
+        (
+            "assertion.conditions.audience_restriction",
+            ModelPath::AudienceRestriction,
+        ),
         ("assertion.conditions.audience", ModelPath::Audience),
         ("assertion.authn_statement", ModelPath::AuthnStatement),
-        ("assertion.authn_statement.authn_instant", ModelPath::AuthnInstant),
-        ("assertion.authn_statement.session_index", ModelPath::SessionIndex),
-        ("assertion.authn_statement.session_not_on_or_after", ModelPath::SessionNotOnOrAfter),
-        ("assertion.authn_statement.class_ref", ModelPath::AuthnContextClassRef),
-        ("assertion.attribute_statement", ModelPath::AttributeStatement),
+        (
+            "assertion.authn_statement.authn_instant",
+            ModelPath::AuthnInstant,
+        ),
+        (
+            "assertion.authn_statement.session_index",
+            ModelPath::SessionIndex,
+        ),
+        (
+            "assertion.authn_statement.session_not_on_or_after",
+            ModelPath::SessionNotOnOrAfter,
+        ),
+        (
+            "assertion.authn_statement.class_ref",
+            ModelPath::AuthnContextClassRef,
+        ),
+        (
+            "assertion.attribute_statement",
+            ModelPath::AttributeStatement,
+        ),
     ];
 
     /// Parse a path name.
@@ -336,7 +384,9 @@ impl ModelPath {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
     /// Unknown model path.
-    #[error("unknown model path {0:?}; known paths: see `ModelPath::ALL` (e.g. assertion.conditions.not_on_or_after)")]
+    #[error(
+        "unknown model path {0:?}; known paths: see `ModelPath::ALL` (e.g. assertion.conditions.not_on_or_after)"
+    )]
     UnknownPath(String),
     /// Value placeholder malformed.
     #[error("bad placeholder in value {0:?}: {1}")]
@@ -371,7 +421,12 @@ faults = [
         )
         .unwrap();
         assert_eq!(w.faults.len(), 5);
-        assert_eq!(w.faults[1], Fault::SignWith { key: SigningKeyChoice::Oces2 });
+        assert_eq!(
+            w.faults[1],
+            Fault::SignWith {
+                key: SigningKeyChoice::Oces2
+            }
+        );
         assert!(ModelPath::parse("assertion.subject.name_id").is_ok());
         assert!(ModelPath::parse("assertion.nope").is_err());
     }

@@ -182,10 +182,10 @@ impl TestIdentity {
                 "must be non-empty ASCII letters, digits, '-' or '_'".into(),
             ));
         }
-        if let Some(cpr) = &self.cpr {
-            if cpr.len() != 10 || !cpr.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad("cpr", format!("{cpr:?} is not 10 digits")));
-            }
+        if let Some(cpr) = &self.cpr
+            && (cpr.len() != 10 || !cpr.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(bad("cpr", format!("{cpr:?} is not 10 digits")));
         }
         if let Some(dob) = &self.date_of_birth {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
@@ -204,15 +204,15 @@ impl TestIdentity {
                 if self.org_name.as_deref().unwrap_or("").is_empty() {
                     return Err(bad("org_name", "a professional needs an org_name".into()));
                 }
-                if let Some(p) = &self.production_unit {
-                    if !digits(p, 10) {
-                        return Err(bad("production_unit", format!("{p:?} is not 10 digits")));
-                    }
+                if let Some(p) = &self.production_unit
+                    && !digits(p, 10)
+                {
+                    return Err(bad("production_unit", format!("{p:?} is not 10 digits")));
                 }
-                if let Some(se) = &self.se_number {
-                    if !digits(se, 8) {
-                        return Err(bad("se_number", format!("{se:?} is not 8 digits")));
-                    }
+                if let Some(se) = &self.se_number
+                    && !digits(se, 8)
+                {
+                    return Err(bad("se_number", format!("{se:?} is not 8 digits")));
                 }
             }
             IdentityKind::Person => {
@@ -531,7 +531,7 @@ mod tests {
             .zip(w)
             .map(|(b, w)| u32::from(b - b'0') * w)
             .sum();
-        sum % 11 == 0
+        sum.is_multiple_of(11)
     }
 
     #[test]
@@ -541,7 +541,10 @@ mod tests {
         for i in s.iter() {
             i.validate().unwrap();
             if let Some(cpr) = &i.cpr {
-                assert!(!mod11_ok(cpr), "{cpr} passes modulus 11: pick a fictitious one");
+                assert!(
+                    !mod11_ok(cpr),
+                    "{cpr} passes modulus 11: pick a fictitious one"
+                );
             }
             if let Some(cvr) = &i.cvr {
                 assert!(cvr.starts_with('9'));

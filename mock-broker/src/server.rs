@@ -49,12 +49,20 @@ pub fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
         Some(e) => r.merge(e),
         None => r,
     };
-    r.fallback(|uri: Uri| async move { refuse(StatusCode::NOT_FOUND, &format!("no such endpoint: {}", uri.path())) })
+    r.fallback(|uri: Uri| async move {
+        refuse(
+            StatusCode::NOT_FOUND,
+            &format!("no such endpoint: {}", uri.path()),
+        )
+    })
 }
 
 /// Render the IdP metadata.
 pub fn metadata_xml(st: &BrokerState) -> String {
-    let certs = vec![st.keys.idp.cert_b64.clone(), st.keys.idp_next.cert_b64.clone()];
+    let certs = vec![
+        st.keys.idp.cert_b64.clone(),
+        st.keys.idp_next.cert_b64.clone(),
+    ];
     crate::saml::idp_metadata::write_idp_metadata(&crate::saml::idp_metadata::IdpMetadataParams {
         entity_id: &st.entity_id,
         sso_url: &st.sso_url,
@@ -65,7 +73,14 @@ pub fn metadata_xml(st: &BrokerState) -> String {
 }
 
 async fn metadata(State(st): St) -> Response {
-    ([(header::CONTENT_TYPE, "application/samlmetadata+xml; charset=utf-8")], metadata_xml(&st)).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/samlmetadata+xml; charset=utf-8",
+        )],
+        metadata_xml(&st),
+    )
+        .into_response()
 }
 
 fn page(title: &str, body: &str) -> String {
@@ -99,7 +114,10 @@ fn bad(why: impl std::fmt::Display) -> Response {
 async fn index(State(st): St) -> Html<String> {
     let sps: Vec<String> = {
         let g = st.sps.lock().unwrap_or_else(|e| e.into_inner());
-        let mut v: Vec<String> = g.keys().map(|k| format!("<li><code>{}</code></li>", escape_text(k))).collect();
+        let mut v: Vec<String> = g
+            .keys()
+            .map(|k| format!("<li><code>{}</code></li>", escape_text(k)))
+            .collect();
         v.sort();
         v
     };
@@ -149,7 +167,9 @@ async fn sso_get(State(st): St, uri: Uri) -> Response {
         };
     }
     if !has("SAMLRequest") {
-        return bad("no SAMLRequest parameter: this is the SSO/SLO endpoint of the HTTP-Redirect binding; start the login at your SP");
+        return bad(
+            "no SAMLRequest parameter: this is the SSO/SLO endpoint of the HTTP-Redirect binding; start the login at your SP",
+        );
     }
     let msg = match redirect::decode_query(query, "SAMLRequest") {
         Ok(m) => m,
@@ -162,7 +182,9 @@ async fn sso_get(State(st): St, uri: Uri) -> Response {
     match root.as_str() {
         "AuthnRequest" => authn_request_received(&st, &msg, query),
         "LogoutRequest" => logout_request_redirect(&st, &msg),
-        other => bad(format!("unexpected SAML message {other} on the SSO/SLO endpoint")),
+        other => bad(format!(
+            "unexpected SAML message {other} on the SSO/SLO endpoint"
+        )),
     }
 }
 
@@ -179,12 +201,12 @@ fn sp_spkis(sp: &SpMetadata) -> Vec<Vec<u8>> {
 /// Resolve the ACS the response goes to: only ever from the SP's metadata.
 fn resolve_acs(sp: &SpMetadata, req: &AuthnRequest) -> Result<String, String> {
     if let Some(url) = &req.acs_url {
-        if let Some(b) = &req.protocol_binding {
-            if b != ns::BINDING_POST {
-                return Err(format!(
-                    "ProtocolBinding {b} is not supported; NemLog-in answers with HTTP-POST only"
-                ));
-            }
+        if let Some(b) = &req.protocol_binding
+            && b != ns::BINDING_POST
+        {
+            return Err(format!(
+                "ProtocolBinding {b} is not supported; NemLog-in answers with HTTP-POST only"
+            ));
         }
         if sp.has_acs(url, ns::BINDING_POST) {
             return Ok(url.clone());
@@ -192,19 +214,34 @@ fn resolve_acs(sp: &SpMetadata, req: &AuthnRequest) -> Result<String, String> {
         return Err(format!(
             "AssertionConsumerServiceURL {url:?} is not an HTTP-POST AssertionConsumerService in the metadata of {}; registered: [{}]",
             sp.entity_id,
-            sp.acs.iter().map(|e| e.location.as_str()).collect::<Vec<_>>().join(", ")
+            sp.acs
+                .iter()
+                .map(|e| e.location.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(i) = req.acs_index {
         return match sp.acs_by_index(i) {
             Some(e) if e.binding == ns::BINDING_POST => Ok(e.location.clone()),
-            Some(e) => Err(format!("AssertionConsumerServiceIndex {i} has binding {}, not HTTP-POST", e.binding)),
-            None => Err(format!("AssertionConsumerServiceIndex {i} is not in the metadata of {}", sp.entity_id)),
+            Some(e) => Err(format!(
+                "AssertionConsumerServiceIndex {i} has binding {}, not HTTP-POST",
+                e.binding
+            )),
+            None => Err(format!(
+                "AssertionConsumerServiceIndex {i} is not in the metadata of {}",
+                sp.entity_id
+            )),
         };
     }
     sp.default_acs(ns::BINDING_POST)
         .map(|e| e.location.clone())
-        .ok_or_else(|| format!("the metadata of {} has no HTTP-POST AssertionConsumerService", sp.entity_id))
+        .ok_or_else(|| {
+            format!(
+                "the metadata of {} has no HTTP-POST AssertionConsumerService",
+                sp.entity_id
+            )
+        })
 }
 
 fn authn_request_received(st: &Arc<BrokerState>, msg: &RedirectMessage, _query: &str) -> Response {
@@ -231,11 +268,18 @@ fn authn_request_received(st: &Arc<BrokerState>, msg: &RedirectMessage, _query: 
                 st.sso_url
             ));
         }
-        None => return bad("AuthnRequest has no Destination; signed requests must name the SSO URL"),
+        None => {
+            return bad("AuthnRequest has no Destination; signed requests must name the SSO URL");
+        }
     }
     let now = st.clock.now();
     match req.issue_instant {
-        None => return bad(format!("AuthnRequest IssueInstant {:?} is not an xs:dateTime", req.issue_instant_raw)),
+        None => {
+            return bad(format!(
+                "AuthnRequest IssueInstant {:?} is not an xs:dateTime",
+                req.issue_instant_raw
+            ));
+        }
         Some(t) if (t - now).abs() > st.clock_skew => {
             return bad(format!(
                 "AuthnRequest IssueInstant {} is more than {} minutes from the broker's clock ({}): expired or from the future",
@@ -247,7 +291,10 @@ fn authn_request_received(st: &Arc<BrokerState>, msg: &RedirectMessage, _query: 
         Some(_) => {}
     }
     if st.flow(&req.id).is_some() {
-        return bad(format!("AuthnRequest ID {} was already used; IDs must be fresh per request", req.id));
+        return bad(format!(
+            "AuthnRequest ID {} was already used; IDs must be fresh per request",
+            req.id
+        ));
     }
     let acs = match resolve_acs(&sp, &req) {
         Ok(a) => a,
@@ -299,7 +346,9 @@ fn authn_request_received(st: &Arc<BrokerState>, msg: &RedirectMessage, _query: 
     }
     // Non-interactive preselection through extra query parameters (they are outside the
     // signed octets, so adding them does not break the SP's signature).
-    let q: Vec<(String, String)> = url::form_urlencoded::parse(_query.as_bytes()).into_owned().collect();
+    let q: Vec<(String, String)> = url::form_urlencoded::parse(_query.as_bytes())
+        .into_owned()
+        .collect();
     if let Some(id) = field(&q, "mock_identity") {
         let Some(identity) = st.identities.get(id).cloned() else {
             return bad(format!("mock_identity {id:?} is unknown"));
@@ -341,8 +390,14 @@ fn chooser(st: &BrokerState, flow: &FlowRecord) -> Response {
 <p><label>Level of assurance: <select name="loa"><option value="">the identity's own</option><option>Low</option><option>Substantial</option><option>High</option></select></label></p>
 <p><button type="submit">Log in</button></p></form>"#,
         sp = escape_text(&flow.sp_entity_id),
-        loa = flow.requested_loa.map(|l| format!("NSIS LoA {l} or higher")).unwrap_or_else(|| "no particular LoA".into()),
-        prof = flow.requested_profile.map(|p| format!(", {p:?} profile")).unwrap_or_default(),
+        loa = flow
+            .requested_loa
+            .map(|l| format!("NSIS LoA {l} or higher"))
+            .unwrap_or_else(|| "no particular LoA".into()),
+        prof = flow
+            .requested_profile
+            .map(|p| format!(", {p:?} profile"))
+            .unwrap_or_default(),
         flow = escape_attr(&flow.request_id),
     );
     Html(page("Log in with a test identity", &body)).into_response()
@@ -363,10 +418,16 @@ async fn login_post(State(st): St, body: Body) -> Response {
     if flow.response_b64.is_some() {
         return bad("this login flow already completed; start a new login at the SP");
     }
-    let Some(identity) = field(&f, "identity").and_then(|i| st.identities.get(i)).cloned() else {
+    let Some(identity) = field(&f, "identity")
+        .and_then(|i| st.identities.get(i))
+        .cloned()
+    else {
         return bad("pick a known identity");
     };
-    let loa = match field(&f, "loa").filter(|s| !s.is_empty()).map(str::parse::<Loa>) {
+    let loa = match field(&f, "loa")
+        .filter(|s| !s.is_empty())
+        .map(str::parse::<Loa>)
+    {
         None => identity.loa,
         Some(Ok(l)) => l,
         Some(Err(e)) => return bad(e),
@@ -374,48 +435,97 @@ async fn login_post(State(st): St, body: Body) -> Response {
     let Some(sp) = st.sp(&flow.sp_entity_id) else {
         return bad("the SP of this flow is no longer registered");
     };
-    respond(&st, &sp, &flow.request_id, &identity, loa, Default::default())
+    respond(
+        &st,
+        &sp,
+        &flow.request_id,
+        &identity,
+        loa,
+        Default::default(),
+    )
 }
 
 /// Choose encryption algorithms for an SP: its `md:EncryptionMethod` list first, then the
 /// configured default. Returns the choice and a sentence saying why.
-pub fn choose_encryption(sp: &SpMetadata, default: EncryptionAlgorithms) -> (EncryptionAlgorithms, String) {
-    const DATA: &[&str] = &[ns::ENC_AES256_GCM, ns::ENC_AES128_GCM, ns::ENC_AES256_CBC, ns::ENC_AES128_CBC];
+pub fn choose_encryption(
+    sp: &SpMetadata,
+    default: EncryptionAlgorithms,
+) -> (EncryptionAlgorithms, String) {
+    const DATA: &[&str] = &[
+        ns::ENC_AES256_GCM,
+        ns::ENC_AES128_GCM,
+        ns::ENC_AES256_CBC,
+        ns::ENC_AES128_CBC,
+    ];
     const KT: &[&str] = &[ns::KT_RSA_OAEP_11, ns::KT_RSA_OAEP_MGF1P];
-    let listed: Vec<&str> = sp.encryption_methods.iter().map(|m| m.algorithm.as_str()).collect();
-    let data = sp.encryption_methods.iter().find(|m| DATA.contains(&m.algorithm.as_str()));
-    let kt = sp.encryption_methods.iter().find(|m| KT.contains(&m.algorithm.as_str()));
+    let listed: Vec<&str> = sp
+        .encryption_methods
+        .iter()
+        .map(|m| m.algorithm.as_str())
+        .collect();
+    let data = sp
+        .encryption_methods
+        .iter()
+        .find(|m| DATA.contains(&m.algorithm.as_str()));
+    let kt = sp
+        .encryption_methods
+        .iter()
+        .find(|m| KT.contains(&m.algorithm.as_str()));
     let mut algs = default.clone();
     let mut why = Vec::new();
     match data {
         Some(d) => {
             algs.data = d.algorithm.clone();
-            why.push(format!("data {} from the SP's md:EncryptionMethod", d.algorithm));
+            why.push(format!(
+                "data {} from the SP's md:EncryptionMethod",
+                d.algorithm
+            ));
         }
-        None => why.push(format!("data {} (default; SP metadata names none we support)", algs.data)),
+        None => why.push(format!(
+            "data {} (default; SP metadata names none we support)",
+            algs.data
+        )),
     }
     match kt {
         Some(k) => {
             algs.key_transport = k.algorithm.clone();
             if k.algorithm == ns::KT_RSA_OAEP_11 {
-                algs.oaep_digest = Some(k.digest_method.clone().unwrap_or_else(|| ns::ALG_SHA1.into()));
+                algs.oaep_digest = Some(
+                    k.digest_method
+                        .clone()
+                        .unwrap_or_else(|| ns::ALG_SHA1.into()),
+                );
                 algs.oaep_mgf = Some(k.mgf.clone().unwrap_or_else(|| ns::MGF1_SHA1.into()));
             } else {
                 algs.oaep_digest = k.digest_method.clone();
                 algs.oaep_mgf = None;
             }
-            why.push(format!("key transport {} from the SP's md:EncryptionMethod", k.algorithm));
+            why.push(format!(
+                "key transport {} from the SP's md:EncryptionMethod",
+                k.algorithm
+            ));
         }
         None => why.push(format!(
             "key transport {} (default; SP metadata names none we support{})",
             algs.key_transport,
-            if listed.contains(&ns::KT_RSA_1_5) { ", and rsa-1_5 is never used" } else { "" }
+            if listed.contains(&ns::KT_RSA_1_5) {
+                ", and rsa-1_5 is never used"
+            } else {
+                ""
+            }
         )),
     }
     (algs, why.join("; "))
 }
 
-fn respond(st: &Arc<BrokerState>, sp: &SpMetadata, request_id: &str, identity: &TestIdentity, loa: Loa, plan: crate::dangerous::FaultPlan) -> Response {
+fn respond(
+    st: &Arc<BrokerState>,
+    sp: &SpMetadata,
+    request_id: &str,
+    identity: &TestIdentity,
+    loa: Loa,
+    plan: crate::dangerous::FaultPlan,
+) -> Response {
     let Some(flow) = st.flow(request_id) else {
         return bad("unknown login flow");
     };
@@ -456,7 +566,10 @@ fn respond(st: &Arc<BrokerState>, sp: &SpMetadata, request_id: &str, identity: &
         Err(e) => {
             let msg = e.to_string();
             st.update_flow(request_id, |f| f.error = Some(msg.clone()));
-            return bad(format!("cannot build the response for {}: {msg}", sp.entity_id));
+            return bad(format!(
+                "cannot build the response for {}: {msg}",
+                sp.entity_id
+            ));
         }
     };
     if let Some(e) = &minted.encryption {
@@ -477,13 +590,23 @@ fn respond(st: &Arc<BrokerState>, sp: &SpMetadata, request_id: &str, identity: &
         f.response_xml = Some(minted.response_xml.clone());
         f.encryption = minted.encryption.clone().map(|e| (e, why.clone()));
     });
-    auto_post(&flow.acs_url, "SAMLResponse", &b64, flow.relay_state.as_deref())
+    auto_post(
+        &flow.acs_url,
+        "SAMLResponse",
+        &b64,
+        flow.relay_state.as_deref(),
+    )
 }
 
 /// The HTTP-POST binding's auto-submitting form.
 pub fn auto_post(action: &str, param: &str, value: &str, relay_state: Option<&str>) -> Response {
     let relay = relay_state
-        .map(|r| format!(r#"<input type="hidden" name="RelayState" value="{}">"#, escape_attr(r)))
+        .map(|r| {
+            format!(
+                r#"<input type="hidden" name="RelayState" value="{}">"#,
+                escape_attr(r)
+            )
+        })
         .unwrap_or_default();
     let html = format!(
         r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>mock NemLog-in: continue</title></head>
@@ -494,7 +617,10 @@ pub fn auto_post(action: &str, param: &str, value: &str, relay_state: Option<&st
         escape_attr(value)
     );
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
         Html(html),
     )
         .into_response()
@@ -514,22 +640,35 @@ fn parse_logout_request(xml: &str) -> Result<LogoutRequestInfo, String> {
     if root.tag_name().name() != "LogoutRequest" || root.tag_name().namespace() != Some(ns::SAMLP) {
         return Err("expected samlp:LogoutRequest".into());
     }
-    let id = root.attribute("ID").ok_or("LogoutRequest has no ID")?.to_string();
+    let id = root
+        .attribute("ID")
+        .ok_or("LogoutRequest has no ID")?
+        .to_string();
     let issuer = crate::saml::xml::child(root, ns::SAML, "Issuer")
         .map(|n| text_of(n).trim().to_string())
         .ok_or("LogoutRequest has no Issuer")?;
-    let session_index = crate::saml::xml::child(root, ns::SAMLP, "SessionIndex").map(|n| text_of(n).trim().to_string());
-    if let Some(na) = root.attribute("NotOnOrAfter") {
-        if let Ok(t) = time::OffsetDateTime::parse(na, &time::format_description::well_known::Rfc3339) {
-            if t < time::OffsetDateTime::now_utc() - time::Duration::minutes(5) {
-                return Err(format!("LogoutRequest expired (NotOnOrAfter {na})"));
-            }
-        }
+    let session_index = crate::saml::xml::child(root, ns::SAMLP, "SessionIndex")
+        .map(|n| text_of(n).trim().to_string());
+    if let Some(na) = root.attribute("NotOnOrAfter")
+        && let Ok(t) =
+            time::OffsetDateTime::parse(na, &time::format_description::well_known::Rfc3339)
+        && t < time::OffsetDateTime::now_utc() - time::Duration::minutes(5)
+    {
+        return Err(format!("LogoutRequest expired (NotOnOrAfter {na})"));
     }
-    Ok(LogoutRequestInfo { id, issuer, session_index })
+    Ok(LogoutRequestInfo {
+        id,
+        issuer,
+        session_index,
+    })
 }
 
-fn logout_response_xml(st: &BrokerState, in_response_to: &str, destination: &str, with_sig_template: bool) -> String {
+fn logout_response_xml(
+    st: &BrokerState,
+    in_response_to: &str,
+    destination: &str,
+    with_sig_template: bool,
+) -> String {
     let id = st.ids.next("lr");
     let now = crate::saml::response::fmt_instant(st.clock.now());
     let sig = if with_sig_template {
@@ -562,15 +701,28 @@ fn logout_request_redirect(st: &Arc<BrokerState>, msg: &RedirectMessage) -> Resp
     finish_logout(st, &sp, &info, msg.relay_state.as_deref())
 }
 
-fn finish_logout(st: &Arc<BrokerState>, sp: &SpMetadata, info: &LogoutRequestInfo, relay: Option<&str>) -> Response {
+fn finish_logout(
+    st: &Arc<BrokerState>,
+    sp: &SpMetadata,
+    info: &LogoutRequestInfo,
+    relay: Option<&str>,
+) -> Response {
     if let Some(si) = &info.session_index {
         st.end_session(si);
     }
     tracing::info!(sp = %sp.entity_id, "SP-initiated logout");
     if let Some(ep) = sp.slo.iter().find(|e| e.binding == ns::BINDING_REDIRECT) {
-        let dest = ep.response_location.clone().unwrap_or_else(|| ep.location.clone());
+        let dest = ep
+            .response_location
+            .clone()
+            .unwrap_or_else(|| ep.location.clone());
         let xml = logout_response_xml(st, &info.id, &dest, false);
-        let q = match redirect::encode_query("SAMLResponse", &xml, relay, Some((&st.keys.idp.signer, SigAlg::RsaSha256))) {
+        let q = match redirect::encode_query(
+            "SAMLResponse",
+            &xml,
+            relay,
+            Some((&st.keys.idp.signer, SigAlg::RsaSha256)),
+        ) {
             Ok(q) => q,
             Err(e) => return bad(e),
         };
@@ -582,16 +734,26 @@ fn finish_logout(st: &Arc<BrokerState>, sp: &SpMetadata, info: &LogoutRequestInf
             .unwrap_or_else(|_| bad("cannot build redirect"));
     }
     if let Some(ep) = sp.slo.iter().find(|e| e.binding == ns::BINDING_POST) {
-        let dest = ep.response_location.clone().unwrap_or_else(|| ep.location.clone());
+        let dest = ep
+            .response_location
+            .clone()
+            .unwrap_or_else(|| ep.location.clone());
         let tpl = logout_response_xml(st, &info.id, &dest, true);
         use crate::saml::xmlsec::XmlSigner;
-        let signed = match st.xml_signer.sign_enveloped(tpl, &st.keys.idp.signer, false) {
+        let signed = match st
+            .xml_signer
+            .sign_enveloped(tpl, &st.keys.idp.signer, false)
+        {
             Ok(s) => s,
             Err(e) => return bad(e),
         };
         return auto_post(&dest, "SAMLResponse", &B64.encode(signed), relay);
     }
-    Html(page("Logged out", "<p>The SP has no SingleLogoutService in its metadata; the broker session is ended.</p>")).into_response()
+    Html(page(
+        "Logged out",
+        "<p>The SP has no SingleLogoutService in its metadata; the broker session is ended.</p>",
+    ))
+    .into_response()
 }
 
 fn logout_response_received(_st: &BrokerState, xml: &str) -> Response {
@@ -630,7 +792,9 @@ async fn sso_post(State(st): St, body: Body) -> Response {
         Err(e) => return bad(format!("{param} XML refused: {e}")),
     };
     if root == "AuthnRequest" {
-        return bad("SSO is offered on the HTTP-Redirect binding only (as NemLog-in does); send the AuthnRequest with GET");
+        return bad(
+            "SSO is offered on the HTTP-Redirect binding only (as NemLog-in does); send the AuthnRequest with GET",
+        );
     }
     if root != "LogoutRequest" {
         return bad(format!("unexpected SAML message {root}"));
@@ -651,7 +815,9 @@ async fn sso_post(State(st): St, body: Body) -> Response {
 /// Verify an enveloped XML signature on the root element with the SP's signing certificates.
 fn verify_enveloped(xml: &str, sp: &SpMetadata, root_id: &str) -> Result<(), String> {
     if !xml.contains("Signature") {
-        return Err("the LogoutRequest is not signed; NemLog-in requires signed logout requests".into());
+        return Err(
+            "the LogoutRequest is not signed; NemLog-in requires signed logout requests".into(),
+        );
     }
     for cert in &sp.signing_certs {
         let Ok(key) = bergshamra::keys::loader::load_x509_cert_der(cert) else {
@@ -660,8 +826,10 @@ fn verify_enveloped(xml: &str, sp: &SpMetadata, root_id: &str) -> Result<(), Str
         let mut km = bergshamra::KeysManager::new();
         km.add_key(key);
         let ctx = bergshamra::DsigContext::new(km);
-        if let Ok(r) = bergshamra::verify(&ctx, xml) {
-            if r.is_valid() {
+        if let Ok(r) = bergshamra::verify(&ctx, xml)
+            && r.is_valid()
+        {
+            {
                 let covers_root = match &r {
                     bergshamra::VerifyResult::Valid { references, .. } => {
                         references.iter().any(|rf| rf.uri == format!("#{root_id}"))
@@ -684,7 +852,10 @@ fn loopback_only(peer: &SocketAddr) -> Result<(), Response> {
     if peer.ip().is_loopback() {
         Ok(())
     } else {
-        Err(refuse(StatusCode::FORBIDDEN, "the control API answers on loopback only"))
+        Err(refuse(
+            StatusCode::FORBIDDEN,
+            "the control API answers on loopback only",
+        ))
     }
 }
 
@@ -695,7 +866,11 @@ struct ArmRequest {
     login: ArmedLogin,
 }
 
-async fn control_arm(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAddr>, body: Body) -> Response {
+async fn control_arm(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Body,
+) -> Response {
     if let Err(r) = loopback_only(&peer) {
         return r;
     }
@@ -711,10 +886,18 @@ async fn control_arm(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAddr>, 
         return bad(format!("arm: unknown identity {:?}", req.login.identity));
     }
     st.arm(&req.request_id, req.login);
-    (StatusCode::OK, axum::Json(serde_json::json!({"armed": req.request_id}))).into_response()
+    (
+        StatusCode::OK,
+        axum::Json(serde_json::json!({"armed": req.request_id})),
+    )
+        .into_response()
 }
 
-async fn control_flow(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(id): Path<String>) -> Response {
+async fn control_flow(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = loopback_only(&peer) {
         return r;
     }
@@ -731,13 +914,21 @@ async fn control_fetches(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAdd
     axum::Json(st.fetches()).into_response()
 }
 
-async fn fetch_trap(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(token): Path<String>, headers: HeaderMap) -> Response {
+async fn fetch_trap(
+    State(st): St,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     tracing::warn!(%token, %peer, "external entity fetched: an SP resolved a DOCTYPE entity from a SAML message");
     st.record_fetch(FetchRecord {
         token,
         at: st.clock.now(),
         peer: peer.to_string(),
-        user_agent: headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
     });
     ([(header::CONTENT_TYPE, "text/plain")], "mock-xxe-canary").into_response()
 }
@@ -778,7 +969,10 @@ pub(crate) async fn serve_tls(
         let acceptor = acceptor.clone();
         let svc = router.clone().layer(axum::Extension(ConnectInfo(peer)));
         tokio::spawn(async move {
-            let Ok(Ok(tls)) = tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream)).await else {
+            let Ok(Ok(tls)) =
+                tokio::time::timeout(std::time::Duration::from_secs(10), acceptor.accept(stream))
+                    .await
+            else {
                 return;
             };
             let io = hyper_util::rt::TokioIo::new(tls);

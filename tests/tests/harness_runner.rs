@@ -36,7 +36,10 @@ json_field = "uuid"
 async fn run(flaws: Vec<Flaw>, only: &[&str]) -> mitid_harness::RunReport {
     let (broker, _sp, cfg) = setup(flaws).await;
     let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
-    let cat = Catalogue::builtin().protocol(Protocol::Saml).filter(&only, &[]).unwrap();
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .filter(&only, &[])
+        .unwrap();
     Harness::builder(cfg)
         .broker(broker)
         .catalogue(cat)
@@ -50,19 +53,49 @@ async fn run(flaws: Vec<Flaw>, only: &[&str]) -> mitid_harness::RunReport {
 
 #[tokio::test]
 async fn strict_sp_passes_the_starter_scenarios() {
-    let r = run(vec![], &["mitid.person-substantial", "signature.unsigned-assertion", "replay.other-browser"]).await;
+    let r = run(
+        vec![],
+        &[
+            "mitid.person-substantial",
+            "signature.unsigned-assertion",
+            "replay.other-browser",
+        ],
+    )
+    .await;
     r.assert_conformant();
-    for id in ["mitid.person-substantial", "signature.unsigned-assertion", "replay.other-browser"] {
+    for id in [
+        "mitid.person-substantial",
+        "signature.unsigned-assertion",
+        "replay.other-browser",
+    ] {
         assert_eq!(r.get(id).unwrap().verdict, Verdict::Pass, "{}", r.to_json());
     }
     // The inbound checks ran on the captured AuthnRequests and the SP metadata.
-    assert!(r.results.iter().any(|x| x.family == "inspect-authn-request" && x.verdict == Verdict::Pass));
+    assert!(
+        r.results
+            .iter()
+            .any(|x| x.family == "inspect-authn-request" && x.verdict == Verdict::Pass)
+    );
     assert!(r.results.iter().any(|x| x.family == "inspect-metadata"));
 }
 
 #[tokio::test]
 async fn no_signature_check_flaw_fails_unsigned_assertion() {
-    let r = run(vec![Flaw::NoSignatureCheck], &["signature.unsigned-assertion", "mitid.person-substantial"]).await;
-    assert_eq!(r.get("signature.unsigned-assertion").unwrap().verdict, Verdict::Fail, "{}", r.to_json());
-    assert_eq!(r.get("mitid.person-substantial").unwrap().verdict, Verdict::Pass, "{}", r.to_json());
+    let r = run(
+        vec![Flaw::NoSignatureCheck],
+        &["signature.unsigned-assertion", "mitid.person-substantial"],
+    )
+    .await;
+    assert_eq!(
+        r.get("signature.unsigned-assertion").unwrap().verdict,
+        Verdict::Fail,
+        "{}",
+        r.to_json()
+    );
+    assert_eq!(
+        r.get("mitid.person-substantial").unwrap().verdict,
+        Verdict::Pass,
+        "{}",
+        r.to_json()
+    );
 }

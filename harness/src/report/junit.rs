@@ -74,7 +74,11 @@ References: {}</failure>"#,
                     );
                 }
                 Verdict::Inconclusive => {
-                    let _ = write!(o, r#"<error message="{}" type="inconclusive"/>"#, esc(&x.message));
+                    let _ = write!(
+                        o,
+                        r#"<error message="{}" type="inconclusive"/>"#,
+                        esc(&x.message)
+                    );
                 }
                 Verdict::Skipped => {
                     let _ = write!(o, r#"<skipped message="{}"/>"#, esc(&x.message));

@@ -136,7 +136,9 @@ impl ScenarioResult {
         let last = self.steps.last();
         self.verdict = match last {
             None => Verdict::Inconclusive,
-            Some(l) if l.verdict == Verdict::Pass && self.steps.len() < total_steps => Verdict::Inconclusive,
+            Some(l) if l.verdict == Verdict::Pass && self.steps.len() < total_steps => {
+                Verdict::Inconclusive
+            }
             Some(l) => l.verdict,
         };
         self.message = match (last, total_steps) {
@@ -180,7 +182,12 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    pub(crate) fn new(sp: &str, evidence: Evidence, mut results: Vec<ScenarioResult>, took: Duration) -> Self {
+    pub(crate) fn new(
+        sp: &str,
+        evidence: Evidence,
+        mut results: Vec<ScenarioResult>,
+        took: Duration,
+    ) -> Self {
         results.sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
         let mut summary = Summary::default();
         for r in &results {
@@ -205,7 +212,10 @@ impl RunReport {
     /// `N passed, M failed, K inconclusive` (plus skipped when any).
     pub fn summary_line(&self) -> String {
         let s = self.summary;
-        let mut l = format!("{} passed, {} failed, {} inconclusive", s.passed, s.failed, s.inconclusive);
+        let mut l = format!(
+            "{} passed, {} failed, {} inconclusive",
+            s.passed, s.failed, s.inconclusive
+        );
         if s.skipped > 0 {
             l.push_str(&format!(", {} skipped", s.skipped));
         }
@@ -235,7 +245,11 @@ impl RunReport {
 
     /// Ids with a given verdict.
     pub fn ids_with(&self, v: Verdict) -> Vec<&str> {
-        self.results.iter().filter(|r| r.verdict == v).map(|r| r.id.as_str()).collect()
+        self.results
+            .iter()
+            .filter(|r| r.verdict == v)
+            .map(|r| r.id.as_str())
+            .collect()
     }
 
     /// Panic with a readable report unless every applicable scenario passed (for `cargo test`).
@@ -245,8 +259,18 @@ impl RunReport {
             return;
         }
         let mut msg = format!("the SP is not conformant: {}\n", self.summary_line());
-        for r in self.results.iter().filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Inconclusive)) {
-            msg.push_str(&format!("\n{} {} — {}\n    {}\n", r.verdict.as_str(), r.id, r.title, r.message));
+        for r in self
+            .results
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Inconclusive))
+        {
+            msg.push_str(&format!(
+                "\n{} {} — {}\n    {}\n",
+                r.verdict.as_str(),
+                r.id,
+                r.title,
+                r.message
+            ));
             if r.verdict == Verdict::Fail {
                 msg.push_str(&format!("    fix: {}\n", r.rationale.replace('\n', " ")));
             }
@@ -257,7 +281,11 @@ impl RunReport {
                     e.method,
                     e.url,
                     e.status,
-                    e.headers.iter().find(|(k, _)| k == "location").map(|(_, v)| format!(" (Location: {v})")).unwrap_or_default()
+                    e.headers
+                        .iter()
+                        .find(|(k, _)| k == "location")
+                        .map(|(_, v)| format!(" (Location: {v})"))
+                        .unwrap_or_default()
                 ));
             }
         }
@@ -281,8 +309,20 @@ impl RunReport {
                 message: &r.message,
                 exchanges: &r.transcript,
             };
-            let name: String = r.id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect();
-            std::fs::write(dir.join(format!("{name}.json")), serde_json::to_string_pretty(&t).unwrap_or_default())?;
+            let name: String =
+                r.id.chars()
+                    .map(|c| {
+                        if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                            c
+                        } else {
+                            '_'
+                        }
+                    })
+                    .collect();
+            std::fs::write(
+                dir.join(format!("{name}.json")),
+                serde_json::to_string_pretty(&t).unwrap_or_default(),
+            )?;
         }
         Ok(())
     }

@@ -8,7 +8,13 @@ use std::fmt::Write;
 pub fn to_terminal(r: &RunReport) -> String {
     let mut o = String::new();
     let mut family = "";
-    let width = r.results.iter().map(|x| x.id.len()).max().unwrap_or(10).min(48);
+    let width = r
+        .results
+        .iter()
+        .map(|x| x.id.len())
+        .max()
+        .unwrap_or(10)
+        .min(48);
     for x in &r.results {
         if x.family != family {
             family = &x.family;

@@ -180,7 +180,10 @@ impl AssertionModel {
 
     /// Look up an attribute.
     pub fn attribute(&self, name: &str) -> Option<&AttributeModel> {
-        self.attribute_statements.iter().flatten().find(|a| a.name == name)
+        self.attribute_statements
+            .iter()
+            .flatten()
+            .find(|a| a.name == name)
     }
 }
 
@@ -280,16 +283,25 @@ fn oiosaml3_attributes(id: &TestIdentity, loa: Loa) -> Vec<AttributeModel> {
             out.push(AttributeModel::oiosaml3(PROFESSIONAL_CVR, one(v.clone())));
         }
         if let Some(v) = &id.org_name {
-            out.push(AttributeModel::oiosaml3(PROFESSIONAL_ORG_NAME, one(v.clone())));
+            out.push(AttributeModel::oiosaml3(
+                PROFESSIONAL_ORG_NAME,
+                one(v.clone()),
+            ));
         }
         if let Some(v) = &id.rid {
             out.push(AttributeModel::oiosaml3(PROFESSIONAL_RID, one(v.clone())));
         }
         if let Some(v) = &id.production_unit {
-            out.push(AttributeModel::oiosaml3(PROFESSIONAL_PRODUCTION_UNIT, one(v.clone())));
+            out.push(AttributeModel::oiosaml3(
+                PROFESSIONAL_PRODUCTION_UNIT,
+                one(v.clone()),
+            ));
         }
         if let Some(v) = &id.se_number {
-            out.push(AttributeModel::oiosaml3(PROFESSIONAL_SE_NUMBER, one(v.clone())));
+            out.push(AttributeModel::oiosaml3(
+                PROFESSIONAL_SE_NUMBER,
+                one(v.clone()),
+            ));
         }
         if !id.authorized_to_represent.is_empty() {
             out.push(AttributeModel::oiosaml3(
@@ -379,7 +391,10 @@ pub fn legacy_oiosaml2_response(ctx: &ModelContext, identity: &TestIdentity) -> 
         .clone()
         .unwrap_or_else(|| "9208-2002-2-000000000999".to_string());
     let (serial, org) = match identity.kind {
-        IdentityKind::Person => (format!("PID:{pid}"), "Ingen organisatorisk tilknytning".to_string()),
+        IdentityKind::Person => (
+            format!("PID:{pid}"),
+            "Ingen organisatorisk tilknytning".to_string(),
+        ),
         IdentityKind::Professional => (
             format!(
                 "CVR:{}-RID:{}",
@@ -467,21 +482,45 @@ mod tests {
         let ids = IdentityStore::builtin();
         let r = oiosaml3_response(&ctx(), ids.get("anna").unwrap(), Loa::Substantial);
         let a = &r.assertions[0];
-        assert_eq!(a.attribute(ns::attr::SPEC_VERSION).unwrap().values, vec!["OIO-SAML-3.0"]);
-        assert_eq!(a.attribute(ns::attr::LOA).unwrap().values, vec!["Substantial"]);
+        assert_eq!(
+            a.attribute(ns::attr::SPEC_VERSION).unwrap().values,
+            vec!["OIO-SAML-3.0"]
+        );
+        assert_eq!(
+            a.attribute(ns::attr::LOA).unwrap().values,
+            vec!["Substantial"]
+        );
         assert!(a.attribute(ns::attr::CPR_NUMBER).is_some());
         assert!(a.attribute(ns::attr::PROFESSIONAL_CVR).is_none());
 
         let p = oiosaml3_response(&ctx(), ids.get("erik-erhverv").unwrap(), Loa::Substantial);
         let a = &p.assertions[0];
-        assert_eq!(a.attribute(ns::attr::PROFESSIONAL_CVR).unwrap().values, vec!["99000001"]);
-        assert!(a.subject.as_ref().unwrap().name_id.as_ref().unwrap().value.contains("/professional/uuid/"));
+        assert_eq!(
+            a.attribute(ns::attr::PROFESSIONAL_CVR).unwrap().values,
+            vec!["99000001"]
+        );
+        assert!(
+            a.subject
+                .as_ref()
+                .unwrap()
+                .name_id
+                .as_ref()
+                .unwrap()
+                .value
+                .contains("/professional/uuid/")
+        );
 
         let mut c = ctx();
         c.requested_attributes = Some(vec![ns::attr::EMAIL.into()]);
         let r = oiosaml3_response(&c, ids.get("anna").unwrap(), Loa::High);
-        let names: Vec<_> = r.assertions[0].attribute_statements[0].iter().map(|a| a.name.as_str()).collect();
-        assert_eq!(names, vec![ns::attr::SPEC_VERSION, ns::attr::LOA, ns::attr::EMAIL]);
+        let names: Vec<_> = r.assertions[0].attribute_statements[0]
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            vec![ns::attr::SPEC_VERSION, ns::attr::LOA, ns::attr::EMAIL]
+        );
     }
 
     #[test]
@@ -490,7 +529,10 @@ mod tests {
         let r = legacy_oiosaml2_response(&ctx(), ids.get("anna").unwrap());
         let a = &r.assertions[0];
         assert!(a.attribute(ns::attr::SPEC_VERSION).is_none());
-        assert_eq!(a.attribute(ns::legacy::SPEC_VER).unwrap().values, vec!["DK-SAML-2.0"]);
+        assert_eq!(
+            a.attribute(ns::legacy::SPEC_VER).unwrap().values,
+            vec!["DK-SAML-2.0"]
+        );
         let nid = a.subject.as_ref().unwrap().name_id.as_ref().unwrap();
         assert_eq!(nid.format.as_deref(), Some(ns::NAMEID_X509_SUBJECT));
         assert!(nid.value.contains("Serial=PID:9208-2002-2-000000000101"));

@@ -22,7 +22,10 @@ pub struct RequestedAuthnContext {
 impl RequestedAuthnContext {
     /// The NSIS LoA requested (the highest one named, which with `minimum` is the floor).
     pub fn loa(&self) -> Option<Loa> {
-        self.class_refs.iter().filter_map(|c| Loa::from_classref(c)).max()
+        self.class_refs
+            .iter()
+            .filter_map(|c| Loa::from_classref(c))
+            .max()
     }
 
     /// The attribute profile requested, if any.
@@ -42,7 +45,9 @@ impl RequestedAuthnContext {
             .filter(|c| {
                 matches!(
                     *c,
-                    ns::legacy::CRED_NEMID_KEYCARD | ns::legacy::CRED_NEMID_KEYFILE | ns::legacy::AC_X509
+                    ns::legacy::CRED_NEMID_KEYCARD
+                        | ns::legacy::CRED_NEMID_KEYFILE
+                        | ns::legacy::AC_X509
                 ) || c.starts_with("urn:dk:gov:saml:attribute:AssuranceLevel")
             })
             .collect()
@@ -149,18 +154,21 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
     let issue_instant = OffsetDateTime::parse(&issue_instant_raw, &Rfc3339).ok();
     let num = |name: &'static str| -> Result<Option<u32>, AuthnRequestError> {
         root.attribute(name)
-            .map(|v| v.trim().parse::<u32>().map_err(|_| AuthnRequestError::Malformed(name, v.to_string())))
+            .map(|v| {
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| AuthnRequestError::Malformed(name, v.to_string()))
+            })
             .transpose()
     };
     let issuer = child(root, ns::SAML, "Issuer").map(|n| text_of(n).trim().to_string());
-    let requested_authn_context = child(root, ns::SAMLP, "RequestedAuthnContext").map(|rac| {
-        RequestedAuthnContext {
+    let requested_authn_context =
+        child(root, ns::SAMLP, "RequestedAuthnContext").map(|rac| RequestedAuthnContext {
             comparison: rac.attribute("Comparison").map(str::to_string),
             class_refs: children(rac, ns::SAML, "AuthnContextClassRef")
                 .map(|n| text_of(n).trim().to_string())
                 .collect(),
-        }
-    });
+        });
     Ok(AuthnRequest {
         id,
         version,
@@ -168,7 +176,9 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
         issue_instant,
         destination: root.attribute("Destination").map(str::to_string),
         issuer: issuer.filter(|s| !s.is_empty()),
-        acs_url: root.attribute("AssertionConsumerServiceURL").map(str::to_string),
+        acs_url: root
+            .attribute("AssertionConsumerServiceURL")
+            .map(str::to_string),
         acs_index: num("AssertionConsumerServiceIndex")?,
         protocol_binding: root.attribute("ProtocolBinding").map(str::to_string),
         attribute_consuming_service_index: num("AttributeConsumingServiceIndex")?,
@@ -246,7 +256,10 @@ impl AuthnRequestBuilder {
         if !refs.is_empty() {
             x.push_str(r#"<samlp:RequestedAuthnContext Comparison="minimum">"#);
             for r in refs {
-                x.push_str(&format!("<saml:AuthnContextClassRef>{}</saml:AuthnContextClassRef>", t(&r)));
+                x.push_str(&format!(
+                    "<saml:AuthnContextClassRef>{}</saml:AuthnContextClassRef>",
+                    t(&r)
+                ));
             }
             x.push_str("</samlp:RequestedAuthnContext>");
         }
@@ -285,18 +298,31 @@ mod tests {
         assert_eq!(rac.loa(), Some(Loa::Substantial));
         assert_eq!(rac.profile(), Some(IdentityKind::Person));
         assert_eq!(rac.legacy_refs(), vec![ns::legacy::CRED_NEMID_KEYCARD]);
-        assert_eq!(r.issue_instant, Some(time::macros::datetime!(2026-01-01 12:00 UTC)));
+        assert_eq!(
+            r.issue_instant,
+            Some(time::macros::datetime!(2026-01-01 12:00 UTC))
+        );
     }
 
     #[test]
     fn refusals() {
-        assert!(matches!(parse("<x/>"), Err(AuthnRequestError::NotAuthnRequest(_))));
-        let v1 = builder().to_xml().replace("Version=\"2.0\"", "Version=\"1.1\"");
+        assert!(matches!(
+            parse("<x/>"),
+            Err(AuthnRequestError::NotAuthnRequest(_))
+        ));
+        let v1 = builder()
+            .to_xml()
+            .replace("Version=\"2.0\"", "Version=\"1.1\"");
         assert!(matches!(parse(&v1), Err(AuthnRequestError::BadVersion(_))));
         let noid = builder().to_xml().replace("ID=\"_req1\" ", "");
         assert_eq!(parse(&noid), Err(AuthnRequestError::MissingAttribute("ID")));
-        let fa = builder().to_xml().replace("ForceAuthn=\"true\"", "ForceAuthn=\"yes\"");
-        assert!(matches!(parse(&fa), Err(AuthnRequestError::Malformed("ForceAuthn", _))));
+        let fa = builder()
+            .to_xml()
+            .replace("ForceAuthn=\"true\"", "ForceAuthn=\"yes\"");
+        assert!(matches!(
+            parse(&fa),
+            Err(AuthnRequestError::Malformed("ForceAuthn", _))
+        ));
         let dtd = format!("<!DOCTYPE x [<!ENTITY e \"e\">]>{}", builder().to_xml());
         assert_eq!(parse(&dtd), Err(AuthnRequestError::Xml(XmlError::Doctype)));
     }

@@ -178,7 +178,10 @@ pub mod attr {
         (PROFESSIONAL_ORG_NAME, "OrganizationName"),
         (PROFESSIONAL_PRODUCTION_UNIT, "ProductionUnit"),
         (PROFESSIONAL_SE_NUMBER, "SENumber"),
-        (PROFESSIONAL_AUTHORIZED_TO_REPRESENT, "AuthorizedToRepresent"),
+        (
+            PROFESSIONAL_AUTHORIZED_TO_REPRESENT,
+            "AuthorizedToRepresent",
+        ),
     ];
 
     /// Friendly name for an OIOSAML 3 attribute name.
@@ -223,9 +226,11 @@ pub mod legacy {
     /// OCES user certificate.
     pub const USER_CERTIFICATE: &str = "urn:oid:1.3.6.1.4.1.1466.115.121.1.8";
     /// NemID key card credential type (NemLog-in3 transition).
-    pub const CRED_NEMID_KEYCARD: &str = "https://nemlogin.dk/internal/credential/type/nemidkeycard";
+    pub const CRED_NEMID_KEYCARD: &str =
+        "https://nemlogin.dk/internal/credential/type/nemidkeycard";
     /// NemID key file credential type.
-    pub const CRED_NEMID_KEYFILE: &str = "https://nemlogin.dk/internal/credential/type/nemidkeyfile";
+    pub const CRED_NEMID_KEYFILE: &str =
+        "https://nemlogin.dk/internal/credential/type/nemidkeyfile";
     /// OIOSAML 2 era X509 authn context class.
     pub const AC_X509: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:X509";
     /// OIOSAML 2 era password authn context class.

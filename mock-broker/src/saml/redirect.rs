@@ -54,7 +54,9 @@ pub enum RedirectError {
     #[error("{0} is not valid base64: {1}")]
     BadBase64(&'static str, String),
     /// Not raw DEFLATE.
-    #[error("{0} is not valid raw DEFLATE data (the Redirect binding requires DEFLATE, RFC 1951): {1}")]
+    #[error(
+        "{0} is not valid raw DEFLATE data (the Redirect binding requires DEFLATE, RFC 1951): {1}"
+    )]
     BadDeflate(&'static str, String),
     /// Inflates beyond the cap.
     #[error("{0} inflates to more than {MAX_INFLATED} bytes (deflate bomb?)")]
@@ -63,19 +65,25 @@ pub enum RedirectError {
     #[error("{0} does not inflate to UTF-8 text")]
     NotUtf8(&'static str),
     /// No signature although one is required.
-    #[error("the message is not signed (no Signature/SigAlg parameters); NemLog-in requires signed requests")]
+    #[error(
+        "the message is not signed (no Signature/SigAlg parameters); NemLog-in requires signed requests"
+    )]
     Unsigned,
     /// SigAlg present without Signature or vice versa.
     #[error("SigAlg and Signature must both be present")]
     HalfSigned,
     /// SHA-1 refused.
-    #[error("SigAlg is rsa-sha1; SHA-1 signatures are refused (NemLog-in answers \"A technical error has occurred\"); sign with http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")]
+    #[error(
+        "SigAlg is rsa-sha1; SHA-1 signatures are refused (NemLog-in answers \"A technical error has occurred\"); sign with http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    )]
     Sha1Refused,
     /// Unknown algorithm.
     #[error("unsupported SigAlg {0:?}; use http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")]
     UnsupportedSigAlg(String),
     /// Signature does not verify with any registered signing certificate.
-    #[error("the Redirect-binding signature does not verify with any signing certificate in the SP's metadata")]
+    #[error(
+        "the Redirect-binding signature does not verify with any signing certificate in the SP's metadata"
+    )]
     BadSignature,
 }
 
@@ -107,9 +115,14 @@ fn pct_decode(raw: &str, name: &'static str) -> Result<String, RedirectError> {
         match b[i] {
             b'+' => bytes.push(b' '),
             b'%' => {
-                let hex = b.get(i + 1..i + 3).ok_or(RedirectError::BadUrlEncoding(name))?;
-                let hex = std::str::from_utf8(hex).map_err(|_| RedirectError::BadUrlEncoding(name))?;
-                bytes.push(u8::from_str_radix(hex, 16).map_err(|_| RedirectError::BadUrlEncoding(name))?);
+                let hex = b
+                    .get(i + 1..i + 3)
+                    .ok_or(RedirectError::BadUrlEncoding(name))?;
+                let hex =
+                    std::str::from_utf8(hex).map_err(|_| RedirectError::BadUrlEncoding(name))?;
+                bytes.push(
+                    u8::from_str_radix(hex, 16).map_err(|_| RedirectError::BadUrlEncoding(name))?,
+                );
                 i += 2;
             }
             c => bytes.push(c),
@@ -135,7 +148,8 @@ pub fn inflate_capped(data: &[u8], what: &'static str) -> Result<String, Redirec
 pub fn deflate(xml: &str) -> Vec<u8> {
     use std::io::Write;
     let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(xml.as_bytes()).expect("writing to a Vec cannot fail");
+    enc.write_all(xml.as_bytes())
+        .expect("writing to a Vec cannot fail");
     enc.finish().expect("writing to a Vec cannot fail")
 }
 

@@ -153,7 +153,11 @@ pub fn write_assertion(a: &AssertionModel, signature: Option<&str>) -> String {
         opt_attr(&mut o, "SessionNotOnOrAfter", &st.session_not_on_or_after);
         o.push_str("><saml:AuthnContext>");
         if let Some(cr) = &st.class_ref {
-            let _ = write!(o, "<saml:AuthnContextClassRef>{}</saml:AuthnContextClassRef>", et(cr));
+            let _ = write!(
+                o,
+                "<saml:AuthnContextClassRef>{}</saml:AuthnContextClassRef>",
+                et(cr)
+            );
         }
         o.push_str("</saml:AuthnContext></saml:AuthnStatement>");
     }
@@ -202,7 +206,11 @@ pub fn write_response(r: &ResponseModel, assertion_fragments: &[String]) -> Stri
         o.push_str("<samlp:Status><samlp:StatusCode");
         opt_attr(&mut o, "Value", &s.code);
         if let Some(sub) = &s.sub_code {
-            let _ = write!(o, r#"><samlp:StatusCode Value="{}"/></samlp:StatusCode>"#, ea(sub));
+            let _ = write!(
+                o,
+                r#"><samlp:StatusCode Value="{}"/></samlp:StatusCode>"#,
+                ea(sub)
+            );
         } else {
             o.push_str("/>");
         }
@@ -224,7 +232,10 @@ mod tests {
 
     #[test]
     fn instants() {
-        assert_eq!(fmt_instant(time::macros::datetime!(2026-01-02 03:04:05 UTC)), "2026-01-02T03:04:05Z");
+        assert_eq!(
+            fmt_instant(time::macros::datetime!(2026-01-02 03:04:05 UTC)),
+            "2026-01-02T03:04:05Z"
+        );
         assert_eq!(
             fmt_instant(time::macros::datetime!(2026-01-02 03:04:05.123 UTC)),
             "2026-01-02T03:04:05.123Z"

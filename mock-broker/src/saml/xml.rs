@@ -57,7 +57,9 @@ pub enum XmlError {
     #[error("XML document is {0} bytes; the limit is {MAX_XML_BYTES}")]
     TooLarge(usize),
     /// A DOCTYPE was present. SAML forbids DTDs; refusing them stops XXE and entity bombs.
-    #[error("XML document contains a DOCTYPE declaration; DTDs are not allowed in SAML messages (XXE / entity expansion)")]
+    #[error(
+        "XML document contains a DOCTYPE declaration; DTDs are not allowed in SAML messages (XXE / entity expansion)"
+    )]
     Doctype,
     /// Not well-formed.
     #[error("XML is not well-formed: {0}")]
@@ -86,8 +88,9 @@ pub fn child<'a, 'i>(
     ns: &str,
     local: &str,
 ) -> Option<roxmltree::Node<'a, 'i>> {
-    node.children()
-        .find(|c| c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns))
+    node.children().find(|c| {
+        c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns)
+    })
 }
 
 /// All child elements with the given namespace and local name.
@@ -96,8 +99,9 @@ pub fn children<'a, 'i: 'a>(
     ns: &'a str,
     local: &'a str,
 ) -> impl Iterator<Item = roxmltree::Node<'a, 'i>> + 'a {
-    node.children()
-        .filter(move |c| c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns))
+    node.children().filter(move |c| {
+        c.is_element() && c.tag_name().name() == local && c.tag_name().namespace() == Some(ns)
+    })
 }
 
 /// Concatenated text of all text descendants (not just the first text node: reading only the
@@ -117,7 +121,10 @@ mod tests {
     fn escaping() {
         assert_eq!(escape_text("a<b&c>"), "a&lt;b&amp;c&gt;");
         assert_eq!(escape_attr("\"x\"\n"), "&quot;x&quot;&#xA;");
-        assert!(matches!(escape_text("plain"), std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            escape_text("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -126,7 +133,10 @@ mod tests {
         assert_eq!(parse_untrusted(xxe).unwrap_err(), XmlError::Doctype);
         let big = format!("<a>{}</a>", "x".repeat(MAX_XML_BYTES));
         assert!(matches!(parse_untrusted(&big), Err(XmlError::TooLarge(_))));
-        assert!(matches!(parse_untrusted("<a><b></a>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            parse_untrusted("<a><b></a>"),
+            Err(XmlError::Malformed(_))
+        ));
         let doc = parse_untrusted("<a>x<!--c-->y</a>").unwrap();
         assert_eq!(text_of(doc.root_element()), "xy");
     }

@@ -63,7 +63,12 @@ pub enum XmlSecError {
 /// Enveloped XML signatures.
 pub trait XmlSigner: Send + Sync + std::fmt::Debug {
     /// Fill in the (single) `ds:Signature` template in `template_xml`.
-    fn sign_enveloped(&self, template_xml: String, key: &Arc<RsaSigner>, sha1: bool) -> Result<String, XmlSecError>;
+    fn sign_enveloped(
+        &self,
+        template_xml: String,
+        key: &Arc<RsaSigner>,
+        sha1: bool,
+    ) -> Result<String, XmlSecError>;
 }
 
 /// XML encryption of one element for one recipient certificate.
@@ -108,13 +113,19 @@ impl kryptering::traits::Signer for AwsSigner {
 }
 
 impl XmlSigner for Bergshamra {
-    fn sign_enveloped(&self, template_xml: String, key: &Arc<RsaSigner>, sha1: bool) -> Result<String, XmlSecError> {
+    fn sign_enveloped(
+        &self,
+        template_xml: String,
+        key: &Arc<RsaSigner>,
+        sha1: bool,
+    ) -> Result<String, XmlSecError> {
         let mut ctx = bergshamra::DsigContext::new_permissive(bergshamra::KeysManager::new());
         ctx.hsm_signer = Some(Box::new(AwsSigner {
             key: key.clone(),
             sha1,
         }));
-        bergshamra::dsig::sign::sign_owned(&ctx, template_xml).map_err(|e| XmlSecError::Library(e.to_string()))
+        bergshamra::dsig::sign::sign_owned(&ctx, template_xml)
+            .map_err(|e| XmlSecError::Library(e.to_string()))
     }
 }
 
@@ -137,7 +148,10 @@ impl XmlEncryptor for Bergshamra {
             oaep.push_str(&format!(r#"<ds:DigestMethod Algorithm="{d}"/>"#));
         }
         if let Some(m) = &algs.oaep_mgf {
-            oaep.push_str(&format!(r#"<xenc11:MGF xmlns:xenc11="{}" Algorithm="{m}"/>"#, ns::XENC11));
+            oaep.push_str(&format!(
+                r#"<xenc11:MGF xmlns:xenc11="{}" Algorithm="{m}"/>"#,
+                ns::XENC11
+            ));
         }
         let cert_b64 = base64::engine::general_purpose::STANDARD.encode(recipient_cert_der);
         let template = format!(
@@ -157,7 +171,8 @@ impl XmlEncryptor for Bergshamra {
             oaep = oaep,
             cert = cert_b64,
         );
-        bergshamra::encrypt(&ctx, &template, element_xml.as_bytes()).map_err(|e| XmlSecError::Library(e.to_string()))
+        bergshamra::encrypt(&ctx, &template, element_xml.as_bytes())
+            .map_err(|e| XmlSecError::Library(e.to_string()))
     }
 }
 

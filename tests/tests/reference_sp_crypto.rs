@@ -58,7 +58,7 @@ fn decrypt_first(crypto: &XmlCrypto, response: &str) -> Result<String, String> {
 #[test]
 fn xml_sec_decrypts_and_verifies_broker_output() {
     let pki = MockPki::builtin();
-    let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap()).unwrap();
+    let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap(), pki.sp.cert_der()).unwrap();
     let idp = spki_of(pki.idp_oces3.cert_der()).unwrap();
     // rsa-oaep-mgf1p (SHA-1 OAEP) is outside xml-sec's SecureSaml decryption policy: the SP's
     // metadata says which algorithms it decrypts, and the broker honours that.
@@ -78,7 +78,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
                 &a,
                 None,
                 rsa256,
-                &[idp.clone()],
+                std::slice::from_ref(&idp),
                 VerifyPolicy::SecureSaml,
                 SignatureRequirement::All,
             )
@@ -90,7 +90,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
                     &tampered,
                     None,
                     rsa256,
-                    &[idp.clone()],
+                    std::slice::from_ref(&idp),
                     VerifyPolicy::SecureSaml,
                     SignatureRequirement::All
                 )
@@ -122,7 +122,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
                 &a,
                 None,
                 sha1,
-                &[idp.clone()],
+                std::slice::from_ref(&idp),
                 VerifyPolicy::SecureSaml,
                 SignatureRequirement::All
             )
@@ -133,7 +133,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
             &a,
             None,
             sha1,
-            &[idp.clone()],
+            std::slice::from_ref(&idp),
             VerifyPolicy::Compatible,
             SignatureRequirement::All,
         )

@@ -437,7 +437,11 @@ fn splice(text: &str, candidates: &[Candidate]) -> String {
 }
 
 /// The `AnySignatureInDocument` flaw: is there a valid IdP signature over *anything* in the
-/// document? (Which element it covers is not asked: that is the bug.)
+/// document? Which element it covers, and where that element sits, is not asked: that is the
+/// bug. Like the implementations "On Breaking SAML" broke, the referenced element is looked up
+/// by ID wherever it is (inside the Signature, in an Object, in Extensions, in another
+/// assertion) and the signature is checked over a copy of it with the Signature enveloped in it,
+/// so every signature-wrapping placement of the genuine signed element validates.
 fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
     let doc = xml::parse(combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
     let keys: Vec<Vec<u8>> = st
@@ -451,6 +455,9 @@ fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
     } else {
         VerifyPolicy::Modern
     };
+    let is_sig_part = |n: roxmltree::Node<'_, '_>| {
+        is(n, DS, "SignedInfo") || is(n, DS, "SignatureValue") || is(n, DS, "KeyInfo")
+    };
     for sig in doc.descendants().filter(|n| is(*n, DS, "Signature")) {
         let Some(si) = child(sig, DS, "SignedInfo") else {
             continue;
@@ -463,11 +470,22 @@ fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
             let Some(id) = r.attribute("URI").and_then(|u| u.strip_prefix('#')) else {
                 continue;
             };
+            let targets: Vec<_> = doc
+                .descendants()
+                .filter(|n| n.is_element() && n.attribute("ID") == Some(id))
+                .collect();
+            let [target] = targets.as_slice() else {
+                continue;
+            };
+            // The signed element with only this Signature enveloped in it.
+            let signature = xml::standalone_without(sig, combined, |c| !is_sig_part(c));
+            let element = xml::standalone_without(*target, combined, |c| is(c, DS, "Signature"));
+            let rebuilt = xml::insert_after_start_tag(&element, &signature);
             if st
                 .crypto
                 .verify_target(
-                    combined,
-                    Some(id),
+                    &rebuilt,
+                    None,
                     method,
                     &keys,
                     policy,

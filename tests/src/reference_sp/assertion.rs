@@ -459,6 +459,7 @@ pub(crate) fn validate(
         }
     }
     let loa_label = match attrs.get(LOA) {
+        _ if x.has(Flaw::NoLoaCheck) => single(&attrs, LOA).unwrap_or("(none)").to_string(),
         Some(values) => {
             let [value] = values.as_slice() else {
                 return reject(

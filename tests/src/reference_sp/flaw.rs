@@ -69,6 +69,8 @@ pub enum Flaw {
     AcceptAssuranceLevel,
     /// Reads the NSIS LoA but never compares it with the required level.
     IgnoreLoaLevel,
+    /// Never looks at the NSIS LoA: neither requires it nor compares it.
+    NoLoaCheck,
     /// Accepts NemID-era AuthnContextClassRefs (NemID key card/file, `ac:classes:X509`).
     AcceptLegacyAuthnContext,
     /// Accepts OIOSAML 2 `dk:gov:saml:attribute:*` attributes and the OCES userCertificate.
@@ -79,6 +81,7 @@ pub enum Flaw {
     NoReplayCache,
     /// Rejects correctly, but answers the error page with HTTP 200 (a status-code-only
     /// oracle would think the login worked; the session oracle must not).
+    #[serde(rename = "error-page-with-200")]
     ErrorPageWith200,
     /// Keys users by the CPR number instead of the MitID UUID.
     KeyByCpr,
@@ -110,6 +113,7 @@ impl Flaw {
         Flaw::AcceptLegacySpecVer,
         Flaw::AcceptAssuranceLevel,
         Flaw::IgnoreLoaLevel,
+        Flaw::NoLoaCheck,
         Flaw::AcceptLegacyAuthnContext,
         Flaw::AcceptLegacyAttributes,
         Flaw::SkipProfessionalChecks,
@@ -143,6 +147,7 @@ impl Flaw {
             Flaw::AcceptLegacySpecVer => "accept-legacy-spec-ver",
             Flaw::AcceptAssuranceLevel => "accept-assurance-level",
             Flaw::IgnoreLoaLevel => "ignore-loa-level",
+            Flaw::NoLoaCheck => "no-loa-check",
             Flaw::AcceptLegacyAuthnContext => "accept-legacy-authn-context",
             Flaw::AcceptLegacyAttributes => "accept-legacy-attributes",
             Flaw::SkipProfessionalChecks => "skip-professional-checks",
@@ -175,7 +180,7 @@ impl Flaw {
             Flaw::SkipAudience => Check::Audience,
             Flaw::SkipStatementChecks => Check::Statements,
             Flaw::AcceptLegacySpecVer => Check::SpecVersion,
-            Flaw::AcceptAssuranceLevel => Check::Loa,
+            Flaw::AcceptAssuranceLevel | Flaw::NoLoaCheck => Check::Loa,
             Flaw::IgnoreLoaLevel => Check::LoaLevel,
             Flaw::AcceptLegacyAuthnContext => Check::AuthnContext,
             Flaw::AcceptLegacyAttributes => Check::LegacyAttributes,
@@ -214,6 +219,7 @@ impl Flaw {
             Flaw::AcceptLegacySpecVer => "accepts a missing or DK-SAML-2.0 spec version",
             Flaw::AcceptAssuranceLevel => "accepts AssuranceLevel >= 3 instead of an NSIS LoA",
             Flaw::IgnoreLoaLevel => "does not compare the NSIS LoA with the required level",
+            Flaw::NoLoaCheck => "neither requires nor compares the NSIS LoA",
             Flaw::AcceptLegacyAuthnContext => "accepts NemID-era AuthnContextClassRefs",
             Flaw::AcceptLegacyAttributes => "accepts dk:gov:saml:attribute:* and userCertificate",
             Flaw::SkipProfessionalChecks => "does not require CVR and orgName for professionals",

@@ -213,7 +213,7 @@ impl ReferenceSp {
         let idp = IdpMetadata::parse(&config.idp_metadata_xml)?;
         let pki = MockPki::builtin();
         let key_der = pki.sp.key_pkcs8_der().ok_or(SpStartError::NoPrivateKey)?;
-        let crypto = xmlsec::XmlCrypto::new(key_der)?;
+        let crypto = xmlsec::XmlCrypto::new(key_der, pki.sp.cert_der())?;
         let signer = pki.sp.rsa_signer()?;
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await

@@ -113,6 +113,38 @@ pub fn standalone(n: roxmltree::Node<'_, '_>, source: &str) -> String {
     format!("{}{}{}", &text[..name_end], extra, &text[name_end..])
 }
 
+/// Like [`standalone`], but without the direct children for which `skip` is true.
+pub fn standalone_without(
+    n: roxmltree::Node<'_, '_>,
+    source: &str,
+    skip: impl Fn(roxmltree::Node<'_, '_>) -> bool,
+) -> String {
+    let whole = standalone(n, source);
+    let extra = whole.len() - n.range().len();
+    // `standalone` only inserted declarations into the start tag, so children keep their
+    // offsets relative to the end of the element.
+    let base = n.range().start;
+    let mut out = String::with_capacity(whole.len());
+    let mut at = 0;
+    for c in n.children().filter(|c| c.is_element() && skip(*c)) {
+        let (s, e) = (c.range().start - base + extra, c.range().end - base + extra);
+        out.push_str(&whole[at..s]);
+        at = e;
+    }
+    out.push_str(&whole[at..]);
+    out
+}
+
+/// Insert `content` right after the start tag that begins `element_text`.
+pub fn insert_after_start_tag(element_text: &str, content: &str) -> String {
+    match start_tag_end(element_text) {
+        Some(i) if !element_text[..i].ends_with('/') => {
+            format!("{}{content}{}", &element_text[..=i], &element_text[i + 1..])
+        }
+        _ => element_text.to_string(),
+    }
+}
+
 /// Byte offset of the `>` that closes the start tag at the beginning of `text` (quotes aware).
 fn start_tag_end(text: &str) -> Option<usize> {
     let mut quote: Option<char> = None;
@@ -173,5 +205,11 @@ mod tests {
         assert!(is(d2.root_element(), "urn:b", "x"));
         assert_eq!(d2.root_element().attribute("k"), Some("1>2"));
         assert!(parse("<!DOCTYPE x><x/>").is_err());
+        let without = standalone_without(doc.root_element(), src, |c| c.tag_name().name() == "x");
+        assert_eq!(without, r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b"></a:r>"#);
+        assert_eq!(
+            insert_after_start_tag("<p a='>'>t</p>", "<i/>"),
+            "<p a='>'><i/>t</p>"
+        );
     }
 }

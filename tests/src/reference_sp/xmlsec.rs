@@ -13,23 +13,29 @@
 //! - `Modern`: the same algorithms without the SAML placement rules, for the deliberately naive
 //!   `AnySignatureInDocument` flaw (a signature anywhere, over anything).
 //! - `XmlSecCompatible`: also permits SHA-1, for the `AcceptSha1` flaw only.
+//!
+//! The RSA-OAEP private-key operation itself (unwrapping the AES key) is delegated through
+//! xml-sec's `KeyRecoveryKey` hook to aws-lc-rs: xml-sec still parses and checks the
+//! EncryptedData/EncryptedKey structure and algorithms and does the AES-GCM decryption, but the
+//! RustCrypto 3072-bit RSA private operation cost ~20 ms per login, which the thousands of
+//! logins of the discrimination tests cannot afford. (The broker encrypts with bergshamra; the
+//! shared piece is only the RSA primitive, not any XML-Enc processing.)
 
+use std::sync::Arc;
 use xml_sec::api::Operation;
-use xml_sec::key_manager::{KeyInventory, KeyUsages};
-use xml_sec::policy::{
-    CompiledPolicies, PolicyCompileContext, PolicyCompiler, PolicyProfile, ResourcePolicy,
+use xml_sec::policy::{CompiledPolicies, PolicyCompileContext, PolicyCompiler, PolicyProfile};
+use xml_sec::provider::{
+    CryptoProvider, KeyRecoveryKey, ProviderError, ProviderOperation, RustCryptoProvider,
 };
-use xml_sec::provider::RustCryptoProvider;
 use xml_sec::xmldsig::{
     SignatureAlgorithm, SignatureRequirement, VerificationKey, VerificationRequest,
 };
-use xml_sec::xmlenc::DecryptedContent;
+use xml_sec::xmlenc::{
+    DecryptedContent, OaepDigestAlgorithm, PrivateKeyDecryptor, RsaOaepParameters,
+};
 use xml_sec::{NodeIdentity, XmlSecurity};
 
 static PROVIDER: RustCryptoProvider = RustCryptoProvider;
-
-/// Name of the SP's decryption key in the inventory.
-const SP_KEY: &str = "sp-encryption";
 
 /// Which verification policy to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +73,7 @@ pub struct XmlCrypto {
     saml: CompiledPolicies,
     modern: CompiledPolicies,
     compatible: CompiledPolicies,
-    inventory: KeyInventory,
+    decryptor: PrivateKeyDecryptor,
 }
 
 impl std::fmt::Debug for XmlCrypto {
@@ -88,23 +94,14 @@ fn compile(profile: PolicyProfile) -> Result<CompiledPolicies, CryptoSetupError>
 }
 
 impl XmlCrypto {
-    /// Compile the policies and import the SP's decryption key (PKCS#8 DER).
-    pub fn new(sp_key_pkcs8_der: &[u8]) -> Result<XmlCrypto, CryptoSetupError> {
-        let mut inventory = KeyInventory::default();
-        inventory
-            .add_private_der(
-                SP_KEY.to_string(),
-                sp_key_pkcs8_der,
-                None,
-                KeyUsages::DECRYPT,
-                &ResourcePolicy::default(),
-            )
-            .map_err(|e| CryptoSetupError::Key(e.to_string()))?;
+    /// Compile the policies and load the SP's decryption key (PKCS#8 DER) and certificate.
+    pub fn new(sp_key_pkcs8_der: &[u8], sp_cert_der: &[u8]) -> Result<XmlCrypto, CryptoSetupError> {
+        let key = AwsLcRecoveryKey::new(sp_key_pkcs8_der, sp_cert_der)?;
         Ok(XmlCrypto {
             saml: compile(PolicyProfile::SecureSaml)?,
             modern: compile(PolicyProfile::Modern)?,
             compatible: compile(PolicyProfile::XmlSecCompatible)?,
-            inventory,
+            decryptor: PrivateKeyDecryptor::provider_key(Arc::new(key)),
         })
     }
 
@@ -121,11 +118,8 @@ impl XmlCrypto {
     /// XML (an element).
     pub fn decrypt(&self, encrypted_data_xml: &str) -> Result<String, CryptoError> {
         let security = self.security(VerifyPolicy::SecureSaml)?;
-        let resolver = security
-            .decryption_key(&self.inventory, SP_KEY)
-            .map_err(err)?;
         match security
-            .decryptor(&*resolver)
+            .decryptor(&self.decryptor)
             .map_err(err)?
             .decrypt_fragment(encrypted_data_xml)
         {
@@ -210,5 +204,97 @@ fn describe_failure(evidence: &xml_sec::xmldsig::VerifyEvidence) -> String {
             "no valid signature by a trusted IdP key covers the assertion ({})",
             reasons.join("; ")
         )
+    }
+}
+
+/// The SP's RSA key as an xml-sec key-recovery handle, with the private operation in aws-lc-rs.
+struct AwsLcRecoveryKey {
+    key: aws_lc_rs::rsa::OaepPrivateDecryptingKey,
+    modulus_bits: usize,
+    exponent: Option<u64>,
+    ciphertext_len: usize,
+}
+
+impl AwsLcRecoveryKey {
+    fn new(pkcs8: &[u8], cert_der: &[u8]) -> Result<Self, CryptoSetupError> {
+        let bad = |e: String| CryptoSetupError::Key(e);
+        let private = aws_lc_rs::rsa::PrivateDecryptingKey::from_pkcs8(pkcs8)
+            .map_err(|e| bad(e.to_string()))?;
+        let key = aws_lc_rs::rsa::OaepPrivateDecryptingKey::new(private)
+            .map_err(|e| bad(e.to_string()))?;
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(cert_der).map_err(|e| bad(e.to_string()))?;
+        let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
+            return Err(bad("the SP certificate does not hold an RSA key".into()));
+        };
+        let modulus = strip_zeros(rsa.modulus);
+        let exponent = strip_zeros(rsa.exponent);
+        let modulus_bits = match modulus.first() {
+            Some(b) => modulus.len() * 8 - b.leading_zeros() as usize,
+            None => 0,
+        };
+        if modulus_bits != key.key_size_bits() {
+            return Err(bad(
+                "the SP certificate does not match the SP private key".into()
+            ));
+        }
+        Ok(AwsLcRecoveryKey {
+            key,
+            modulus_bits,
+            exponent: (exponent.len() <= 8)
+                .then(|| exponent.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b))),
+            ciphertext_len: modulus.len(),
+        })
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let i = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+    &b[i..]
+}
+
+impl KeyRecoveryKey for AwsLcRecoveryKey {
+    fn rsa_modulus_bits(&self) -> usize {
+        self.modulus_bits
+    }
+
+    fn rsa_public_exponent(&self) -> Option<u64> {
+        self.exponent
+    }
+
+    fn ciphertext_len(&self) -> usize {
+        self.ciphertext_len
+    }
+
+    fn recover_with_provider(
+        &self,
+        _provider: &dyn CryptoProvider,
+        parameters: &RsaOaepParameters,
+        ciphertext: &[u8],
+    ) -> Result<Vec<u8>, ProviderError> {
+        use OaepDigestAlgorithm as D;
+        use aws_lc_rs::rsa::{
+            OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256, OAEP_SHA384_MGF1SHA384,
+            OAEP_SHA512_MGF1SHA512,
+        };
+        let algorithm = match (parameters.digest, parameters.mgf_digest) {
+            (D::Sha1, D::Sha1) => &OAEP_SHA1_MGF1SHA1,
+            (D::Sha256, D::Sha256) => &OAEP_SHA256_MGF1SHA256,
+            (D::Sha384, D::Sha384) => &OAEP_SHA384_MGF1SHA384,
+            (D::Sha512, D::Sha512) => &OAEP_SHA512_MGF1SHA512,
+            (d, m) => {
+                return Err(ProviderError::Unsupported {
+                    operation: ProviderOperation::KeyRecovery,
+                    algorithm: Some(format!("RSA-OAEP digest {d:?} with MGF1 {m:?}")),
+                });
+            }
+        };
+        let mut out = vec![0u8; self.ciphertext_len];
+        let label = (!parameters.label.is_empty()).then_some(parameters.label.as_slice());
+        let plain = self
+            .key
+            .decrypt(algorithm, ciphertext, &mut out, label)
+            .map_err(|_| ProviderError::AuthenticationFailed)?;
+        Ok(plain.to_vec())
     }
 }

@@ -1,0 +1,739 @@
+//! Each flaw of the reference SP makes exactly the logins it is about go wrong, and the strict
+//! SP gets every one of them right, for the right reason.
+//!
+//! This is a small, direct version of the catalogue's discrimination proof (which runs through
+//! the harness runner): a table of fault plans, each with what the strict SP must do (accept as
+//! the identity, or reject by a named [`Check`]) and the set of SP configurations that get it
+//! wrong. The test runs every case against the strict SP and every flaw configuration and
+//! compares the *observed* set of configurations that get it wrong with the declared one, in
+//! both directions, so a flaw that breaks too much fails the test just like one that breaks
+//! too little.
+
+use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
+use mitid_tests::login_flow::{browser, login, post_form, whoami};
+use mitid_tests::reference_sp::{Check, Flaw, ReferenceSp, RunningSp, SpConfig};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+const LOA_ATTR: &str = "https://data.gov.dk/concept/core/nsis/loa";
+const SPEC_VERSION: &str = "https://data.gov.dk/model/core/specVersion";
+const CVR: &str = "https://data.gov.dk/model/core/eid/professional/cvr";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    /// Log in as the case's identity (by MitID UUID).
+    Accept,
+    /// No session; the strict SP names this check.
+    Reject(Check),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One login with the faults.
+    Login,
+    /// A clean login, then the same response posted again from a fresh browser.
+    Replay,
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    name: &'static str,
+    identity: &'static str,
+    loa: Option<Loa>,
+    faults: Vec<Fault>,
+    kind: Kind,
+    /// Run on an SP of its own: the broker gives every forged (evil) assertion the same ID,
+    /// so an SP that accepted one would reject the next as a replay.
+    isolated: bool,
+    want: Want,
+    /// SP configurations (flaw sets) that get this case wrong.
+    wrong_under: Vec<Vec<Flaw>>,
+}
+
+fn case(name: &'static str, faults: Vec<Fault>, want: Want, wrong_under: &[&[Flaw]]) -> Case {
+    let isolated = faults
+        .iter()
+        .any(|f| matches!(f, Fault::Xsw { .. } | Fault::AppendUnsignedAssertion { .. }));
+    Case {
+        name,
+        identity: "anna",
+        loa: None,
+        faults,
+        kind: Kind::Login,
+        isolated,
+        want,
+        wrong_under: wrong_under.iter().map(|s| s.to_vec()).collect(),
+    }
+}
+
+fn set(path: &str, value: &str) -> Fault {
+    Fault::Set {
+        path: path.into(),
+        value: value.into(),
+    }
+}
+
+fn remove(path: &str) -> Fault {
+    Fault::Remove { path: path.into() }
+}
+
+fn attr(name: &str, values: &[&str]) -> Fault {
+    Fault::SetAttribute {
+        name: name.into(),
+        values: values.iter().map(|v| v.to_string()).collect(),
+        name_format: None,
+    }
+}
+
+fn xsw(variant: XswVariant) -> Fault {
+    Fault::Xsw {
+        variant,
+        victim: None,
+    }
+}
+
+/// The legacy-tolerant SP: every NemID-vocabulary flaw at once.
+const NEMID_ERA_SP: &[Flaw] = &[
+    Flaw::AcceptLegacySpecVer,
+    Flaw::AcceptAssuranceLevel,
+    Flaw::AcceptX509SubjectNameId,
+    Flaw::AcceptLegacyAuthnContext,
+    Flaw::AcceptLegacyAttributes,
+];
+/// No replay defence at all: neither a replay cache nor one-time InResponseTo.
+const NO_REPLAY_DEFENCE: &[Flaw] = &[Flaw::NoReplayCache, Flaw::SkipInResponseTo];
+
+fn cases() -> Vec<Case> {
+    use Check as C;
+    use Flaw as F;
+    use Want::{Accept, Reject};
+    let sig = F::NoSignatureCheck;
+    let mut v = vec![
+        case("valid", vec![], Accept, &[]),
+        Case {
+            identity: "erik-erhverv",
+            ..case("valid-professional", vec![], Accept, &[])
+        },
+        case(
+            "comment-in-name-id",
+            vec![Fault::CommentInNameId { after: 60 }],
+            Accept,
+            &[&[F::FirstTextNode]],
+        ),
+        // ---- signatures ----
+        case(
+            "unsigned",
+            vec![Fault::UnsignedAssertion],
+            Reject(C::Signature),
+            &[&[sig]],
+        ),
+        case(
+            "attacker-key-with-keyinfo",
+            vec![Fault::SignWith {
+                key: SigningKeyChoice::Attacker,
+            }],
+            Reject(C::Signature),
+            &[&[sig], &[F::TrustKeyInfo]],
+        ),
+        case(
+            "attacker-key-without-keyinfo",
+            vec![
+                Fault::SignWith {
+                    key: SigningKeyChoice::Attacker,
+                },
+                Fault::KeyInfo {
+                    cert: KeyInfoChoice::None,
+                },
+            ],
+            Reject(C::Signature),
+            &[&[sig]],
+        ),
+        case(
+            "oces2-key",
+            vec![Fault::SignWith {
+                key: SigningKeyChoice::Oces2,
+            }],
+            Reject(C::Signature),
+            &[&[sig], &[F::TrustKeyInfo]],
+        ),
+        case(
+            "rotated-idp-key",
+            vec![Fault::SignWith {
+                key: SigningKeyChoice::IdpNext,
+            }],
+            Accept,
+            &[],
+        ),
+        case(
+            "sha1",
+            vec![Fault::Sha1],
+            Reject(C::SignatureAlgorithm),
+            &[&[sig], &[F::AcceptSha1]],
+        ),
+        case(
+            "tampered",
+            vec![Fault::TamperAfterSigning { victim: None }],
+            Reject(C::Signature),
+            &[&[sig]],
+        ),
+        case(
+            "two-signed-info",
+            vec![Fault::TwoSignedInfo],
+            Reject(C::Signature),
+            &[&[sig]],
+        ),
+        case(
+            "digest-value-comment",
+            vec![Fault::DigestValueComment],
+            Reject(C::Signature),
+            &[&[sig]],
+        ),
+        case(
+            "signed-foreign-element",
+            vec![Fault::SignedForeignElement],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "append-unsigned-assertion",
+            vec![Fault::AppendUnsignedAssertion { victim: None }],
+            Reject(C::AssertionCount),
+            &[&[F::FirstAssertion], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw1",
+            vec![xsw(XswVariant::Xsw1)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw2",
+            vec![xsw(XswVariant::Xsw2)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw3",
+            vec![xsw(XswVariant::Xsw3)],
+            Reject(C::AssertionCount),
+            &[&[F::FirstAssertion], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw4",
+            vec![xsw(XswVariant::Xsw4)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw5",
+            vec![xsw(XswVariant::Xsw5)],
+            Reject(C::AssertionCount),
+            &[&[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw6",
+            vec![xsw(XswVariant::Xsw6)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw7",
+            vec![xsw(XswVariant::Xsw7)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        case(
+            "xsw8",
+            vec![xsw(XswVariant::Xsw8)],
+            Reject(C::Signature),
+            &[&[sig], &[F::AnySignatureInDocument]],
+        ),
+        // ---- message ----
+        case(
+            "plaintext-assertion",
+            vec![Fault::NoEncryption],
+            Reject(C::Encryption),
+            &[&[F::AllowPlaintextAssertion]],
+        ),
+        case(
+            "doctype",
+            vec![Fault::Doctype],
+            Reject(C::Doctype),
+            &[&[F::ResolveDoctype]],
+        ),
+        case(
+            "status-responder",
+            vec![Fault::Status {
+                code: "urn:oasis:names:tc:SAML:2.0:status:Responder".into(),
+                sub_code: None,
+                message: None,
+            }],
+            Reject(C::Status),
+            &[&[F::IgnoreStatus]],
+        ),
+        case(
+            "wrong-destination",
+            vec![set("response.destination", "https://other-sp.example/acs")],
+            Reject(C::Destination),
+            &[&[F::SkipDestination]],
+        ),
+        case(
+            "no-destination",
+            vec![remove("response.destination")],
+            Reject(C::Destination),
+            &[&[F::SkipDestination]],
+        ),
+        case(
+            "wrong-in-response-to",
+            vec![
+                set("response.in_response_to", "_not-my-request"),
+                set(
+                    "assertion.subject.confirmation.data.in_response_to",
+                    "_not-my-request",
+                ),
+            ],
+            Reject(C::InResponseTo),
+            &[&[F::SkipInResponseTo]],
+        ),
+        case(
+            "unsolicited",
+            vec![
+                remove("response.in_response_to"),
+                remove("assertion.subject.confirmation.data.in_response_to"),
+            ],
+            Reject(C::InResponseTo),
+            &[&[F::SkipInResponseTo]],
+        ),
+        case(
+            "response-issue-instant-old",
+            vec![set("response.issue_instant", "{now-1h}")],
+            Reject(C::Timing),
+            &[&[F::SkipTimeChecks]],
+        ),
+        case(
+            "expired",
+            vec![
+                set("assertion.conditions.not_before", "{now-2h}"),
+                set("assertion.conditions.not_on_or_after", "{now-1h}"),
+                set(
+                    "assertion.subject.confirmation.data.not_on_or_after",
+                    "{now-1h}",
+                ),
+            ],
+            Reject(C::Timing),
+            &[&[F::SkipTimeChecks]],
+        ),
+        case(
+            "not-yet-valid",
+            vec![set("assertion.conditions.not_before", "{now+1h}")],
+            Reject(C::Timing),
+            &[&[F::SkipTimeChecks]],
+        ),
+        case(
+            "wrong-issuer",
+            vec![set("assertion.issuer", "https://saml.evil.example")],
+            Reject(C::Issuer),
+            &[&[F::SkipIssuer]],
+        ),
+        case(
+            "issuer-format-unspecified",
+            vec![set(
+                "assertion.issuer.format",
+                "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+            )],
+            Reject(C::Issuer),
+            &[&[F::SkipIssuer]],
+        ),
+        // ---- subject and conditions ----
+        case(
+            "wrong-recipient",
+            vec![set(
+                "assertion.subject.confirmation.data.recipient",
+                "https://other-sp.example/acs",
+            )],
+            Reject(C::Recipient),
+            &[&[F::SkipRecipient]],
+        ),
+        case(
+            "no-subject-confirmation",
+            vec![remove("assertion.subject.confirmation")],
+            Reject(C::SubjectConfirmation),
+            &[&[F::SkipSubjectConfirmation]],
+        ),
+        case(
+            "wrong-audience",
+            vec![set(
+                "assertion.conditions.audience",
+                "https://saml.other-sp.example",
+            )],
+            Reject(C::Audience),
+            &[&[F::SkipAudience]],
+        ),
+        case(
+            "extra-audience",
+            vec![Fault::AddAudience {
+                value: "https://saml.other-sp.example".into(),
+                separate: false,
+            }],
+            Reject(C::Audience),
+            &[&[F::SkipAudience]],
+        ),
+        case(
+            "no-audience",
+            vec![remove("assertion.conditions.audience")],
+            Reject(C::Audience),
+            &[&[F::SkipAudience]],
+        ),
+        case(
+            "no-authn-statement",
+            vec![remove("assertion.authn_statement")],
+            Reject(C::Statements),
+            &[&[F::SkipStatementChecks]],
+        ),
+        // ---- NemID-era vocabulary ----
+        case(
+            "x509-subject-name-id",
+            vec![
+                set(
+                    "assertion.subject.name_id.format",
+                    "urn:oasis:names:tc:SAML:1.1:nameid-format:X509SubjectName",
+                ),
+                set(
+                    "assertion.subject.name_id",
+                    "C=DK,O=Ingen organisatorisk tilknytning,CN=Anna Mock-Hansen,Serial=PID:9208-2002-2-000000000101",
+                ),
+            ],
+            Reject(C::NameId),
+            &[&[F::AcceptX509SubjectNameId]],
+        ),
+        case(
+            "legacy-oiosaml2",
+            vec![Fault::LegacyOiosaml2],
+            Reject(C::NameId),
+            &[NEMID_ERA_SP],
+        ),
+        case(
+            "spec-version-missing",
+            vec![Fault::RemoveAttribute {
+                name: SPEC_VERSION.into(),
+            }],
+            Reject(C::SpecVersion),
+            &[&[F::AcceptLegacySpecVer]],
+        ),
+        case(
+            "spec-ver-dk-saml-2",
+            vec![
+                Fault::RemoveAttribute {
+                    name: SPEC_VERSION.into(),
+                },
+                attr("dk:gov:saml:attribute:SpecVer", &["DK-SAML-2.0"]),
+            ],
+            Reject(C::SpecVersion),
+            &[&[F::AcceptLegacySpecVer]],
+        ),
+        case(
+            "assurance-level-instead-of-loa",
+            vec![
+                Fault::RemoveAttribute {
+                    name: LOA_ATTR.into(),
+                },
+                attr("dk:gov:saml:attribute:AssuranceLevel", &["3"]),
+            ],
+            Reject(C::Loa),
+            &[
+                &[F::AcceptAssuranceLevel],
+                &[F::NoLoaCheck, F::AcceptLegacyAttributes],
+            ],
+        ),
+        case(
+            "loa-missing",
+            vec![Fault::RemoveAttribute {
+                name: LOA_ATTR.into(),
+            }],
+            Reject(C::Loa),
+            &[&[F::NoLoaCheck]],
+        ),
+        Case {
+            loa: Some(Loa::Low),
+            ..case(
+                "loa-low",
+                vec![],
+                Reject(C::LoaLevel),
+                &[&[F::IgnoreLoaLevel], &[F::NoLoaCheck]],
+            )
+        },
+        Case {
+            loa: Some(Loa::High),
+            ..case("loa-higher-than-required", vec![], Accept, &[])
+        },
+        case(
+            "nemid-keycard-class-ref",
+            vec![set(
+                "assertion.authn_statement.class_ref",
+                "https://nemlogin.dk/internal/credential/type/nemidkeycard",
+            )],
+            Reject(C::AuthnContext),
+            &[&[F::AcceptLegacyAuthnContext]],
+        ),
+        case(
+            "oces-user-certificate",
+            vec![attr(
+                "urn:oid:1.3.6.1.4.1.1466.115.121.1.8",
+                &["MIIBmockmockmock"],
+            )],
+            Reject(C::LegacyAttributes),
+            &[&[F::AcceptLegacyAttributes]],
+        ),
+        Case {
+            identity: "erik-erhverv",
+            ..case(
+                "professional-without-cvr",
+                vec![Fault::RemoveAttribute { name: CVR.into() }],
+                Reject(C::Professional),
+                &[&[F::SkipProfessionalChecks]],
+            )
+        },
+        Case {
+            kind: Kind::Replay,
+            ..case(
+                "replay",
+                vec![],
+                Reject(C::InResponseTo),
+                &[NO_REPLAY_DEFENCE],
+            )
+        },
+    ];
+    // Every accepted login goes wrong for an SP that keys users by something else.
+    for c in &mut v {
+        if c.want == Accept {
+            c.wrong_under.push(vec![F::KeyByCpr]);
+            c.wrong_under.push(vec![F::KeyByPid]);
+        }
+    }
+    v
+}
+
+/// What one SP did with one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Observed {
+    /// The whoami uuid after the flow, if a session exists.
+    session: Option<String>,
+    /// The check named by the SP's last rejection during the flow.
+    rejection: Option<Check>,
+    /// The broker's fetch recorder was hit.
+    fetched: bool,
+}
+
+async fn run(broker: &RunningBroker, sp: &RunningSp, c: &Case) -> Observed {
+    let before_rejections = sp.rejections().len();
+    let armed = ArmedLogin {
+        identity: c.identity.into(),
+        loa: c.loa,
+        plan: FaultPlan::new(c.faults.clone()),
+    };
+    let client = browser();
+    let out = login(&client, &sp.login_url(), broker, Some(armed))
+        .await
+        .unwrap_or_else(|e| panic!("{}: login flow failed: {e}", c.name));
+    let client = match c.kind {
+        Kind::Login => client,
+        Kind::Replay => {
+            assert!(
+                whoami(&client, &sp.whoami_url()).await.unwrap().is_some(),
+                "{}: first login must succeed",
+                c.name
+            );
+            let thief = browser();
+            post_form(&thief, &out.form).await.unwrap();
+            thief
+        }
+    };
+    let session = whoami(&client, &sp.whoami_url())
+        .await
+        .unwrap()
+        .map(|j| j["uuid"].as_str().unwrap_or_default().to_string());
+    let rejections = sp.rejections();
+    Observed {
+        session,
+        rejection: rejections[before_rejections..].last().map(|r| r.check),
+        fetched: broker
+            .state()
+            .fetches()
+            .iter()
+            .any(|f| f.token == out.request_id),
+    }
+}
+
+fn configs() -> Vec<Vec<Flaw>> {
+    let mut v: Vec<Vec<Flaw>> = vec![vec![]];
+    v.extend(Flaw::ALL.iter().map(|f| vec![*f]));
+    v.push(NEMID_ERA_SP.to_vec());
+    v.push(NO_REPLAY_DEFENCE.to_vec());
+    v.push(vec![Flaw::NoLoaCheck, Flaw::AcceptLegacyAttributes]);
+    v
+}
+
+fn label(flaws: &[Flaw]) -> String {
+    if flaws.is_empty() {
+        "strict".into()
+    } else {
+        flaws.iter().map(|f| f.id()).collect::<Vec<_>>().join("+")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_flaw_breaks_exactly_its_cases_and_strict_breaks_none() {
+    let broker = Arc::new(Broker::builder().start().await.unwrap());
+    let cases = Arc::new(cases());
+    let ids = IdentityStore::builtin();
+    let mut tasks = tokio::task::JoinSet::new();
+    for flaws in configs() {
+        let broker = broker.clone();
+        let cases = cases.clone();
+        tasks.spawn(async move {
+            let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).flaws(flaws.clone()))
+                .await
+                .unwrap();
+            sp.register_with(&broker).unwrap();
+            let mut results = Vec::new();
+            for c in cases.iter() {
+                if c.isolated {
+                    let own = ReferenceSp::start(
+                        SpConfig::new(broker.metadata_xml()).flaws(flaws.clone()),
+                    )
+                    .await
+                    .unwrap();
+                    own.register_with(&broker).unwrap();
+                    results.push(run(&broker, &own, c).await);
+                } else {
+                    results.push(run(&broker, &sp, c).await);
+                }
+            }
+            (flaws, results)
+        });
+    }
+    let mut observed: BTreeMap<String, Vec<Observed>> = BTreeMap::new();
+    let mut by_label: BTreeMap<String, Vec<Flaw>> = BTreeMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (flaws, results) = r.unwrap();
+        by_label.insert(label(&flaws), flaws.clone());
+        observed.insert(label(&flaws), results);
+    }
+
+    if let Ok(only) = std::env::var("REFSP_DEBUG") {
+        for (i, c) in cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.name.starts_with(only.as_str()))
+        {
+            for (l, r) in &observed {
+                eprintln!("{} / {l}: {:?}", c.name, r[i]);
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut flaws_that_broke_something = BTreeSet::new();
+    for (i, c) in cases.iter().enumerate() {
+        let expected_uuid = ids.get(c.identity).unwrap().uuid.to_string();
+        let wrong = |o: &Observed| match c.want {
+            Want::Accept => o.session.as_deref() != Some(expected_uuid.as_str()),
+            Want::Reject(_) => o.session.is_some() || o.fetched,
+        };
+        let strict = &observed["strict"][i];
+        match c.want {
+            Want::Accept if wrong(strict) => problems.push(format!(
+                "{}: strict SP should log in {} but: {strict:?}",
+                c.name, c.identity
+            )),
+            Want::Reject(check) if wrong(strict) || strict.rejection != Some(check) => problems
+                .push(format!(
+                    "{}: strict SP should reject by {check} but: {strict:?}",
+                    c.name
+                )),
+            _ => {}
+        }
+        let actual: BTreeSet<String> = observed
+            .iter()
+            .filter(|(l, _)| l.as_str() != "strict")
+            .filter(|(_, results)| wrong(&results[i]))
+            .map(|(l, _)| l.clone())
+            .collect();
+        for l in &actual {
+            flaws_that_broke_something.extend(by_label[l].iter().copied());
+        }
+        // A configuration may get the case wrong only if it contains a declared culprit set
+        // (a superset of a buggy SP is still buggy); every declared set must really get it wrong.
+        let explained = |l: &String| {
+            c.wrong_under
+                .iter()
+                .any(|d| d.iter().all(|f| by_label[l].contains(f)))
+        };
+        let unexplained: Vec<&String> = actual.iter().filter(|l| !explained(l)).collect();
+        let missing: Vec<String> = c
+            .wrong_under
+            .iter()
+            .map(|d| label(d))
+            .filter(|l| !actual.contains(l))
+            .collect();
+        if !unexplained.is_empty() || !missing.is_empty() {
+            let detail: Vec<String> = unexplained
+                .iter()
+                .map(|l| format!("{l}: {:?}", observed[*l][i]))
+                .chain(
+                    missing
+                        .iter()
+                        .map(|l| format!("{l}: {:?}", observed.get(l).map(|r| &r[i]))),
+                )
+                .collect();
+            problems.push(format!(
+                "{}: also wrong under {unexplained:?}; declared but not wrong under {missing:?}\n    {}",
+                c.name,
+                detail.join("\n    ")
+            ));
+        }
+        if actual.is_empty() {
+            problems.push(format!(
+                "{}: no flaw configuration gets this case wrong",
+                c.name
+            ));
+        }
+    }
+    for f in Flaw::ALL {
+        if *f != Flaw::ErrorPageWith200 && !flaws_that_broke_something.contains(f) {
+            problems.push(format!("flaw {f} breaks no case"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The "error page with 200" flaw fools a status-code oracle but not the session oracle.
+#[tokio::test]
+async fn error_page_with_200_still_creates_no_session() {
+    let broker = Broker::builder().start().await.unwrap();
+    let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).flaw(Flaw::ErrorPageWith200))
+        .await
+        .unwrap();
+    sp.register_with(&broker).unwrap();
+    let client = browser();
+    let armed = ArmedLogin {
+        identity: "anna".into(),
+        loa: None,
+        plan: FaultPlan::new(vec![Fault::UnsignedAssertion]),
+    };
+    let out = login(&client, &sp.login_url(), &broker, Some(armed))
+        .await
+        .unwrap();
+    assert_eq!(out.acs_status, 200);
+    assert!(
+        out.acs_body.contains("data-check=\"signature\""),
+        "{}",
+        out.acs_body
+    );
+    assert_eq!(whoami(&client, &sp.whoami_url()).await.unwrap(), None);
+}

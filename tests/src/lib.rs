@@ -6,6 +6,7 @@
 //! that every scenario discriminates.
 
 pub mod login_flow;
+pub mod reference_rp;
 pub mod reference_sp;
 
 pub use reference_sp::{Check, Flaw, ReferenceSp, Rejection, RunningSp, SpConfig};

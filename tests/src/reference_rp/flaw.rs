@@ -1,0 +1,159 @@
+//! The deliberate weaknesses a reference RP can be started with.
+//!
+//! An OIDC scenario is only worth having if some plausible RP bug makes it fail; a flaw is that
+//! bug, switched on. Most flaws skip exactly one check of the strict RP; a few model the
+//! opposite mistake (an RP that is too strict or reads the wrong claim), so the *accept*
+//! scenarios have something to catch too. The integration test `oidc_discrimination` holds the
+//! table "flaw → scenarios it fails" and checks it against real runs.
+//!
+//! Adding a flaw: add a variant (its doc comment is the realistic bug it models), list it in
+//! [`RpFlaw::ALL`], and test `state.has(RpFlaw::X)` at the one place where the check lives.
+
+use serde::{Deserialize, Serialize};
+
+/// Byte forms of an RSA public key that a key-confused RP may hand to HMAC as the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyBytes {
+    /// `-----BEGIN PUBLIC KEY-----` PEM (SPKI), as a JWK-to-PEM helper produces it.
+    SpkiPem,
+    /// `-----BEGIN RSA PUBLIC KEY-----` PEM (PKCS#1).
+    Pkcs1Pem,
+    /// DER of the SPKI.
+    SpkiDer,
+    /// DER of the PKCS#1 `RSAPublicKey`.
+    Pkcs1Der,
+    /// The JWK as compact JSON text.
+    JwkJson,
+}
+
+impl KeyBytes {
+    /// Every encoding.
+    pub const ALL: [KeyBytes; 5] = [
+        KeyBytes::SpkiPem,
+        KeyBytes::Pkcs1Pem,
+        KeyBytes::SpkiDer,
+        KeyBytes::Pkcs1Der,
+        KeyBytes::JwkJson,
+    ];
+}
+
+/// One switchable weakness of the reference RP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RpFlaw {
+    // --- identity and MitID profile ---------------------------------------------------------
+    /// Keys users by the broker's `sub` instead of the MitID UUID / professional UUID. Both
+    /// brokers issue their own subjects (Signaturgruppen scopes them per organisation), so the
+    /// same person becomes someone else after a broker change.
+    KeyBySub,
+    /// Compares the LoA with `==` instead of `>=`: a High login at a Substantial service fails.
+    ExactLoa,
+    /// Knows only the private-person values (`idp=mitid`, Idura's person acr values), so every
+    /// MitID Erhverv login is refused.
+    PersonOnly,
+    /// Refuses every `nemid.*` claim, including the MitID-era `nemid.pid` lookup result.
+    RejectAnyNemidClaim,
+    /// Accepts `idp=nemid` (a NemID login through the pre-2024 Signaturgruppen broker).
+    AcceptNemidIdp,
+    /// Accepts NemID identity claims (`nemid.ssn`, `nemid.rid`, `nemid.dn`, ...).
+    AcceptNemidClaims,
+    /// Accepts NemID `amr` values (`nemid.otp`, `nemid.keyfile`).
+    AcceptNemidAmr,
+    /// Never looks at the assurance level (Signaturgruppen `loa`, Idura `authenticationtype`).
+    IgnoreLoa,
+    /// Accepts Idura's `identityscheme=dknemid`.
+    AcceptDknemid,
+    /// Accepts Idura's NemID login methods (`urn:grn:authn:dk:nemid:*`) as Substantial.
+    AcceptNemidAcr,
+    // --- JWS --------------------------------------------------------------------------------
+    /// Decodes the ID token without selecting a key or verifying the signature ("it came over
+    /// TLS from the token endpoint").
+    SkipSignature,
+    /// Accepts `alg: none` tokens unverified.
+    AcceptAlgNone,
+    /// Verifies `HS256` tokens with the RSA JWK named by `kid`, turned into these bytes, as
+    /// the HMAC secret (the RS256→HS256 key-confusion bug of JWT libraries that take "a key").
+    HsKeyConfusion(KeyBytes),
+    /// Takes the verification key from the token's own `jwk`, `jku` or `x5u` header.
+    TrustHeaderKeys,
+    /// Ignores the `crit` header instead of rejecting extensions it does not understand.
+    IgnoreCrit,
+    /// Fetches the JWKS once and never again: a rotated signing key is "unknown" forever.
+    NoJwksRefetch,
+    /// Requires a `kid` header even when the JWKS has one key for the algorithm.
+    RequireKid,
+    /// With a `kid` that is in no JWKS, tries every key instead of rejecting.
+    TryAllKeysOnUnknownKid,
+    /// Verifies the signature only when the header names a `kid`; without one the token is
+    /// taken as is (the "if we found a key, check it" bug).
+    VerifyOnlyWithKid,
+    // --- ID token claims --------------------------------------------------------------------
+    /// Does not compare `iss` with the discovery issuer.
+    SkipIss,
+    /// Does not check `aud` (nor `azp`).
+    SkipAud,
+    /// Checks that `aud` contains the client, but not that extra audiences come with
+    /// `azp = client_id`.
+    SkipAzp,
+    /// Treats `sub` and `iat` as optional.
+    NoRequiredClaims,
+    /// Ignores `exp`, `nbf` and `iat`.
+    SkipTimeChecks,
+    /// Does not compare `nonce` with the one it sent.
+    SkipNonce,
+    // --- authorization response, token and userinfo -----------------------------------------
+    /// Does not compare `state` with the browser's pending login (takes the pending login of
+    /// the browser session whatever the response says).
+    SkipState,
+    /// Looks pending logins up by the `state` parameter alone, in any browser, and never
+    /// consumes them: a leaked callback URL logs the attacker in.
+    ReusableState,
+    /// Ignores the RFC 9207 `iss` parameter of the authorization response.
+    SkipIssParam,
+    /// On an error response, binds the browser to the RP-wide "last logged-in user" (request
+    /// data kept in a singleton) instead of showing the error.
+    StaleUserOnError,
+    /// Does not compare the userinfo `sub` with the ID token's.
+    SkipUserinfoSub,
+}
+
+impl RpFlaw {
+    /// Every flaw, for table-driven tests.
+    pub const ALL: [RpFlaw; 34] = [
+        RpFlaw::KeyBySub,
+        RpFlaw::ExactLoa,
+        RpFlaw::PersonOnly,
+        RpFlaw::RejectAnyNemidClaim,
+        RpFlaw::AcceptNemidIdp,
+        RpFlaw::AcceptNemidClaims,
+        RpFlaw::AcceptNemidAmr,
+        RpFlaw::IgnoreLoa,
+        RpFlaw::AcceptDknemid,
+        RpFlaw::AcceptNemidAcr,
+        RpFlaw::SkipSignature,
+        RpFlaw::AcceptAlgNone,
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPem),
+        RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Pem),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer),
+        RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der),
+        RpFlaw::HsKeyConfusion(KeyBytes::JwkJson),
+        RpFlaw::TrustHeaderKeys,
+        RpFlaw::IgnoreCrit,
+        RpFlaw::NoJwksRefetch,
+        RpFlaw::RequireKid,
+        RpFlaw::TryAllKeysOnUnknownKid,
+        RpFlaw::VerifyOnlyWithKid,
+        RpFlaw::SkipIss,
+        RpFlaw::SkipAud,
+        RpFlaw::SkipAzp,
+        RpFlaw::NoRequiredClaims,
+        RpFlaw::SkipTimeChecks,
+        RpFlaw::SkipNonce,
+        RpFlaw::SkipState,
+        RpFlaw::ReusableState,
+        RpFlaw::SkipIssParam,
+        RpFlaw::StaleUserOnError,
+        RpFlaw::SkipUserinfoSub,
+    ];
+}

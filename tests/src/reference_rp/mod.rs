@@ -1,0 +1,295 @@
+//! A real OpenID Connect relying party for testing the harness's OIDC scenarios.
+//!
+//! The strict configuration logs users in through a Signaturgruppen- or Idura-style MitID
+//! broker the way a careful private service should: authorization code flow with PKCE S256,
+//! `state` and `nonce` bound to the browser session, discovery and JWKS from the broker, the
+//! token endpoint with `client_secret_basic`, an ID token verified strictly ([`jws`],
+//! [`id_token`]), RFC 9207 `iss` in the authorization response, the userinfo `sub` compared
+//! with the ID token's, and the MitID checks on top ([`mitid`]). Each [`RpFlaw`] switches off
+//! one check (or models one over-strict or mis-keyed RP), so running the scenario catalogue
+//! against strict and flawed RPs shows that every OIDC scenario discriminates.
+//!
+//! Verification is hand-written on aws-lc-rs rather than delegated to a JOSE library, so that
+//! each check is one visible `if` that a flaw can switch off; the broker signs with
+//! `openidconnect`, so the two sides share no JOSE code.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use mitid_mock_broker::Broker;
+//! use mitid_tests::reference_rp::{BrokerProfile, ReferenceRp, RpConfig, RpFlaw};
+//! let bound = ReferenceRp::bind().await?;
+//! let broker = Broker::builder()
+//!     .oidc_client(bound.client_registration("rp-sg", "mock-rp-secret"))
+//!     .start()
+//!     .await?;
+//! let issuer = broker.oidc().and_then(|p| p.issuer_url("signaturgruppen")).unwrap();
+//! let config = RpConfig::new(&issuer, "rp-sg", "mock-rp-secret", BrokerProfile::Signaturgruppen)
+//!     .flaw(RpFlaw::SkipNonce);
+//! let rp = bound.start(config).await?;
+//! println!("log in at {}, ask {} who you are", rp.login_url(), rp.whoami_url());
+//! # Ok(()) }
+//! ```
+//!
+//! Routes: `GET /login` (302 to the broker's authorization endpoint), `GET|POST /callback`
+//! (the redirect URI, query or form_post), `GET /whoami` (200 `{"uuid","kind","loa"}` when
+//! logged in, else 401), `GET /` (a page saying who is logged in).
+
+pub mod flaw;
+pub mod id_token;
+pub mod jwk;
+pub mod jws;
+pub mod mitid;
+pub mod provider;
+pub mod server;
+
+pub use flaw::{KeyBytes, RpFlaw};
+pub use mitid::{BrokerProfile, MitidLogin};
+
+use mitid_mock_broker::nsis::Loa;
+use mitid_mock_broker::oidc::ClientConfig;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The set of flaws an RP runs with (empty = strict).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Flaws(BTreeSet<RpFlaw>);
+
+impl Flaws {
+    /// Whether `f` is switched on.
+    pub fn has(&self, f: RpFlaw) -> bool {
+        self.0.contains(&f)
+    }
+
+    /// The key-confusion byte form, if that flaw is on.
+    pub fn key_confusion(&self) -> Option<KeyBytes> {
+        self.0.iter().find_map(|f| match f {
+            RpFlaw::HsKeyConfusion(k) => Some(*k),
+            _ => None,
+        })
+    }
+
+    /// True when no flaw is on.
+    pub fn is_strict(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<RpFlaw> for Flaws {
+    fn from_iter<T: IntoIterator<Item = RpFlaw>>(iter: T) -> Self {
+        Flaws(iter.into_iter().collect())
+    }
+}
+
+/// How the authorization response comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    /// Redirect with a query string (the default).
+    #[default]
+    Query,
+    /// Auto-submitted HTML form (`response_mode=form_post`).
+    FormPost,
+}
+
+/// How a reference RP is configured.
+#[derive(Debug, Clone)]
+pub struct RpConfig {
+    /// Issuer identifier; discovery is `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    /// Client id at the broker.
+    pub client_id: String,
+    /// Client secret (sent with `client_secret_basic`).
+    pub client_secret: String,
+    /// Which broker's claims to expect.
+    pub profile: BrokerProfile,
+    /// The NSIS level the service requires (default Substantial).
+    pub required_loa: Loa,
+    /// The deliberate weaknesses.
+    pub flaws: Flaws,
+    /// Response mode requested.
+    pub response_mode: ResponseMode,
+    /// Clock skew allowed on `exp`/`nbf`/`iat`, seconds (default 120).
+    pub clock_skew_secs: i64,
+}
+
+impl RpConfig {
+    /// A strict RP for this issuer and client.
+    pub fn new(issuer: &str, client_id: &str, client_secret: &str, profile: BrokerProfile) -> Self {
+        RpConfig {
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: client_secret.to_string(),
+            profile,
+            required_loa: Loa::Substantial,
+            flaws: Flaws::default(),
+            response_mode: ResponseMode::Query,
+            clock_skew_secs: 120,
+        }
+    }
+
+    /// Add a flaw.
+    pub fn flaw(mut self, f: RpFlaw) -> Self {
+        self.flaws.0.insert(f);
+        self
+    }
+
+    /// Replace the flaws.
+    pub fn flaws(mut self, f: impl IntoIterator<Item = RpFlaw>) -> Self {
+        self.flaws = f.into_iter().collect();
+        self
+    }
+
+    /// Require this level.
+    pub fn required_loa(mut self, l: Loa) -> Self {
+        self.required_loa = l;
+        self
+    }
+
+    /// Ask for `response_mode=form_post`.
+    pub fn response_mode(mut self, m: ResponseMode) -> Self {
+        self.response_mode = m;
+        self
+    }
+}
+
+/// Why an RP could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RpStartError {
+    /// Binding the loopback listener failed.
+    #[error("cannot bind the reference RP on loopback: {0}")]
+    Bind(#[from] std::io::Error),
+    /// The issuer is not an http(s) URL on loopback.
+    #[error("issuer {0:?} must be an http(s) URL on loopback")]
+    Issuer(String),
+}
+
+/// Entry point: bind, register, start.
+#[derive(Debug)]
+pub struct ReferenceRp;
+
+impl ReferenceRp {
+    /// Bind a loopback port first, so the redirect URI is known before the broker (which needs
+    /// the client registration at start) is running.
+    pub async fn bind() -> Result<BoundRp, RpStartError> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        Ok(BoundRp { listener, addr })
+    }
+
+    /// Bind and start in one go (the broker must already know [`RunningRp::redirect_uri`]; use
+    /// [`ReferenceRp::bind`] when it does not).
+    pub async fn start(config: RpConfig) -> Result<RunningRp, RpStartError> {
+        Self::bind().await?.start(config).await
+    }
+}
+
+/// A bound but not yet serving RP.
+#[derive(Debug)]
+pub struct BoundRp {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
+impl BoundRp {
+    /// The redirect URI the RP will use.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://{}/callback", self.addr)
+    }
+
+    /// The client registration for the mock broker (secret client, this redirect URI).
+    pub fn client_registration(&self, client_id: &str, secret: &str) -> ClientConfig {
+        ClientConfig::with_secret(client_id, secret, &self.redirect_uri())
+    }
+
+    /// Serve in the background.
+    pub async fn start(self, config: RpConfig) -> Result<RunningRp, RpStartError> {
+        let loopback = url::Url::parse(&config.issuer).ok().is_some_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && matches!(u.host(), Some(url::Host::Ipv4(a)) if a.is_loopback())
+        });
+        if !loopback {
+            return Err(RpStartError::Issuer(config.issuer));
+        }
+        let base_url = format!("http://{}", self.addr);
+        let state = Arc::new(server::RpState::new(config, &base_url));
+        let router = server::router(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(self.listener, router).await;
+        });
+        Ok(RunningRp {
+            base_url,
+            state,
+            task,
+        })
+    }
+}
+
+/// A reference RP serving in the background. Dropping it stops the server.
+#[derive(Debug)]
+pub struct RunningRp {
+    base_url: String,
+    state: Arc<server::RpState>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRp {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// Where a browser starts the login.
+    pub fn login_url(&self) -> String {
+        format!("{}/login", self.base_url)
+    }
+    /// The identity oracle.
+    pub fn whoami_url(&self) -> String {
+        format!("{}/whoami", self.base_url)
+    }
+    /// The redirect URI.
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/callback", self.base_url)
+    }
+    /// Why recent logins were refused, newest last (for test diagnostics).
+    pub fn rejections(&self) -> Vec<String> {
+        self.state.rejections()
+    }
+    /// The `sp.toml` a harness run against this RP needs (OIDC, whoami oracle on `uuid`, the
+    /// client registration for an in-process broker at the default issuer of its profile).
+    pub fn harness_sp_toml(&self, name: &str) -> String {
+        let cfg = self.state.config();
+        let profile = match cfg.profile {
+            BrokerProfile::Signaturgruppen => "signaturgruppen",
+            BrokerProfile::Idura => "idura",
+        };
+        format!(
+            r#"name = "{name}"
+protocol = "oidc"
+login_url = "{login}"
+required_loa = "{loa}"
+profiles = ["person", "professional"]
+private_sp = true
+oidc_profile = "{profile}"
+[oracle]
+whoami_url = "{whoami}"
+json_field = "uuid"
+[oidc_client]
+client_id = "{client_id}"
+client_secret = "{secret}"
+redirect_uris = ["{redirect}"]
+issuers = ["{profile}"]
+"#,
+            login = self.login_url(),
+            loa = cfg.required_loa.name(),
+            whoami = self.whoami_url(),
+            client_id = cfg.client_id,
+            secret = cfg.client_secret,
+            redirect = self.redirect_uri(),
+        )
+    }
+}
+
+impl Drop for RunningRp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -660,7 +660,124 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
     }
 }
 
+/// The demo: one mock broker, two reference SPs (a strict one, and one with the flaws of a
+/// typical NemID-era integration), the whole SAML catalogue against each.
 async fn demo(out: Output) -> ExitCode {
-    let _ = out;
-    fail("the demo needs the reference SPs (coming in the next commit)")
+    use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
+    let broker = match Broker::builder().start().await {
+        Ok(b) => std::sync::Arc::new(b),
+        Err(e) => return fail(e),
+    };
+    let legacy_flaws = vec![
+        Flaw::AcceptAssuranceLevel,
+        Flaw::AcceptLegacySpecVer,
+        Flaw::AcceptX509SubjectNameId,
+        Flaw::TrustKeyInfo,
+        Flaw::AllowPlaintextAssertion,
+        Flaw::NoReplayCache,
+    ];
+    let sps = [
+        ("reference SP: strict OIOSAML 3", vec![]),
+        (
+            "reference SP: NemID-era integration (accepts AssuranceLevel, DK-SAML-2.0, X509SubjectName, KeyInfo certs, plaintext, replays)",
+            legacy_flaws,
+        ),
+    ];
+    let mut reports = Vec::new();
+    for (name, flaws) in sps {
+        let sp = match ReferenceSp::start(RefConfig::new(broker.metadata_xml()).flaws(flaws)).await
+        {
+            Ok(s) => s,
+            Err(e) => return fail(format!("cannot start the reference SP: {e}")),
+        };
+        if let Err(e) = sp.register_with(&broker) {
+            return fail(e);
+        }
+        let toml = format!(
+            "name = {name:?}\nlogin_url = {:?}\nsp_metadata = {:?}\nprofiles = [\"person\", \"professional\"]\n[oracle]\nwhoami_url = {:?}\njson_field = \"uuid\"\n",
+            sp.login_url(),
+            sp.metadata_url(),
+            sp.whoami_url()
+        );
+        let cfg = match SpConfig::from_toml_str(&toml, "demo", ".".as_ref()) {
+            Ok(c) => c,
+            Err(e) => return fail(e),
+        };
+        let h = match Harness::builder(cfg)
+            .broker(broker.clone())
+            .catalogue(Catalogue::builtin().protocol(Protocol::Saml))
+            .concurrency(out.concurrency)
+            .inspect(!out.no_inspect)
+            .build()
+            .await
+        {
+            Ok(h) => h,
+            Err(e) => return fail(e),
+        };
+        let r = run_with_bar(&h).await;
+        if matches!(out.format, Format::Terminal) {
+            let _ = writeln!(anstream::stdout(), "\n=== {name} ===");
+        }
+        let _ = emit(
+            &r,
+            &Output {
+                junit: None,
+                transcripts: None,
+                ..out.clone_shallow()
+            },
+        );
+        reports.push(r);
+        sp.shutdown().await;
+    }
+    if let Some(p) = &out.junit {
+        let xml: String = reports.iter().map(to_junit).collect::<Vec<_>>().join("\n");
+        if let Err(e) = std::fs::write(p, xml) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    if let Some(d) = &out.transcripts {
+        for (i, r) in reports.iter().enumerate() {
+            if let Err(e) =
+                r.write_transcripts(&d.join(if i == 0 { "strict" } else { "nemid-era" }))
+            {
+                return fail(format!("cannot write transcripts: {e}"));
+            }
+        }
+    }
+    let strict_ok = reports[0].summary.failed == 0 && reports[0].summary.inconclusive == 0;
+    let flawed_caught = reports[1].summary.failed > 0;
+    if matches!(out.format, Format::Terminal) {
+        let _ = writeln!(
+            anstream::stdout(),
+            "\nDemo: the strict SP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
+            if strict_ok {
+                "passes every scenario"
+            } else {
+                "does NOT pass every scenario (a bug: please report it)"
+            },
+            if flawed_caught {
+                "is caught"
+            } else {
+                "is NOT caught (a bug)"
+            },
+            reports[1].summary.failed
+        );
+    }
+    if strict_ok && flawed_caught {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+impl Output {
+    fn clone_shallow(&self) -> Output {
+        Output {
+            format: self.format,
+            junit: self.junit.clone(),
+            transcripts: self.transcripts.clone(),
+            concurrency: self.concurrency,
+            no_inspect: self.no_inspect,
+        }
+    }
 }

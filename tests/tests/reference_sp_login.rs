@@ -81,3 +81,41 @@ async fn mock_identity_passthrough_and_professional_login() {
     assert_eq!(me["kind"], "professional");
     assert_eq!(me["cvr"].as_str(), erik.cvr.as_deref());
 }
+
+#[tokio::test]
+async fn private_sp_asks_for_no_cpr_and_keys_by_uuid() {
+    let broker = Broker::builder().start().await.unwrap();
+    let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).private_sp(true))
+        .await
+        .unwrap();
+    sp.register_with(&broker).unwrap();
+    assert!(!sp.metadata_xml().contains("cprNumber"));
+    let client = browser();
+    let url = format!("{}?mock_identity=anna", sp.login_url());
+    let out = login(&client, &url, &broker, None).await.unwrap();
+    assert_eq!(out.acs_status, 303, "{}", out.acs_body);
+    let me = whoami(&client, &sp.whoami_url()).await.unwrap().unwrap();
+    let anna = IdentityStore::builtin().get("anna").unwrap().clone();
+    assert_eq!(me["uuid"], anna.uuid.to_string());
+    assert!(me["cpr"].is_null(), "{me}");
+}
+
+#[tokio::test]
+async fn bad_configuration_is_a_clear_error() {
+    use mitid_tests::reference_sp::SpStartError;
+    let e = ReferenceSp::start(SpConfig::new("<not-metadata/>"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SpStartError::IdpMetadata(_)), "{e}");
+    assert!(e.to_string().contains("EntityDescriptor"), "{e}");
+    let e = ReferenceSp::start(SpConfig::new("<!DOCTYPE x><x/>"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, SpStartError::IdpMetadata(_)), "{e}");
+    let broker = Broker::builder().start().await.unwrap();
+    let e =
+        ReferenceSp::start(SpConfig::new(broker.metadata_xml()).bind("0.0.0.0:0".parse().unwrap()))
+            .await
+            .unwrap_err();
+    assert!(matches!(e, SpStartError::NotLoopback(_)), "{e}");
+}

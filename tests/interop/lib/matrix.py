@@ -59,6 +59,31 @@ def verdicts_of(report):
     return {r["id"]: r["verdict"] for r in report.get("results", [])}
 
 
+def merge_probes(report, probe_path):
+    """Add the advisory probes' results (lib/probe_*.py) to a row's report.
+
+    The KeyValue probe posts a plaintext assertion, so it only means something for SPs that
+    accept one (legacy.unencrypted-assertion FAIL); for the others it is SKIPPED.
+    """
+    if not os.path.exists(probe_path):
+        return report
+    probes = load_report(probe_path).get("results", [])
+    accepts_plaintext = verdicts_of(report).get("legacy.unencrypted-assertion") == "FAIL"
+    for p in probes:
+        if not accepts_plaintext:
+            p["verdict"] = "SKIPPED"
+            p["message"] = "the SP refuses plaintext assertions, which this probe posts"
+    report.setdefault("results", []).extend(probes)
+    return report
+
+
+def counts(report):
+    c = {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "SKIPPED": 0}
+    for r in report.get("results", []):
+        c[r["verdict"]] = c.get(r["verdict"], 0) + 1
+    return c
+
+
 def summary(report):
     s = report.get("summary", {})
     return "{} pass, {} fail, {} inconclusive, {} skipped".format(
@@ -71,8 +96,14 @@ def row_file(results_dir, row):
 
 
 def compare(observed, expected, partial, unstable=()):
-    """Differences as readable lines; empty when the verdicts match."""
+    """Differences as readable lines, and scenarios the snapshot does not know yet.
+
+    A scenario new to the catalogue is reported but does not fail the run (the catalogue grows
+    all the time; its verdicts become part of the gate when blessed). A changed verdict, a
+    scenario that disappeared, or a new or missing row is a difference.
+    """
     diffs = []
+    fresh = set()
     for row in sorted(set(observed) | (set() if partial else set(expected))):
         obs = observed.get(row)
         exp = expected.get(row)
@@ -87,9 +118,11 @@ def compare(observed, expected, partial, unstable=()):
             if is_unstable(unstable, row, sid):
                 continue
             o, e = obs.get(sid), exp.get(sid)
-            if o != e:
+            if e is None and o is not None:
+                fresh.add(sid)
+            elif o != e:
                 diffs.append(f"{row} {sid}: expected {e or '(absent)'}, observed {o or '(absent)'}")
-    return diffs
+    return diffs, sorted(fresh)
 
 
 def md_escape(s):
@@ -114,11 +147,11 @@ def markdown(rows, reports, versions, notes, partial, unstable=()):
     for row in rows:
         stack, config = row.split("/")
         rep = reports[row]
-        s = rep.get("summary", {})
+        c = counts(rep)
         happy = verdicts_of(rep).get("mitid.person-substantial", "-")
         out.append(
             f"| {stack} | {config} | {md_escape(versions.get(stack, '?'))} | {SHORT.get(happy, happy)} | "
-            f"{s.get('passed', 0)} | {s.get('failed', 0)} | {s.get('inconclusive', 0)} | {s.get('skipped', 0)} |"
+            f"{c['PASS']} | {c['FAIL']} | {c['INCONCLUSIVE']} | {c['SKIPPED']} |"
         )
     for row, why in PENDING.items():
         stack, config = row.split("/")
@@ -171,7 +204,7 @@ def cmd_build(a):
         if not os.path.exists(p):
             print(f"matrix: no report for {row} ({p})", file=sys.stderr)
             return 2
-        reports[row] = load_report(p)
+        reports[row] = merge_probes(load_report(p), p[: -len(".json")] + ".probe.json")
     observed = {row: verdicts_of(reports[row]) for row in rows}
     versions = {}
     if a.versions and os.path.exists(a.versions):
@@ -214,7 +247,11 @@ def cmd_build(a):
         print(f"matrix: blessed {len(rows)} rows into {a.snapshot}; markdown in {md_path}", file=sys.stderr)
         return 0
 
-    diffs = compare(observed, expected, a.partial, unstable)
+    diffs, fresh = compare(observed, expected, a.partial, unstable)
+    if fresh:
+        print(f"matrix: {len(fresh)} scenarios are not in the snapshot yet (not compared; "
+              f"--bless adds them): {', '.join(fresh[:12])}{' ...' if len(fresh) > 12 else ''}",
+              file=sys.stderr)
     if diffs:
         print("matrix: the verdicts differ from " + a.snapshot + ":", file=sys.stderr)
         for d in diffs:

@@ -362,34 +362,52 @@ fn every_scenario_has_a_flaw_that_fails_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_flaw_fails_exactly_its_scenarios() {
-    let mut problems = Vec::new();
+    // Flaws run side by side (each on its own broker and RPs); the work is mostly waiting on
+    // loopback round trips, so a few at a time finish much sooner than one after another.
+    let sem = Arc::new(tokio::sync::Semaphore::new(4));
+    let mut tasks = tokio::task::JoinSet::new();
     for (flaw, expected) in table() {
-        let expected: BTreeSet<String> = expected.into_iter().collect();
-        let reports = run_all(&[flaw]).await;
-        let mut failed_anywhere = BTreeSet::new();
-        for (r, profile) in reports.iter().zip(["signaturgruppen", "idura"]) {
-            let skipped = ids(r, Verdict::Skipped);
-            let want: BTreeSet<String> = expected.difference(&skipped).cloned().collect();
-            let failed = ids(r, Verdict::Fail);
-            let inconclusive = ids(r, Verdict::Inconclusive);
-            if failed != want || !inconclusive.is_empty() {
-                let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
-                let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
-                problems.push(format!(
-                    "{flaw:?} on {profile}:\n missing (should fail, did not):\n{}\n extra (failed, should not):\n{}\n inconclusive:\n{}",
-                    explain(r, &missing),
-                    explain(r, &extra),
-                    explain(r, &inconclusive)
-                ));
-            }
-            failed_anywhere.extend(failed);
-        }
-        if failed_anywhere != expected {
+        let sem = sem.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            check_flaw(flaw, expected.into_iter().collect()).await
+        });
+    }
+    let mut problems = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        problems.extend(r.expect("flaw task panicked"));
+    }
+    problems.sort();
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+/// Run one flaw on both profiles; describe every deviation from the table.
+async fn check_flaw(flaw: RpFlaw, expected: BTreeSet<String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let reports = run_all(&[flaw]).await;
+    let mut failed_anywhere = BTreeSet::new();
+    for (r, profile) in reports.iter().zip(["signaturgruppen", "idura"]) {
+        let skipped = ids(r, Verdict::Skipped);
+        let want: BTreeSet<String> = expected.difference(&skipped).cloned().collect();
+        let failed = ids(r, Verdict::Fail);
+        let inconclusive = ids(r, Verdict::Inconclusive);
+        if failed != want || !inconclusive.is_empty() {
+            let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
+            let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
             problems.push(format!(
-                "{flaw:?}: scenarios in the table that failed on no profile: {:?}",
-                expected.difference(&failed_anywhere).collect::<Vec<_>>()
+                "{flaw:?} on {profile}:\n missing (should fail, did not):\n{}\n extra (failed, should not):\n{}\n inconclusive:\n{}",
+                explain(r, &missing),
+                explain(r, &extra),
+                explain(r, &inconclusive)
             ));
         }
+        failed_anywhere.extend(failed);
     }
-    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+    if failed_anywhere != expected {
+        problems.push(format!(
+            "{flaw:?}: scenarios in the table that failed on no profile: {:?}",
+            expected.difference(&failed_anywhere).collect::<Vec<_>>()
+        ));
+    }
+    problems
 }

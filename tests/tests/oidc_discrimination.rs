@@ -12,60 +12,10 @@ use mitid_harness::scenario::Protocol;
 use mitid_harness::{
     Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Summary, Verdict,
 };
-use mitid_mock_broker::{Broker, RunningBroker};
-use mitid_tests::reference_rp::{
-    BrokerProfile, KeyBytes, ReferenceRp, RpConfig, RpFlaw, RunningRp,
-};
+use mitid_mock_broker::RunningBroker;
+use mitid_tests::reference_rp::{KeyBytes, PairOptions, RpFlaw, RpPair, RunningRp};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-
-const SECRET: &str = "mock-reference-rp-secret";
-
-/// One broker with a client per profile, and an RP per profile with the same flaws.
-struct Setup {
-    broker: Arc<RunningBroker>,
-    rps: Vec<RunningRp>,
-}
-
-async fn setup(flaws: &[RpFlaw]) -> Setup {
-    let sg = ReferenceRp::bind().await.unwrap();
-    let idura = ReferenceRp::bind().await.unwrap();
-    let mut sg_client = sg.client_registration("rp-signaturgruppen", SECRET);
-    sg_client.issuers = vec!["signaturgruppen".into()];
-    let mut idura_client = idura.client_registration("rp-idura", SECRET);
-    idura_client.issuers = vec!["idura".into()];
-    let broker = Broker::builder()
-        .oidc_client(sg_client)
-        .oidc_client(idura_client)
-        .start()
-        .await
-        .unwrap();
-    let p = broker.oidc().unwrap().clone();
-    let issuer = |id: &str| p.issuer_url(id).unwrap();
-    let sg = sg
-        .start(
-            RpConfig::new(
-                &issuer("signaturgruppen"),
-                "rp-signaturgruppen",
-                SECRET,
-                BrokerProfile::Signaturgruppen,
-            )
-            .flaws(flaws.iter().copied()),
-        )
-        .await
-        .unwrap();
-    let idura = idura
-        .start(
-            RpConfig::new(&issuer("idura"), "rp-idura", SECRET, BrokerProfile::Idura)
-                .flaws(flaws.iter().copied()),
-        )
-        .await
-        .unwrap();
-    Setup {
-        broker: Arc::new(broker),
-        rps: vec![sg, idura],
-    }
-}
 
 async fn run_one(rp: &RunningRp, broker: Arc<RunningBroker>, cat: Catalogue) -> RunReport {
     let cfg = HarnessSp::from_toml_str(&rp.harness_sp_toml("reference-rp"), "inline", ".".as_ref())
@@ -105,14 +55,18 @@ async fn run_all(flaws: &[RpFlaw]) -> Vec<RunReport> {
         .filter(|s| rotates(&s.id))
         .map(|s| s.id.clone())
         .collect();
-    let s = setup(flaws).await;
+    let pair = RpPair::start(flaws.iter().copied(), PairOptions::default())
+        .await
+        .unwrap();
     let mut reports = Vec::new();
-    for rp in &s.rps {
-        reports.push(run_one(rp, s.broker.clone(), cat.filter(&plain, &[]).unwrap()).await);
+    for rp in pair.rps() {
+        reports.push(run_one(rp, pair.broker.clone(), cat.filter(&plain, &[]).unwrap()).await);
     }
     for id in &rotating {
-        let s = setup(flaws).await;
-        for (i, rp) in s.rps.iter().enumerate() {
+        let s = RpPair::start(flaws.iter().copied(), PairOptions::default())
+            .await
+            .unwrap();
+        for (i, rp) in s.rps().into_iter().enumerate() {
             let r = run_one(
                 rp,
                 s.broker.clone(),

@@ -293,3 +293,86 @@ impl Drop for RunningRp {
         self.task.abort();
     }
 }
+
+/// Options for [`RpPair::start`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairOptions {
+    /// ID token algorithm registered for both clients (default: the issuer's, RS256).
+    pub id_token_alg: Option<mitid_mock_broker::oidc::SigningAlg>,
+    /// Response mode both RPs ask for.
+    pub response_mode: ResponseMode,
+}
+
+/// A mock broker with one client per profile and a reference RP for each, with the same flaws:
+/// the usual fixture for running the OIDC catalogue.
+#[derive(Debug)]
+pub struct RpPair {
+    /// The broker (SAML and OIDC on one server).
+    pub broker: Arc<mitid_mock_broker::RunningBroker>,
+    /// The RP of the Signaturgruppen-style issuer (client `rp-signaturgruppen`).
+    pub signaturgruppen: RunningRp,
+    /// The RP of the Idura-style issuer (client `rp-idura`).
+    pub idura: RunningRp,
+}
+
+/// Why an [`RpPair`] could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PairStartError {
+    /// An RP.
+    #[error(transparent)]
+    Rp(#[from] RpStartError),
+    /// The broker.
+    #[error(transparent)]
+    Broker(#[from] mitid_mock_broker::BrokerError),
+    /// The broker runs without OIDC.
+    #[error("the broker has no OIDC provider")]
+    NoOidc,
+}
+
+impl RpPair {
+    /// The client secret both mock clients use.
+    pub const SECRET: &'static str = "mock-reference-rp-secret";
+
+    /// Start broker and both RPs.
+    pub async fn start(
+        flaws: impl IntoIterator<Item = RpFlaw> + Clone,
+        opts: PairOptions,
+    ) -> Result<RpPair, PairStartError> {
+        let profiles = [
+            ("signaturgruppen", BrokerProfile::Signaturgruppen),
+            ("idura", BrokerProfile::Idura),
+        ];
+        let mut bound = Vec::new();
+        let mut builder = mitid_mock_broker::Broker::builder();
+        for (issuer, _) in profiles {
+            let b = ReferenceRp::bind().await?;
+            let mut client = b.client_registration(&format!("rp-{issuer}"), Self::SECRET);
+            client.issuers = vec![issuer.to_string()];
+            client.id_token_signed_response_alg = opts.id_token_alg;
+            builder = builder.oidc_client(client);
+            bound.push(b);
+        }
+        let broker = builder.start().await?;
+        let provider = broker.oidc().ok_or(PairStartError::NoOidc)?.clone();
+        let mut rps = Vec::new();
+        for (b, (issuer, profile)) in bound.into_iter().zip(profiles) {
+            let url = provider.issuer_url(issuer).ok_or(PairStartError::NoOidc)?;
+            let cfg = RpConfig::new(&url, &format!("rp-{issuer}"), Self::SECRET, profile)
+                .flaws(flaws.clone())
+                .response_mode(opts.response_mode);
+            rps.push(b.start(cfg).await?);
+        }
+        let idura = rps.pop().ok_or(PairStartError::NoOidc)?;
+        let signaturgruppen = rps.pop().ok_or(PairStartError::NoOidc)?;
+        Ok(RpPair {
+            broker: Arc::new(broker),
+            signaturgruppen,
+            idura,
+        })
+    }
+
+    /// Both RPs, Signaturgruppen first.
+    pub fn rps(&self) -> [&RunningRp; 2] {
+        [&self.signaturgruppen, &self.idura]
+    }
+}

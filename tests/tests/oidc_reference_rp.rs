@@ -1,0 +1,246 @@
+//! The strict reference RP on its own: it refuses each OIDC "reject" scenario for the reason
+//! the scenario is about (not by accident, e.g. because an unrelated check tripped first), and
+//! it passes the catalogue with ES256 ID tokens and `response_mode=form_post` as well.
+
+use mitid_harness::scenario::Protocol;
+use mitid_harness::{Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Verdict};
+use mitid_mock_broker::RunningBroker;
+use mitid_mock_broker::oidc::SigningAlg;
+use mitid_tests::reference_rp::{PairOptions, ResponseMode, RpPair, RunningRp};
+use std::sync::Arc;
+
+async fn run(rp: &RunningRp, broker: Arc<RunningBroker>, cat: Catalogue, conc: usize) -> RunReport {
+    let cfg = HarnessSp::from_toml_str(&rp.harness_sp_toml("reference-rp"), "inline", ".".as_ref())
+        .unwrap();
+    Harness::builder(cfg)
+        .broker(broker)
+        .catalogue(cat)
+        .concurrency(conc)
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await
+}
+
+fn oidc() -> Catalogue {
+    Catalogue::builtin().protocol(Protocol::Oidc)
+}
+
+fn rotates(id: &str) -> bool {
+    oidc()
+        .get(id)
+        .is_some_and(|s| s.effective_steps().iter().any(|st| st.rotate_key))
+}
+
+/// The words the strict RP's refusal must contain, per reject scenario.
+const REASONS: &[(&str, &str)] = &[
+    ("oidc-legacy.idp-nemid", "idp Some(\"nemid\")"),
+    ("oidc-legacy.nemid-identity-claims", "NemID claim"),
+    ("oidc-legacy.nemid-professional-claims", "NemID claim"),
+    ("oidc-legacy.amr-nemid-otp", "NemID amr value \"nemid.otp\""),
+    (
+        "oidc-legacy.amr-nemid-keyfile",
+        "NemID amr value \"nemid.keyfile\"",
+    ),
+    ("oidc-legacy.loa-missing", "assurance level None"),
+    (
+        "oidc-legacy.loa-low",
+        "Low is below the required Substantial",
+    ),
+    (
+        "oidc-legacy.identityscheme-dknemid",
+        "identityscheme Some(\"dknemid\")",
+    ),
+    (
+        "oidc-legacy.authenticationtype-nemid-poces",
+        "NemID login method",
+    ),
+    (
+        "oidc-legacy.authenticationtype-nemid-moces",
+        "NemID login method",
+    ),
+    (
+        "oidc-legacy.authenticationtype-nemid-moces-codefile",
+        "NemID login method",
+    ),
+    (
+        "oidc-legacy.authenticationtype-missing",
+        "assurance level None",
+    ),
+    (
+        "oidc-legacy.authenticationtype-mitid-low",
+        "Low is below the required Substantial",
+    ),
+    (
+        "oidc-legacy.oces2-signing-key",
+        "is not in the provider's JWKS",
+    ),
+    (
+        "oidc-legacy.oces2-key-active-kid",
+        "signature does not verify",
+    ),
+    (
+        "oidc-forgery.bad-signature-rs256",
+        "signature does not verify",
+    ),
+    (
+        "oidc-forgery.bad-signature-es256",
+        "signature does not verify",
+    ),
+    (
+        "oidc-forgery.bad-signature-hs256",
+        "alg \"HS256\" is not accepted",
+    ),
+    ("oidc-forgery.alg-none", "alg \"none\" is not accepted"),
+    (
+        "oidc-forgery.key-confusion-spki-pem",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-pkcs1-pem",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-spki-der",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-pkcs1-der",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-jwk-json",
+        "alg \"HS256\" is not accepted",
+    ),
+    ("oidc-forgery.unknown-crit", "crit header"),
+    (
+        "oidc-keys.unknown-kid",
+        "kid \"mock-unknown-kid\" is not in the provider's JWKS",
+    ),
+    (
+        "oidc-keys.kid-absent-foreign-key",
+        "signature does not verify",
+    ),
+    (
+        "oidc-keys.jku-header",
+        "kid \"mock-attacker\" is not in the provider's JWKS",
+    ),
+    ("oidc-keys.x5u-header", "signature does not verify"),
+    (
+        "oidc-keys.embedded-jwk",
+        "kid \"mock-attacker\" is not in the provider's JWKS",
+    ),
+    ("oidc-claims.iss-wrong", "ID token: iss"),
+    ("oidc-claims.iss-missing", "ID token: iss None"),
+    ("oidc-claims.aud-wrong", "does not contain the client id"),
+    ("oidc-claims.aud-missing", "does not contain the client id"),
+    ("oidc-claims.extra-audience-without-azp", "azp is None"),
+    ("oidc-claims.sub-missing", "claim \"sub\" is missing"),
+    ("oidc-claims.iat-missing", "claim \"iat\" is missing"),
+    ("oidc-claims.exp-expired", "the token expired"),
+    ("oidc-claims.nbf-in-future", "not valid before"),
+    ("oidc-claims.iat-in-future", "issued in the future"),
+    (
+        "oidc-claims.nonce-wrong",
+        "nonce Some(\"mock-nonce-of-another-login\")",
+    ),
+    ("oidc-claims.nonce-missing", "nonce None"),
+    (
+        "oidc-flow.state-wrong",
+        "is not the state of this browser's login",
+    ),
+    ("oidc-flow.state-missing", "has no state"),
+    ("oidc-flow.iss-param-wrong", "(RFC 9207)"),
+    ("oidc-flow.iss-param-missing", "iss None"),
+    ("oidc-flow.authorization-error", "error \"access_denied\""),
+    (
+        "oidc-flow.callback-replay",
+        "no login is pending in this browser",
+    ),
+    ("oidc-flow.userinfo-sub-mismatch", "userinfo sub"),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_rp_refuses_each_scenario_for_its_reason() {
+    let cat = oidc();
+    let rejecting: Vec<_> = cat
+        .iter()
+        .filter(|s| s.final_expect() == Expect::Reject)
+        .map(|s| s.id.clone())
+        .collect();
+    for id in &rejecting {
+        assert!(
+            REASONS.iter().any(|(r, _)| r == id),
+            "no expected reason listed for {id}"
+        );
+    }
+    let shared = RpPair::start([], PairOptions::default()).await.unwrap();
+    let mut problems = Vec::new();
+    for (id, want) in REASONS {
+        let own;
+        let pair = if rotates(id) {
+            own = RpPair::start([], PairOptions::default()).await.unwrap();
+            &own
+        } else {
+            &shared
+        };
+        for rp in pair.rps() {
+            let before = rp.rejections().len();
+            let only = cat.filter(&[id.to_string()], &[]).unwrap();
+            let r = run(rp, pair.broker.clone(), only, 1).await;
+            let res = r.get(id).unwrap();
+            if res.verdict == Verdict::Skipped {
+                continue;
+            }
+            let new: Vec<String> = rp.rejections().into_iter().skip(before).collect();
+            let ok = res.verdict == Verdict::Pass && new.last().is_some_and(|m| m.contains(want));
+            if !ok {
+                problems.push(format!(
+                    "{id} on {}: verdict {}, refusals {new:?}, expected one containing {want:?}",
+                    rp.base_url(),
+                    res.verdict.as_str()
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_rps_pass_with_es256_tokens_and_form_post() {
+    let opts = PairOptions {
+        id_token_alg: Some(SigningAlg::ES256),
+        response_mode: ResponseMode::FormPost,
+    };
+    let cat = oidc();
+    let plain: Vec<String> = cat
+        .iter()
+        .filter(|s| !rotates(&s.id))
+        .map(|s| s.id.clone())
+        .collect();
+    let pair = RpPair::start([], opts).await.unwrap();
+    let mut reports = Vec::new();
+    for rp in pair.rps() {
+        reports.push(run(rp, pair.broker.clone(), cat.filter(&plain, &[]).unwrap(), 6).await);
+    }
+    for s in cat.iter().filter(|s| rotates(&s.id)) {
+        let own = RpPair::start([], opts).await.unwrap();
+        for rp in own.rps() {
+            let only = cat.filter(std::slice::from_ref(&s.id), &[]).unwrap();
+            reports.push(run(rp, own.broker.clone(), only, 1).await);
+        }
+    }
+    for r in &reports {
+        r.assert_conformant();
+    }
+    let passed: usize = reports.iter().map(|r| r.summary.passed).sum();
+    let skipped: usize = reports.iter().map(|r| r.summary.skipped).sum();
+    // Every scenario runs on both RPs except the broker-specific ones, which run on one.
+    assert_eq!(passed + skipped, 2 * cat.len());
+    assert!(
+        passed > cat.len(),
+        "{passed} passes for {} scenarios",
+        cat.len()
+    );
+}

@@ -558,6 +558,14 @@ impl Harness {
                 ));
             }
         }
+        if let Some(l) = s.applies.required_loa_at_most
+            && self.sp.required_loa > l
+        {
+            return Some(format!(
+                "applies to services requiring at most {l}; this SP requires {}",
+                self.sp.required_loa
+            ));
+        }
         if let Some(l) = s.applies.required_loa_at_least {
             if self.sp.required_loa < l {
                 return Some(format!(

@@ -133,6 +133,10 @@ pub struct Applies {
     /// Only when the SP requires at least this LoA.
     #[serde(default)]
     pub required_loa_at_least: Option<Loa>,
+    /// Only when the SP requires at most this LoA (e.g. a Substantial login must be accepted
+    /// only by services that do not require High).
+    #[serde(default)]
+    pub required_loa_at_most: Option<Loa>,
     /// Only for private SPs (no CPR).
     #[serde(default)]
     pub private_sp: Option<bool>,

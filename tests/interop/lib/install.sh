@@ -57,12 +57,21 @@ install_cargo() {
 }
 
 install_all() {
-    local t0
+    local t0 pids=() p failed=0
     t0=$(date +%s)
+    command -v node >/dev/null && command -v npm >/dev/null || die "node and npm must be on PATH (Node 20+)"
+    command -v cargo >/dev/null || die "cargo must be on PATH"
     install_apt
-    install_venv "$WORK/venv" "$INTEROP/python/requirements.txt"
-    install_venv "$WORK/venv-pysaml2-6.4.1" "$INTEROP/python/requirements-pysaml2-6.4.1.txt"
-    install_node
-    install_cargo
+    # pip and npm mostly wait on the network, cargo on the CPU: run them side by side.
+    install_venv "$WORK/venv" "$INTEROP/python/requirements.txt" &
+    pids+=($!)
+    install_venv "$WORK/venv-pysaml2-6.4.1" "$INTEROP/python/requirements-pysaml2-6.4.1.txt" &
+    pids+=($!)
+    install_node &
+    pids+=($!)
+    install_cargo &
+    pids+=($!)
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    [ $failed = 0 ] || die "an install step failed (logs in $WORK/logs)"
     log "install step took $(($(date +%s) - t0))s"
 }

@@ -12,6 +12,7 @@ Standard library only, so it runs with any python3.
 
 import argparse
 import fnmatch
+import glob
 import json
 import os
 import sys
@@ -62,7 +63,7 @@ def verdicts_of(report):
 def merge_probes(report, probe_path):
     """Add the advisory probes' results (lib/probe_*.py) to a row's report.
 
-    The KeyValue probe posts a plaintext assertion, so it only means something for SPs that
+    The probes post plaintext assertions, so they only mean something for SPs that
     accept one (legacy.unencrypted-assertion FAIL); for the others it is SKIPPED.
     """
     if not os.path.exists(probe_path):
@@ -204,7 +205,9 @@ def cmd_build(a):
         if not os.path.exists(p):
             print(f"matrix: no report for {row} ({p})", file=sys.stderr)
             return 2
-        reports[row] = merge_probes(load_report(p), p[: -len(".json")] + ".probe.json")
+        reports[row] = load_report(p)
+        for probe in sorted(glob.glob(p[: -len(".json")] + ".probe-*.json")):
+            reports[row] = merge_probes(reports[row], probe)
     observed = {row: verdicts_of(reports[row]) for row in rows}
     versions = {}
     if a.versions and os.path.exists(a.versions):

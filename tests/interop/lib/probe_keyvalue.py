@@ -59,17 +59,17 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw).stdout
 
 
-def probe(harness, row, root):
+def start_login(row):
+    """A real SP-initiated login: the cookie jar and the AuthnRequest ID the SP expects back."""
     with open(os.path.join(row, "sp.toml"), "rb") as f:
         sp = tomllib.load(f)
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-    # 1. A real SP-initiated login: the AuthnRequest ID is what the SP will expect back.
     url, location = sp["login_url"], ""
     for _ in range(5):
         try:
             opener.open(url, timeout=10)
-            return "the SP did not redirect to the IdP"
+            raise ValueError("the SP did not redirect to the IdP")
         except urllib.error.HTTPError as e:
             location = urllib.parse.urljoin(url, e.headers.get("Location", ""))
         if "SAMLRequest=" in location:
@@ -78,27 +78,52 @@ def probe(harness, row, root):
     query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
     request_xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
     request_id = re.search(r'\bID="([^"]+)"', request_xml).group(1)
+    return sp, opener, request_id
+
+
+def genuine_plaintext_response(harness, row, request_id, tmp):
+    """The broker's response for this request, decrypted with the SP key (assertion in clear).
+
+    The probes only need a realistic, genuinely signed assertion to tamper with, and xmlsec1 1.2
+    must be able to decrypt it: mint for a copy of the metadata without md:EncryptionMethod.
+    """
+    md = open(os.path.join(row, "sp-metadata.xml")).read()
+    md = re.sub(r"<(\w+:)?EncryptionMethod\b[^>]*?/>", "", md)
+    md = re.sub(r"<(\w+:)?EncryptionMethod\b.*?</(\w+:)?EncryptionMethod>", "", md, flags=re.S)
+    open(os.path.join(tmp, "sp-metadata.xml"), "w").write(md)
+    minted = run([harness, "mint", "--sp-metadata", os.path.join(tmp, "sp-metadata.xml"),
+                  "--identity", "anna", "--in-response-to", request_id, "--xml",
+                  "--encryption", "compatible"])
+    open(os.path.join(tmp, "minted.xml"), "w").write(minted)
+    run(["xmlsec1", "--decrypt", "--privkey-pem", os.path.join(row, "sp.key"),
+         "--output", os.path.join(tmp, "plain.xml"), os.path.join(tmp, "minted.xml")])
+    xml = open(os.path.join(tmp, "plain.xml")).read()
+    xml = re.sub(r"<(\w+:)?EncryptedAssertion[^>]*>\s*", "", xml)
+    xml = re.sub(r"\s*</(\w+:)?EncryptedAssertion>", "", xml)
+    return xml
+
+
+def post_and_ask(sp, opener, acs, document):
+    """POST the document as SAMLResponse like a browser, then ask the whoami page."""
+    body = urllib.parse.urlencode({"SAMLResponse": base64.b64encode(document).decode()}).encode()
+    try:
+        opener.open(acs, data=body, timeout=30)
+    except urllib.error.HTTPError:
+        pass  # 3xx (no redirect following) or a refusal page: the whoami answer decides
+    try:
+        who = opener.open(sp["oracle"]["whoami_url"], timeout=10).read().decode()
+    except urllib.error.HTTPError as e:  # 3xx/401/403: no session
+        return ("PASS", "rejected: whoami answered %d after posting the forged response" % e.code)
+    if FORGED_UUID in who:
+        return None
+    return ("FAIL", "the SP created a session after the forged response: %s" % who.strip()[:120])
+
+
+def probe(harness, row, root):
+    sp, opener, request_id = start_login(row)
     with tempfile.TemporaryDirectory() as tmp:
-        # The probe only needs a realistic signed assertion to tamper with, and xmlsec1 1.2 must
-        # be able to decrypt it: mint for a copy of the metadata without md:EncryptionMethod.
-        md = open(os.path.join(row, "sp-metadata.xml")).read()
-        md = re.sub(r"<(\w+:)?EncryptionMethod\b[^>]*?/>", "", md)
-        md = re.sub(r"<(\w+:)?EncryptionMethod\b.*?</(\w+:)?EncryptionMethod>", "", md, flags=re.S)
-        open(os.path.join(tmp, "sp-metadata.xml"), "w").write(md)
-        minted = run([harness, "mint", "--sp-metadata", os.path.join(tmp, "sp-metadata.xml"),
-                      "--identity", "anna", "--in-response-to", request_id, "--xml",
-                      # xmlsec1 1.2 must decrypt it: the algorithms xmlsec1 knows (the SP's
-                      # md:EncryptionMethod, if any, still wins)
-                      "--encryption", "compatible"])
-        open(os.path.join(tmp, "minted.xml"), "w").write(minted)
-        # 2. Decrypt with the SP's own key: the attacker here is anyone the SP would also accept
-        #    a plaintext assertion from; encryption does not authenticate the sender.
-        run(["xmlsec1", "--decrypt", "--privkey-pem", os.path.join(row, "sp.key"),
-             "--output", os.path.join(tmp, "plain.xml"), os.path.join(tmp, "minted.xml")])
-        xml = open(os.path.join(tmp, "plain.xml")).read()
+        xml = genuine_plaintext_response(harness, row, request_id, tmp)
         acs = re.search(r'<(?:\w+:)?Response\b[^>]*\bDestination="([^"]+)"', xml).group(1)
-        xml = re.sub(r"<(\w+:)?EncryptedAssertion[^>]*>\s*", "", xml)
-        xml = re.sub(r"\s*</(\w+:)?EncryptedAssertion>", "", xml)
         xml = re.sub(r"<ds:Signature\b.*?</ds:Signature>", "", xml, count=1, flags=re.S)
         xml, n = re.subn(r"(/person/uuid/)[0-9a-fA-F-]{36}", r"\g<1>" + FORGED_UUID, xml)
         if n == 0:
@@ -115,20 +140,9 @@ def probe(harness, row, root):
         forged = open(os.path.join(tmp, "forged.xml"), "rb").read()
     if b"RSAKeyValue" not in forged:
         return "xmlsec1 did not fill in the KeyValue"
-    # 3. Post it like the browser would, then ask who is logged in.
-    body = urllib.parse.urlencode({"SAMLResponse": base64.b64encode(forged).decode()}).encode()
-    try:
-        opener.open(acs, data=body, timeout=30)
-    except urllib.error.HTTPError:
-        pass  # 3xx (no redirect following) or a refusal page: the whoami answer decides
-    try:
-        who = opener.open(sp["oracle"]["whoami_url"], timeout=10).read().decode()
-    except urllib.error.HTTPError as e:  # 3xx/401/403: no session
-        return ("PASS", "rejected: whoami answered %d after posting the forged response" % e.code)
-    if FORGED_UUID in who:
-        return ("FAIL", "the SP logged in the forged identity %s: it verified the signature with "
-                "the attacker key from KeyInfo/KeyValue" % FORGED_UUID)
-    return ("FAIL", "the SP created a session after the forged response: %s" % who.strip()[:120])
+    return post_and_ask(sp, opener, acs, forged) or (
+        "FAIL", "the SP logged in the forged identity %s: it verified the signature with the "
+        "attacker key from KeyInfo/KeyValue" % FORGED_UUID)
 
 
 def main():

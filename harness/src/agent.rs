@@ -354,7 +354,13 @@ fn attr(tag: &str, name: &str) -> Option<String> {
                 _ => (' ', raw_rest),
             };
             let end = body
-                .find(|c: char| if q == ' ' { c.is_whitespace() || c == '>' } else { c == q })
+                .find(|c: char| {
+                    if q == ' ' {
+                        c.is_whitespace() || c == '>'
+                    } else {
+                        c == q
+                    }
+                })
                 .unwrap_or(body.len());
             return Some(body[..end].to_string());
         }

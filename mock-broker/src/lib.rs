@@ -11,7 +11,10 @@ pub mod pki;
 pub mod saml;
 mod server;
 
-pub use broker::{ArmedLogin, Broker, BrokerBuilder, BrokerError, BrokerState, FetchRecord, FlowRecord, RunningBroker, TlsMode};
+pub use broker::{
+    ArmedLogin, Broker, BrokerBuilder, BrokerError, BrokerState, FetchRecord, FlowRecord,
+    RunningBroker, TlsMode,
+};
 pub use config::{Clock, EncryptionDefault, EntityIdPreset, FixedClock, IdGen, SystemClock};
 pub use dangerous::{Fault, FaultPlan};
 pub use identity::{IdentityError, IdentityKind, IdentityStore, TestIdentity};

@@ -11,7 +11,9 @@ use super::assertion::{
 use super::ns;
 use super::response::{fmt_instant, signature_template, write_assertion, write_response};
 use super::xmlsec::{EncryptionAlgorithms, XmlEncryptor, XmlSecError, XmlSigner};
-use crate::dangerous::{Fault, FaultError, FaultPlan, KeyInfoChoice, ModelPath, SigningKeyChoice, XswVariant};
+use crate::dangerous::{
+    Fault, FaultError, FaultPlan, KeyInfoChoice, ModelPath, SigningKeyChoice, XswVariant,
+};
 use crate::identity::{IdentityStore, TestIdentity};
 use crate::nsis::Loa;
 use crate::pki::RsaSigner;
@@ -176,10 +178,13 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
             k if k.starts_with("now+") || k.starts_with("now-") => {
                 let sign = if k.as_bytes()[3] == b'+' { 1 } else { -1 };
                 let spec = &k[4..];
-                let (num, unit) = spec.split_at(spec.find(|c: char| !c.is_ascii_digit()).unwrap_or(spec.len()));
-                let n: i64 = num
-                    .parse()
-                    .map_err(|_| FaultError::BadPlaceholder(value.into(), format!("bad number in {k}")))?;
+                let (num, unit) = spec.split_at(
+                    spec.find(|c: char| !c.is_ascii_digit())
+                        .unwrap_or(spec.len()),
+                );
+                let n: i64 = num.parse().map_err(|_| {
+                    FaultError::BadPlaceholder(value.into(), format!("bad number in {k}"))
+                })?;
                 let d = match unit {
                     "s" => time::Duration::seconds(n),
                     "m" => time::Duration::minutes(n),
@@ -196,7 +201,10 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
                 at(ctx.now + d * sign)
             }
             other => {
-                return Err(FaultError::BadPlaceholder(value.into(), format!("unknown placeholder {{{other}}}")));
+                return Err(FaultError::BadPlaceholder(
+                    value.into(),
+                    format!("unknown placeholder {{{other}}}"),
+                ));
             }
         };
         out.push_str(&v);
@@ -206,7 +214,12 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
     Ok(out)
 }
 
-fn apply_path(model: &mut ResponseModel, path: ModelPath, value: Option<String>, name: &str) -> Result<(), FaultError> {
+fn apply_path(
+    model: &mut ResponseModel,
+    path: ModelPath,
+    value: Option<String>,
+    name: &str,
+) -> Result<(), FaultError> {
     use ModelPath as P;
     let set = |slot: &mut Option<String>| *slot = value.clone();
     let element_only = || FaultError::NotSettable(name.to_string());
@@ -220,7 +233,12 @@ fn apply_path(model: &mut ResponseModel, path: ModelPath, value: Option<String>,
             None => model.issuer = None,
             Some(v) => match &mut model.issuer {
                 Some(i) => i.value = v.clone(),
-                None => model.issuer = Some(IssuerModel { value: v.clone(), format: None }),
+                None => {
+                    model.issuer = Some(IssuerModel {
+                        value: v.clone(),
+                        format: None,
+                    })
+                }
             },
         },
         P::ResponseIssuerFormat => {
@@ -241,10 +259,21 @@ fn apply_path(model: &mut ResponseModel, path: ModelPath, value: Option<String>,
     Ok(())
 }
 
-fn apply_assertion_path(a: &mut AssertionModel, path: ModelPath, value: Option<String>, name: &str) -> Result<(), FaultError> {
+fn apply_assertion_path(
+    a: &mut AssertionModel,
+    path: ModelPath,
+    value: Option<String>,
+    name: &str,
+) -> Result<(), FaultError> {
     use ModelPath as P;
     let element_only = || FaultError::NotSettable(name.to_string());
-    let remove_only = |v: &Option<String>| if v.is_some() { Err(element_only()) } else { Ok(()) };
+    let remove_only = |v: &Option<String>| {
+        if v.is_some() {
+            Err(element_only())
+        } else {
+            Ok(())
+        }
+    };
     match path {
         P::AssertionId => a.id = value,
         P::AssertionVersion => a.version = value,
@@ -253,7 +282,12 @@ fn apply_assertion_path(a: &mut AssertionModel, path: ModelPath, value: Option<S
             None => a.issuer = None,
             Some(v) => match &mut a.issuer {
                 Some(i) => i.value = v,
-                None => a.issuer = Some(IssuerModel { value: v, format: None }),
+                None => {
+                    a.issuer = Some(IssuerModel {
+                        value: v,
+                        format: None,
+                    })
+                }
             },
         },
         P::AssertionIssuerFormat => {
@@ -293,17 +327,28 @@ fn apply_assertion_path(a: &mut AssertionModel, path: ModelPath, value: Option<S
             }
         }
         P::SubjectConfirmationMethod => {
-            for c in a.subject.iter_mut().flat_map(|s| s.confirmations.iter_mut()) {
+            for c in a
+                .subject
+                .iter_mut()
+                .flat_map(|s| s.confirmations.iter_mut())
+            {
                 c.method = value.clone();
             }
         }
         P::SubjectConfirmationData => {
             remove_only(&value)?;
-            for c in a.subject.iter_mut().flat_map(|s| s.confirmations.iter_mut()) {
+            for c in a
+                .subject
+                .iter_mut()
+                .flat_map(|s| s.confirmations.iter_mut())
+            {
                 c.data = None;
             }
         }
-        P::Recipient | P::ConfirmationNotOnOrAfter | P::ConfirmationNotBefore | P::ConfirmationInResponseTo => {
+        P::Recipient
+        | P::ConfirmationNotOnOrAfter
+        | P::ConfirmationNotBefore
+        | P::ConfirmationInResponseTo => {
             for d in a
                 .subject
                 .iter_mut()
@@ -373,7 +418,10 @@ fn apply_assertion_path(a: &mut AssertionModel, path: ModelPath, value: Option<S
     Ok(())
 }
 
-fn victim<'a>(input: &'a MintInput<'_>, name: &Option<String>) -> Result<&'a TestIdentity, FaultError> {
+fn victim<'a>(
+    input: &'a MintInput<'_>,
+    name: &Option<String>,
+) -> Result<&'a TestIdentity, FaultError> {
     match name {
         Some(n) => input
             .identities
@@ -401,7 +449,11 @@ fn apply_model_faults(input: &MintInput<'_>, model: &mut ResponseModel) -> Resul
                 let p = ModelPath::parse(path)?;
                 apply_path(model, p, None, path)?;
             }
-            Fault::SetAttribute { name, values, name_format } => {
+            Fault::SetAttribute {
+                name,
+                values,
+                name_format,
+            } => {
                 let values = values
                     .iter()
                     .map(|v| expand_placeholders(v, &input.ctx))
@@ -432,7 +484,11 @@ fn apply_model_faults(input: &MintInput<'_>, model: &mut ResponseModel) -> Resul
             }
             Fault::AddAudience { value, separate } => {
                 let v = expand_placeholders(value, &input.ctx)?;
-                for c in model.assertions.iter_mut().filter_map(|a| a.conditions.as_mut()) {
+                for c in model
+                    .assertions
+                    .iter_mut()
+                    .filter_map(|a| a.conditions.as_mut())
+                {
                     if *separate || c.audience_restrictions.is_empty() {
                         c.audience_restrictions.push(vec![v.clone()]);
                     } else {
@@ -444,7 +500,11 @@ fn apply_model_faults(input: &MintInput<'_>, model: &mut ResponseModel) -> Resul
                 let legacy = legacy_oiosaml2_response(&input.ctx, input.identity);
                 model.assertions = legacy.assertions;
             }
-            Fault::Status { code, sub_code, message } => {
+            Fault::Status {
+                code,
+                sub_code,
+                message,
+            } => {
                 model.status = Some(StatusModel {
                     code: Some(code.clone()),
                     sub_code: sub_code.clone(),
@@ -471,7 +531,13 @@ fn strip_signature(xml: &str) -> String {
     }
 }
 
-fn insert_in_text_of(xml: &str, open_tag_prefix: &str, close_tag: &str, after: usize, ins: &str) -> String {
+fn insert_in_text_of(
+    xml: &str,
+    open_tag_prefix: &str,
+    close_tag: &str,
+    after: usize,
+    ins: &str,
+) -> String {
     let Some(open) = xml.find(open_tag_prefix) else {
         return xml.to_string();
     };
@@ -483,7 +549,11 @@ fn insert_in_text_of(xml: &str, open_tag_prefix: &str, close_tag: &str, after: u
         return xml.to_string();
     };
     let text = &xml[text_start..text_start + close];
-    let split = text.char_indices().nth(after).map(|(i, _)| i).unwrap_or(text.len());
+    let split = text
+        .char_indices()
+        .nth(after)
+        .map(|(i, _)| i)
+        .unwrap_or(text.len());
     format!(
         "{}{}{}{}",
         &xml[..text_start + split],
@@ -504,7 +574,12 @@ fn replace_name_id(xml: &str, new_value: &str) -> String {
     let Some(close) = xml[ts..].find("</saml:NameID>") else {
         return xml.to_string();
     };
-    format!("{}{}{}", &xml[..ts], super::xml::escape_text(new_value), &xml[ts + close..])
+    format!(
+        "{}{}{}",
+        &xml[..ts],
+        super::xml::escape_text(new_value),
+        &xml[ts + close..]
+    )
 }
 
 struct Fragment {
@@ -513,7 +588,11 @@ struct Fragment {
 }
 
 /// Mint a response under the plan.
-pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEncryptor) -> Result<Minted, MintError> {
+pub fn mint(
+    input: &MintInput<'_>,
+    signer: &dyn XmlSigner,
+    encryptor: &dyn XmlEncryptor,
+) -> Result<Minted, MintError> {
     let plan = input.plan;
     let mut model = oiosaml3_response(&input.ctx, input.identity, input.loa);
     apply_model_faults(input, &mut model)?;
@@ -526,7 +605,10 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         match f {
             Fault::SignWith { key } => key_choice = *key,
             Fault::KeyInfo { cert } => key_info = *cert,
-            Fault::EncryptWith { data, key_transport } => {
+            Fault::EncryptWith {
+                data,
+                key_transport,
+            } => {
                 enc_override = Some(EncryptionAlgorithms {
                     data: data.clone(),
                     key_transport: key_transport.clone(),
@@ -537,7 +619,8 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
             _ => {}
         }
     }
-    let unsigned = plan.has(|f| matches!(f, Fault::UnsignedAssertion | Fault::SignedForeignElement));
+    let unsigned =
+        plan.has(|f| matches!(f, Fault::UnsignedAssertion | Fault::SignedForeignElement));
     let sha1 = plan.has(|f| matches!(f, Fault::Sha1));
     let no_encryption = plan.has(|f| matches!(f, Fault::NoEncryption));
     let key = input.keys.choose(key_choice);
@@ -559,12 +642,13 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
             sign_assertion(a, key)
         }
     };
-    let evil_assertion = |victim_name: &Option<String>, id: &str| -> Result<AssertionModel, MintError> {
-        let v = victim(input, victim_name)?;
-        let mut c = input.ctx.clone();
-        c.assertion_id = id.to_string();
-        Ok(oiosaml3_response(&c, v, input.loa).assertions.remove(0))
-    };
+    let evil_assertion =
+        |victim_name: &Option<String>, id: &str| -> Result<AssertionModel, MintError> {
+            let v = victim(input, victim_name)?;
+            let mut c = input.ctx.clone();
+            c.assertion_id = id.to_string();
+            Ok(oiosaml3_response(&c, v, input.loa).assertions.remove(0))
+        };
 
     // ---- assertions ----
     let mut fragments: Vec<Fragment> = Vec::new();
@@ -578,16 +662,28 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         if i == 0 {
             signed_first = Some(s.clone());
         }
-        fragments.push(Fragment { xml: s, encrypt: true });
+        fragments.push(Fragment {
+            xml: s,
+            encrypt: true,
+        });
     }
     if let Some(first) = fragments.first_mut() {
         for f in &plan.faults {
             match f {
                 Fault::CommentInNameId { after } => {
-                    first.xml = insert_in_text_of(&first.xml, "<saml:NameID", "</saml:NameID>", *after, "<!---->");
+                    first.xml = insert_in_text_of(
+                        &first.xml,
+                        "<saml:NameID",
+                        "</saml:NameID>",
+                        *after,
+                        "<!---->",
+                    );
                 }
                 Fault::CommentInAttribute { name, after } => {
-                    let open = format!(r#"<saml:Attribute Name="{}""#, super::xml::escape_attr(name));
+                    let open = format!(
+                        r#"<saml:Attribute Name="{}""#,
+                        super::xml::escape_attr(name)
+                    );
                     if let Some(pos) = first.xml.find(&open) {
                         let (head, tail) = first.xml.split_at(pos);
                         let tail = insert_in_text_of(
@@ -626,7 +722,11 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
                     let mut x = replace_name_id(&first.xml, &v.name_id());
                     if matches!(f, Fault::DigestValueComment) {
                         if let Some(d) = digest_of(&forged) {
-                            x = x.replacen("<ds:DigestValue>", &format!("<ds:DigestValue><!--{d}-->"), 1);
+                            x = x.replacen(
+                                "<ds:DigestValue>",
+                                &format!("<ds:DigestValue><!--{d}-->"),
+                                1,
+                            );
                         }
                     } else if let Some(si) = signed_info_of(&forged) {
                         x = x.replacen("</ds:SignedInfo>", &format!("</ds:SignedInfo>{si}"), 1);
@@ -641,7 +741,10 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         match f {
             Fault::AppendUnsignedAssertion { victim: v } => {
                 let e = evil_assertion(v, "_evil-second-assertion")?;
-                fragments.push(Fragment { xml: write_assertion(&e, None), encrypt: true });
+                fragments.push(Fragment {
+                    xml: write_assertion(&e, None),
+                    encrypt: true,
+                });
             }
             Fault::SignedForeignElement => {
                 // A genuinely signed IdP element, next to the unsigned assertion.
@@ -659,24 +762,45 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
                 let Some(signed) = fragments.first().map(|f| f.xml.clone()) else {
                     continue;
                 };
-                let orig_id = model.assertions.first().and_then(|a| a.id.clone()).unwrap_or_default();
+                let orig_id = model
+                    .assertions
+                    .first()
+                    .and_then(|a| a.id.clone())
+                    .unwrap_or_default();
                 let evil = evil_assertion(v, "_evil-assertion")?;
                 let (ss, se) = signature_span(&signed).unwrap_or((0, 0));
                 let sig = &signed[ss..se];
                 let clean = strip_signature(&signed);
                 match variant {
                     XswVariant::Xsw3 => {
-                        fragments.insert(0, Fragment { xml: write_assertion(&evil, None), encrypt: true });
+                        fragments.insert(
+                            0,
+                            Fragment {
+                                xml: write_assertion(&evil, None),
+                                encrypt: true,
+                            },
+                        );
                     }
                     XswVariant::Xsw4 => {
                         let e = write_assertion(&evil, None);
-                        let e = e.replacen("</saml:Assertion>", &format!("{signed}</saml:Assertion>"), 1);
-                        fragments[0] = Fragment { xml: e, encrypt: true };
+                        let e = e.replacen(
+                            "</saml:Assertion>",
+                            &format!("{signed}</saml:Assertion>"),
+                            1,
+                        );
+                        fragments[0] = Fragment {
+                            xml: e,
+                            encrypt: true,
+                        };
                     }
                     XswVariant::Xsw5 | XswVariant::Xsw6 | XswVariant::Xsw8 => {
                         let inner = match variant {
                             XswVariant::Xsw5 => sig.to_string(),
-                            XswVariant::Xsw6 => sig.replacen("</ds:Signature>", &format!("{clean}</ds:Signature>"), 1),
+                            XswVariant::Xsw6 => sig.replacen(
+                                "</ds:Signature>",
+                                &format!("{clean}</ds:Signature>"),
+                                1,
+                            ),
                             _ => sig.replacen(
                                 "</ds:Signature>",
                                 &format!("<ds:Object>{clean}</ds:Object></ds:Signature>"),
@@ -684,14 +808,24 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
                             ),
                         };
                         let e = write_assertion(&evil, Some(&inner));
-                        fragments[0] = Fragment { xml: e, encrypt: true };
+                        fragments[0] = Fragment {
+                            xml: e,
+                            encrypt: true,
+                        };
                         if *variant == XswVariant::Xsw5 {
-                            fragments.push(Fragment { xml: clean, encrypt: true });
+                            fragments.push(Fragment {
+                                xml: clean,
+                                encrypt: true,
+                            });
                         }
                     }
                     XswVariant::Xsw7 => {
-                        extensions = Some(format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#));
-                        fragments[0] = Fragment { xml: write_assertion(&evil, None), encrypt: true };
+                        extensions =
+                            Some(format!(r#"<samlp:Extensions>{signed}</samlp:Extensions>"#));
+                        fragments[0] = Fragment {
+                            xml: write_assertion(&evil, None),
+                            encrypt: true,
+                        };
                     }
                     XswVariant::Xsw1 | XswVariant::Xsw2 => {
                         // Response-level: handled after the response is signed below.
@@ -713,9 +847,13 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
     for f in &fragments {
         match (&encryption, f.encrypt) {
             (Some(algs), true) => {
-                let cert = input.sp_encryption_cert.ok_or(MintError::NoEncryptionCert)?;
+                let cert = input
+                    .sp_encryption_cert
+                    .ok_or(MintError::NoEncryptionCert)?;
                 let ed = encryptor.encrypt_element(&f.xml, cert, algs)?;
-                out_fragments.push(format!("<saml:EncryptedAssertion>{ed}</saml:EncryptedAssertion>"));
+                out_fragments.push(format!(
+                    "<saml:EncryptedAssertion>{ed}</saml:EncryptedAssertion>"
+                ));
             }
             _ => out_fragments.push(f.xml.clone()),
         }
@@ -723,7 +861,10 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
 
     // ---- response ----
     let xsw_response = plan.faults.iter().find_map(|f| match f {
-        Fault::Xsw { variant: v @ (XswVariant::Xsw1 | XswVariant::Xsw2), victim } => Some((*v, victim.clone())),
+        Fault::Xsw {
+            variant: v @ (XswVariant::Xsw1 | XswVariant::Xsw2),
+            victim,
+        } => Some((*v, victim.clone())),
         _ => None,
     });
     let sign_response = plan.has(|f| matches!(f, Fault::SignResponse)) || xsw_response.is_some();
@@ -739,7 +880,11 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
     let mut response_xml = if sign_response {
         let rid = model.id.clone().unwrap_or_default();
         let tpl = signature_template(&rid, cert_for(key).as_deref(), sha1);
-        let x = place_extensions(write_response_with_signature(&model, &out_fragments, Some(&tpl)));
+        let x = place_extensions(write_response_with_signature(
+            &model,
+            &out_fragments,
+            Some(&tpl),
+        ));
         signer.sign_enveloped(x, &key.signer, sha1)?
     } else {
         place_extensions(write_response_with_signature(&model, &out_fragments, None))
@@ -750,7 +895,9 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         let evil_xml = write_assertion(&evil, None);
         let evil_frag = match &encryption {
             Some(algs) => {
-                let cert = input.sp_encryption_cert.ok_or(MintError::NoEncryptionCert)?;
+                let cert = input
+                    .sp_encryption_cert
+                    .ok_or(MintError::NoEncryptionCert)?;
                 format!(
                     "<saml:EncryptedAssertion>{}</saml:EncryptedAssertion>",
                     encryptor.encrypt_element(&evil_xml, cert, algs)?
@@ -764,7 +911,11 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
         let mut evil_model = model.clone();
         evil_model.id = Some("_evil-response".into());
         let inner = match variant {
-            XswVariant::Xsw1 => sig.replacen("</ds:Signature>", &format!("{orig_clean}</ds:Signature>"), 1),
+            XswVariant::Xsw1 => sig.replacen(
+                "</ds:Signature>",
+                &format!("{orig_clean}</ds:Signature>"),
+                1,
+            ),
             _ => format!("{orig_clean}{sig}"),
         };
         response_xml = write_response_with_signature(&evil_model, &[evil_frag], Some(&inner));
@@ -803,7 +954,11 @@ pub fn mint(input: &MintInput<'_>, signer: &dyn XmlSigner, encryptor: &dyn XmlEn
     })
 }
 
-fn write_response_with_signature(model: &ResponseModel, fragments: &[String], sig: Option<&str>) -> String {
+fn write_response_with_signature(
+    model: &ResponseModel,
+    fragments: &[String],
+    sig: Option<&str>,
+) -> String {
     match sig {
         None => write_response(model, fragments),
         Some(sig) => {
@@ -842,9 +997,18 @@ mod tests {
             conditions_lifetime: time::Duration::hours(1),
             confirmation_lifetime: time::Duration::minutes(5),
         };
-        assert_eq!(expand_placeholders("{now-10m}", &c).unwrap(), "2026-01-01T11:50:00Z");
-        assert_eq!(expand_placeholders("x{acs}y{sp}{request_id}", &c).unwrap(), "xAySR");
-        assert_eq!(expand_placeholders("{now+1d}", &c).unwrap(), "2026-01-02T12:00:00Z");
+        assert_eq!(
+            expand_placeholders("{now-10m}", &c).unwrap(),
+            "2026-01-01T11:50:00Z"
+        );
+        assert_eq!(
+            expand_placeholders("x{acs}y{sp}{request_id}", &c).unwrap(),
+            "xAySR"
+        );
+        assert_eq!(
+            expand_placeholders("{now+1d}", &c).unwrap(),
+            "2026-01-02T12:00:00Z"
+        );
         assert!(expand_placeholders("{nope}", &c).is_err());
         assert!(expand_placeholders("{now+5q}", &c).is_err());
         assert!(expand_placeholders("{now", &c).is_err());
@@ -869,9 +1033,18 @@ mod tests {
     #[test]
     fn placeholder_fractions_replace_the_clock_fraction() {
         let c = ctx();
-        assert_eq!(expand_placeholders("{now}", &c).unwrap(), "2026-01-01T12:00:00.987Z");
-        assert_eq!(expand_placeholders("{now.123}", &c).unwrap(), "2026-01-01T12:00:00.123Z");
-        assert_eq!(expand_placeholders("{now-5m.1234567}", &c).unwrap(), "2026-01-01T11:55:00.1234567Z");
+        assert_eq!(
+            expand_placeholders("{now}", &c).unwrap(),
+            "2026-01-01T12:00:00.987Z"
+        );
+        assert_eq!(
+            expand_placeholders("{now.123}", &c).unwrap(),
+            "2026-01-01T12:00:00.123Z"
+        );
+        assert_eq!(
+            expand_placeholders("{now-5m.1234567}", &c).unwrap(),
+            "2026-01-01T11:55:00.1234567Z"
+        );
         assert!(expand_placeholders("{now.}", &c).is_err());
         assert!(expand_placeholders("{now.12a}", &c).is_err());
         assert!(expand_placeholders("{now.1234567890}", &c).is_err());
@@ -899,7 +1072,10 @@ mod tests {
             mint(&input, &b, &b).unwrap().response_xml
         };
         let loa = format!(r#"<saml:Attribute Name="{}" NameFormat="#, ns::attr::LOA);
-        let spec = format!(r#"<saml:Attribute Name="{}" NameFormat="#, ns::attr::SPEC_VERSION);
+        let spec = format!(
+            r#"<saml:Attribute Name="{}" NameFormat="#,
+            ns::attr::SPEC_VERSION
+        );
         let one = mint_with(vec![Fault::RemoveNameFormat {
             name: Some(ns::attr::LOA.into()),
         }]);

@@ -144,14 +144,24 @@ impl AwsOaep {
         use super::ns;
         use aws_lc_rs::rsa::{OAEP_SHA1_MGF1SHA1, OAEP_SHA256_MGF1SHA256};
         let digest = algs.oaep_digest.as_deref();
-        let alg = match (algs.key_transport.as_str(), digest, algs.oaep_mgf.as_deref()) {
+        let alg = match (
+            algs.key_transport.as_str(),
+            digest,
+            algs.oaep_mgf.as_deref(),
+        ) {
             (ns::KT_RSA_OAEP_MGF1P, None | Some(ns::ALG_SHA1), _) => &OAEP_SHA1_MGF1SHA1,
-            (ns::KT_RSA_OAEP_11, None | Some(ns::ALG_SHA1), None | Some(ns::MGF1_SHA1)) => &OAEP_SHA1_MGF1SHA1,
-            (ns::KT_RSA_OAEP_11, Some(ns::ALG_SHA256), Some(ns::MGF1_SHA256)) => &OAEP_SHA256_MGF1SHA256,
+            (ns::KT_RSA_OAEP_11, None | Some(ns::ALG_SHA1), None | Some(ns::MGF1_SHA1)) => {
+                &OAEP_SHA1_MGF1SHA1
+            }
+            (ns::KT_RSA_OAEP_11, Some(ns::ALG_SHA256), Some(ns::MGF1_SHA256)) => {
+                &OAEP_SHA256_MGF1SHA256
+            }
             _ => return None,
         };
         let (_, cert) = x509_parser::parse_x509_certificate(recipient_cert_der).ok()?;
-        let public = aws_lc_rs::rsa::PublicEncryptingKey::from_der(cert.tbs_certificate.subject_pki.raw).ok()?;
+        let public =
+            aws_lc_rs::rsa::PublicEncryptingKey::from_der(cert.tbs_certificate.subject_pki.raw)
+                .ok()?;
         let key = aws_lc_rs::rsa::OaepPublicEncryptingKey::new(public).ok()?;
         Some(AwsOaep { key, alg })
     }

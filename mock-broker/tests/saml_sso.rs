@@ -492,7 +492,40 @@ async fn https_mode_serves_metadata_trusted_via_the_mock_ca() {
         md.contains(broker.sso_url()),
         "endpoints in metadata are https too"
     );
-    // Without trusting the mock CA, the handshake fails (the check above can fail).
-    let plain = reqwest::Client::builder().no_proxy().build().unwrap();
-    assert!(plain.get(broker.metadata_url()).send().await.is_err());
+    // Trusting another CA only (not the system store, where a lab may have installed the mock
+    // CA), the handshake fails: the check above can fail.
+    let other = reqwest::Certificate::from_der(
+        mitid_mock_broker::pki::MockPki::builtin()
+            .oces3_root
+            .cert_der(),
+    )
+    .unwrap();
+    let untrusting = reqwest::Client::builder()
+        .tls_certs_only([other])
+        .no_proxy()
+        .build()
+        .unwrap();
+    assert!(untrusting.get(broker.metadata_url()).send().await.is_err());
+}
+
+#[tokio::test]
+async fn is_passive_gets_no_passive_status_without_assertion() {
+    let broker = start().await;
+    let mut req = request(&broker, "_req-passive");
+    req.is_passive = true;
+    let post = sso(&sso_url(&broker, &req, Some("passive-relay"))).await;
+    assert_eq!(post.action, ACS_URL);
+    assert_eq!(post.relay_state.as_deref(), Some("passive-relay"));
+    assert_eq!(
+        attrs_all(&post.xml, ns::SAMLP, "StatusCode", "Value"),
+        vec![ns::STATUS_RESPONDER, ns::STATUS_NO_PASSIVE]
+    );
+    assert_eq!(
+        attr_of(&post.xml, ns::SAMLP, "Response", "InResponseTo").as_deref(),
+        Some("_req-passive")
+    );
+    assert_eq!(
+        count(&post.xml, ns::SAML, "EncryptedAssertion") + count(&post.xml, ns::SAML, "Assertion"),
+        0
+    );
 }

@@ -170,6 +170,7 @@ fn table() -> Vec<(RpFlaw, Vec<String>)> {
                 "oidc-legacy.authenticationtype-nemid-poces",
                 "oidc-legacy.authenticationtype-nemid-moces",
                 "oidc-legacy.authenticationtype-nemid-moces-codefile",
+                "oidc-legacy.acr-nemid-poces",
             ]),
         ),
         (RpFlaw::SkipSignature, v(&forged_signatures)),

@@ -65,6 +65,10 @@ const REASONS: &[(&str, &str)] = &[
         "NemID login method",
     ),
     (
+        "oidc-legacy.acr-nemid-poces",
+        "NemID login method \"urn:grn:authn:dk:nemid:poces\"",
+    ),
+    (
         "oidc-legacy.authenticationtype-missing",
         "assurance level None",
     ),

@@ -201,6 +201,14 @@ fn idura(c: &Map<String, Value>, required: Loa, flaws: &Flaws) -> Result<MitidLo
         Some("dknemid") if flaws.has(RpFlaw::AcceptDknemid) => {}
         _ => return Err(MitidError::Scheme(owned(scheme))),
     }
+    // Idura reports the login method in `authenticationtype`; a standard `acr` claim, when
+    // present, must name a MitID method too, or the two disagree about what happened.
+    if let Some(acr) = s(c, "acr")
+        && !acr.starts_with(IDURA_MITID_PREFIX)
+        && !flaws.has(RpFlaw::AcceptNemidAcr)
+    {
+        return Err(MitidError::NemidMethod(acr.to_string()));
+    }
     let method = s(c, "authenticationtype");
     let (loa, professional) = match method {
         Some(m) if m.starts_with(IDURA_NEMID_PREFIX) => {

@@ -465,14 +465,26 @@ fn xsw_variants_have_the_documented_structure() {
             victim: Some("bo".into()),
         }])
     };
-    let orig = assertion_ids(&plain(vec![]))[0].clone();
-    let evil = "_evil-assertion";
+    let clean = plain(vec![]);
+    let orig = assertion_ids(&clean)[0].clone();
+    // Forged IDs derive from the response's own seeded IDs (never a fixed string, so an SP's
+    // replay cache cannot tell two forgeries apart by ID alone).
+    let evil_id = format!("{orig}-evil");
+    let evil = evil_id.as_str();
+    let evil_response = format!(
+        "{}-evil",
+        roxmltree::Document::parse(&clean)
+            .unwrap()
+            .root_element()
+            .attribute("ID")
+            .unwrap()
+    );
 
     // XSW1: an evil Response (evil assertion) whose Signature holds the original Response.
     let x = xsw(XswVariant::Xsw1);
     let doc = roxmltree::Document::parse(&x).unwrap();
     let root = doc.root_element();
-    assert_eq!(root.attribute("ID"), Some("_evil-response"));
+    assert_eq!(root.attribute("ID"), Some(evil_response.as_str()));
     let sig = root
         .children()
         .find(|c| c.has_tag_name((ns::DS, "Signature")))
@@ -499,7 +511,7 @@ fn xsw_variants_have_the_documented_structure() {
 
     // XSW2: the original Response is a sibling before the Signature inside the evil one.
     let x = xsw(XswVariant::Xsw2);
-    let names = child_names(&x, "_evil-response");
+    let names = child_names(&x, &evil_response);
     let pos_resp = names
         .iter()
         .position(|n| n == "Response")

@@ -43,25 +43,18 @@ struct Case {
     loa: Option<Loa>,
     faults: Vec<Fault>,
     kind: Kind,
-    /// Run on an SP of its own: the broker gives every forged (evil) assertion the same ID,
-    /// so an SP that accepted one would reject the next as a replay.
-    isolated: bool,
     want: Want,
     /// SP configurations (flaw sets) that get this case wrong.
     wrong_under: Vec<Vec<Flaw>>,
 }
 
 fn case(name: &'static str, faults: Vec<Fault>, want: Want, wrong_under: &[&[Flaw]]) -> Case {
-    let isolated = faults
-        .iter()
-        .any(|f| matches!(f, Fault::Xsw { .. } | Fault::AppendUnsignedAssertion { .. }));
     Case {
         name,
         identity: "anna",
         loa: None,
         faults,
         kind: Kind::Login,
-        isolated,
         want,
         wrong_under: wrong_under.iter().map(|s| s.to_vec()).collect(),
     }
@@ -598,17 +591,7 @@ async fn each_flaw_breaks_exactly_its_cases_and_strict_breaks_none() {
             sp.register_with(&broker).unwrap();
             let mut results = Vec::new();
             for c in cases.iter() {
-                if c.isolated {
-                    let own = ReferenceSp::start(
-                        SpConfig::new(broker.metadata_xml()).flaws(flaws.clone()),
-                    )
-                    .await
-                    .unwrap();
-                    own.register_with(&broker).unwrap();
-                    results.push(run(&broker, &own, c).await);
-                } else {
-                    results.push(run(&broker, &sp, c).await);
-                }
+                results.push(run(&broker, &sp, c).await);
             }
             (flaws, results)
         });

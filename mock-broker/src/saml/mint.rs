@@ -642,11 +642,13 @@ pub fn mint(
             sign_assertion(a, key)
         }
     };
+    // Forged elements get IDs derived from this response's own (seeded) IDs, never fixed ones:
+    // an SP that accepted one forgery must not reject the next as a replay of the same ID.
     let evil_assertion =
-        |victim_name: &Option<String>, id: &str| -> Result<AssertionModel, MintError> {
+        |victim_name: &Option<String>, suffix: &str| -> Result<AssertionModel, MintError> {
             let v = victim(input, victim_name)?;
             let mut c = input.ctx.clone();
-            c.assertion_id = id.to_string();
+            c.assertion_id = format!("{}{suffix}", input.ctx.assertion_id);
             Ok(oiosaml3_response(&c, v, input.loa).assertions.remove(0))
         };
 
@@ -740,7 +742,7 @@ pub fn mint(
     for f in &plan.faults {
         match f {
             Fault::AppendUnsignedAssertion { victim: v } => {
-                let e = evil_assertion(v, "_evil-second-assertion")?;
+                let e = evil_assertion(v, "-evil-second")?;
                 fragments.push(Fragment {
                     xml: write_assertion(&e, None),
                     encrypt: true,
@@ -767,7 +769,7 @@ pub fn mint(
                     .first()
                     .and_then(|a| a.id.clone())
                     .unwrap_or_default();
-                let evil = evil_assertion(v, "_evil-assertion")?;
+                let evil = evil_assertion(v, "-evil")?;
                 let (ss, se) = signature_span(&signed).unwrap_or((0, 0));
                 let sig = &signed[ss..se];
                 let clean = strip_signature(&signed);
@@ -891,7 +893,7 @@ pub fn mint(
     };
     if let Some((variant, v)) = xsw_response {
         // Evil response around the genuinely signed one.
-        let evil = evil_assertion(&v, "_evil-assertion")?;
+        let evil = evil_assertion(&v, "-evil")?;
         let evil_xml = write_assertion(&evil, None);
         let evil_frag = match &encryption {
             Some(algs) => {
@@ -909,7 +911,7 @@ pub fn mint(
         let sig = response_xml[ss..se].to_string();
         let orig_clean = strip_signature(&response_xml);
         let mut evil_model = model.clone();
-        evil_model.id = Some("_evil-response".into());
+        evil_model.id = Some(format!("{}-evil", model.id.as_deref().unwrap_or("_response")));
         let inner = match variant {
             XswVariant::Xsw1 => sig.replacen(
                 "</ds:Signature>",

@@ -2,8 +2,8 @@
 # Debian packages system-wide (apt does not start their services here: policy-rc.d), Python
 # packages into venvs and npm packages into tests/interop/.work, cargo builds into target dirs.
 
-APT_PACKAGES=(apache2 libapache2-mod-auth-mellon libapache2-mod-shib xmlsec1 python3-venv
-    libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl)
+APT_PACKAGES=(apache2 libapache2-mod-auth-mellon libapache2-mod-shib libapache2-mod-auth-openidc
+    xmlsec1 python3-venv libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl)
 
 install_apt() {
     local missing=() p
@@ -36,7 +36,7 @@ install_node() {
     local dst=$WORK/node stamp
     stamp=$(cat "$INTEROP/node/package.json" "$INTEROP/node/package-lock.json" | sha256sum | cut -c1-16)
     [ -f "$dst/.stamp" ] && [ "$(cat "$dst/.stamp")" = "$stamp" ] && return 0
-    log "npm ci (node SAML libraries) into .work/node"
+    log "npm ci (node SAML libraries, openid-client) into .work/node"
     mkdir -p "$dst"
     cp "$INTEROP/node/package.json" "$INTEROP/node/package-lock.json" "$dst/"
     (cd "$dst" && npm ci --no-audit --no-fund >"$WORK/logs/npm.log" 2>&1) \
@@ -66,6 +66,8 @@ install_all() {
     install_venv "$WORK/venv" "$INTEROP/python/requirements.txt" &
     pids+=($!)
     install_venv "$WORK/venv-pysaml2-6.4.1" "$INTEROP/python/requirements-pysaml2-6.4.1.txt" &
+    pids+=($!)
+    install_venv "$WORK/venv-authlib" "$INTEROP/python/requirements-authlib.txt" &
     pids+=($!)
     install_node &
     pids+=($!)

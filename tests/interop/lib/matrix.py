@@ -15,6 +15,7 @@ import fnmatch
 import glob
 import json
 import os
+import re
 import sys
 
 SHORT = {"PASS": "PASS", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "SKIPPED": "skip"}
@@ -224,14 +225,20 @@ def cmd_build(a):
 
     md = markdown(rows, reports, versions, notes, a.partial, unstable)
     md_path = a.markdown
-    if a.partial and not a.bless:
+    if a.partial:  # never replace the full matrix.md with a few rows
         md_path = os.path.join(a.results, "matrix-partial.md")
     with open(md_path, "w", encoding="utf-8") as f:
         f.write(md)
 
     if a.bless:
-        new_rows = dict(expected) if a.partial else {}
+        # --bless-rows REGEX: bless only those rows; the others keep their snapshot verdicts
+        # and are compared as usual below.
+        only = re.compile(a.bless_rows) if a.bless_rows else None
+        keep_others = a.partial or only is not None
+        new_rows = dict(expected) if keep_others else {}
         for row in rows:
+            if only is not None and not only.search(row):
+                continue
             merged = dict(expected.get(row, {})) if a.partial else {}
             merged.update(observed[row])
             new_rows[row] = dict(sorted(merged.items()))
@@ -245,8 +252,11 @@ def cmd_build(a):
         with open(a.snapshot, "w", encoding="utf-8") as f:
             json.dump(snap, f, indent=2, sort_keys=False)
             f.write("\n")
-        print(f"matrix: blessed {len(rows)} rows into {a.snapshot}; markdown in {md_path}", file=sys.stderr)
-        return 0
+        blessed = [r for r in rows if only is None or only.search(r)]
+        print(f"matrix: blessed {len(blessed)} rows into {a.snapshot}; markdown in {md_path}", file=sys.stderr)
+        if only is None:
+            return 0
+        expected = new_rows
 
     diffs, fresh = compare(observed, expected, a.partial, unstable)
     if fresh:
@@ -311,6 +321,7 @@ def main():
     b.add_argument("--versions")
     b.add_argument("--bless", type=int, default=0)
     b.add_argument("--partial", type=int, default=0)
+    b.add_argument("--bless-rows", default="", help="with --bless: only rows matching this regex")
     m = sub.add_parser("merge", help="merge several reports of one row")
     m.add_argument("out")
     m.add_argument("parts", nargs="+")

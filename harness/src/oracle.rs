@@ -93,12 +93,16 @@ impl Oracle {
         if let Some(url) = &self.cfg.whoami_url {
             let p = agent.request("GET", url, None).await?;
             return Ok(match p.status {
+                // An identity that is present but empty (`"uuid": ""` or `null`) is still a
+                // session: an SP that logs in "nobody" (a response without an assertion, a
+                // missing NameID) has a session belonging to no one, which is a failure, not
+                // an ambiguity. Only a whoami answer the extractor cannot read is ambiguous.
                 200..=299 => match self.extract(&p.body) {
-                    Some(id) if !id.trim().is_empty() => Observation::Session {
-                        identity: Some(id),
+                    Some(id) => Observation::Session {
+                        identity: Some(id.trim().to_string()),
                         status: p.status,
                     },
-                    _ => Observation::Ambiguous {
+                    None => Observation::Ambiguous {
                         why: format!(
                             "whoami answered {} but the identity could not be found in it ({})",
                             p.status,
@@ -159,7 +163,7 @@ impl Oracle {
             }
             return Some(match cur {
                 serde_json::Value::String(s) => s.clone(),
-                serde_json::Value::Null => return None,
+                serde_json::Value::Null => String::new(),
                 other => other.to_string(),
             });
         }

@@ -74,13 +74,19 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     fn now(&self) -> OffsetDateTime;
 }
 
-/// The system clock.
+/// The system clock, in whole seconds.
+///
+/// Real NemLog-in instants carry milliseconds (`...T15:00:02.337Z`). The default mint does
+/// not, so that an SP that cannot parse fractional seconds fails exactly the scenarios that
+/// send them (`mitid.milliseconds-instants`, `mitid.seven-digit-fractions`) with that cause
+/// named, instead of failing every login at random.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let t = OffsetDateTime::now_utc();
+        t.replace_nanosecond(0).unwrap_or(t)
     }
 }
 

@@ -90,7 +90,7 @@ fn set_with_placeholder_changes_the_signed_model() {
     }]);
     assert_eq!(
         attr_of(&x, ns::SAML, "Assertion", "IssueInstant").as_deref(),
-        Some("2026-01-01T11:55:00.1234567Z")
+        Some("2026-01-01T11:54:59.1234567Z")
     );
 
     let x = plain(vec![Fault::Set {

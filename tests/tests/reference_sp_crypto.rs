@@ -139,3 +139,44 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
         )
         .unwrap();
 }
+
+/// The home-grown verifier behind two flaws: correct on genuine and forged signatures, except
+/// for exactly the slip its bug names.
+#[test]
+fn naive_verifier_fails_only_where_its_bug_lets_it() {
+    use mitid_tests::reference_sp::naive_dsig::{Bug, verify};
+    let pki = MockPki::builtin();
+    let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap(), pki.sp.cert_der()).unwrap();
+    let idp = spki_of(pki.idp_oces3.cert_der()).unwrap();
+    let attacker = spki_of(pki.attacker.cert_der()).unwrap();
+    let assertion = |faults: Vec<Fault>| {
+        let r = minted(
+            FaultPlan::new(faults),
+            EncryptionAlgorithms::nemlogin_default(),
+        );
+        decrypt_first(&crypto, &r).unwrap()
+    };
+    let genuine = assertion(vec![]);
+    let tampered = genuine.replacen("Substantial", "High", 1);
+    let comment = assertion(vec![Fault::DigestValueComment]);
+    let two = assertion(vec![Fault::TwoSignedInfo]);
+    for bug in [
+        Bug::DigestValueFirstChild,
+        Bug::ReferencesFromLastSignedInfo,
+    ] {
+        let keys = std::slice::from_ref(&idp);
+        verify(&genuine, keys, bug).unwrap_or_else(|e| panic!("{bug:?} on genuine: {e}"));
+        assert!(verify(&genuine, std::slice::from_ref(&attacker), bug).is_err());
+        assert!(verify(&tampered, keys, bug).is_err(), "{bug:?} tampered");
+        assert_eq!(
+            verify(&comment, keys, bug).is_ok(),
+            bug == Bug::DigestValueFirstChild,
+            "{bug:?} on a DigestValue with a comment"
+        );
+        assert_eq!(
+            verify(&two, keys, bug).is_ok(),
+            bug == Bug::ReferencesFromLastSignedInfo,
+            "{bug:?} on two SignedInfo"
+        );
+    }
+}

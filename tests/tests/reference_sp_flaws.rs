@@ -558,9 +558,38 @@ async fn run(broker: &RunningBroker, sp: &RunningSp, c: &Case) -> Observed {
     }
 }
 
+/// Flaws this direct table does not exercise: the catalogue's discrimination test
+/// (`saml_discrimination.rs`) proves them through the harness.
+const CATALOGUE_ONLY: &[Flaw] = &[
+    Flaw::LaxNameId,
+    Flaw::SkipMessageChecks,
+    Flaw::SessionWithoutAssertion,
+    Flaw::ExactLoaMatch,
+    Flaw::RequireCpr,
+    Flaw::SingleValuedAttributes,
+    Flaw::RejectNonAscii,
+    Flaw::RejectFractionalSeconds,
+    Flaw::RequireIssuerFormat,
+    Flaw::RequireAttributeNameFormat,
+    Flaw::FirstMetadataKeyOnly,
+    Flaw::RejectSignedResponse,
+    Flaw::NoClockSkew,
+    Flaw::RejectUnknownAttributes,
+    Flaw::DigestValueFirstChild,
+    Flaw::ReferencesFromAnySignedInfo,
+    Flaw::AcceptResponseSignature,
+];
+
+fn direct_flaws() -> impl Iterator<Item = Flaw> {
+    Flaw::ALL
+        .iter()
+        .copied()
+        .filter(|f| !CATALOGUE_ONLY.contains(f))
+}
+
 fn configs() -> Vec<Vec<Flaw>> {
     let mut v: Vec<Vec<Flaw>> = vec![vec![]];
-    v.extend(Flaw::ALL.iter().map(|f| vec![*f]));
+    v.extend(direct_flaws().map(|f| vec![f]));
     v.push(NEMID_ERA_SP.to_vec());
     v.push(NO_REPLAY_DEFENCE.to_vec());
     v.push(vec![Flaw::NoLoaCheck, Flaw::AcceptLegacyAttributes]);
@@ -682,8 +711,8 @@ async fn each_flaw_breaks_exactly_its_cases_and_strict_breaks_none() {
             ));
         }
     }
-    for f in Flaw::ALL {
-        if *f != Flaw::ErrorPageWith200 && !flaws_that_broke_something.contains(f) {
+    for f in direct_flaws() {
+        if f != Flaw::ErrorPageWith200 && !flaws_that_broke_something.contains(&f) {
             problems.push(format!("flaw {f} breaks no case"));
         }
     }

@@ -151,7 +151,8 @@ fn split_fraction<'a>(key: &'a str, value: &str) -> Result<(&'a str, Option<&'a 
 }
 
 /// Expand `{now}`, `{now+5m}`, `{now-2h}`, `{now+1d}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}`.
-/// Time placeholders may carry a fraction of a second: `{now.123}` -> `...T12:00:00.123Z`.
+/// Time placeholders may carry a fraction of a second, added to the previous whole second:
+/// `{now.123}` at 12:00:00 -> `...T11:59:59.123Z`.
 pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, FaultError> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
@@ -164,8 +165,13 @@ pub fn expand_placeholders(value: &str, ctx: &ModelContext) -> Result<String, Fa
         let (key, fraction) = split_fraction(&rest[start + 1..end], value)?;
         let at = |t: time::OffsetDateTime| match fraction {
             None => fmt_instant(t),
+            // The fraction is added to the *previous* whole second, so `{now.123}` is never
+            // later than now (an SP with no allowance for the future must still accept it).
             Some(f) => {
-                let whole = fmt_instant(t - time::Duration::nanoseconds(i64::from(t.nanosecond())));
+                let whole = fmt_instant(
+                    t - time::Duration::nanoseconds(i64::from(t.nanosecond()))
+                        - time::Duration::seconds(1),
+                );
                 format!("{}.{f}Z", whole.trim_end_matches('Z'))
             }
         };
@@ -911,7 +917,10 @@ pub fn mint(
         let sig = response_xml[ss..se].to_string();
         let orig_clean = strip_signature(&response_xml);
         let mut evil_model = model.clone();
-        evil_model.id = Some(format!("{}-evil", model.id.as_deref().unwrap_or("_response")));
+        evil_model.id = Some(format!(
+            "{}-evil",
+            model.id.as_deref().unwrap_or("_response")
+        ));
         let inner = match variant {
             XswVariant::Xsw1 => sig.replacen(
                 "</ds:Signature>",
@@ -1041,11 +1050,11 @@ mod tests {
         );
         assert_eq!(
             expand_placeholders("{now.123}", &c).unwrap(),
-            "2026-01-01T12:00:00.123Z"
+            "2026-01-01T11:59:59.123Z"
         );
         assert_eq!(
             expand_placeholders("{now-5m.1234567}", &c).unwrap(),
-            "2026-01-01T11:55:00.1234567Z"
+            "2026-01-01T11:54:59.1234567Z"
         );
         assert!(expand_placeholders("{now.}", &c).is_err());
         assert!(expand_placeholders("{now.12a}", &c).is_err());

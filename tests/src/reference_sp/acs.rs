@@ -7,7 +7,7 @@
 //! [`super::assertion`] → replay cache. Each step is one [`Check`]; each flaw switches one off.
 
 use super::SpState;
-use super::assertion::{self, Expect, check_issue_instant, check_issuer};
+use super::assertion::{self, Expect, TimePolicy, check_issue_instant, check_issuer};
 use super::check::{Check, Rejection, reject};
 use super::flaw::Flaw;
 use super::session::Login;
@@ -108,12 +108,30 @@ fn consume_xml(
             format!("expected samlp:Response, found {}", xml::qname(root)),
         );
     }
-    if root.attribute("Version") != Some("2.0") {
-        return reject(Check::Message, "Response Version is not 2.0");
+    if !st.has(Flaw::SkipMessageChecks) {
+        if root.attribute("Version") != Some("2.0") {
+            return reject(Check::Message, "Response Version is not 2.0");
+        }
+        if root.attribute("ID").is_none_or(str::is_empty) {
+            return reject(Check::Message, "Response has no ID");
+        }
     }
-    if root.attribute("ID").is_none_or(str::is_empty) {
-        return reject(Check::Message, "Response has no ID");
+    if st.has(Flaw::RejectSignedResponse) && child(root, DS, "Signature").is_some() {
+        return reject(
+            Check::Signature,
+            "the Response itself is signed; this SP expects only the assertion to be",
+        );
     }
+    let time = TimePolicy {
+        now,
+        skew: st.config.clock_skew,
+        future_skew: if st.has(Flaw::NoClockSkew) {
+            time::Duration::ZERO
+        } else {
+            st.config.clock_skew
+        },
+        fractions: !st.has(Flaw::RejectFractionalSeconds),
+    };
 
     // ---- Status ----
     if !st.has(Flaw::IgnoreStatus) {
@@ -167,14 +185,18 @@ fn consume_xml(
         check_issue_instant(
             root.attribute("IssueInstant"),
             "Response IssueInstant",
-            now,
-            st.config.clock_skew,
+            &time,
         )?;
     }
     if !st.has(Flaw::SkipIssuer)
         && let Some(issuer) = child(root, SAML, "Issuer")
     {
-        check_issuer(issuer, "Response", &st.idp.entity_id)?;
+        check_issuer(
+            issuer,
+            "Response",
+            &st.idp.entity_id,
+            st.has(Flaw::RequireIssuerFormat),
+        )?;
     }
 
     // ---- which assertions ----
@@ -191,6 +213,13 @@ fn consume_xml(
         .filter(|c| is(*c, SAML, "EncryptedAssertion") || is(*c, SAML, "Assertion"))
         .collect();
     if nodes.is_empty() {
+        if st.has(Flaw::SessionWithoutAssertion) {
+            // The bug: "logged in" is decided by the Status alone; the identity would have
+            // come from the assertion, so the session belongs to nobody.
+            return Ok(Accepted {
+                login: Login::default(),
+            });
+        }
         return reject(Check::AssertionCount, "the response carries no assertion");
     }
     if nodes.len() > 1 && !naive {
@@ -202,6 +231,10 @@ fn consume_xml(
             ),
         );
     }
+    // The `AcceptResponseSignature` flaw: a Response signature (its own, over the whole
+    // Response as received) is taken to vouch for the assertion inside.
+    let response_signed =
+        st.has(Flaw::AcceptResponseSignature) && response_signature_ok(st, root, text);
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
         let xml = if is(*n, SAML, "Assertion") {
@@ -244,7 +277,7 @@ fn consume_xml(
         candidates.swap_remove(0).xml
     } else {
         let only = candidates.swap_remove(0).xml;
-        if !st.has(Flaw::NoSignatureCheck) {
+        if !st.has(Flaw::NoSignatureCheck) && !response_signed {
             verify_assertion(st, &only)?;
         }
         only
@@ -259,8 +292,7 @@ fn consume_xml(
         sp_entity_id: &st.entity_id,
         acs_url: &st.acs_url,
         in_response_to: matched,
-        now,
-        skew: st.config.clock_skew,
+        time,
         required_loa: st.config.required_loa,
         private_sp: st.config.private_sp,
     };
@@ -369,7 +401,20 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
         .filter(|n| is(*n, DS, "Reference"))
         .map(|r| r.attribute("URI").unwrap_or(""))
         .collect();
-    if references != [format!("#{id}").as_str()] {
+    let naive = if st.has(Flaw::ReferencesFromAnySignedInfo) {
+        Some(super::naive_dsig::Bug::ReferencesFromLastSignedInfo)
+    } else if st.has(Flaw::DigestValueFirstChild) {
+        Some(super::naive_dsig::Bug::DigestValueFirstChild)
+    } else {
+        None
+    };
+    let own_reference = format!("#{id}");
+    let references_ok = match naive {
+        // The home-grown verifier only asks that every Reference points at this Assertion.
+        Some(_) => !references.is_empty() && references.iter().all(|r| *r == own_reference),
+        None => references == [own_reference.as_str()],
+    };
+    if !references_ok {
         return reject(
             Check::Signature,
             format!("the signature references {references:?}, not this Assertion (#{id})"),
@@ -400,12 +445,22 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
             .map_err(|e| Rejection::new(Check::Signature, format!("KeyInfo certificate: {e}")))?;
         vec![super::idp_metadata::spki_of(&der).map_err(|e| Rejection::new(Check::Signature, e))?]
     } else {
+        let take = if st.has(Flaw::FirstMetadataKeyOnly) {
+            1
+        } else {
+            usize::MAX
+        };
         st.idp
             .signing_certs
             .iter()
+            .take(take)
             .map(|c| c.spki.clone())
             .collect()
     };
+    if let Some(bug) = naive {
+        return super::naive_dsig::verify(assertion_xml, &keys, bug)
+            .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")));
+    }
     let policy = if st.has(Flaw::AcceptSha1) {
         VerifyPolicy::Compatible
     } else {
@@ -421,6 +476,44 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
             SignatureRequirement::All,
         )
         .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")))
+}
+
+/// Whether the Response carries its own valid IdP signature: a direct child `ds:Signature`
+/// referencing the Response's ID, verified by xml-sec over the Response as received.
+fn response_signature_ok(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) -> bool {
+    let Some(sig) = child(root, DS, "Signature") else {
+        return false;
+    };
+    let own = format!("#{}", root.attribute("ID").unwrap_or_default());
+    let refs: Vec<&str> = sig
+        .descendants()
+        .filter(|n| is(*n, DS, "Reference"))
+        .map(|r| r.attribute("URI").unwrap_or(""))
+        .collect();
+    let Some(method) = child(sig, DS, "SignedInfo")
+        .and_then(|si| child(si, DS, "SignatureMethod"))
+        .and_then(|m| m.attribute("Algorithm"))
+    else {
+        return false;
+    };
+    let keys: Vec<Vec<u8>> = st
+        .idp
+        .signing_certs
+        .iter()
+        .map(|c| c.spki.clone())
+        .collect();
+    refs == [own.as_str()]
+        && st
+            .crypto
+            .verify_target(
+                text,
+                None,
+                method,
+                &keys,
+                VerifyPolicy::SecureSaml,
+                SignatureRequirement::All,
+            )
+            .is_ok()
 }
 
 /// The response with each assertion candidate (decrypted) in place of its EncryptedAssertion.

@@ -48,8 +48,7 @@ pub(crate) struct Expect<'a> {
     pub acs_url: &'a str,
     /// The Response's InResponseTo, when it named one of this session's requests.
     pub in_response_to: Option<&'a str>,
-    pub now: OffsetDateTime,
-    pub skew: Duration,
+    pub time: TimePolicy,
     pub required_loa: Loa,
     pub private_sp: bool,
 }
@@ -73,28 +72,52 @@ pub(crate) fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
 }
 
+/// How the SP reads instants and how far from its own clock it lets them be.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TimePolicy {
+    pub now: OffsetDateTime,
+    /// Tolerance for instants in the past.
+    pub skew: Duration,
+    /// Tolerance for instants in the future (the IdP's clock ahead of ours); zero under the
+    /// `NoClockSkew` flaw.
+    pub future_skew: Duration,
+    /// Whether `12:00:00.123Z` parses; not under the `RejectFractionalSeconds` flaw.
+    pub fractions: bool,
+}
+
+impl TimePolicy {
+    fn parse(&self, raw: &str, what: &str) -> Result<OffsetDateTime, Rejection> {
+        let parsed = if !self.fractions && raw.contains('.') {
+            None
+        } else {
+            instant(raw)
+        };
+        parsed.ok_or_else(|| {
+            Rejection::new(
+                Check::Timing,
+                format!("{what} {raw:?} is not an xs:dateTime"),
+            )
+        })
+    }
+}
+
 /// `IssueInstant` present and within the clock skew of now.
 pub(crate) fn check_issue_instant(
     value: Option<&str>,
     what: &str,
-    now: OffsetDateTime,
-    skew: Duration,
+    tp: &TimePolicy,
 ) -> Result<(), Rejection> {
     let Some(raw) = value else {
         return reject(Check::Timing, format!("{what} is missing"));
     };
-    let Some(t) = instant(raw) else {
-        return reject(
-            Check::Timing,
-            format!("{what} {raw:?} is not an xs:dateTime"),
-        );
-    };
-    if (t - now).abs() > skew {
+    let t = tp.parse(raw, what)?;
+    let (late, early) = (t > tp.now + tp.future_skew, t < tp.now - tp.skew);
+    if late || early {
         return reject(
             Check::Timing,
             format!(
                 "{what} {raw} is more than {} minutes from now: stale or from the future",
-                skew.whole_minutes()
+                if late { tp.future_skew } else { tp.skew }.whole_minutes()
             ),
         );
     }
@@ -109,14 +132,10 @@ fn check_window(
     require_end: bool,
     x: &Expect<'_>,
 ) -> Result<Option<OffsetDateTime>, Rejection> {
+    let tp = &x.time;
     if let Some(nb) = node.attribute("NotBefore") {
-        let t = instant(nb).ok_or_else(|| {
-            Rejection::new(
-                Check::Timing,
-                format!("{what}/@NotBefore {nb:?} is not an xs:dateTime"),
-            )
-        })?;
-        if t > x.now + x.skew {
+        let t = tp.parse(nb, &format!("{what}/@NotBefore"))?;
+        if t > tp.now + tp.future_skew {
             return reject(
                 Check::Timing,
                 format!("{what}/@NotBefore {nb} is in the future: not valid yet"),
@@ -125,13 +144,8 @@ fn check_window(
     }
     match node.attribute("NotOnOrAfter") {
         Some(noa) => {
-            let t = instant(noa).ok_or_else(|| {
-                Rejection::new(
-                    Check::Timing,
-                    format!("{what}/@NotOnOrAfter {noa:?} is not an xs:dateTime"),
-                )
-            })?;
-            if t + x.skew <= x.now {
+            let t = tp.parse(noa, &format!("{what}/@NotOnOrAfter"))?;
+            if t + tp.skew <= tp.now {
                 return reject(
                     Check::Timing,
                     format!("{what}/@NotOnOrAfter {noa} has passed: expired"),
@@ -144,11 +158,13 @@ fn check_window(
     }
 }
 
-/// Issuer: value is the IdP entityID, Format omitted or `entity`.
+/// Issuer: value is the IdP entityID, Format omitted or `entity` (`require_format`: the
+/// `RequireIssuerFormat` flaw's misreading that it must be present).
 pub(crate) fn check_issuer(
     issuer: roxmltree::Node<'_, '_>,
     what: &str,
     idp_entity_id: &str,
+    require_format: bool,
 ) -> Result<(), Rejection> {
     let value = xml::full_text(issuer);
     if value.trim() != idp_entity_id {
@@ -161,6 +177,10 @@ pub(crate) fn check_issuer(
         );
     }
     match issuer.attribute("Format") {
+        None if require_format => reject(
+            Check::Issuer,
+            format!("{what} Issuer has no Format (this SP insists on {NAMEID_ENTITY})"),
+        ),
         None | Some(NAMEID_ENTITY) => Ok(()),
         Some(f) => reject(
             Check::Issuer,
@@ -176,8 +196,30 @@ struct Subject {
     key: String,
 }
 
+/// The `LaxNameId` reading: whatever the NameID says, its last path segment is the user.
+fn lax_subject(value: String) -> Subject {
+    let key = value
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let kind = if value.contains("/professional/") {
+        "professional"
+    } else {
+        "person"
+    };
+    Subject {
+        name_id: value,
+        kind,
+        key,
+    }
+}
+
 fn parse_name_id(name_id: roxmltree::Node<'_, '_>, x: &Expect<'_>) -> Result<Subject, Rejection> {
     let value = x.text(name_id);
+    if x.has(Flaw::LaxNameId) {
+        return Ok(lax_subject(value));
+    }
     let format = name_id.attribute("Format");
     if x.has(Flaw::AcceptX509SubjectNameId) && format == Some(NAMEID_X509) {
         // The NemID-era reading: `C=DK,O=...,CN=...,Serial=PID:...` / `Serial=CVR:...-RID:...`.
@@ -273,44 +315,57 @@ pub(crate) fn validate(
             format!("expected a saml:Assertion, found {}", xml::qname(a)),
         );
     }
-    if a.attribute("Version") != Some("2.0") {
+    let skip_message = x.has(Flaw::SkipMessageChecks);
+    if a.attribute("Version") != Some("2.0") && !skip_message {
         return reject(Check::Message, "Assertion Version is not 2.0");
     }
-    let assertion_id = a
-        .attribute("ID")
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| Rejection::new(Check::Message, "Assertion has no ID"))?
-        .to_string();
+    let assertion_id = match a.attribute("ID").filter(|i| !i.is_empty()) {
+        Some(id) => id.to_string(),
+        None if skip_message => String::new(),
+        None => return reject(Check::Message, "Assertion has no ID"),
+    };
     if !x.has(Flaw::SkipTimeChecks) {
         check_issue_instant(
             a.attribute("IssueInstant"),
             "Assertion IssueInstant",
-            x.now,
-            x.skew,
+            &x.time,
         )?;
     }
     if !x.has(Flaw::SkipIssuer) {
         let issuer = child(a, SAML, "Issuer")
             .ok_or_else(|| Rejection::new(Check::Issuer, "Assertion has no Issuer"))?;
-        check_issuer(issuer, "Assertion", x.idp_entity_id)?;
+        check_issuer(
+            issuer,
+            "Assertion",
+            x.idp_entity_id,
+            x.has(Flaw::RequireIssuerFormat),
+        )?;
     }
 
     // ---- Subject ----
-    let subject = child(a, SAML, "Subject")
-        .ok_or_else(|| Rejection::new(Check::NameId, "Assertion has no Subject"))?;
-    let name_ids: Vec<_> = children(subject, SAML, "NameID").collect();
-    if name_ids.len() != 1 {
-        return reject(
-            Check::NameId,
-            format!(
-                "Subject has {} NameIDs; exactly one is required",
-                name_ids.len()
-            ),
-        );
-    }
-    let who = parse_name_id(name_ids[0], x)?;
+    let lax = x.has(Flaw::LaxNameId);
+    let subject = child(a, SAML, "Subject");
+    let name_ids: Vec<_> = subject
+        .map(|s| children(s, SAML, "NameID").collect())
+        .unwrap_or_default();
+    let who = match (subject, name_ids.as_slice()) {
+        (_, [one]) => parse_name_id(*one, x)?,
+        (_, []) if lax => lax_subject(String::new()),
+        (None, _) => return reject(Check::NameId, "Assertion has no Subject"),
+        (Some(_), _) => {
+            return reject(
+                Check::NameId,
+                format!(
+                    "Subject has {} NameIDs; exactly one is required",
+                    name_ids.len()
+                ),
+            );
+        }
+    };
 
-    let confirmations: Vec<_> = children(subject, SAML, "SubjectConfirmation").collect();
+    let confirmations: Vec<_> = subject
+        .map(|s| children(s, SAML, "SubjectConfirmation").collect())
+        .unwrap_or_default();
     let bearer: Vec<_> = confirmations
         .iter()
         .copied()
@@ -334,7 +389,7 @@ pub(crate) fn validate(
             );
         }
     }
-    let mut remember_until = x.now + Duration::hours(24);
+    let mut remember_until = x.time.now + Duration::hours(24);
     if let Some(data) = bearer
         .first()
         .or(confirmations.first())
@@ -360,7 +415,7 @@ pub(crate) fn validate(
         if !x.has(Flaw::SkipTimeChecks)
             && let Some(end) = check_window(data, "SubjectConfirmationData", true, x)?
         {
-            remember_until = remember_until.max(end + x.skew);
+            remember_until = remember_until.max(end + x.time.skew);
         }
         if !x.has(Flaw::SkipInResponseTo) {
             match (data.attribute("InResponseTo"), x.in_response_to) {
@@ -406,7 +461,7 @@ pub(crate) fn validate(
     if !x.has(Flaw::SkipTimeChecks) {
         for c in &conditions {
             if let Some(end) = check_window(*c, "Conditions", false, x)? {
-                remember_until = remember_until.max(end + x.skew);
+                remember_until = remember_until.max(end + x.time.skew);
             }
         }
     }
@@ -473,6 +528,15 @@ pub(crate) fn validate(
                     format!("NSIS LoA {value:?} is not Low, Substantial or High"),
                 );
             };
+            if x.has(Flaw::ExactLoaMatch) && loa != x.required_loa {
+                return reject(
+                    Check::LoaLevel,
+                    format!(
+                        "NSIS LoA {loa} is not exactly the {} this service requires",
+                        x.required_loa
+                    ),
+                );
+            }
             if !x.has(Flaw::IgnoreLoaLevel) && loa < x.required_loa {
                 return reject(
                     Check::LoaLevel,
@@ -519,6 +583,7 @@ pub(crate) fn validate(
             );
         }
     }
+    over_strict_attributes(a, who.kind, &attrs, x)?;
     let cvr = single(&attrs, CVR).map(str::to_string);
     if who.kind == "professional" && !x.has(Flaw::SkipProfessionalChecks) {
         if !cvr
@@ -564,4 +629,83 @@ pub(crate) fn validate(
         },
         remember_until,
     ))
+}
+
+/// Attribute names of the OIOSAML 3 profile this SP "knows" (for the
+/// `RejectUnknownAttributes` flaw).
+const KNOWN_ATTRIBUTES: &[&str] = &[
+    SPEC_VERSION,
+    LOA,
+    "https://data.gov.dk/concept/core/nsis/ial",
+    "https://data.gov.dk/concept/core/nsis/aal",
+    CPR,
+    FULL_NAME,
+    PID,
+    RID,
+    CVR,
+    ORG_NAME,
+    "https://data.gov.dk/model/core/eid/age",
+    "https://data.gov.dk/model/core/eid/alias",
+    "https://data.gov.dk/model/core/eid/bootstrapToken",
+    "https://data.gov.dk/model/core/eid/cprUuid",
+    "https://data.gov.dk/model/core/eid/dateOfBirth",
+    "https://data.gov.dk/model/core/eid/email",
+    "https://data.gov.dk/model/core/eid/firstName",
+    "https://data.gov.dk/model/core/eid/lastName",
+    "https://data.gov.dk/model/core/eid/privilegesIntermediate",
+    "https://data.gov.dk/model/core/eid/professional/authorizedToRepresent",
+    "https://data.gov.dk/model/core/eid/professional/productionUnit",
+    "https://data.gov.dk/model/core/eid/professional/seNumber",
+    "https://data.gov.dk/model/core/eid/professional/uuid/persistent",
+];
+
+/// The over-strict flaws' extra demands on the attribute set; the strict SP makes none of
+/// them (they break genuine MitID logins).
+fn over_strict_attributes(
+    a: roxmltree::Node<'_, '_>,
+    kind: &str,
+    attrs: &BTreeMap<String, Vec<String>>,
+    x: &Expect<'_>,
+) -> Result<(), Rejection> {
+    if x.has(Flaw::RequireCpr) && kind == "person" && single(attrs, CPR).is_none() {
+        return reject(Check::Attributes, format!("no {CPR}; this SP requires one"));
+    }
+    if x.has(Flaw::SingleValuedAttributes)
+        && let Some((n, v)) = attrs.iter().find(|(_, v)| v.len() > 1)
+    {
+        return reject(
+            Check::Attributes,
+            format!("attribute {n:?} has {} values; this SP takes one", v.len()),
+        );
+    }
+    if x.has(Flaw::RejectNonAscii)
+        && let Some(v) = attrs.values().flatten().find(|v| !v.is_ascii())
+    {
+        return reject(
+            Check::Attributes,
+            format!("attribute value {v:?} is not ASCII"),
+        );
+    }
+    if x.has(Flaw::RejectUnknownAttributes)
+        && let Some(n) = attrs
+            .keys()
+            .find(|n| !KNOWN_ATTRIBUTES.contains(&n.as_str()) && !n.starts_with(LEGACY_PREFIX))
+    {
+        return reject(Check::Attributes, format!("unknown attribute {n:?}"));
+    }
+    if x.has(Flaw::RequireAttributeNameFormat)
+        && let Some(n) = a
+            .descendants()
+            .filter(|n| is(*n, SAML, "Attribute"))
+            .find(|n| n.attribute("NameFormat").is_none())
+    {
+        return reject(
+            Check::Attributes,
+            format!(
+                "attribute {:?} has no NameFormat",
+                n.attribute("Name").unwrap_or_default()
+            ),
+        );
+    }
+    Ok(())
 }

@@ -57,6 +57,9 @@ pub enum Check {
     LegacyAttributes,
     /// Professional logins carry an 8-digit CVR and a non-empty orgName.
     Professional,
+    /// The SP's own (over-strict, flawed) expectations of the attribute set; the strict SP
+    /// never rejects on this check.
+    Attributes,
     /// The attribute the SP keys users by is present.
     IdentityKey,
     /// The assertion ID has not been consumed before.
@@ -89,6 +92,7 @@ impl Check {
         Check::LoaLevel,
         Check::LegacyAttributes,
         Check::Professional,
+        Check::Attributes,
         Check::IdentityKey,
         Check::Replay,
     ];
@@ -119,6 +123,7 @@ impl Check {
             Check::AuthnContext => "authn-context",
             Check::LegacyAttributes => "legacy-attributes",
             Check::Professional => "professional",
+            Check::Attributes => "attributes",
             Check::IdentityKey => "identity-key",
             Check::Replay => "replay",
         }

@@ -87,6 +87,51 @@ pub enum Flaw {
     KeyByCpr,
     /// Keys users by the deprecated PID (persons) / RID (professionals) attribute.
     KeyByPid,
+    /// Treats the NameID as an opaque user key: no Format check, no shape check, and a missing
+    /// Subject or NameID logs in as the empty user (python3-saml's `get_nameid()` returning
+    /// `None` and the app filing the session under it).
+    LaxNameId,
+    /// Does not check the Response and Assertion `ID` and `Version` attributes.
+    SkipMessageChecks,
+    /// A response that carries no assertion still creates a session (for nobody): the SP
+    /// reads the identity from the assertion *if there is one*.
+    SessionWithoutAssertion,
+    /// Over-strict: requires the NSIS LoA to equal the required level, so a High login at a
+    /// Substantial service is refused.
+    ExactLoaMatch,
+    /// Over-strict: requires a CPR number on every person login, so private-SP logins (which
+    /// carry none) fail.
+    RequireCpr,
+    /// Over-strict: refuses an attribute with several values (MitID sends several emails).
+    SingleValuedAttributes,
+    /// Over-strict: refuses non-ASCII attribute values (Æ Ø Å in names).
+    RejectNonAscii,
+    /// Over-strict: parses instants without fractional seconds, so `12:00:00.123Z` fails.
+    RejectFractionalSeconds,
+    /// Over-strict: requires `Issuer/@Format` (it is optional; omitted means entity).
+    RequireIssuerFormat,
+    /// Over-strict: requires `NameFormat` on every Attribute.
+    RequireAttributeNameFormat,
+    /// Verifies only with the first signing key of the IdP metadata, so a key rollover (the
+    /// next key published beside the current one) breaks every login.
+    FirstMetadataKeyOnly,
+    /// Over-strict: refuses a response that is signed as well as its assertion.
+    RejectSignedResponse,
+    /// No clock skew for the future: an IssueInstant or NotBefore even a second ahead of the
+    /// SP's clock is refused.
+    NoClockSkew,
+    /// Over-strict: refuses attributes outside the set it knows today.
+    RejectUnknownAttributes,
+    /// A home-grown XML-DSig verifier that reads `DigestValue` from its first child node, so a
+    /// comment injected before the real value is taken as the digest.
+    DigestValueFirstChild,
+    /// A home-grown XML-DSig verifier that checks SignatureValue over the first `SignedInfo`
+    /// but takes the References (and their digests) from the last one.
+    ReferencesFromAnySignedInfo,
+    /// Accepts a signature on the Response (over the still-encrypted assertion) in place of
+    /// one on the Assertion, as SAML core allows but OIOSAML 3 does not ("the Assertion MUST
+    /// be directly signed"); python3-saml's `wantAssertionsSigned = false` default.
+    AcceptResponseSignature,
 }
 
 impl Flaw {
@@ -121,6 +166,23 @@ impl Flaw {
         Flaw::ErrorPageWith200,
         Flaw::KeyByCpr,
         Flaw::KeyByPid,
+        Flaw::LaxNameId,
+        Flaw::SkipMessageChecks,
+        Flaw::SessionWithoutAssertion,
+        Flaw::ExactLoaMatch,
+        Flaw::RequireCpr,
+        Flaw::SingleValuedAttributes,
+        Flaw::RejectNonAscii,
+        Flaw::RejectFractionalSeconds,
+        Flaw::RequireIssuerFormat,
+        Flaw::RequireAttributeNameFormat,
+        Flaw::FirstMetadataKeyOnly,
+        Flaw::RejectSignedResponse,
+        Flaw::NoClockSkew,
+        Flaw::RejectUnknownAttributes,
+        Flaw::DigestValueFirstChild,
+        Flaw::ReferencesFromAnySignedInfo,
+        Flaw::AcceptResponseSignature,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -155,10 +217,27 @@ impl Flaw {
             Flaw::ErrorPageWith200 => "error-page-with-200",
             Flaw::KeyByCpr => "key-by-cpr",
             Flaw::KeyByPid => "key-by-pid",
+            Flaw::LaxNameId => "lax-name-id",
+            Flaw::SkipMessageChecks => "skip-message-checks",
+            Flaw::SessionWithoutAssertion => "session-without-assertion",
+            Flaw::ExactLoaMatch => "exact-loa-match",
+            Flaw::RequireCpr => "require-cpr",
+            Flaw::SingleValuedAttributes => "single-valued-attributes",
+            Flaw::RejectNonAscii => "reject-non-ascii",
+            Flaw::RejectFractionalSeconds => "reject-fractional-seconds",
+            Flaw::RequireIssuerFormat => "require-issuer-format",
+            Flaw::RequireAttributeNameFormat => "require-attribute-name-format",
+            Flaw::FirstMetadataKeyOnly => "first-metadata-key-only",
+            Flaw::RejectSignedResponse => "reject-signed-response",
+            Flaw::NoClockSkew => "no-clock-skew",
+            Flaw::RejectUnknownAttributes => "reject-unknown-attributes",
+            Flaw::DigestValueFirstChild => "digest-value-first-child",
+            Flaw::ReferencesFromAnySignedInfo => "references-from-any-signed-info",
+            Flaw::AcceptResponseSignature => "accept-response-signature",
         }
     }
 
-    /// The check this flaw switches off or weakens; `None` for [`Flaw::ErrorPageWith200`],
+    /// The check this flaw switches off, weakens or (for the over-strict flaws) tightens wrongly; `None` for [`Flaw::ErrorPageWith200`],
     /// which changes only the HTTP status of a correct rejection.
     pub fn weakens(self) -> Option<Check> {
         Some(match self {
@@ -187,6 +266,22 @@ impl Flaw {
             Flaw::SkipProfessionalChecks => Check::Professional,
             Flaw::NoReplayCache => Check::Replay,
             Flaw::KeyByCpr | Flaw::KeyByPid => Check::IdentityKey,
+            Flaw::LaxNameId => Check::NameId,
+            Flaw::SkipMessageChecks => Check::Message,
+            Flaw::SessionWithoutAssertion => Check::AssertionCount,
+            Flaw::ExactLoaMatch => Check::LoaLevel,
+            Flaw::RequireCpr | Flaw::SingleValuedAttributes | Flaw::RejectUnknownAttributes => {
+                Check::Attributes
+            }
+            Flaw::RejectNonAscii => Check::Attributes,
+            Flaw::RejectFractionalSeconds | Flaw::NoClockSkew => Check::Timing,
+            Flaw::RequireIssuerFormat => Check::Issuer,
+            Flaw::RequireAttributeNameFormat => Check::Attributes,
+            Flaw::FirstMetadataKeyOnly
+            | Flaw::RejectSignedResponse
+            | Flaw::DigestValueFirstChild
+            | Flaw::ReferencesFromAnySignedInfo
+            | Flaw::AcceptResponseSignature => Check::Signature,
             Flaw::ErrorPageWith200 => return None,
         })
     }
@@ -227,6 +322,27 @@ impl Flaw {
             Flaw::ErrorPageWith200 => "answers its error page with HTTP 200",
             Flaw::KeyByCpr => "keys users by CPR instead of the MitID UUID",
             Flaw::KeyByPid => "keys users by the deprecated PID/RID",
+            Flaw::LaxNameId => "takes the NameID as an opaque key (no format or shape check)",
+            Flaw::SkipMessageChecks => "does not check the Response/Assertion ID and Version",
+            Flaw::SessionWithoutAssertion => "creates a session from a response with no assertion",
+            Flaw::ExactLoaMatch => "requires the LoA to equal the required level (refuses higher)",
+            Flaw::RequireCpr => "requires a CPR number for persons (breaks private SPs)",
+            Flaw::SingleValuedAttributes => "refuses multi-valued attributes",
+            Flaw::RejectNonAscii => "refuses non-ASCII attribute values",
+            Flaw::RejectFractionalSeconds => "cannot parse instants with fractional seconds",
+            Flaw::RequireIssuerFormat => "requires Issuer/@Format",
+            Flaw::RequireAttributeNameFormat => "requires Attribute/@NameFormat",
+            Flaw::FirstMetadataKeyOnly => "verifies with the first metadata signing key only",
+            Flaw::RejectSignedResponse => "refuses a response that is itself signed",
+            Flaw::NoClockSkew => "allows no clock skew for instants in the future",
+            Flaw::RejectUnknownAttributes => "refuses attributes it does not know",
+            Flaw::DigestValueFirstChild => "reads DigestValue from its first child node",
+            Flaw::ReferencesFromAnySignedInfo => {
+                "verifies the first SignedInfo, takes References from the last"
+            }
+            Flaw::AcceptResponseSignature => {
+                "accepts a signed Response in place of a signed Assertion"
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod check;
 pub mod doctype;
 pub mod flaw;
 pub mod idp_metadata;
+pub mod naive_dsig;
 pub mod server;
 pub mod session;
 pub mod sp_metadata;

@@ -20,7 +20,7 @@ const MAX_SESSIONS: usize = 20_000;
 const MAX_REPLAY: usize = 100_000;
 
 /// Who is logged in, as the SP understood the assertion.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Login {
     /// The key the SP files the user under (the MitID UUID unless a flaw says otherwise).
     pub uuid: String,

@@ -1,0 +1,384 @@
+//! Every SAML scenario discriminates, proved through the real harness runner.
+//!
+//! Each scenario in `scenarios/saml-*.toml` carries a `# flaw:` line naming the reference-SP
+//! flaws that must make it fail: `a, b` means each of `a` and `b` alone fails it, `a + b` means
+//! only the two together do (a replayed response needs both no replay cache and no
+//! InResponseTo check). This test reads those lines, and then:
+//!
+//! - runs the whole SAML catalogue against the strict reference SP: every scenario passes;
+//! - runs it against the SP with each single [`Flaw`], and with each flaw combination the
+//!   annotations name, and requires the set of FAILing scenarios to be *exactly* the
+//!   scenarios whose annotation that configuration satisfies: no fewer (the scenario catches
+//!   the bug) and no more (the scenario is about that bug, not a side effect); no verdict may
+//!   be INCONCLUSIVE;
+//! - requires every scenario to be failed by some configuration (none is decoration) and every
+//!   flaw except `error-page-with-200` to fail some scenario (the session oracle is not fooled
+//!   by an error page served with HTTP 200: that flaw must fail nothing);
+//! - freezes the JSON report of every configuration with insta.
+//!
+//! Scenarios that do not apply to the main SP (a public SP requiring Substantial) run on an SP
+//! set up for them: a private SP, and one requiring High.
+
+use mitid_harness::scenario::Protocol;
+use mitid_harness::{Catalogue, Harness, RunReport, SpConfig as HarnessSp, Summary, Verdict};
+use mitid_mock_broker::{Broker, Loa};
+use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+type FlawSet = BTreeSet<Flaw>;
+
+/// scenario id → the flaw sets (alternatives) that fail it, from the `# flaw:` lines.
+fn annotations() -> BTreeMap<String, Vec<FlawSet>> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("saml-") && n.ends_with(".toml"))
+        })
+        .collect();
+    files.sort();
+    let mut out = BTreeMap::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut pending: Option<Vec<FlawSet>> = None;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if let Some(spec) = line.strip_prefix("# flaw:") {
+                let alts = spec
+                    .split(',')
+                    .map(|alt| {
+                        alt.split('+')
+                            .map(|f| {
+                                f.trim()
+                                    .parse::<Flaw>()
+                                    .unwrap_or_else(|e| panic!("{}:{}: {e}", path.display(), n + 1))
+                            })
+                            .collect::<FlawSet>()
+                    })
+                    .collect();
+                pending = Some(alts);
+            } else if let Some(id) = line
+                .strip_prefix("id = \"")
+                .and_then(|r| r.strip_suffix('"'))
+            {
+                let alts = pending.take().unwrap_or_else(|| {
+                    panic!(
+                        "{}:{}: scenario {id} has no `# flaw:` line",
+                        path.display(),
+                        n + 1
+                    )
+                });
+                out.insert(id.to_string(), alts);
+            }
+        }
+    }
+    out
+}
+
+/// The configurations to run: strict, every single flaw, every combination annotated.
+fn configs(ann: &BTreeMap<String, Vec<FlawSet>>) -> Vec<FlawSet> {
+    let mut set: BTreeSet<FlawSet> = BTreeSet::new();
+    set.insert(FlawSet::new());
+    for f in Flaw::ALL {
+        set.insert([*f].into());
+    }
+    for alts in ann.values() {
+        for a in alts {
+            set.insert(a.clone());
+        }
+    }
+    set.into_iter().collect()
+}
+
+fn label(c: &FlawSet) -> String {
+    if c.is_empty() {
+        "strict".into()
+    } else {
+        c.iter().map(|f| f.id()).collect::<Vec<_>>().join("+")
+    }
+}
+
+/// Scenarios `config` must fail: those with an annotated alternative contained in it.
+fn expected(ann: &BTreeMap<String, Vec<FlawSet>>, config: &FlawSet) -> BTreeSet<String> {
+    ann.iter()
+        .filter(|(_, alts)| alts.iter().any(|a| a.is_subset(config)))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+/// The SP setups: (required LoA, private SP). The first runs everything that applies to it;
+/// each later one runs only what no earlier setup could.
+const SETUPS: &[(Loa, bool)] = &[
+    (Loa::Substantial, false),
+    (Loa::Substantial, true),
+    (Loa::High, false),
+];
+
+async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) -> RunReport {
+    let broker = Arc::new(Broker::builder().start().await.unwrap());
+    let sp = ReferenceSp::start(
+        SpConfig::new(broker.metadata_xml())
+            .flaws(flaws.iter().copied())
+            .required_loa(loa)
+            .private_sp(private),
+    )
+    .await
+    .unwrap();
+    sp.register_with(&broker).unwrap();
+    let toml = format!(
+        r#"
+name = "reference-sp"
+login_url = "{}"
+sp_metadata = "{}"
+required_loa = "{}"
+private_sp = {private}
+profiles = ["person", "professional"]
+[oracle]
+whoami_url = "{}"
+json_field = "uuid"
+"#,
+        sp.login_url(),
+        sp.metadata_url(),
+        loa.name(),
+        sp.whoami_url()
+    );
+    let cfg = HarnessSp::from_toml_str(&toml, "inline", ".".as_ref()).unwrap();
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .filter(only, &[])
+        .unwrap();
+    Harness::builder(cfg)
+        .broker(broker)
+        .catalogue(cat)
+        .inspect(false)
+        .concurrency(4)
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await
+}
+
+/// The whole SAML catalogue against the SP with `flaws`: one report, each scenario from the
+/// first setup it applies to.
+async fn run_all(flaws: FlawSet) -> RunReport {
+    let all: Vec<String> = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let mut todo = all;
+    let mut report: Option<RunReport> = None;
+    for (loa, private) in SETUPS {
+        if todo.is_empty() {
+            break;
+        }
+        let r = run_setup(&flaws, *loa, *private, &todo).await;
+        let skipped: Vec<String> = r
+            .results
+            .iter()
+            .filter(|x| x.verdict == Verdict::Skipped)
+            .map(|x| x.id.clone())
+            .collect();
+        match &mut report {
+            None => report = Some(r),
+            Some(rep) => {
+                rep.results
+                    .retain(|x| r.get(&x.id).is_none_or(|y| y.verdict == Verdict::Skipped));
+                rep.results.extend(
+                    r.results
+                        .into_iter()
+                        .filter(|x| x.verdict != Verdict::Skipped),
+                );
+            }
+        }
+        todo = skipped;
+    }
+    let mut rep = report.unwrap();
+    rep.results
+        .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
+    let count = |v| rep.results.iter().filter(|x| x.verdict == v).count();
+    rep.summary = Summary {
+        passed: count(Verdict::Pass),
+        failed: count(Verdict::Fail),
+        inconclusive: count(Verdict::Inconclusive),
+        skipped: count(Verdict::Skipped),
+    };
+    rep
+}
+
+fn ids(r: &RunReport, v: Verdict) -> BTreeSet<String> {
+    r.ids_with(v).into_iter().map(str::to_string).collect()
+}
+
+fn explain(r: &RunReport, ids: &BTreeSet<String>) -> String {
+    ids.iter()
+        .filter_map(|id| r.get(id))
+        .map(|x| format!("    {} {}: {}", x.verdict.as_str(), x.id, x.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The report as frozen: ports and durations redacted.
+fn frozen(r: &RunReport) -> serde_json::Value {
+    let mut v = serde_json::to_value(r).unwrap();
+    v["duration_ms"] = 0.into();
+    v["harness_version"] = "VERSION".into();
+    for x in v["results"].as_array_mut().unwrap() {
+        x["duration_ms"] = 0.into();
+    }
+    let text = serde_json::to_string(&v).unwrap();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("127.0.0.1:") {
+        out.push_str(&rest[..i + "127.0.0.1:".len()]);
+        rest = rest[i + "127.0.0.1:".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push_str("PORT");
+    }
+    out.push_str(rest);
+    serde_json::from_str(&out).unwrap()
+}
+
+/// A flawed SP's report as JSON Lines: the report's header, then one result per line without
+/// the one-step scenarios' repeated step and the catalogue's static text (title, rationale, references: frozen once in the strict report
+/// and the `list` snapshot), so a diff names exactly the scenarios whose verdict or evidence
+/// changed.
+fn frozen_lines(r: &RunReport) -> String {
+    let mut v = frozen(r);
+    let results = v["results"].take();
+    v.as_object_mut().unwrap().remove("results");
+    let mut out = serde_json::to_string(&v).unwrap();
+    for mut x in results.as_array().cloned().unwrap_or_default() {
+        let o = x.as_object_mut().unwrap();
+        for k in ["title", "rationale", "references", "duration_ms"] {
+            o.remove(k);
+        }
+        // A one-step scenario's step repeats the scenario's own verdict and message.
+        if o["steps"].as_array().is_some_and(|s| s.len() == 1) {
+            o.remove("steps");
+        }
+        out.push('\n');
+        out.push_str(&serde_json::to_string(&x).unwrap());
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn every_scenario_is_annotated_and_failed_by_some_flaw() {
+    let ann = annotations();
+    let all: BTreeSet<String> = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    let annotated: BTreeSet<String> = ann.keys().cloned().collect();
+    assert_eq!(
+        all.difference(&annotated).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "SAML scenarios without a `# flaw:` line"
+    );
+    assert_eq!(
+        annotated.difference(&all).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "annotations for scenarios that do not exist"
+    );
+    for (id, alts) in &ann {
+        assert!(
+            !alts.is_empty() && alts.iter().all(|a| !a.is_empty()),
+            "{id}: empty annotation"
+        );
+    }
+    let used: BTreeSet<Flaw> = ann.values().flatten().flatten().copied().collect();
+    let unused: Vec<_> = Flaw::ALL
+        .iter()
+        .filter(|f| **f != Flaw::ErrorPageWith200 && !used.contains(f))
+        .collect();
+    assert!(unused.is_empty(), "flaws no scenario names: {unused:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_flaw_fails_exactly_its_scenarios() {
+    let ann = Arc::new(annotations());
+    let configs = configs(&ann);
+    // Configurations run side by side, each on its own broker and SP: most of the time is
+    // loopback round trips and RSA, so a few at once keep both cores busy.
+    let sem = Arc::new(tokio::sync::Semaphore::new(3));
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in configs {
+        let sem = sem.clone();
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            let r = run_all(c.clone()).await;
+            (c, r)
+        });
+    }
+    let mut reports = BTreeMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (c, rep) = r.expect("configuration task panicked");
+        reports.insert(c, rep);
+    }
+
+    let mut problems = Vec::new();
+    let mut failed_somewhere = BTreeSet::new();
+    // A flaw may only show in combination (no replay cache matters only when InResponseTo is
+    // not checked either), but it must show somewhere.
+    let mut flaws_that_fail = BTreeSet::new();
+    for (c, r) in &reports {
+        let want = expected(&ann, c);
+        let failed = ids(r, Verdict::Fail);
+        let inconclusive = ids(r, Verdict::Inconclusive);
+        let skipped = ids(r, Verdict::Skipped);
+        if failed != want || !inconclusive.is_empty() || !skipped.is_empty() {
+            let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
+            let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
+            problems.push(format!(
+                "{}:\n  missing (should fail, did not):\n{}\n  extra (failed, should not):\n{}\n  inconclusive:\n{}\n  skipped: {skipped:?}",
+                label(c),
+                explain(r, &missing),
+                explain(r, &extra),
+                explain(r, &inconclusive),
+            ));
+        }
+        if !failed.is_empty() {
+            flaws_that_fail.extend(c.iter().copied());
+        }
+        failed_somewhere.extend(failed);
+    }
+    let idle: Vec<_> = Flaw::ALL
+        .iter()
+        .filter(|f| **f != Flaw::ErrorPageWith200 && !flaws_that_fail.contains(*f))
+        .collect();
+    if !idle.is_empty() {
+        problems.push(format!("flaws that make no scenario fail: {idle:?}"));
+    }
+    let never: Vec<_> = ann
+        .keys()
+        .filter(|id| !failed_somewhere.contains(*id))
+        .collect();
+    if !never.is_empty() {
+        problems.push(format!("scenarios no configuration fails: {never:?}"));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+
+    // Freeze every report: the strict one in full, each flawed one as JSON Lines.
+    insta::with_settings!({snapshot_path => "../../snapshots/discrimination", prepend_module_to_snapshot => false}, {
+        for (c, r) in &reports {
+            let name = format!("saml_{}", label(c));
+            if c.is_empty() {
+                insta::assert_json_snapshot!(name, frozen(r));
+            } else {
+                insta::assert_snapshot!(name, frozen_lines(r));
+            }
+        }
+    });
+}

@@ -35,6 +35,10 @@ pub enum KeyInfoChoice {
     Signer,
     /// No KeyInfo at all.
     None,
+    /// The signing key's bare public key as `ds:KeyValue/ds:RSAKeyValue` (Modulus, Exponent),
+    /// no certificate: xmlsec1 verifies with such a key unless `--enabled-key-data` restricts
+    /// it to X.509 data, which is how pysaml2 < 6.5.0 trusted any signer (CVE-2021-21239).
+    KeyValue,
 }
 
 /// The signature-wrapping variants (XSW1–XSW8, after SAML Raider / "On Breaking SAML").
@@ -187,6 +191,16 @@ pub enum Fault {
     /// A genuinely IdP-signed foreign element (signed IdP metadata) precedes an unsigned
     /// assertion (spid-saml-check 112).
     SignedForeignElement,
+    /// A genuinely IdP-signed element (this login's own signed assertion, in plaintext) as the
+    /// first of two top-level elements, then the Response with an unsigned plaintext assertion
+    /// for `victim` (CVE-2022-39299 shape: xmldom accepted a second root, passport-saml checked
+    /// the signature of the first and read the assertion through the second). Not well-formed
+    /// XML, so a conforming parser refuses it before any SAML check.
+    SignedElementAsFirstRoot {
+        /// Identity the forged assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
     /// Tamper the signed assertion after signing (NameID changed to `victim`'s), so the
     /// digest no longer matches.
     TamperAfterSigning {

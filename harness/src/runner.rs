@@ -6,6 +6,7 @@ use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
 use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::scenario::{Action, Catalogue, Expect, Jar, Protocol, Scenario, Step};
 use crate::sp::SpConfig;
+use mitid_mock_broker::oidc::FlowKey;
 use mitid_mock_broker::saml::{authn_request, redirect};
 use mitid_mock_broker::{
     ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode,
@@ -111,13 +112,12 @@ impl BrokerLink {
     async fn arm_oidc(
         &self,
         client: &reqwest::Client,
-        state: &str,
+        key: mitid_mock_broker::oidc::FlowKey,
         identity: &str,
         loa: Option<mitid_mock_broker::Loa>,
         plan: mitid_mock_broker::oidc::OidcFaultPlan,
         rotate_issuer: Option<&str>,
     ) -> Result<(), String> {
-        use mitid_mock_broker::oidc::FlowKey;
         match self {
             BrokerLink::InProcess(b) => {
                 let Some(p) = b.oidc() else {
@@ -127,11 +127,9 @@ impl BrokerLink {
                     p.rotate_signing_key(iss).map_err(|e| e.to_string())?;
                 }
                 if !plan.faults.is_empty() {
-                    p.arm(FlowKey::State(state.to_string()), plan)
-                        .map_err(|e| e.to_string())?;
+                    p.arm(key.clone(), plan).map_err(|e| e.to_string())?;
                 }
-                p.preselect(FlowKey::State(state.to_string()), identity, loa)
-                    .map_err(|e| e.to_string())
+                p.preselect(key, identity, loa).map_err(|e| e.to_string())
             }
             BrokerLink::External { base_url, .. } => {
                 let base = base_url.trim_end_matches('/');
@@ -155,8 +153,7 @@ impl BrokerLink {
                         }
                     }
                 };
-                let key = serde_json::to_value(FlowKey::State(state.to_string()))
-                    .map_err(|e| e.to_string())?;
+                let key = serde_json::to_value(key).map_err(|e| e.to_string())?;
                 if let Some(iss) = rotate_issuer {
                     post("rotate", serde_json::json!({"issuer": iss})).await?;
                 }
@@ -725,6 +722,9 @@ impl Harness {
             message: m,
             observed_identity: id,
         };
+        if let Some(why) = &o.not_applicable {
+            return mk(Verdict::Skipped, why.clone(), None);
+        }
         if o.fetched_entity {
             return mk(
                 Verdict::Fail,
@@ -937,6 +937,7 @@ impl Harness {
             observation,
             acs_summary,
             fetched_entity: facts.fetched,
+            not_applicable: None,
             posted: Some((form.action, form.fields)),
         })
     }
@@ -1000,10 +1001,42 @@ impl Harness {
         let au = url::Url::parse(&authorize).map_err(|e| Inconclusive(e.to_string()))?;
         let q: Vec<(String, String)> = au.query_pairs().into_owned().collect();
         let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let Some(state) = get("state") else {
-            // The RP sends no state: CSRF protection missing. Nothing to key the flow by.
-            return Err(Inconclusive("the RP's authorization request carries no `state` (it must: CSRF protection); cannot key the flow".into()));
+        // The flow is keyed by `state`; an RP that sends none (its CSRF protection then rests
+        // on PKCE or nonce alone) is keyed by `nonce`. An RP that sends neither cannot be told
+        // apart from a concurrent login.
+        let nonce = get("nonce");
+        let (key, key_note) = match (get("state"), &nonce) {
+            (Some(st), _) => (FlowKey::State(st.clone()), format!("state={st}")),
+            (None, Some(n)) => (
+                FlowKey::Nonce(n.clone()),
+                format!("nonce={n} (the RP sent no state)"),
+            ),
+            (None, None) => {
+                return Err(Inconclusive("the RP's authorization request carries neither `state` nor `nonce`; the harness cannot key the flow (send `state`: OAuth 2.0 CSRF protection)".into()));
+            }
         };
+        let plan = Scenario::oidc_plan(step);
+        let pkce = get("code_challenge_method").as_deref() == Some("S256");
+        let not_applicable = if nonce.is_none() && plan.faults.iter().any(concerns_nonce) {
+            Some(
+                "not applicable: the RP sends no `nonce`, so an ID token without one, or with another, is not a fault for it (OpenID Connect Core 3.1.3.7 step 11 applies only when a nonce was sent); consider sending one",
+            )
+        } else if get("state").is_none() && pkce && plan.faults.iter().any(concerns_state) {
+            Some(
+                "not applicable: the RP sends no `state` and relies on PKCE (S256) for CSRF protection, which RFC 9700 §4.7.1 allows; the state scenarios test RPs that send one",
+            )
+        } else {
+            None
+        };
+        if let Some(why) = not_applicable {
+            return Ok(StepObservation {
+                observation: Observation::None { status: 0 },
+                acs_summary: String::new(),
+                fetched_entity: false,
+                posted: None,
+                not_applicable: Some(why.into()),
+            });
+        }
         let issuer_id = au
             .path()
             .trim_start_matches('/')
@@ -1023,16 +1056,16 @@ impl Harness {
         self.broker
             .arm_oidc(
                 &ctl,
-                &state,
+                key,
                 &identity,
                 step.loa.or(s.loa),
-                Scenario::oidc_plan(step),
+                plan,
                 step.rotate_key.then_some(issuer_id.as_str()),
             )
             .await
             .map_err(Inconclusive)?;
         agent.note(format!(
-            "armed OIDC flow state={state} as {identity} with scenario {}",
+            "armed OIDC flow {key_note} as {identity} with scenario {}",
             s.id
         ));
         let page = agent
@@ -1069,6 +1102,7 @@ impl Harness {
             observation,
             acs_summary: summary.replacen("ACS", "redirect_uri", 1),
             fetched_entity: false,
+            not_applicable: None,
             posted: Some(callback),
         })
     }
@@ -1109,6 +1143,7 @@ impl Harness {
             observation,
             acs_summary,
             fetched_entity: false,
+            not_applicable: None,
             posted: None,
         })
     }
@@ -1177,6 +1212,26 @@ struct StepObservation {
     acs_summary: String,
     fetched_entity: bool,
     posted: Option<(String, Vec<(String, String)>)>,
+    /// The step does not apply to this SP (found out only during the login, e.g. an RP that
+    /// sends no nonce faced with a nonce fault): the scenario is SKIPPED with this reason.
+    not_applicable: Option<String>,
+}
+
+/// Whether an OIDC fault is about the authorization response's `state`.
+fn concerns_state(f: &mitid_mock_broker::oidc::OidcFault) -> bool {
+    use mitid_mock_broker::oidc::OidcFault;
+    matches!(f, OidcFault::StateWrong { .. } | OidcFault::StateMissing {})
+}
+
+/// Whether an OIDC fault is about the ID token's `nonce`.
+fn concerns_nonce(f: &mitid_mock_broker::oidc::OidcFault) -> bool {
+    use mitid_mock_broker::oidc::OidcFault;
+    match f {
+        OidcFault::SetClaim { claim, .. } | OidcFault::RemoveClaim { claim, .. } => {
+            claim == "nonce"
+        }
+        _ => false,
+    }
 }
 
 fn extract_error(html: &str) -> Option<String> {

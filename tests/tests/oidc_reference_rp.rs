@@ -216,6 +216,7 @@ async fn strict_rps_pass_with_es256_tokens_and_form_post() {
     let opts = PairOptions {
         id_token_alg: Some(SigningAlg::ES256),
         response_mode: ResponseMode::FormPost,
+        ..PairOptions::default()
     };
     let cat = oidc();
     let plain: Vec<String> = cat
@@ -247,4 +248,48 @@ async fn strict_rps_pass_with_es256_tokens_and_form_post() {
         "{passed} passes for {} scenarios",
         cat.len()
     );
+}
+
+/// An RP that sends neither `state` (relying on PKCE, RFC 9700 §4.7.1) nor `nonce` (optional
+/// in the code flow), as openid-client's quick start does: the harness keys the flow by what
+/// the RP did send, runs everything else, and reports the state and nonce scenarios as not
+/// applicable (SKIPPED with the reason) instead of failing a correct RP or giving up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rp_without_state_or_nonce_skips_exactly_those_scenarios() {
+    let cat = oidc();
+    let plain: Vec<String> = cat
+        .iter()
+        .filter(|s| !rotates(&s.id))
+        .map(|s| s.id.clone())
+        .collect();
+    let about = |id: &str| id.contains("nonce") || id.starts_with("oidc-flow.state-");
+    for (state, nonce) in [(true, false), (false, true)] {
+        let opts = PairOptions {
+            omit_state: state,
+            omit_nonce: nonce,
+            ..PairOptions::default()
+        };
+        let pair = RpPair::start([], opts).await.unwrap();
+        let r = run(
+            &pair.signaturgruppen,
+            pair.broker.clone(),
+            cat.filter(&plain, &[]).unwrap(),
+            6,
+        )
+        .await;
+        r.assert_conformant();
+        let not_applicable: std::collections::BTreeSet<&str> = r
+            .results
+            .iter()
+            .filter(|x| x.message.starts_with("not applicable"))
+            .map(|x| x.id.as_str())
+            .collect();
+        let want: std::collections::BTreeSet<&str> = plain
+            .iter()
+            .map(String::as_str)
+            .filter(|id| about(id) && (id.contains("nonce") == nonce))
+            .collect();
+        assert_eq!(not_applicable, want, "omit state={state} nonce={nonce}");
+        assert!(!want.is_empty());
+    }
 }

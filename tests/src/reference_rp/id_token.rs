@@ -132,7 +132,9 @@ pub fn check(
     if iat.is_none() && !lenient {
         return Err(ClaimError::Missing("iat"));
     }
-    if !flaws.has(RpFlaw::SkipNonce) {
+    // An RP that sent no nonce (empty `want.nonce`) has nothing to compare (Core 3.1.3.7
+    // step 11 applies only when one was sent).
+    if !flaws.has(RpFlaw::SkipNonce) && !want.nonce.is_empty() {
         let nonce = c.get("nonce").and_then(Value::as_str);
         if nonce != Some(want.nonce) {
             return Err(ClaimError::Nonce(nonce.map(str::to_string)));

@@ -110,6 +110,11 @@ pub struct RpConfig {
     pub response_mode: ResponseMode,
     /// Clock skew allowed on `exp`/`nbf`/`iat`, seconds (default 120).
     pub clock_skew_secs: i64,
+    /// Send no `state`: CSRF protection rests on PKCE and the browser-bound pending login,
+    /// as RFC 9700 §4.7.1 allows when the server supports PKCE (openid-client's quick start).
+    pub omit_state: bool,
+    /// Send no `nonce` (optional in the code flow); the ID token's nonce is then not checked.
+    pub omit_nonce: bool,
 }
 
 impl RpConfig {
@@ -124,6 +129,8 @@ impl RpConfig {
             flaws: Flaws::default(),
             response_mode: ResponseMode::Query,
             clock_skew_secs: 120,
+            omit_state: false,
+            omit_nonce: false,
         }
     }
 
@@ -148,6 +155,13 @@ impl RpConfig {
     /// Ask for `response_mode=form_post`.
     pub fn response_mode(mut self, m: ResponseMode) -> Self {
         self.response_mode = m;
+        self
+    }
+
+    /// Send no `state` / no `nonce` (see the fields).
+    pub fn omit(mut self, state: bool, nonce: bool) -> Self {
+        self.omit_state = state;
+        self.omit_nonce = nonce;
         self
     }
 }
@@ -301,6 +315,10 @@ pub struct PairOptions {
     pub id_token_alg: Option<mitid_mock_broker::oidc::SigningAlg>,
     /// Response mode both RPs ask for.
     pub response_mode: ResponseMode,
+    /// Both RPs send no `state` ([`RpConfig::omit_state`]).
+    pub omit_state: bool,
+    /// Both RPs send no `nonce` ([`RpConfig::omit_nonce`]).
+    pub omit_nonce: bool,
 }
 
 /// A mock broker with one client per profile and a reference RP for each, with the same flaws:
@@ -359,7 +377,8 @@ impl RpPair {
             let url = provider.issuer_url(issuer).ok_or(PairStartError::NoOidc)?;
             let cfg = RpConfig::new(&url, &format!("rp-{issuer}"), Self::SECRET, profile)
                 .flaws(flaws.clone())
-                .response_mode(opts.response_mode);
+                .response_mode(opts.response_mode)
+                .omit(opts.omit_state, opts.omit_nonce);
             rps.push(b.start(cfg).await?);
         }
         let idura = rps.pop().ok_or(PairStartError::NoOidc)?;

@@ -273,7 +273,13 @@ async fn login(State(st): State<Arc<RpState>>) -> Response {
         Ok(i) => i,
         Err(e) => return st.reject(&e.into()),
     };
-    let (sid, state, nonce, verifier) = (random(), random(), random(), random());
+    let (sid, state, verifier) = (random(), random(), random());
+    // Without a nonce the ID token's nonce is not checked (an empty expected nonce).
+    let nonce = if st.cfg.omit_nonce {
+        String::new()
+    } else {
+        random()
+    };
     let t = now();
     let stale = |c: i64| t - c > PENDING_TTL_SECS;
     // A new login always starts a new session: whatever this browser had is not carried over.
@@ -311,10 +317,16 @@ async fn login(State(st): State<Arc<RpState>>) -> Response {
     q.append_pair("response_type", "code")
         .append_pair("client_id", &st.cfg.client_id)
         .append_pair("redirect_uri", &st.redirect_uri)
-        .append_pair("state", &state)
-        .append_pair("nonce", &nonce)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256");
+    // Without `state` the pending login is still keyed internally by it, and found through
+    // the browser session; PKCE binds the code to this browser's verifier.
+    if !st.cfg.omit_state {
+        q.append_pair("state", &state);
+    }
+    if !st.cfg.omit_nonce {
+        q.append_pair("nonce", &nonce);
+    }
     if st.cfg.response_mode == ResponseMode::FormPost {
         q.append_pair("response_mode", "form_post");
     }
@@ -413,7 +425,7 @@ fn take_pending(
         .and_then(|s| s.pending_state.take())
         .ok_or(CallbackError::NoSession)?;
     let pending = lock(&st.pending).remove(&expected);
-    if !st.has(RpFlaw::SkipState) {
+    if !st.has(RpFlaw::SkipState) && !st.cfg.omit_state {
         match state_param {
             None => return Err(CallbackError::StateMissing),
             Some(s) if *s != expected => return Err(CallbackError::StateMismatch(s.clone())),

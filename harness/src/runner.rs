@@ -1002,17 +1002,21 @@ impl Harness {
         let q: Vec<(String, String)> = au.query_pairs().into_owned().collect();
         let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         // The flow is keyed by `state`; an RP that sends none (its CSRF protection then rests
-        // on PKCE or nonce alone) is keyed by `nonce`. An RP that sends neither cannot be told
-        // apart from a concurrent login.
+        // on PKCE) by `nonce`, or else by its PKCE code challenge. An RP that sends none of
+        // them cannot be told apart from a concurrent login.
         let nonce = get("nonce");
-        let (key, key_note) = match (get("state"), &nonce) {
-            (Some(st), _) => (FlowKey::State(st.clone()), format!("state={st}")),
-            (None, Some(n)) => (
+        let (key, key_note) = match (get("state"), &nonce, get("code_challenge")) {
+            (Some(st), _, _) => (FlowKey::State(st.clone()), format!("state={st}")),
+            (None, Some(n), _) => (
                 FlowKey::Nonce(n.clone()),
                 format!("nonce={n} (the RP sent no state)"),
             ),
-            (None, None) => {
-                return Err(Inconclusive("the RP's authorization request carries neither `state` nor `nonce`; the harness cannot key the flow (send `state`: OAuth 2.0 CSRF protection)".into()));
+            (None, None, Some(c)) => (
+                FlowKey::CodeChallenge(c.clone()),
+                format!("code_challenge={c} (the RP sent neither state nor nonce)"),
+            ),
+            (None, None, None) => {
+                return Err(Inconclusive("the RP's authorization request carries no `state`, `nonce` or PKCE `code_challenge`; the harness cannot key the flow (and the RP has no CSRF protection: send `state`)".into()));
             }
         };
         let plan = Scenario::oidc_plan(step);

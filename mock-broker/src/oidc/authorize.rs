@@ -16,8 +16,8 @@ use super::dangerous::OidcFaultPlan;
 use super::error::{OAuthError, error_page, html_escape, html_response};
 use super::params::{self, ParamError, Params};
 use super::provider::{
-    AuthRequest, Client, CodeGrant, Issuer, LoginPolicy, OidcProvider, PendingLogin, PkceMethod,
-    PushedRequest, ResponseMode, bounded_insert, random_token,
+    AuthRequest, Client, CodeGrant, FlowIds, Issuer, LoginPolicy, OidcProvider, PendingLogin,
+    PkceMethod, PushedRequest, ResponseMode, bounded_insert, random_token,
 };
 use super::router::IssuerCtx;
 use crate::identity::IdentityKind;
@@ -297,7 +297,13 @@ impl OidcProvider {
                 return self.respond_error(&fallback, &e.into(), None);
             }
         };
-        let plan = self.take_plan(req.state.as_deref(), req.nonce.as_deref(), &req.client_id);
+        let ids = FlowIds {
+            state: req.state.as_deref(),
+            nonce: req.nonce.as_deref(),
+            code_challenge: req.pkce.as_ref().map(|(c, _)| c.as_str()),
+            client_id: &req.client_id,
+        };
+        let plan = self.take_plan(ids);
         if let Some((code, description)) =
             plan.as_ref().and_then(OidcFaultPlan::authorization_error)
         {
@@ -320,9 +326,7 @@ impl OidcProvider {
         };
         let chosen = match mock_identity {
             Some(id) => Some((id, loa)),
-            None => self
-                .take_preselection(req.state.as_deref(), req.nonce.as_deref(), &req.client_id)
-                .map(|p| (p.identity, p.loa)),
+            None => self.take_preselection(ids).map(|p| (p.identity, p.loa)),
         };
         if let Some((identity, loa)) = chosen {
             return self.complete(req, plan, &identity, loa, wants_json);

@@ -62,9 +62,10 @@ impl Clock for ManualClock {
 
 /// Identifies one login flow for [`OidcProvider::arm`] and [`OidcProvider::preselect`].
 ///
-/// The harness reads `state` and `nonce` from the authorization URL the RP sends the browser
-/// to, so both are known before the flow reaches the mock. Lookup order at the authorization
-/// endpoint is `state`, then `nonce`, then `client_id`. A `client_id` key arms the next flow of
+/// The harness reads `state`, `nonce` and the PKCE `code_challenge` from the authorization URL
+/// the RP sends the browser to, so all are known before the flow reaches the mock (an RP that
+/// relies on PKCE alone sends neither state nor nonce). Lookup order at the authorization
+/// endpoint is `state`, then `nonce`, then `code_challenge`, then `client_id`. A `client_id` key arms the next flow of
 /// that client (use it only when flows of one client do not run concurrently). Plans are always
 /// one-shot; a `client_id` preselection stays until replaced, `state`/`nonce` ones are one-shot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -74,6 +75,8 @@ pub enum FlowKey {
     State(String),
     /// The RP's `nonce` parameter.
     Nonce(String),
+    /// The RP's PKCE `code_challenge` (unique per flow, like state).
+    CodeChallenge(String),
     /// The RP's `client_id`.
     ClientId(String),
 }
@@ -542,16 +545,11 @@ impl OidcProvider {
         Ok(kids)
     }
 
-    /// Take the plan armed for a flow (state, then nonce, then client id).
-    pub(crate) fn take_plan(
-        &self,
-        state: Option<&str>,
-        nonce: Option<&str>,
-        client_id: &str,
-    ) -> Option<OidcFaultPlan> {
+    /// Take the plan armed for a flow (state, nonce, code challenge, then client id).
+    pub(crate) fn take_plan(&self, ids: FlowIds<'_>) -> Option<OidcFaultPlan> {
         let now = self.now();
         let mut flows = self.flows();
-        for key in flow_keys(state, nonce, client_id) {
+        for key in flow_keys(ids) {
             if let Some(e) = flows.armed.remove(&key)
                 && e.expires_at > now
             {
@@ -562,15 +560,10 @@ impl OidcProvider {
     }
 
     /// Find a preselection for a flow (state and nonce ones are consumed).
-    pub(crate) fn take_preselection(
-        &self,
-        state: Option<&str>,
-        nonce: Option<&str>,
-        client_id: &str,
-    ) -> Option<Preselection> {
+    pub(crate) fn take_preselection(&self, ids: FlowIds<'_>) -> Option<Preselection> {
         let now = self.now();
         let mut flows = self.flows();
-        for key in flow_keys(state, nonce, client_id) {
+        for key in flow_keys(ids) {
             let sticky = matches!(key, FlowKey::ClientId(_));
             let hit = match flows.preselected.get(&key) {
                 Some(e) if e.expires_at > now => Some(e.value.clone()),
@@ -627,7 +620,10 @@ impl OidcProvider {
 
 fn check_key(key: &FlowKey) -> Result<(), AdminError> {
     let v = match key {
-        FlowKey::State(v) | FlowKey::Nonce(v) | FlowKey::ClientId(v) => v,
+        FlowKey::State(v)
+        | FlowKey::Nonce(v)
+        | FlowKey::CodeChallenge(v)
+        | FlowKey::ClientId(v) => v,
     };
     if v.is_empty() {
         Err(AdminError::EmptyKey)
@@ -636,13 +632,31 @@ fn check_key(key: &FlowKey) -> Result<(), AdminError> {
     }
 }
 
-fn flow_keys(state: Option<&str>, nonce: Option<&str>, client_id: &str) -> Vec<FlowKey> {
-    let mut v = Vec::with_capacity(3);
+/// The values that identify one authorization request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FlowIds<'a> {
+    pub state: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub code_challenge: Option<&'a str>,
+    pub client_id: &'a str,
+}
+
+fn flow_keys(ids: FlowIds<'_>) -> Vec<FlowKey> {
+    let FlowIds {
+        state,
+        nonce,
+        code_challenge,
+        client_id,
+    } = ids;
+    let mut v = Vec::with_capacity(4);
     if let Some(s) = state {
         v.push(FlowKey::State(s.to_string()));
     }
     if let Some(n) = nonce {
         v.push(FlowKey::Nonce(n.to_string()));
+    }
+    if let Some(c) = code_challenge {
+        v.push(FlowKey::CodeChallenge(c.to_string()));
     }
     v.push(FlowKey::ClientId(client_id.to_string()));
     v

@@ -2,7 +2,7 @@
 // process per row, against the row's own mock broker (Signaturgruppen-style issuer).
 //
 //   CONFIG=default   openid-client's README quick start: discovery with the client secret,
-//                    authorization code flow with PKCE S256, `state` (see below), the ID token
+//                    authorization code flow with PKCE S256 and no `state` (see below), the ID token
 //                    claims as the user. openid-client validates the ID token's claims but,
 //                    as documented, not its signature unless enableNonRepudiationChecks() is on.
 //   CONFIG=hardened  what a careful MitID team adds: enableNonRepudiationChecks (signature
@@ -10,8 +10,9 @@
 //                    ID token's `sub` required, and the MitID claim checks (oidc_mitid_checks.js).
 //
 // `state`: the quick start sends it only when the server does not advertise PKCE (the mock
-// does), relying on PKCE alone against CSRF. The harness keys each flow by `state`, so both rows
-// send one; openid-client then checks it (expectedState).
+// does), relying on PKCE alone against CSRF (RFC 9700 4.7.1). The default row does exactly that
+// (no state, no nonce: the harness keys the flow by the PKCE code challenge and reports the
+// state and nonce scenarios as not applicable); the hardened row sends both.
 //
 // Environment: CONFIG, PORT, ISSUER, CLIENT_ID, CLIENT_SECRET.
 // Routes: /login (302 to the broker), /callback (the redirect URI), /whoami (200 "user=<MitID
@@ -62,9 +63,9 @@ app.get('/login', async (req, res, next) => {
       scope: SCOPE,
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
-      state: client.randomState(),
     };
     if (HARDENED) {
+      params.state = client.randomState();
       params.nonce = client.randomNonce();
       params.idp_values = 'mitid';
     }

@@ -189,6 +189,19 @@ fn cases() -> Vec<Case> {
             &[&[sig], &[F::AnySignatureInDocument]],
         ),
         case(
+            "attacker-key-as-key-value",
+            vec![
+                Fault::SignWith {
+                    key: SigningKeyChoice::Attacker,
+                },
+                Fault::KeyInfo {
+                    cert: KeyInfoChoice::KeyValue,
+                },
+            ],
+            Reject(C::Signature),
+            &[&[sig], &[F::TrustKeyInfo]],
+        ),
+        case(
             "append-unsigned-assertion",
             vec![Fault::AppendUnsignedAssertion { victim: None }],
             Reject(C::AssertionCount),
@@ -578,6 +591,7 @@ const CATALOGUE_ONLY: &[Flaw] = &[
     Flaw::DigestValueFirstChild,
     Flaw::ReferencesFromAnySignedInfo,
     Flaw::AcceptResponseSignature,
+    Flaw::LenientMultipleRoots,
 ];
 
 fn direct_flaws() -> impl Iterator<Item = Flaw> {

@@ -94,6 +94,14 @@ fn consume_xml(
     now: OffsetDateTime,
     answered: &mut Option<String>,
 ) -> Result<Accepted, Rejection> {
+    let lenient = if st.has(Flaw::LenientMultipleRoots) {
+        lenient_roots(st, text)?
+    } else {
+        None
+    };
+    // Under that flaw a signed sibling root stands in for the assertion's own signature.
+    let signed_sibling_root = lenient.is_some();
+    let text = lenient.as_deref().unwrap_or(text);
     let doc = xml::parse(text).map_err(|e| match e {
         roxmltree::Error::DtdDetected => Rejection::new(
             Check::Doctype,
@@ -234,7 +242,7 @@ fn consume_xml(
     // The `AcceptResponseSignature` flaw: a Response signature (its own, over the whole
     // Response as received) is taken to vouch for the assertion inside.
     let response_signed =
-        st.has(Flaw::AcceptResponseSignature) && response_signature_ok(st, root, text);
+        st.has(Flaw::AcceptResponseSignature) && root_signature_ok(st, root, text);
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
         let xml = if is(*n, SAML, "Assertion") {
@@ -277,7 +285,7 @@ fn consume_xml(
         candidates.swap_remove(0).xml
     } else {
         let only = candidates.swap_remove(0).xml;
-        if !st.has(Flaw::NoSignatureCheck) && !response_signed {
+        if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
             verify_assertion(st, &only)?;
         }
         only
@@ -430,20 +438,7 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
             )
         })?;
     let keys: Vec<Vec<u8>> = if st.has(Flaw::TrustKeyInfo) {
-        let cert = sig
-            .descendants()
-            .find(|n| is(*n, DS, "X509Certificate"))
-            .map(xml::full_text)
-            .ok_or_else(|| {
-                Rejection::new(
-                    Check::Signature,
-                    "the signature has no KeyInfo certificate to trust",
-                )
-            })?;
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(cert.split_whitespace().collect::<String>())
-            .map_err(|e| Rejection::new(Check::Signature, format!("KeyInfo certificate: {e}")))?;
-        vec![super::idp_metadata::spki_of(&der).map_err(|e| Rejection::new(Check::Signature, e))?]
+        vec![key_info_key(sig)?]
     } else {
         let take = if st.has(Flaw::FirstMetadataKeyOnly) {
             1
@@ -478,9 +473,91 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
         .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")))
 }
 
-/// Whether the Response carries its own valid IdP signature: a direct child `ds:Signature`
-/// referencing the Response's ID, verified by xml-sec over the Response as received.
-fn response_signature_ok(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) -> bool {
+/// The `TrustKeyInfo` flaw: the public key (SPKI DER) the signature offers itself, from an
+/// X.509 certificate or, as xmlsec1 also takes unless `--enabled-key-data` restricts it, a bare
+/// `ds:RSAKeyValue` (CVE-2021-21239, pysaml2 < 6.5.0).
+fn key_info_key(sig: roxmltree::Node<'_, '_>) -> Result<Vec<u8>, Rejection> {
+    let bad =
+        |what: &str, e: String| Rejection::new(Check::Signature, format!("KeyInfo {what}: {e}"));
+    if let Some(cert) = sig.descendants().find(|n| is(*n, DS, "X509Certificate")) {
+        let der = base64_of(cert).map_err(|e| bad("certificate", e))?;
+        return super::idp_metadata::spki_of(&der).map_err(|e| bad("certificate", e));
+    }
+    if let Some(rsa) = sig.descendants().find(|n| is(*n, DS, "RSAKeyValue")) {
+        let part = |name: &str| {
+            child(rsa, DS, name)
+                .ok_or_else(|| format!("RSAKeyValue has no {name}"))
+                .and_then(base64_of)
+                .map_err(|e| bad("key value", e))
+        };
+        return Ok(super::idp_metadata::rsa_spki(
+            &part("Modulus")?,
+            &part("Exponent")?,
+        ));
+    }
+    reject(
+        Check::Signature,
+        "the signature has no KeyInfo certificate or key value to trust",
+    )
+}
+
+/// The base64 content of an element (XML-DSig allows whitespace inside it).
+fn base64_of(n: roxmltree::Node<'_, '_>) -> Result<Vec<u8>, String> {
+    let text: String = xml::full_text(n).split_whitespace().collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// The `LenientMultipleRoots` flaw, as xmldom < 0.7.7 under passport-saml < 3.2.2: text with
+/// several top-level elements is read anyway; it counts as signed when *some* top-level element
+/// carries a valid IdP signature over itself (passport-saml checked "the document element"),
+/// and the Response consumed is the last top-level one (what `/*[local-name()='Response']`
+/// finds). Returns that Response as a standalone document, or `None` when the text does not
+/// have several top-level elements (then the normal parse alone decides, strictly).
+fn lenient_roots(st: &SpState, text: &str) -> Result<Option<String>, Rejection> {
+    let body = text.trim_start();
+    let body = match body.strip_prefix("<?xml") {
+        Some(rest) => rest.split_once("?>").map_or(body, |(_, after)| after),
+        None => body,
+    };
+    let wrapped = format!("<lenient-roots>{body}</lenient-roots>");
+    let Ok(doc) = xml::parse(&wrapped) else {
+        return Ok(None);
+    };
+    let roots: Vec<_> = doc
+        .root_element()
+        .children()
+        .filter(|n| n.is_element())
+        .collect();
+    if roots.len() < 2 {
+        return Ok(None);
+    }
+    let signed = |r: &roxmltree::Node<'_, '_>| {
+        let alone = xml::standalone(*r, &wrapped);
+        xml::parse(&alone).is_ok_and(|d| root_signature_ok(st, d.root_element(), &alone))
+    };
+    if !st.has(Flaw::NoSignatureCheck) && !roots.iter().any(signed) {
+        return reject(
+            Check::Signature,
+            format!(
+                "none of the {} top-level elements carries a valid IdP signature",
+                roots.len()
+            ),
+        );
+    }
+    let response = roots
+        .iter()
+        .rev()
+        .find(|r| is(**r, SAMLP, "Response"))
+        .ok_or_else(|| Rejection::new(Check::Message, "no top-level samlp:Response"))?;
+    Ok(Some(xml::standalone(*response, &wrapped)))
+}
+
+/// Whether the document's root element (a Response; under `LenientMultipleRoots`, any
+/// top-level element) carries its own valid IdP signature: a direct child `ds:Signature`
+/// referencing the element's ID, verified by xml-sec over the document as received.
+fn root_signature_ok(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) -> bool {
     let Some(sig) = child(root, DS, "Signature") else {
         return false;
     };

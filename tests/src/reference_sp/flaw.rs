@@ -43,8 +43,9 @@ pub enum Flaw {
     AnySignatureInDocument,
     /// Verifies no signature at all.
     NoSignatureCheck,
-    /// Verifies the assertion with the certificate from the signature's own KeyInfo instead of
-    /// the IdP metadata (anyone with a self-signed key can sign).
+    /// Verifies the assertion with the key from the signature's own KeyInfo (an X.509
+    /// certificate, or a bare `RSAKeyValue` as xmlsec1 takes one unless `--enabled-key-data`
+    /// restricts it) instead of the IdP metadata: anyone with a key of their own can sign.
     TrustKeyInfo,
     /// Accepts RSA-SHA1 signatures and SHA-1 digests.
     AcceptSha1,
@@ -132,6 +133,11 @@ pub enum Flaw {
     /// one on the Assertion, as SAML core allows but OIOSAML 3 does not ("the Assertion MUST
     /// be directly signed"); python3-saml's `wantAssertionsSigned = false` default.
     AcceptResponseSignature,
+    /// A parser that accepts several top-level elements (xmldom < 0.7.7), under an SP that
+    /// then asks only that *some* top-level element carry a valid IdP signature over itself
+    /// and reads the assertion through the last top-level `Response` (passport-saml < 3.2.2,
+    /// CVE-2022-39299). A well-formed single-root document is handled strictly.
+    LenientMultipleRoots,
 }
 
 impl Flaw {
@@ -183,6 +189,7 @@ impl Flaw {
         Flaw::DigestValueFirstChild,
         Flaw::ReferencesFromAnySignedInfo,
         Flaw::AcceptResponseSignature,
+        Flaw::LenientMultipleRoots,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -234,6 +241,7 @@ impl Flaw {
             Flaw::DigestValueFirstChild => "digest-value-first-child",
             Flaw::ReferencesFromAnySignedInfo => "references-from-any-signed-info",
             Flaw::AcceptResponseSignature => "accept-response-signature",
+            Flaw::LenientMultipleRoots => "lenient-multiple-roots",
         }
     }
 
@@ -267,7 +275,7 @@ impl Flaw {
             Flaw::NoReplayCache => Check::Replay,
             Flaw::KeyByCpr | Flaw::KeyByPid => Check::IdentityKey,
             Flaw::LaxNameId => Check::NameId,
-            Flaw::SkipMessageChecks => Check::Message,
+            Flaw::SkipMessageChecks | Flaw::LenientMultipleRoots => Check::Message,
             Flaw::SessionWithoutAssertion => Check::AssertionCount,
             Flaw::ExactLoaMatch => Check::LoaLevel,
             Flaw::RequireCpr | Flaw::SingleValuedAttributes | Flaw::RejectUnknownAttributes => {
@@ -299,7 +307,7 @@ impl Flaw {
             Flaw::FirstAssertion => "verifies one assertion and consumes the first",
             Flaw::AnySignatureInDocument => "accepts any valid signature in the document (XSW)",
             Flaw::NoSignatureCheck => "verifies no signature",
-            Flaw::TrustKeyInfo => "trusts the certificate in the signature's KeyInfo",
+            Flaw::TrustKeyInfo => "trusts the certificate or key value in the signature's KeyInfo",
             Flaw::AcceptSha1 => "accepts SHA-1 signatures and digests",
             Flaw::AcceptX509SubjectNameId => {
                 "accepts the OIOSAML 2 X509SubjectName NameID (PID/RID)"
@@ -342,6 +350,9 @@ impl Flaw {
             }
             Flaw::AcceptResponseSignature => {
                 "accepts a signed Response in place of a signed Assertion"
+            }
+            Flaw::LenientMultipleRoots => {
+                "accepts several top-level elements; any signed one vouches for the last Response"
             }
         }
     }

@@ -107,3 +107,75 @@ pub fn spki_of(cert_der: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     Ok(cert.tbs_certificate.subject_pki.raw.to_vec())
 }
+
+/// The X.509 SubjectPublicKeyInfo DER of the RSA key (`modulus`, `exponent`: big-endian
+/// magnitudes, as in RSAKeyValue), which is the form xml-sec takes keys in:
+/// `SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING { SEQUENCE { INTEGER n, INTEGER e } } }`.
+pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Vec<u8> {
+    /// rsaEncryption (1.2.840.113549.1.1.1) with NULL parameters, as an AlgorithmIdentifier.
+    const RSA_ALGORITHM: &[u8] = &[
+        0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let public_key = der(0x30, &[der_uint(modulus), der_uint(exponent)].concat());
+    let bit_string = der(0x03, &[&[0u8][..], &public_key].concat());
+    der(0x30, &[RSA_ALGORITHM, &bit_string].concat())
+}
+
+/// A DER INTEGER holding the unsigned big-endian `magnitude`: leading zeros dropped, one zero
+/// put back when the top bit is set (so it does not read as negative).
+fn der_uint(magnitude: &[u8]) -> Vec<u8> {
+    let first = magnitude
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(magnitude.len());
+    let m = &magnitude[first..];
+    let content = match m.first() {
+        None => vec![0],
+        Some(b) if b & 0x80 != 0 => [&[0u8][..], m].concat(),
+        Some(_) => m.to_vec(),
+    };
+    der(0x02, &content)
+}
+
+/// One DER TLV (definite length, short or long form).
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let len = content.len();
+    let mut out = vec![tag];
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsa_spki_matches_the_certificates_own() {
+        let cred = &mitid_mock_broker::pki::MockPki::builtin().attacker;
+        let (_, cert) = x509_parser::parse_x509_certificate(cred.cert_der()).unwrap();
+        let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() else {
+            panic!("the attacker key is RSA");
+        };
+        // x509-parser keeps the INTEGERs' sign octet; RSAKeyValue has none. Both must work.
+        let spki = spki_of(cred.cert_der()).unwrap();
+        assert_eq!(rsa_spki(rsa.modulus, rsa.exponent), spki);
+        let magnitude = |b: &[u8]| b[b.iter().position(|x| *x != 0).unwrap()..].to_vec();
+        assert_eq!(
+            rsa_spki(&magnitude(rsa.modulus), &magnitude(rsa.exponent)),
+            spki
+        );
+        assert_eq!(der_uint(&[]), [0x02, 0x01, 0x00]);
+        assert_eq!(der(0x04, &[7; 200])[..3], [0x04, 0x81, 200]);
+    }
+}

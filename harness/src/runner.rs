@@ -813,6 +813,24 @@ impl Harness {
         }
     }
 
+    /// Before a scenario's first request: the oracle must see no session yet, or it cannot
+    /// tell a login from a page that always answers "logged in".
+    async fn no_session_before_login(&self, agent: &mut Agent) -> Result<(), Inconclusive> {
+        if !agent.transcript().is_empty() || self.oracle.evidence() == Evidence::FinalStatus {
+            return Ok(());
+        }
+        match self.oracle.observe(agent, None).await {
+            Ok(Observation::None { .. }) => Ok(()),
+            Ok(Observation::Session { .. }) => Err(Inconclusive(
+                "the oracle reports a session before any login: check [oracle] (whoami_url must answer 401/403/redirect without a session)".into(),
+            )),
+            Ok(Observation::Ambiguous { why }) => Err(Inconclusive(format!(
+                "oracle ambiguous before login: {why}"
+            ))),
+            Err(e) => Err(unreachable_sp(e)),
+        }
+    }
+
     async fn login_step(
         &self,
         agent: &mut Agent,
@@ -821,22 +839,7 @@ impl Harness {
     ) -> Result<StepObservation, Inconclusive> {
         let sso = self.broker.sso_url();
         // The oracle must say "no session" before the login, or its later "session" means nothing.
-        if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
-            match self.oracle.observe(agent, None).await {
-                Ok(Observation::None { .. }) => {}
-                Ok(Observation::Session { .. }) => {
-                    return Err(Inconclusive(
-                        "the oracle reports a session before any login: check [oracle] (whoami_url must answer 401/403/redirect without a session)".into(),
-                    ));
-                }
-                Ok(Observation::Ambiguous { why }) => {
-                    return Err(Inconclusive(format!(
-                        "oracle ambiguous before login: {why}"
-                    )));
-                }
-                Err(e) => return Err(unreachable_sp(e)),
-            }
-        }
+        self.no_session_before_login(agent).await?;
         // 1. Start the login at the SP and follow it to the broker.
         let mut url = self.sp.login_url.clone();
         let mut captured = None;
@@ -952,22 +955,7 @@ impl Harness {
         step: &Step,
     ) -> Result<StepObservation, Inconclusive> {
         let broker_base = self.broker.base_url();
-        if agent.transcript().is_empty() && self.oracle.evidence() != Evidence::FinalStatus {
-            match self.oracle.observe(agent, None).await {
-                Ok(Observation::None { .. }) => {}
-                Ok(Observation::Session { .. }) => {
-                    return Err(Inconclusive(
-                        "the oracle reports a session before any login: check [oracle]".into(),
-                    ));
-                }
-                Ok(Observation::Ambiguous { why }) => {
-                    return Err(Inconclusive(format!(
-                        "oracle ambiguous before login: {why}"
-                    )));
-                }
-                Err(e) => return Err(unreachable_sp(e)),
-            }
-        }
+        self.no_session_before_login(agent).await?;
         let mut url = self.sp.login_url.clone();
         let mut authorize = None;
         for _ in 0..=agent.max_redirects() {

@@ -14,21 +14,7 @@ async fn setup(flaws: Vec<Flaw>) -> (Arc<RunningBroker>, RunningSp, HarnessSp) {
         .await
         .unwrap();
     sp.register_with(&broker).unwrap();
-    let toml = format!(
-        r#"
-name = "reference-sp"
-login_url = "{}"
-sp_metadata = "{}"
-required_loa = "Substantial"
-profiles = ["person", "professional"]
-[oracle]
-whoami_url = "{}"
-json_field = "uuid"
-"#,
-        sp.login_url(),
-        sp.metadata_url(),
-        sp.whoami_url()
-    );
+    let toml = sp.harness_sp_toml("reference-sp");
     let cfg = HarnessSp::from_toml_str(&toml, "inline", ".".as_ref()).unwrap();
     (Arc::new(broker), sp, cfg)
 }

@@ -9,9 +9,7 @@
 //! `no-jwks-refetch` RP, depending on timing).
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{
-    Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Summary, Verdict,
-};
+use mitid_harness::{Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Verdict};
 use mitid_mock_broker::RunningBroker;
 use mitid_tests::reference_rp::{KeyBytes, PairOptions, RpFlaw, RpPair, RunningRp};
 use std::collections::BTreeSet;
@@ -77,15 +75,7 @@ async fn run_all(flaws: &[RpFlaw]) -> Vec<RunReport> {
         }
     }
     for r in &mut reports {
-        r.results
-            .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
-        let count = |v| r.results.iter().filter(|x| x.verdict == v).count();
-        r.summary = Summary {
-            passed: count(Verdict::Pass),
-            failed: count(Verdict::Fail),
-            inconclusive: count(Verdict::Inconclusive),
-            skipped: count(Verdict::Skipped),
-        };
+        r.sort_and_recount();
     }
     reports
 }

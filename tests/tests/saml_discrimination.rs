@@ -20,7 +20,7 @@
 //! set up for them: a private SP, and one requiring High.
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{Catalogue, Harness, RunReport, SpConfig as HarnessSp, Summary, Verdict};
+use mitid_harness::{Catalogue, Harness, RunReport, SpConfig as HarnessSp, Verdict};
 use mitid_mock_broker::{Broker, Loa};
 use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,23 +129,7 @@ async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) ->
     .await
     .unwrap();
     sp.register_with(&broker).unwrap();
-    let toml = format!(
-        r#"
-name = "reference-sp"
-login_url = "{}"
-sp_metadata = "{}"
-required_loa = "{}"
-private_sp = {private}
-profiles = ["person", "professional"]
-[oracle]
-whoami_url = "{}"
-json_field = "uuid"
-"#,
-        sp.login_url(),
-        sp.metadata_url(),
-        loa.name(),
-        sp.whoami_url()
-    );
+    let toml = sp.harness_sp_toml("reference-sp");
     let cfg = HarnessSp::from_toml_str(&toml, "inline", ".".as_ref()).unwrap();
     let cat = Catalogue::builtin()
         .protocol(Protocol::Saml)
@@ -199,15 +183,7 @@ async fn run_all(flaws: FlawSet) -> RunReport {
         todo = skipped;
     }
     let mut rep = report.unwrap();
-    rep.results
-        .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
-    let count = |v| rep.results.iter().filter(|x| x.verdict == v).count();
-    rep.summary = Summary {
-        passed: count(Verdict::Pass),
-        failed: count(Verdict::Fail),
-        inconclusive: count(Verdict::Inconclusive),
-        skipped: count(Verdict::Skipped),
-    };
+    rep.sort_and_recount();
     rep
 }
 

@@ -185,12 +185,29 @@ impl RunReport {
     pub(crate) fn new(
         sp: &str,
         evidence: Evidence,
-        mut results: Vec<ScenarioResult>,
+        results: Vec<ScenarioResult>,
         took: Duration,
     ) -> Self {
-        results.sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
+        let mut r = RunReport {
+            schema_version: JSON_SCHEMA_VERSION,
+            harness_version: env!("CARGO_PKG_VERSION").into(),
+            sp: sp.into(),
+            evidence,
+            summary: Summary::default(),
+            duration_ms: took.as_millis() as u64,
+            results,
+        };
+        r.sort_and_recount();
+        r
+    }
+
+    /// Sort the results (by family, then id) and recompute the summary: after merging the
+    /// results of several runs into one report (e.g. scenarios that need their own SP setup).
+    pub fn sort_and_recount(&mut self) {
+        self.results
+            .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
         let mut summary = Summary::default();
-        for r in &results {
+        for r in &self.results {
             match r.verdict {
                 Verdict::Pass => summary.passed += 1,
                 Verdict::Fail => summary.failed += 1,
@@ -198,15 +215,7 @@ impl RunReport {
                 Verdict::Skipped => summary.skipped += 1,
             }
         }
-        RunReport {
-            schema_version: JSON_SCHEMA_VERSION,
-            harness_version: env!("CARGO_PKG_VERSION").into(),
-            sp: sp.into(),
-            evidence,
-            summary,
-            duration_ms: took.as_millis() as u64,
-            results,
-        }
+        self.summary = summary;
     }
 
     /// `N passed, M failed, K inconclusive` (plus skipped when any).

@@ -573,12 +573,7 @@ fn root_signature_ok(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) ->
     else {
         return false;
     };
-    let keys: Vec<Vec<u8>> = st
-        .idp
-        .signing_certs
-        .iter()
-        .map(|c| c.spki.clone())
-        .collect();
+    let keys = idp_keys(st);
     refs == [own.as_str()]
         && st
             .crypto
@@ -591,6 +586,15 @@ fn root_signature_ok(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) ->
                 SignatureRequirement::All,
             )
             .is_ok()
+}
+
+/// Every signing key of the IdP metadata (SPKI DER), current and next.
+fn idp_keys(st: &SpState) -> Vec<Vec<u8>> {
+    st.idp
+        .signing_certs
+        .iter()
+        .map(|c| c.spki.clone())
+        .collect()
 }
 
 /// The response with each assertion candidate (decrypted) in place of its EncryptedAssertion.
@@ -614,12 +618,7 @@ fn splice(text: &str, candidates: &[Candidate]) -> String {
 /// so every signature-wrapping placement of the genuine signed element validates.
 fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
     let doc = xml::parse(combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
-    let keys: Vec<Vec<u8>> = st
-        .idp
-        .signing_certs
-        .iter()
-        .map(|c| c.spki.clone())
-        .collect();
+    let keys = idp_keys(st);
     let policy = if st.has(Flaw::AcceptSha1) {
         VerifyPolicy::Compatible
     } else {

@@ -330,6 +330,29 @@ impl RunningSp {
         format!("{}/protected", self.state.base_url)
     }
 
+    /// The `sp.toml` a harness run against this SP needs (SAML, its own required LoA and
+    /// private-SP setting, whoami oracle on `uuid`).
+    pub fn harness_sp_toml(&self, name: &str) -> String {
+        let cfg = &self.state.config;
+        format!(
+            r#"name = "{name}"
+login_url = "{login}"
+sp_metadata = "{metadata}"
+required_loa = "{loa}"
+private_sp = {private}
+profiles = ["person", "professional"]
+[oracle]
+whoami_url = "{whoami}"
+json_field = "uuid"
+"#,
+            login = self.login_url(),
+            metadata = self.metadata_url(),
+            loa = cfg.required_loa.name(),
+            private = cfg.private_sp,
+            whoami = self.whoami_url(),
+        )
+    }
+
     /// The flaws this SP runs with.
     pub fn flaws(&self) -> &BTreeSet<Flaw> {
         &self.state.config.flaws

@@ -188,9 +188,14 @@ pub enum Fault {
     DigestValueComment,
     /// A second `ds:SignedInfo` in the Signature (CVE-2025-29774 shape).
     TwoSignedInfo,
-    /// A genuinely IdP-signed foreign element (signed IdP metadata) precedes an unsigned
-    /// assertion (spid-saml-check 112).
-    SignedForeignElement,
+    /// A genuinely IdP-signed foreign element (signed IdP metadata) precedes the assertion,
+    /// which is unsigned (spid-saml-check 112) or, with `keep_assertion_signature`, keeps a
+    /// signature that another fault (`tamper-after-signing`) invalidates (saml-check 113).
+    SignedForeignElement {
+        /// Keep the assertion's own signature instead of leaving it unsigned.
+        #[serde(default)]
+        keep_assertion_signature: bool,
+    },
     /// A genuinely IdP-signed element (this login's own signed assertion, in plaintext) as the
     /// first of two top-level elements, then the Response with an unsigned plaintext assertion
     /// for `victim` (CVE-2022-39299 shape: xmldom accepted a second root, passport-saml checked

@@ -751,7 +751,9 @@ fn two_signed_info_shape() {
 
 #[test]
 fn signed_foreign_element_next_to_unsigned_assertion() {
-    let x = plain(vec![Fault::SignedForeignElement]);
+    let x = plain(vec![Fault::SignedForeignElement {
+        keep_assertion_signature: false,
+    }]);
     assert_eq!(count(&x, ns::MD, "EntityDescriptor"), 1);
     assert!(
         xmlsec_verify(&x, &idp(), "_signed-foreign-element").is_ok(),
@@ -910,7 +912,9 @@ fn every_fault_variant_has_a_test() {
         },
         Fault::DigestValueComment,
         Fault::TwoSignedInfo,
-        Fault::SignedForeignElement,
+        Fault::SignedForeignElement {
+            keep_assertion_signature: false,
+        },
         Fault::SignedElementAsFirstRoot { victim: None },
         Fault::TamperAfterSigning { victim: None },
         Fault::Doctype,
@@ -945,7 +949,7 @@ fn every_fault_variant_has_a_test() {
             | Fault::CommentInAttribute { .. }
             | Fault::DigestValueComment
             | Fault::TwoSignedInfo
-            | Fault::SignedForeignElement
+            | Fault::SignedForeignElement { .. }
             | Fault::SignedElementAsFirstRoot { .. }
             | Fault::TamperAfterSigning { .. }
             | Fault::Doctype

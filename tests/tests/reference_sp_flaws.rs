@@ -184,7 +184,9 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "signed-foreign-element",
-            vec![Fault::SignedForeignElement],
+            vec![Fault::SignedForeignElement {
+                keep_assertion_signature: false,
+            }],
             Reject(C::Signature),
             &[&[sig], &[F::AnySignatureInDocument]],
         ),

@@ -662,8 +662,15 @@ pub fn mint(
             _ => {}
         }
     }
-    let unsigned =
-        plan.has(|f| matches!(f, Fault::UnsignedAssertion | Fault::SignedForeignElement));
+    let unsigned = plan.has(|f| {
+        matches!(
+            f,
+            Fault::UnsignedAssertion
+                | Fault::SignedForeignElement {
+                    keep_assertion_signature: false
+                }
+        )
+    });
     let sha1 = plan.has(|f| matches!(f, Fault::Sha1));
     let no_encryption = plan.has(|f| matches!(f, Fault::NoEncryption));
     let key = input.keys.choose(key_choice);
@@ -812,7 +819,7 @@ pub fn mint(
                 first_root = Some(std::mem::replace(&mut first.xml, forged));
                 first.encrypt = false;
             }
-            Fault::SignedForeignElement => {
+            Fault::SignedForeignElement { .. } => {
                 // A genuinely signed IdP element, next to the unsigned assertion.
                 let md_id = "_signed-foreign-element";
                 let tpl = signature_template(md_id, Some(&input.keys.idp.cert_b64), false);

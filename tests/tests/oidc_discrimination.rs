@@ -241,14 +241,6 @@ fn table() -> Vec<(RpFlaw, Vec<String>)> {
     ]
 }
 
-fn explain(r: &RunReport, ids: &BTreeSet<String>) -> String {
-    ids.iter()
-        .filter_map(|id| r.get(id))
-        .map(|x| format!("  {} {}: {}", x.verdict.as_str(), x.id, x.message))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strict_rps_pass_every_oidc_scenario() {
     let reports = run_all(&[]).await;
@@ -258,7 +250,7 @@ async fn strict_rps_pass_every_oidc_scenario() {
             .union(&ids(r, Verdict::Inconclusive))
             .cloned()
             .collect();
-        assert!(bad.is_empty(), "strict {profile} RP:\n{}", explain(r, &bad));
+        assert!(bad.is_empty(), "strict {profile} RP:\n{}", r.explain(&bad));
         for x in &r.results {
             if x.verdict == Verdict::Skipped {
                 assert!(
@@ -341,9 +333,9 @@ async fn check_flaw(flaw: RpFlaw, expected: BTreeSet<String>) -> Vec<String> {
             let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
             problems.push(format!(
                 "{flaw:?} on {profile}:\n missing (should fail, did not):\n{}\n extra (failed, should not):\n{}\n inconclusive:\n{}",
-                explain(r, &missing),
-                explain(r, &extra),
-                explain(r, &inconclusive)
+                r.explain(&missing),
+                r.explain(&extra),
+                r.explain(&inconclusive)
             ));
         }
         failed_anywhere.extend(failed);

@@ -191,14 +191,6 @@ fn ids(r: &RunReport, v: Verdict) -> BTreeSet<String> {
     r.ids_with(v).into_iter().map(str::to_string).collect()
 }
 
-fn explain(r: &RunReport, ids: &BTreeSet<String>) -> String {
-    ids.iter()
-        .filter_map(|id| r.get(id))
-        .map(|x| format!("    {} {}: {}", x.verdict.as_str(), x.id, x.message))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The report as frozen: ports and durations redacted.
 fn frozen(r: &RunReport) -> serde_json::Value {
     let mut v = serde_json::to_value(r).unwrap();
@@ -315,9 +307,9 @@ async fn each_flaw_fails_exactly_its_scenarios() {
             problems.push(format!(
                 "{}:\n  missing (should fail, did not):\n{}\n  extra (failed, should not):\n{}\n  inconclusive:\n{}\n  skipped: {skipped:?}",
                 label(c),
-                explain(r, &missing),
-                explain(r, &extra),
-                explain(r, &inconclusive),
+                r.explain(&missing),
+                r.explain(&extra),
+                r.explain(&inconclusive),
             ));
         }
         if !failed.is_empty() {

@@ -252,6 +252,16 @@ impl RunReport {
         self.results.iter().find(|r| r.id == id)
     }
 
+    /// One indented line per named scenario (verdict, id, what the SP did), for failure
+    /// messages that compare expected and observed verdict sets. Unknown ids are left out.
+    pub fn explain<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> String {
+        ids.into_iter()
+            .filter_map(|id| self.get(id))
+            .map(|x| format!("    {} {}: {}", x.verdict.as_str(), x.id, x.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Ids with a given verdict.
     pub fn ids_with(&self, v: Verdict) -> Vec<&str> {
         self.results

@@ -9,18 +9,16 @@
 //!
 //! ```no_run
 //! # async fn t() {
-//! use mitid_harness::{Harness, SpConfig};
+//! use mitid_harness::{Harness, OracleConfig, SpConfig};
+//! use mitid_harness::sp::BrokerConfig;
 //! // Your app is already listening on 127.0.0.1:8080 and configured with the broker's
 //! // metadata (a fixed broker port makes that a one-time setup).
-//! let sp = SpConfig::from_toml_str(r#"
-//!     login_url = "http://127.0.0.1:8080/login"
-//!     sp_metadata = "http://127.0.0.1:8080/saml/metadata"
-//!     [oracle]
-//!     whoami_url = "http://127.0.0.1:8080/whoami"
-//!     json_field = "uuid"
-//!     [broker]
-//!     bind = "127.0.0.1:8390"
-//! "#, "inline", ".".as_ref()).unwrap();
+//! let sp = SpConfig::builder("http://127.0.0.1:8080/login")
+//!     .sp_metadata("http://127.0.0.1:8080/saml/metadata")
+//!     .oracle(OracleConfig::whoami_json("http://127.0.0.1:8080/whoami", "uuid"))
+//!     .broker(BrokerConfig { bind: Some("127.0.0.1:8390".into()), ..Default::default() })
+//!     .build()
+//!     .unwrap();
 //! let report = Harness::builder(sp).build().await.unwrap().run().await;
 //! report.assert_conformant(); // panics with what the SP did, scenario by scenario
 //! # }
@@ -40,4 +38,4 @@ pub use oracle::{Evidence, Observation, Oracle};
 pub use report::{RunReport, ScenarioResult, Summary, Verdict};
 pub use runner::{BrokerLink, Harness, HarnessBuilder, RunError};
 pub use scenario::{Catalogue, Expect, Scenario, Severity};
-pub use sp::{SpConfig, UserKey};
+pub use sp::{OracleConfig, SpConfig, SpConfigBuilder, UserKey};

@@ -214,7 +214,146 @@ pub enum SpConfigError {
     },
 }
 
+impl OracleConfig {
+    /// A whoami URL that answers 2xx with JSON when logged in; `json_field` is the dot path of
+    /// the identity in it (strongest evidence: session and identity).
+    pub fn whoami_json(url: impl Into<String>, json_field: impl Into<String>) -> Self {
+        OracleConfig {
+            whoami_url: Some(url.into()),
+            json_field: Some(json_field.into()),
+            ..OracleConfig::default()
+        }
+    }
+    /// A whoami URL whose answer holds the identity in the first group of `regex`.
+    pub fn whoami_regex(url: impl Into<String>, regex: impl Into<String>) -> Self {
+        OracleConfig {
+            whoami_url: Some(url.into()),
+            regex: Some(regex.into()),
+            ..OracleConfig::default()
+        }
+    }
+    /// A URL that is 2xx only when logged in (a session, but no identity).
+    pub fn protected(url: impl Into<String>) -> Self {
+        OracleConfig {
+            protected_url: Some(url.into()),
+            ..OracleConfig::default()
+        }
+    }
+    /// Judge by the login's final HTTP status (weakest evidence).
+    pub fn final_status() -> Self {
+        OracleConfig {
+            final_status: true,
+            ..OracleConfig::default()
+        }
+    }
+}
+
+/// Builds an [`SpConfig`] in code, with the same defaults and checks as `sp.toml`.
+///
+/// ```
+/// use mitid_harness::sp::{OracleConfig, SpConfig};
+/// let sp = SpConfig::builder("http://127.0.0.1:8080/login")
+///     .name("my-service")
+///     .sp_metadata("http://127.0.0.1:8080/saml/metadata")
+///     .oracle(OracleConfig::whoami_json("http://127.0.0.1:8080/whoami", "uuid"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(sp.name, "my-service");
+/// ```
+#[derive(Debug, Clone)]
+pub struct SpConfigBuilder {
+    config: SpConfig,
+}
+
+impl SpConfigBuilder {
+    /// Display name in reports.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.config.name = name.into();
+        self
+    }
+    /// SAML (default) or OIDC.
+    pub fn protocol(mut self, protocol: crate::scenario::Protocol) -> Self {
+        self.config.protocol = protocol;
+        self
+    }
+    /// The SP's metadata: an absolute file path or a URL.
+    pub fn sp_metadata(mut self, source: impl Into<String>) -> Self {
+        self.config.sp_metadata = Some(source.into());
+        self
+    }
+    /// The LoA the service requires (default Substantial).
+    pub fn required_loa(mut self, loa: Loa) -> Self {
+        self.config.required_loa = loa;
+        self
+    }
+    /// What the SP keys users by (default the MitID UUID).
+    pub fn user_key(mut self, key: UserKey) -> Self {
+        self.config.user_key = key;
+        self
+    }
+    /// The MitID profiles the SP accepts (default: person).
+    pub fn profiles(mut self, profiles: impl IntoIterator<Item = IdentityKind>) -> Self {
+        self.config.profiles = profiles.into_iter().collect();
+        self
+    }
+    /// A private SP (gets no CPR).
+    pub fn private_sp(mut self, private: bool) -> Self {
+        self.config.private_sp = private;
+        self
+    }
+    /// How the harness tells "logged in, as whom".
+    pub fn oracle(mut self, oracle: OracleConfig) -> Self {
+        self.config.oracle = oracle;
+        self
+    }
+    /// Where the broker is.
+    pub fn broker(mut self, broker: BrokerConfig) -> Self {
+        self.config.broker = broker;
+        self
+    }
+    /// Browser agent settings.
+    pub fn agent(mut self, agent: AgentConfig) -> Self {
+        self.config.agent = agent;
+        self
+    }
+    /// OIDC: the RP's client registration at the in-process broker.
+    pub fn oidc_client(mut self, client: mitid_mock_broker::oidc::ClientConfig) -> Self {
+        self.config.oidc_client = Some(client);
+        self
+    }
+    /// OIDC: which broker the RP is built for.
+    pub fn oidc_profile(mut self, profile: mitid_mock_broker::oidc::Profile) -> Self {
+        self.config.oidc_profile = Some(profile);
+        self
+    }
+    /// Check the configuration (the same checks as for `sp.toml`).
+    pub fn build(self) -> Result<SpConfig, SpConfigError> {
+        self.config.validated("SpConfig::builder")
+    }
+}
+
 impl SpConfig {
+    /// Start a configuration in code; `login_url` is where a browser starts the login.
+    pub fn builder(login_url: impl Into<String>) -> SpConfigBuilder {
+        SpConfigBuilder {
+            config: SpConfig {
+                name: default_name(),
+                protocol: crate::scenario::Protocol::default(),
+                login_url: login_url.into(),
+                sp_metadata: None,
+                required_loa: default_loa(),
+                user_key: UserKey::default(),
+                profiles: default_profiles(),
+                private_sp: false,
+                oracle: OracleConfig::default(),
+                broker: BrokerConfig::default(),
+                agent: AgentConfig::default(),
+                oidc_client: None,
+                oidc_profile: None,
+            },
+        }
+    }
+
     /// Parse from TOML text; relative paths resolve against `base_dir`.
     pub fn from_toml_str(
         text: &str,
@@ -225,12 +364,6 @@ impl SpConfig {
             path: origin.to_string(),
             message: e.to_string(),
         })?;
-        let invalid = |m: String| SpConfigError::Invalid {
-            path: origin.to_string(),
-            message: m,
-        };
-        url::Url::parse(&c.login_url)
-            .map_err(|e| invalid(format!("login_url {:?}: {e}", c.login_url)))?;
         if let Some(md) = &c.sp_metadata {
             if !md.starts_with("http://") && !md.starts_with("https://") {
                 c.sp_metadata = Some(base_dir.join(md).display().to_string());
@@ -239,6 +372,18 @@ impl SpConfig {
         if let Some(p) = &c.broker.identities {
             c.broker.identities = Some(base_dir.join(p));
         }
+        c.validated(origin)
+    }
+
+    /// The checks every configuration passes, however it was made.
+    fn validated(self, origin: &str) -> Result<SpConfig, SpConfigError> {
+        let c = self;
+        let invalid = |m: String| SpConfigError::Invalid {
+            path: origin.to_string(),
+            message: m,
+        };
+        url::Url::parse(&c.login_url)
+            .map_err(|e| invalid(format!("login_url {:?}: {e}", c.login_url)))?;
         let o = &c.oracle;
         if o.whoami_url.is_none() && o.protected_url.is_none() && !o.final_status {
             return Err(invalid(
@@ -335,5 +480,39 @@ timeout_ms = 500
         )
         .unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn builder_equals_toml() {
+        let t = r#"
+name = "x"
+login_url = "http://127.0.0.1:8080/login"
+sp_metadata = "http://127.0.0.1:8080/md"
+required_loa = "High"
+private_sp = true
+profiles = ["person", "professional"]
+[oracle]
+whoami_url = "http://127.0.0.1:8080/whoami"
+json_field = "uuid"
+"#;
+        let from_toml = SpConfig::from_toml_str(t, "sp.toml", Path::new(".")).unwrap();
+        let built = SpConfig::builder("http://127.0.0.1:8080/login")
+            .name("x")
+            .sp_metadata("http://127.0.0.1:8080/md")
+            .required_loa(Loa::High)
+            .private_sp(true)
+            .profiles([IdentityKind::Person, IdentityKind::Professional])
+            .oracle(OracleConfig::whoami_json(
+                "http://127.0.0.1:8080/whoami",
+                "uuid",
+            ))
+            .build()
+            .unwrap();
+        assert_eq!(built, from_toml);
+        let e = SpConfig::builder("http://a/")
+            .sp_metadata("m")
+            .build()
+            .unwrap_err();
+        assert!(e.to_string().contains("[oracle]"), "{e}");
     }
 }

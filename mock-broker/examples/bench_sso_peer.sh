@@ -99,7 +99,7 @@ $metadata['http://127.0.0.1:18089/sp'] = [
 EOF
 
 echo "building the benchmark and the CLI (release)" >&2
-(cd "$ROOT" && cargo build --release -q -p mitid-mock-broker --example bench_sso && cargo build --release -q -p mitid-harness)
+(cd "$ROOT" && cargo build --release -q -p mitid-mock-broker --example bench_sso && cargo build --release -q -p mitid-harness-cli)
 BENCH="$ROOT/target/release/examples/bench_sso"
 
 PHP_PID=""

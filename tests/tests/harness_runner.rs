@@ -5,7 +5,7 @@
 use mitid_harness::scenario::Protocol;
 use mitid_harness::{Catalogue, Harness, SpConfig as HarnessSp, Verdict};
 use mitid_mock_broker::{Broker, RunningBroker};
-use mitid_tests::reference_sp::{Flaw, ReferenceSp, RunningSp, SpConfig};
+use mitid_reference::reference_sp::{Flaw, ReferenceSp, RunningSp, SpConfig};
 use std::sync::Arc;
 
 async fn setup(flaws: Vec<Flaw>) -> (Arc<RunningBroker>, RunningSp, HarnessSp) {
@@ -14,8 +14,7 @@ async fn setup(flaws: Vec<Flaw>) -> (Arc<RunningBroker>, RunningSp, HarnessSp) {
         .await
         .unwrap();
     sp.register_with(&broker).unwrap();
-    let toml = sp.harness_sp_toml("reference-sp");
-    let cfg = HarnessSp::from_toml_str(&toml, "inline", ".".as_ref()).unwrap();
+    let cfg = sp.harness_config("reference-sp");
     (Arc::new(broker), sp, cfg)
 }
 

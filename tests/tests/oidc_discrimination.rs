@@ -9,15 +9,14 @@
 //! `no-jwks-refetch` RP, depending on timing).
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Verdict};
+use mitid_harness::{Catalogue, Expect, Harness, RunReport, Verdict};
 use mitid_mock_broker::RunningBroker;
-use mitid_tests::reference_rp::{KeyBytes, PairOptions, RpFlaw, RpPair, RunningRp};
+use mitid_reference::reference_rp::{KeyBytes, PairOptions, RpFlaw, RpPair, RunningRp};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 async fn run_one(rp: &RunningRp, broker: Arc<RunningBroker>, cat: Catalogue) -> RunReport {
-    let cfg = HarnessSp::from_toml_str(&rp.harness_sp_toml("reference-rp"), "inline", ".".as_ref())
-        .unwrap();
+    let cfg = rp.harness_config("reference-rp");
     Harness::builder(cfg)
         .broker(broker)
         .catalogue(cat)

@@ -3,15 +3,14 @@
 //! it passes the catalogue with ES256 ID tokens and `response_mode=form_post` as well.
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{Catalogue, Expect, Harness, RunReport, SpConfig as HarnessSp, Verdict};
+use mitid_harness::{Catalogue, Expect, Harness, RunReport, Verdict};
 use mitid_mock_broker::RunningBroker;
 use mitid_mock_broker::oidc::SigningAlg;
-use mitid_tests::reference_rp::{PairOptions, ResponseMode, RpPair, RunningRp};
+use mitid_reference::reference_rp::{PairOptions, ResponseMode, RpPair, RunningRp};
 use std::sync::Arc;
 
 async fn run(rp: &RunningRp, broker: Arc<RunningBroker>, cat: Catalogue, conc: usize) -> RunReport {
-    let cfg = HarnessSp::from_toml_str(&rp.harness_sp_toml("reference-rp"), "inline", ".".as_ref())
-        .unwrap();
+    let cfg = rp.harness_config("reference-rp");
     Harness::builder(cfg)
         .broker(broker)
         .catalogue(cat)

@@ -8,9 +8,9 @@ use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::assertion::ModelContext;
 use mitid_mock_broker::saml::mint::{MintInput, SigningKeys, mint};
 use mitid_mock_broker::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
-use mitid_tests::reference_sp::idp_metadata::spki_of;
-use mitid_tests::reference_sp::xml;
-use mitid_tests::reference_sp::xmlsec::{VerifyPolicy, XmlCrypto};
+use mitid_reference::reference_sp::idp_metadata::spki_of;
+use mitid_reference::reference_sp::xml;
+use mitid_reference::reference_sp::xmlsec::{VerifyPolicy, XmlCrypto};
 use xml_sec::xmldsig::SignatureRequirement;
 
 fn minted(plan: FaultPlan, enc: EncryptionAlgorithms) -> String {
@@ -144,7 +144,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
 /// for exactly the slip its bug names.
 #[test]
 fn naive_verifier_fails_only_where_its_bug_lets_it() {
-    use mitid_tests::reference_sp::naive_dsig::{Bug, verify};
+    use mitid_reference::reference_sp::naive_dsig::{Bug, verify};
     let pki = MockPki::builtin();
     let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap(), pki.sp.cert_der()).unwrap();
     let idp = spki_of(pki.idp_oces3.cert_der()).unwrap();

@@ -11,8 +11,8 @@
 
 use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice, XswVariant};
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
-use mitid_tests::login_flow::{browser, login, post_form, whoami};
-use mitid_tests::reference_sp::{Check, Flaw, ReferenceSp, RunningSp, SpConfig};
+use mitid_reference::login_flow::{browser, login, post_form, whoami};
+use mitid_reference::reference_sp::{Check, Flaw, ReferenceSp, RunningSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

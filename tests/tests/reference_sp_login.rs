@@ -3,8 +3,8 @@
 //! keyed by the MitID UUID.
 
 use mitid_mock_broker::{ArmedLogin, Broker, FaultPlan, IdentityStore, Loa};
-use mitid_tests::login_flow::{browser, login, whoami};
-use mitid_tests::reference_sp::{ReferenceSp, SpConfig};
+use mitid_reference::login_flow::{browser, login, whoami};
+use mitid_reference::reference_sp::{ReferenceSp, SpConfig};
 
 #[tokio::test]
 async fn strict_sp_logs_in_anna_by_her_mitid_uuid() {
@@ -102,7 +102,7 @@ async fn private_sp_asks_for_no_cpr_and_keys_by_uuid() {
 
 #[tokio::test]
 async fn bad_configuration_is_a_clear_error() {
-    use mitid_tests::reference_sp::SpStartError;
+    use mitid_reference::reference_sp::SpStartError;
     let e = ReferenceSp::start(SpConfig::new("<not-metadata/>"))
         .await
         .unwrap_err();

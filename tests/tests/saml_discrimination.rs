@@ -20,9 +20,9 @@
 //! set up for them: a private SP, and one requiring High.
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{Catalogue, Harness, RunReport, SpConfig as HarnessSp, Verdict};
+use mitid_harness::{Catalogue, Harness, RunReport, Verdict};
 use mitid_mock_broker::{Broker, Loa};
-use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig};
+use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -129,8 +129,7 @@ async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) ->
     .await
     .unwrap();
     sp.register_with(&broker).unwrap();
-    let toml = sp.harness_sp_toml("reference-sp");
-    let cfg = HarnessSp::from_toml_str(&toml, "inline", ".".as_ref()).unwrap();
+    let cfg = sp.harness_config("reference-sp");
     let cat = Catalogue::builtin()
         .protocol(Protocol::Saml)
         .filter(only, &[])

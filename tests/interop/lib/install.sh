@@ -48,8 +48,8 @@ install_cargo() {
     # The dev profile by default: it shares its artifacts with `cargo test` (which .ci/run has
     # just built) and optimises dependencies (opt-level 3), so the broker's RSA work is fast.
     if [ "${SKIP_HARNESS_BUILD:-0}" != 1 ]; then
-        log "cargo build --profile $HARNESS_PROFILE -p mitid-harness"
-        (cd "$ROOT" && cargo build --profile "$HARNESS_PROFILE" -q -p mitid-harness) || die "cannot build mitid-harness"
+        log "cargo build --profile $HARNESS_PROFILE -p mitid-harness-cli"
+        (cd "$ROOT" && cargo build --profile "$HARNESS_PROFILE" -q -p mitid-harness-cli) || die "cannot build mitid-harness"
     fi
     if [ -f "$INTEROP/samael-sp/Cargo.toml" ]; then
         log "cargo build (samael-sp: own workspace, target in .work; dev profile, the crypto is C)"

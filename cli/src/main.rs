@@ -663,7 +663,7 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
 /// The demo: one mock broker, two reference SPs (a strict one, and one with the flaws of a
 /// typical NemID-era integration), the whole SAML catalogue against each.
 async fn demo(out: Output) -> ExitCode {
-    use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
+    use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
     let broker = match Broker::builder().start().await {
         Ok(b) => std::sync::Arc::new(b),
         Err(e) => return fail(e),
@@ -693,16 +693,7 @@ async fn demo(out: Output) -> ExitCode {
         if let Err(e) = sp.register_with(&broker) {
             return fail(e);
         }
-        let toml = format!(
-            "name = {name:?}\nlogin_url = {:?}\nsp_metadata = {:?}\nprofiles = [\"person\", \"professional\"]\n[oracle]\nwhoami_url = {:?}\njson_field = \"uuid\"\n",
-            sp.login_url(),
-            sp.metadata_url(),
-            sp.whoami_url()
-        );
-        let cfg = match SpConfig::from_toml_str(&toml, "demo", ".".as_ref()) {
-            Ok(c) => c,
-            Err(e) => return fail(e),
-        };
+        let cfg = sp.harness_config(name);
         let h = match Harness::builder(cfg)
             .broker(broker.clone())
             .catalogue(Catalogue::builtin().protocol(Protocol::Saml))

@@ -16,7 +16,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use mitid_mock_broker::Broker;
-//! use mitid_tests::reference_rp::{BrokerProfile, ReferenceRp, RpConfig, RpFlaw};
+//! use mitid_reference::reference_rp::{BrokerProfile, ReferenceRp, RpConfig, RpFlaw};
 //! let bound = ReferenceRp::bind().await?;
 //! let broker = Broker::builder()
 //!     .oidc_client(bound.client_registration("rp-sg", "mock-rp-secret"))
@@ -267,38 +267,36 @@ impl RunningRp {
     pub fn rejections(&self) -> Vec<String> {
         self.state.rejections()
     }
-    /// The `sp.toml` a harness run against this RP needs (OIDC, whoami oracle on `uuid`, the
+    /// The harness configuration for a run against this RP (OIDC, whoami oracle on `uuid`, the
     /// client registration for an in-process broker at the default issuer of its profile).
-    pub fn harness_sp_toml(&self, name: &str) -> String {
+    pub fn harness_config(&self, name: &str) -> mitid_harness::SpConfig {
+        use mitid_harness::scenario::Protocol;
+        use mitid_harness::{OracleConfig, SpConfig};
+        use mitid_mock_broker::IdentityKind;
+        use mitid_mock_broker::oidc::{ClientConfig, Profile};
         let cfg = self.state.config();
         let profile = match cfg.profile {
-            BrokerProfile::Signaturgruppen => "signaturgruppen",
-            BrokerProfile::Idura => "idura",
+            BrokerProfile::Signaturgruppen => Profile::Signaturgruppen,
+            BrokerProfile::Idura => Profile::Idura,
         };
-        format!(
-            r#"name = "{name}"
-protocol = "oidc"
-login_url = "{login}"
-required_loa = "{loa}"
-profiles = ["person", "professional"]
-private_sp = true
-oidc_profile = "{profile}"
-[oracle]
-whoami_url = "{whoami}"
-json_field = "uuid"
-[oidc_client]
-client_id = "{client_id}"
-client_secret = "{secret}"
-redirect_uris = ["{redirect}"]
-issuers = ["{profile}"]
-"#,
-            login = self.login_url(),
-            loa = cfg.required_loa.name(),
-            whoami = self.whoami_url(),
-            client_id = cfg.client_id,
-            secret = cfg.client_secret,
-            redirect = self.redirect_uri(),
-        )
+        let issuer = match profile {
+            Profile::Signaturgruppen => "signaturgruppen",
+            Profile::Idura => "idura",
+        };
+        let mut client =
+            ClientConfig::with_secret(&cfg.client_id, &cfg.client_secret, &self.redirect_uri());
+        client.issuers = vec![issuer.to_string()];
+        SpConfig::builder(self.login_url())
+            .name(name)
+            .protocol(Protocol::Oidc)
+            .required_loa(cfg.required_loa)
+            .profiles([IdentityKind::Person, IdentityKind::Professional])
+            .private_sp(true)
+            .oidc_profile(profile)
+            .oracle(OracleConfig::whoami_json(self.whoami_url(), "uuid"))
+            .oidc_client(client)
+            .build()
+            .expect("the reference RP's harness configuration is valid")
     }
 }
 

@@ -9,7 +9,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use mitid_mock_broker::Broker;
-//! use mitid_tests::reference_sp::{Flaw, ReferenceSp, SpConfig};
+//! use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig};
 //! let broker = Broker::builder().start().await?;
 //! let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).flaw(Flaw::SkipAudience)).await?;
 //! sp.register_with(&broker)?;
@@ -330,27 +330,21 @@ impl RunningSp {
         format!("{}/protected", self.state.base_url)
     }
 
-    /// The `sp.toml` a harness run against this SP needs (SAML, its own required LoA and
+    /// The harness configuration for a run against this SP (SAML, its own required LoA and
     /// private-SP setting, whoami oracle on `uuid`).
-    pub fn harness_sp_toml(&self, name: &str) -> String {
+    pub fn harness_config(&self, name: &str) -> mitid_harness::SpConfig {
+        use mitid_harness::{OracleConfig, SpConfig as HarnessSp};
+        use mitid_mock_broker::IdentityKind;
         let cfg = &self.state.config;
-        format!(
-            r#"name = "{name}"
-login_url = "{login}"
-sp_metadata = "{metadata}"
-required_loa = "{loa}"
-private_sp = {private}
-profiles = ["person", "professional"]
-[oracle]
-whoami_url = "{whoami}"
-json_field = "uuid"
-"#,
-            login = self.login_url(),
-            metadata = self.metadata_url(),
-            loa = cfg.required_loa.name(),
-            private = cfg.private_sp,
-            whoami = self.whoami_url(),
-        )
+        HarnessSp::builder(self.login_url())
+            .name(name)
+            .sp_metadata(self.metadata_url())
+            .required_loa(cfg.required_loa)
+            .private_sp(cfg.private_sp)
+            .profiles([IdentityKind::Person, IdentityKind::Professional])
+            .oracle(OracleConfig::whoami_json(self.whoami_url(), "uuid"))
+            .build()
+            .expect("the reference SP's harness configuration is valid")
     }
 
     /// The flaws this SP runs with.

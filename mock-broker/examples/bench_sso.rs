@@ -548,7 +548,11 @@ fn cost_split(sso_url: &str) -> Split {
     let request_in_us = time_us(|| {
         let m = redirect::decode_query(&query, "SAMLRequest").expect("decode");
         let r = authn_request::parse(&m.xml).expect("parse");
-        m.verify(std::slice::from_ref(&sp_spki)).expect("verify");
+        m.verify(
+            &mitid_mock_broker::saml::xmlsec::Bergshamra,
+            std::slice::from_ref(&sp_spki),
+        )
+        .expect("verify");
         r
     });
 

@@ -15,8 +15,8 @@ use crate::identity::{IdentityKind, IdentityStore};
 use crate::nsis::Loa;
 use crate::saml::mint::SigningKeys;
 use crate::saml::sp_metadata::{MetadataError, SpMetadata};
+pub use crate::saml::sso::choose_encryption;
 use crate::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
-pub use crate::server::choose_encryption;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -240,7 +240,7 @@ impl BrokerBuilder {
         self
     }
 
-    /// Clock (default: system clock).
+    /// Clock (default: system clock), for the SAML side and the OIDC provider alike.
     pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
         self.clock = c;
         self
@@ -331,7 +331,8 @@ impl BrokerBuilder {
                     .map_err(|e| BrokerError::Oidc(e.to_string()))?;
                 let p =
                     crate::oidc::OidcProvider::new(cfg, &base_url, self.identities.clone(), okeys)
-                        .map_err(|e| BrokerError::Oidc(e.to_string()))?;
+                        .map_err(|e| BrokerError::Oidc(e.to_string()))?
+                        .with_clock(self.clock.clone());
                 Some(Arc::new(p))
             }
             None => None,
@@ -358,6 +359,7 @@ impl BrokerBuilder {
             sessions: Mutex::new(HashMap::new()),
             xml_signer: Bergshamra,
             xml_encryptor: Bergshamra,
+            xml_verifier: Bergshamra,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let router = crate::server::router(state.clone(), oidc.clone().map(|o| o.router()));
@@ -451,6 +453,8 @@ pub struct BrokerState {
     pub(crate) sessions: Mutex<HashMap<String, (String, String)>>,
     pub(crate) xml_signer: Bergshamra,
     pub(crate) xml_encryptor: Bergshamra,
+    /// Verifies what SPs sign (Redirect-binding query signatures, POST LogoutRequests).
+    pub(crate) xml_verifier: Bergshamra,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -620,7 +624,7 @@ impl RunningBroker {
 
     /// The IdP metadata document.
     pub fn metadata_xml(&self) -> String {
-        crate::server::metadata_xml(&self.state)
+        crate::saml::endpoint::metadata_xml(&self.state)
     }
 
     /// Arm a login (see [`BrokerState::arm`]).
@@ -649,5 +653,94 @@ impl Drop for RunningBroker {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FixedClock;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    const REDIRECT: &str = "http://127.0.0.1:9/cb";
+
+    /// One code flow for client `rp` as `anna` over HTTP; the ID token's claims.
+    async fn id_token_claims(broker: &RunningBroker) -> serde_json::Value {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let discovery = broker
+            .oidc()
+            .expect("OIDC is on by default")
+            .discovery_url("signaturgruppen")
+            .unwrap();
+        let meta: serde_json::Value = http
+            .get(discovery)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut authorize = url::Url::parse(meta["authorization_endpoint"].as_str().unwrap())
+            .expect("authorization endpoint");
+        authorize.query_pairs_mut().extend_pairs([
+            ("response_type", "code"),
+            ("client_id", "rp"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid mitid ssn"),
+            ("state", "clock-state"),
+            ("nonce", "clock-nonce"),
+            ("mock_identity", "anna"),
+        ]);
+        let resp = http.get(authorize.as_str()).send().await.unwrap();
+        assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
+        let location = url::Url::parse(resp.headers()["location"].to_str().unwrap()).unwrap();
+        let code = location
+            .query_pairs()
+            .find(|(k, _)| k == "code")
+            .map(|(_, v)| v.into_owned())
+            .expect("a code");
+        let tokens: serde_json::Value = http
+            .post(meta["token_endpoint"].as_str().unwrap())
+            .basic_auth("rp", Some("mock-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let jwt = tokens["id_token"].as_str().expect("an ID token");
+        let payload = jwt.split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_builder_clock_reaches_the_oidc_provider() {
+        // Years from now, so the system clock cannot produce it by accident.
+        let t = time::macros::datetime!(2031-02-03 04:05:06 UTC);
+        let broker = Broker::builder()
+            .clock(Arc::new(FixedClock::new(t)))
+            .oidc_client(crate::oidc::ClientConfig::with_secret(
+                "rp",
+                "mock-secret",
+                REDIRECT,
+            ))
+            .start()
+            .await
+            .unwrap();
+        let claims = id_token_claims(&broker).await;
+        assert_eq!(claims["iat"], t.unix_timestamp());
+        assert_eq!(claims["exp"], t.unix_timestamp() + 300);
+        // The SAML side reads the same clock.
+        assert_eq!(broker.state().clock.now(), t);
     }
 }

@@ -3,7 +3,7 @@
 use crate::saml::xmlsec::EncryptionAlgorithms;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use time::OffsetDateTime;
 
 /// The default entityID: plainly a mock, and under `.invalid` so it can never resolve.
@@ -68,7 +68,10 @@ impl EncryptionDefault {
     }
 }
 
-/// Source of "now". Injected so snapshots and expiry scenarios are deterministic.
+/// Source of "now" for the whole broker: SAML instants and skew checks, and the OIDC
+/// provider's JWT time claims and expiries (which read it in Unix seconds). Injected so
+/// snapshots and expiry scenarios are deterministic; one trait, so that a clock given to
+/// [`BrokerBuilder::clock`](crate::BrokerBuilder::clock) moves both protocols together.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Current time.
     fn now(&self) -> OffsetDateTime;
@@ -112,6 +115,41 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that only moves when told to, counted in Unix seconds (the unit of JWT time
+/// claims, which is what OIDC tests reason in). [`FixedClock`] is the same idea for
+/// `OffsetDateTime`s.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    /// A clock at `now` (Unix seconds).
+    pub fn new(now: i64) -> Self {
+        ManualClock(AtomicI64::new(now))
+    }
+
+    /// Jump to `now`.
+    pub fn set(&self, now: i64) {
+        self.0.store(now, Ordering::SeqCst);
+    }
+
+    /// Move forward by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    /// Out-of-range seconds (beyond year ±9999) saturate at the representable bound.
+    fn now(&self) -> OffsetDateTime {
+        let secs = self.0.load(Ordering::SeqCst);
+        OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        })
+    }
+}
+
 /// Generates message IDs. Seeded generators give reproducible IDs for snapshots.
 #[derive(Debug)]
 pub struct IdGen {
@@ -143,5 +181,43 @@ impl IdGen {
             Some(seed) => format!("_{prefix}-{seed:08x}-{n:06}"),
             None => format!("_{prefix}-{}", uuid::Uuid::new_v4().simple()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_stand_still_until_moved() {
+        let t = time::macros::datetime!(2030-01-01 00:00 UTC);
+        let fixed = FixedClock::new(t);
+        assert_eq!(fixed.now(), t);
+        fixed.set(t + time::Duration::hours(1));
+        assert_eq!(fixed.now(), t + time::Duration::hours(1));
+
+        let manual = ManualClock::new(t.unix_timestamp());
+        assert_eq!(manual.now(), t);
+        manual.advance(61);
+        assert_eq!(manual.now(), t + time::Duration::seconds(61));
+        manual.set(0);
+        assert_eq!(manual.now(), OffsetDateTime::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn a_manual_clock_out_of_range_saturates() {
+        assert_eq!(
+            ManualClock::new(i64::MAX).now(),
+            time::PrimitiveDateTime::MAX.assume_utc()
+        );
+        assert_eq!(
+            ManualClock::new(i64::MIN).now(),
+            time::PrimitiveDateTime::MIN.assume_utc()
+        );
+    }
+
+    #[test]
+    fn the_system_clock_has_whole_seconds() {
+        assert_eq!(SystemClock.now().nanosecond(), 0);
     }
 }

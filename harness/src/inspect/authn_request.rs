@@ -5,8 +5,10 @@
 //! one (a request that is both unsigned and stale should say both), so query-level checks run
 //! even when the XML cannot be decoded, and XML-level checks are skipped only then.
 
-use mitid_mock_broker::pki::{Credential, verify_rsa_sha1, verify_rsa_sha256};
+use mitid_mock_broker::pki::Credential;
+use mitid_mock_broker::saml::redirect::SigAlg;
 use mitid_mock_broker::saml::sp_metadata::SpMetadata;
+use mitid_mock_broker::saml::xmlsec::{Bergshamra, XmlVerifier};
 use mitid_mock_broker::{IdentityKind, Loa};
 use roxmltree::{Document, Node, ParsingOptions};
 use time::format_description::well_known::Rfc3339;
@@ -273,9 +275,11 @@ fn signature(p: &RedirectParams, sp: &SpMetadata) -> Finding {
         Ok(b) => b,
         Err(e) => return AR_SIGNATURE.fail(format!("Signature is not base64: {e}")),
     };
-    let verify: fn(&[u8], &[u8], &[u8]) -> bool = match alg.decoded.as_str() {
-        RSA_SHA256 => verify_rsa_sha256,
-        RSA_SHA1 => verify_rsa_sha1,
+    // Through the broker's verification trait, like every signature check of the broker; SHA-1
+    // is verified too, so that a SHA-1 request is reported as SHA-1 and not as forged.
+    let alg = match alg.decoded.as_str() {
+        RSA_SHA256 => SigAlg::RsaSha256,
+        RSA_SHA1 => SigAlg::RsaSha1,
         other => {
             return AR_SIGNATURE.skip(format!(
                 "SigAlg {other} is not one the inspection verifies (RSA-SHA256, RSA-SHA1)"
@@ -296,7 +300,12 @@ fn signature(p: &RedirectParams, sp: &SpMetadata) -> Finding {
                 continue;
             }
         };
-        if verify(&cred.public_key_spki_der(), octets.as_bytes(), &sig_bytes) {
+        if Bergshamra.verify_detached(
+            alg,
+            &cred.public_key_spki_der(),
+            octets.as_bytes(),
+            &sig_bytes,
+        ) {
             return AR_SIGNATURE.pass(format!(
                 "verifies with metadata signing certificate #{} ({})",
                 i + 1,

@@ -46,6 +46,8 @@ mod router;
 mod token;
 mod userinfo;
 
+/// The broker's one clock, re-exported where OIDC users have always found it.
+pub use crate::config::{Clock, ManualClock, SystemClock};
 pub use config::{
     ClientAuthMethod, ClientConfig, IssuerConfig, OidcConfig, OidcConfigError, Profile, SigningAlg,
 };
@@ -53,6 +55,4 @@ pub use dangerous::{OidcFault, OidcFaultPlan};
 pub use id_token::{BrokerClaims, BrokerIdToken, BrokerIdTokenClaims};
 pub use keys::{OidcKeys, SigningKey};
 pub use params::MAX_BODY_BYTES;
-pub use provider::{
-    AdminError, Clock, FlowKey, ManualClock, OidcProvider, OidcSetupError, SystemClock,
-};
+pub use provider::{AdminError, FlowKey, OidcProvider, OidcSetupError};

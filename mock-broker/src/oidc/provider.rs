@@ -10,55 +10,14 @@ use super::client_auth::ClientKey;
 use super::config::{ClientConfig, EndpointPaths, IssuerConfig, OidcConfig, OidcConfigError};
 use super::dangerous::{FaultPlanError, OidcFaultPlan};
 use super::keys::{KeyError, KeyRing, OidcKeys};
+use crate::config::{Clock, SystemClock};
 use crate::identity::IdentityStore;
 use crate::nsis::Loa;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-
-/// Source of "now" (Unix seconds), injected so tests can move time.
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// Current time in Unix seconds.
-    fn now(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        time::OffsetDateTime::now_utc().unix_timestamp()
-    }
-}
-
-/// A clock that only moves when told to.
-#[derive(Debug, Default)]
-pub struct ManualClock(AtomicI64);
-
-impl ManualClock {
-    /// A clock at `now` (Unix seconds).
-    pub fn new(now: i64) -> Self {
-        ManualClock(AtomicI64::new(now))
-    }
-    /// Jump to `now`.
-    pub fn set(&self, now: i64) {
-        self.0.store(now, Ordering::SeqCst);
-    }
-    /// Move forward by `secs`.
-    pub fn advance(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// Identifies one login flow for [`OidcProvider::arm`] and [`OidcProvider::preselect`].
 ///
@@ -427,7 +386,8 @@ impl OidcProvider {
         })
     }
 
-    /// Replace the clock (before wrapping the provider in an `Arc`).
+    /// Replace the clock (before wrapping the provider in an `Arc`). The broker passes its own
+    /// ([`BrokerBuilder::clock`](crate::BrokerBuilder::clock)), so SAML and OIDC share one time.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
@@ -469,8 +429,9 @@ impl OidcProvider {
             .find(|(_, i)| i.cfg.id == id)
     }
 
+    /// Now in Unix seconds, the unit of every JWT time claim and of the provider's expiries.
     pub(crate) fn now(&self) -> i64 {
-        self.clock.now()
+        self.clock.now().unix_timestamp()
     }
 
     pub(crate) fn flows(&self) -> MutexGuard<'_, Flows> {

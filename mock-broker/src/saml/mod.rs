@@ -3,14 +3,23 @@
 //! Modules are named after protocol concepts: the AuthnRequest as it arrives, the Redirect
 //! binding it arrives on, the assertion model, the response writer, the XML-security trait,
 //! and the mint pipeline that ties them together.
+//!
+//! The broker's SAML endpoints are here too, one module per operation, each with one rejection
+//! enum that becomes a refusal page in one place ([`crate::page::Refusal`]): `endpoint`
+//! (metadata, and reading messages off the SSO/SLO URL's bindings), `sso` (AuthnRequest to
+//! Response), `login` (the login page) and `slo` (logout).
 
 pub mod assertion;
 pub mod authn_request;
+pub(crate) mod endpoint;
 pub mod idp_metadata;
+pub(crate) mod login;
 pub mod mint;
 pub mod ns;
 pub mod redirect;
 pub mod response;
+pub(crate) mod slo;
 pub mod sp_metadata;
+pub(crate) mod sso;
 pub mod xml;
 pub mod xmlsec;

@@ -1,20 +1,26 @@
-//! The SAML HTTP-Redirect binding: DEFLATE + base64 + URL encoding, and its detached signature
-//! over the raw query string.
+//! The SAML HTTP-Redirect binding: the query string (URL encoding, which parameters, the exact
+//! octets the detached signature covers) and verifying that signature.
 //!
 //! Decoding is where hostile input first arrives, so it is bounded: the query string length is
-//! capped, base64 must be valid, and inflation stops at [`MAX_INFLATED`] bytes (a deflate bomb
-//! gets a clear error, not an allocation of gigabytes).
+//! capped at [`MAX_QUERY`] before anything is parsed, and the message value goes through the
+//! one Redirect-binding [`codec`] (base64, inflation capped at [`MAX_INFLATED`] bytes: a deflate
+//! bomb gets a clear error, not an allocation of gigabytes). The signature is checked through
+//! the [`XmlVerifier`] trait, like every other signature the broker verifies.
 
+pub mod codec;
+
+use super::xmlsec::XmlVerifier;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
-use std::io::Read;
+use codec::{Base64Reading, CodecError};
 
-/// Largest inflated SAML message accepted from the Redirect binding.
-pub const MAX_INFLATED: usize = 256 * 1024;
-/// Largest query string accepted. Kept well under the 65,534-byte URI limit of the `http` crate:
-/// above that, hyper answers a bare `414` before the broker sees the request, and the SP
-/// developer would get no page explaining what was wrong.
-pub const MAX_QUERY: usize = 48 * 1024;
+/// Largest inflated SAML message accepted from the Redirect binding (the codec's limit).
+pub const MAX_INFLATED: usize = codec::MAX_INFLATED_LEN;
+/// Largest query string accepted: the codec's [`codec::MAX_ENCODED_LEN`], applied to the whole
+/// query before it is split, so nothing larger is even parsed. Kept well under the 65,534-byte
+/// URI limit of the `http` crate: above that, hyper answers a bare `414` before the broker sees
+/// the request, and the SP developer would get no page explaining what was wrong.
+pub const MAX_QUERY: usize = codec::MAX_ENCODED_LEN;
 
 /// The signature algorithm named by `SigAlg`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,25 +138,19 @@ fn pct_decode(raw: &str, name: &'static str) -> Result<String, RedirectError> {
     String::from_utf8(bytes).map_err(|_| RedirectError::BadUrlEncoding(name))
 }
 
-/// Inflate raw DEFLATE with a hard output cap.
-pub fn inflate_capped(data: &[u8], what: &'static str) -> Result<String, RedirectError> {
-    let mut dec = flate2::read::DeflateDecoder::new(data).take(MAX_INFLATED as u64 + 1);
-    let mut out = Vec::with_capacity(data.len() * 4);
-    dec.read_to_end(&mut out)
-        .map_err(|e| RedirectError::BadDeflate(what, e.to_string()))?;
-    if out.len() > MAX_INFLATED {
-        return Err(RedirectError::DeflateBomb(what));
+impl RedirectError {
+    /// The binding's error for a message value of `param` the codec refused.
+    fn codec(param: &'static str, e: CodecError) -> Self {
+        match e {
+            // Unreachable from `decode_query`, which caps the whole query first; kept exact
+            // anyway: the message is part of the query, so the query is at least this long.
+            CodecError::TooLong { len } => RedirectError::TooLong(len),
+            CodecError::Base64(why) => RedirectError::BadBase64(param, why),
+            CodecError::Inflate { reason, hint: _ } => RedirectError::BadDeflate(param, reason),
+            CodecError::DeflateBomb => RedirectError::DeflateBomb(param),
+            CodecError::NotUtf8 => RedirectError::NotUtf8(param),
+        }
     }
-    String::from_utf8(out).map_err(|_| RedirectError::NotUtf8(what))
-}
-
-/// Deflate (raw, RFC 1951).
-pub fn deflate(xml: &str) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(xml.as_bytes())
-        .expect("writing to a Vec cannot fail");
-    enc.finish().expect("writing to a Vec cannot fail")
 }
 
 /// Decode a Redirect-binding query string carrying `param` (`SAMLRequest` or `SAMLResponse`).
@@ -178,10 +178,8 @@ pub fn decode_query(query: &str, param: &'static str) -> Result<RedirectMessage,
     }
     let msg_raw = msg_raw.ok_or(RedirectError::Missing(param))?;
     let b64 = pct_decode(msg_raw, param)?;
-    let compressed = B64
-        .decode(b64.trim().as_bytes())
-        .map_err(|e| RedirectError::BadBase64(param, e.to_string()))?;
-    let xml = inflate_capped(&compressed, param)?;
+    let xml =
+        codec::decode(&b64, Base64Reading::Strict).map_err(|e| RedirectError::codec(param, e))?;
     let relay_state = relay_raw.map(|r| pct_decode(r, "RelayState")).transpose()?;
 
     let (sig_alg, sig_alg_raw, signature) = match (sigalg_raw, sig_raw) {
@@ -189,9 +187,8 @@ pub fn decode_query(query: &str, param: &'static str) -> Result<RedirectMessage,
         (Some(a), Some(s)) => {
             let alg = pct_decode(a, "SigAlg")?;
             let sig_b64 = pct_decode(s, "Signature")?;
-            let sig = B64
-                .decode(sig_b64.trim().as_bytes())
-                .map_err(|e| RedirectError::BadBase64("Signature", e.to_string()))?;
+            let sig = codec::decode_base64(&sig_b64, Base64Reading::Strict)
+                .map_err(|e| RedirectError::codec("Signature", e))?;
             let parsed = match alg.as_str() {
                 super::ns::ALG_RSA_SHA256 => Some(SigAlg::RsaSha256),
                 super::ns::ALG_RSA_SHA1 => Some(SigAlg::RsaSha1),
@@ -222,9 +219,13 @@ pub fn decode_query(query: &str, param: &'static str) -> Result<RedirectMessage,
 }
 
 impl RedirectMessage {
-    /// Verify the detached signature against candidate certificates' public keys (SPKI DER).
-    /// Unsigned and SHA-1 messages are refused, as NemLog-in refuses them.
-    pub fn verify(&self, spkis: &[Vec<u8>]) -> Result<(), RedirectError> {
+    /// Verify the detached signature with `verifier` against candidate certificates' public
+    /// keys (SPKI DER). Unsigned and SHA-1 messages are refused, as NemLog-in refuses them.
+    pub fn verify(
+        &self,
+        verifier: &dyn XmlVerifier,
+        spkis: &[Vec<u8>],
+    ) -> Result<(), RedirectError> {
         let (Some(sig), Some(raw)) = (&self.signature, &self.sig_alg_raw) else {
             return Err(RedirectError::Unsigned);
         };
@@ -235,7 +236,7 @@ impl RedirectMessage {
         }
         if spkis
             .iter()
-            .any(|spki| crate::pki::verify_rsa_sha256(spki, &self.signed_octets, sig))
+            .any(|spki| verifier.verify_detached(SigAlg::RsaSha256, spki, &self.signed_octets, sig))
         {
             Ok(())
         } else {
@@ -253,7 +254,7 @@ pub fn encode_query(
     signer: Option<(&crate::pki::RsaSigner, SigAlg)>,
 ) -> Result<String, crate::pki::PkiError> {
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let mut q = format!("{param}={}", enc(&B64.encode(deflate(xml))));
+    let mut q = format!("{param}={}", enc(&codec::encode(xml)));
     if let Some(r) = relay_state {
         q.push_str("&RelayState=");
         q.push_str(&enc(r));
@@ -281,7 +282,10 @@ mod tests {
         let m = decode_query(&q, "SAMLRequest").unwrap();
         assert_eq!(m.xml, "<a>é</a>");
         assert_eq!(m.relay_state.as_deref(), Some("rs 1&2"));
-        assert_eq!(m.verify(&[]), Err(RedirectError::Unsigned));
+        assert_eq!(
+            m.verify(&crate::saml::xmlsec::Bergshamra, &[]),
+            Err(RedirectError::Unsigned)
+        );
 
         assert_eq!(
             decode_query("RelayState=x", "SAMLRequest").unwrap_err(),
@@ -308,7 +312,7 @@ mod tests {
     #[test]
     fn deflate_bomb_is_refused() {
         // 2 MiB: far over MAX_INFLATED, and small once deflated even at the fast level.
-        let bomb = deflate(&"A".repeat(2 * 1024 * 1024));
+        let bomb = codec::deflate(&"A".repeat(2 * 1024 * 1024));
         assert!(bomb.len() < 20_000);
         let q = format!(
             "SAMLRequest={}",

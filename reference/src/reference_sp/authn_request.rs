@@ -1,13 +1,20 @@
 //! The AuthnRequest the reference SP sends: OIOSAML 3 shape (RequestedAuthnContext with the
 //! required NSIS LoA, `Comparison="minimum"`, optionally the attribute profile), HTTP-Redirect
 //! binding signed with RSA-SHA256 over the query string (NemLog-in refuses unsigned and SHA-1
-//! requests). Signing uses the broker library's helpers: that is the SP *sending*; everything
-//! the SP *checks* goes through xml-sec.
+//! requests). The XML comes from the broker library's builder and the RSA operation from its
+//! key type: that is the SP *sending*; everything the SP *checks* goes through xml-sec. The
+//! binding's encoding (DEFLATE, base64, URL encoding, the signed octets) is written here, not
+//! taken from the broker's Redirect-binding codec: the broker decodes with that codec, and an
+//! encoder and decoder from one codebase could share a bug that cancels out in the round trip.
 
 use super::SpState;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use mitid_mock_broker::saml::authn_request::AuthnRequestBuilder;
-use mitid_mock_broker::saml::redirect::{SigAlg, encode_query};
+use std::io::Write as _;
 use time::OffsetDateTime;
+
+const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
 /// Building the redirect failed (signing key problem).
 #[derive(Debug, thiserror::Error)]
@@ -37,12 +44,7 @@ pub(crate) fn redirect_url(
     .to_xml();
     // RelayState: NemLog-in requires one (<= 512 chars); the SP does not use it.
     let relay = format!("rs{}", &request_id[1..9.min(request_id.len())]);
-    let mut q = encode_query(
-        "SAMLRequest",
-        &xml,
-        Some(&relay),
-        Some((&st.signer, SigAlg::RsaSha256)),
-    )?;
+    let mut q = signed_query(st, &xml, &relay)?;
     for (k, v) in extras {
         q.push('&');
         q.push_str(
@@ -57,4 +59,25 @@ pub(crate) fn redirect_url(
         '?'
     };
     Ok(format!("{}{sep}{q}", st.idp.sso_redirect))
+}
+
+/// `SAMLRequest=…&RelayState=…&SigAlg=…&Signature=…` per SAML Bindings §3.4.4.1: raw DEFLATE,
+/// base64, URL encoding; the signature covers the first three parameters exactly as sent.
+fn signed_query(st: &SpState, xml: &str, relay: &str) -> Result<String, AuthnRequestError> {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    deflater
+        .write_all(xml.as_bytes())
+        .expect("writing to a Vec cannot fail");
+    let deflated = deflater.finish().expect("writing to a Vec cannot fail");
+    let mut q = format!(
+        "SAMLRequest={}&RelayState={}&SigAlg={}",
+        enc(&B64.encode(deflated)),
+        enc(relay),
+        enc(RSA_SHA256)
+    );
+    let signature = st.signer.sign_sha256(q.as_bytes())?;
+    q.push_str("&Signature=");
+    q.push_str(&enc(&B64.encode(signature)));
+    Ok(q)
 }

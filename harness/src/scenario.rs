@@ -1,9 +1,9 @@
 //! Scenarios: declarative descriptions of one login (or a few) and what the SP must do.
 //!
 //! A scenario is data, not code: it names an identity, a LoA and faults from the broker's
-//! dangerous vocabulary ([`mitid_mock_broker::Fault`]), and an expectation. The catalogue lives
-//! in `scenarios/*.toml` (one file per family), embedded in the binary; users add their own
-//! files with `--scenarios DIR`.
+//! dangerous vocabulary ([`mitid_mock_broker::Fault`], [`mitid_mock_broker::oidc::OidcFault`]),
+//! and an expectation. The catalogue lives in `scenarios/*.toml` (one file per family),
+//! embedded in the binary; users add their own files with `--scenarios DIR`.
 //!
 //! ```toml
 //! [[scenario]]
@@ -11,6 +11,7 @@
 //! title = "OIOSAML 3 assertion with AssuranceLevel instead of an NSIS LoA"
 //! family = "legacy"
 //! severity = "critical"
+//! caught_by = ["accept-assurance-level"]   # the reference-SP flaw that must fail it
 //! expect = "reject"
 //! faults = [
 //!   { fault = "remove-attribute", name = "https://data.gov.dk/concept/core/nsis/loa" },
@@ -19,6 +20,21 @@
 //! rationale = "Your SP accepts ..."
 //! references = ["OIOSAML.Java AssertionValidationService: NSIS LoA required"]
 //! ```
+//!
+//! The file format is flat and stays so for existing files: a single login is written with
+//! `expect`, `identity`, `loa` and `faults` (SAML) or `oidc_faults` (OIDC, with
+//! `protocol = "oidc"`) on the scenario; several with `steps = [{ action, identity, loa, faults |
+//! oidc_faults, rotate_key, expect, jar }, ...]` (scenario-level `identity` and `loa` are the
+//! steps' defaults). Loading sorts each step into a [`StepBody`] — a SAML login, an OIDC login
+//! or a replay — and refuses a step that mixes SAML and OIDC fields, or a replay that carries
+//! login fields, naming the file, the line and the scenario.
+//!
+//! - `applies` holds every rule that makes the harness skip a scenario ([`Applies`]): the SP's
+//!   profiles, required LoA, private/public, oracle kind, OIDC broker, and whether the RP sends
+//!   `state` / `nonce` (`rp_sends_state`, `rp_sends_nonce`).
+//! - `caught_by = ["a", "b"]` names reference-SP/RP flaws each of which alone makes the scenario
+//!   fail; `caught_by_together = [["a", "b"]]` flaws that fail it only together ([`CaughtBy`]).
+//!   The discrimination tests read them; the runner does not, and user scenarios may omit them.
 
 use mitid_mock_broker::oidc::{OidcFault, OidcFaultPlan};
 use mitid_mock_broker::{Fault, FaultPlan, IdentityKind, Loa};
@@ -361,8 +377,15 @@ impl CaughtBy {
 
     fn validate(&self) -> Result<(), String> {
         let bad_name = |f: &String| f.is_empty() || f.contains(char::is_whitespace);
-        if let Some(f) = self.each.iter().chain(self.together.iter().flatten()).find(|f| bad_name(f)) {
-            return Err(format!("caught_by names the flaw {f:?}; flaw ids are kebab-case words"));
+        if let Some(f) = self
+            .each
+            .iter()
+            .chain(self.together.iter().flatten())
+            .find(|f| bad_name(f))
+        {
+            return Err(format!(
+                "caught_by names the flaw {f:?}; flaw ids are kebab-case words"
+            ));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = self.each.iter().find(|f| !seen.insert(f.as_str())) {
@@ -543,7 +566,11 @@ impl Lines<'_> {
     /// 1-based line of a byte offset.
     fn of(&self, offset: usize) -> usize {
         let end = offset.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 }
 
@@ -574,7 +601,10 @@ impl RawScenario {
         }
         let steps = if steps.is_empty() {
             let Some(expect) = expect else {
-                return Err((line, "needs `expect = \"accept\"|\"reject\"` or `steps`".into()));
+                return Err((
+                    line,
+                    "needs `expect = \"accept\"|\"reject\"` or `steps`".into(),
+                ));
             };
             let single = RawStep {
                 action: Action::Login,
@@ -586,12 +616,17 @@ impl RawScenario {
                 expect,
                 jar: Jar::Fresh,
             };
-            vec![single.into_step(protocol, &identity, loa).map_err(|why| (line, why))?]
+            vec![
+                single
+                    .into_step(protocol, &identity, loa)
+                    .map_err(|why| (line, why))?,
+            ]
         } else {
             if expect.is_some() || !faults.is_empty() || !oidc_faults.is_empty() {
                 return Err((
                     line,
-                    "use either `steps` or the single-step fields (expect, faults), not both".into(),
+                    "use either `steps` or the single-step fields (expect, faults), not both"
+                        .into(),
                 ));
             }
             let n = steps.len();
@@ -721,14 +756,14 @@ impl Catalogue {
             let line = lines.of(raw.span().start);
             let raw = raw.into_inner();
             let id = raw.id.clone();
-            let s = raw
-                .into_scenario(line, &lines)
-                .map_err(|(line, why)| ScenarioError::Invalid {
-                    origin: origin.to_string(),
-                    line,
-                    id,
-                    why,
-                })?;
+            let s =
+                raw.into_scenario(line, &lines)
+                    .map_err(|(line, why)| ScenarioError::Invalid {
+                        origin: origin.to_string(),
+                        line,
+                        id,
+                        why,
+                    })?;
             self.push(s)?;
         }
         Ok(())
@@ -839,6 +874,25 @@ mod tests {
         }
     }
 
+    /// The embedded list names exactly the files in `scenarios/` (build.rs writes the list; a
+    /// stale list, e.g. from another checkout sharing the target directory, shows here).
+    #[test]
+    fn embedded_catalogue_is_the_scenarios_directory() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = EMBEDDED.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(embedded, on_disk);
+        for (name, text) in EMBEDDED {
+            let file = std::fs::read_to_string(format!("{dir}/{name}")).unwrap();
+            assert!(*text == file, "{name}: the embedded text is not the file's");
+        }
+    }
+
     #[test]
     fn parse_errors_name_the_problem() {
         let mut c = Catalogue::empty();
@@ -860,6 +914,396 @@ mod tests {
             )
             .unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
+    }
+
+    /// A scenario file's text with the required fields around `body`.
+    fn one(body: &str) -> String {
+        format!(
+            "# a comment\n[[scenario]]\nid = \"x.y\"\ntitle = \"t\"\nfamily = \"x\"\nseverity = \"high\"\nrationale = \"r\"\n{body}\n"
+        )
+    }
+
+    fn load(body: &str) -> Result<Scenario, ScenarioError> {
+        let mut c = Catalogue::empty();
+        c.add_toml(&one(body), "f.toml")?;
+        Ok(c.get("x.y").unwrap().clone())
+    }
+
+    #[test]
+    fn single_step_saml_login_folds_identity_and_loa_in() {
+        let s = load(
+            "expect = \"accept\"\nidentity = \"bo\"\nloa = \"High\"\nfaults = [{ fault = \"remove-attribute\", name = \"n\" }]",
+        )
+        .unwrap();
+        assert_eq!(s.protocol, Protocol::Saml);
+        assert_eq!(s.steps.len(), 1);
+        let st = &s.steps[0];
+        assert_eq!(
+            (st.expect, st.jar, st.action()),
+            (Expect::Accept, Jar::Fresh, Action::Login)
+        );
+        let StepBody::SamlLogin(l) = &st.body else {
+            panic!("not a SAML login: {st:?}");
+        };
+        assert_eq!(l.identity.as_deref(), Some("bo"));
+        assert_eq!(l.loa, Some(Loa::High));
+        assert_eq!(l.plan.faults.len(), 1);
+        assert_eq!(s.final_expect(), Expect::Accept);
+        assert!(s.caught_by.is_empty());
+    }
+
+    #[test]
+    fn saml_steps_with_a_replay() {
+        let s = load(
+            "identity = \"anna\"\nsteps = [\n  { action = \"login\", expect = \"accept\" },\n  { action = \"replay\", expect = \"reject\", jar = \"same\" },\n]",
+        )
+        .unwrap();
+        let [login, replay] = s.steps.as_slice() else {
+            panic!("two steps: {:?}", s.steps);
+        };
+        assert_eq!(
+            login.identity(),
+            Some("anna"),
+            "scenario identity is the steps' default"
+        );
+        assert!(matches!(login.body, StepBody::SamlLogin(_)));
+        assert_eq!(replay.body, StepBody::Replay);
+        assert_eq!((replay.action(), replay.jar), (Action::Replay, Jar::Same));
+        assert_eq!(replay.identity(), None);
+        assert_eq!(s.final_expect(), Expect::Reject);
+    }
+
+    #[test]
+    fn oidc_steps_carry_oidc_faults_and_key_rotation() {
+        let s = load(
+            "protocol = \"oidc\"\nloa = \"Substantial\"\nsteps = [\n  { expect = \"accept\" },\n  { identity = \"bo\", rotate_key = true, oidc_faults = [{ fault = \"state-wrong\" }], expect = \"reject\" },\n]",
+        )
+        .unwrap();
+        assert_eq!(s.protocol, Protocol::Oidc);
+        let StepBody::OidcLogin(first) = &s.steps[0].body else {
+            panic!("not an OIDC login: {:?}", s.steps[0]);
+        };
+        assert_eq!(
+            (first.identity.as_deref(), first.loa),
+            (None, Some(Loa::Substantial))
+        );
+        assert!(first.plan.faults.is_empty() && !first.rotate_key);
+        let StepBody::OidcLogin(second) = &s.steps[1].body else {
+            panic!("not an OIDC login: {:?}", s.steps[1]);
+        };
+        assert_eq!(second.identity.as_deref(), Some("bo"));
+        assert_eq!(
+            second.plan.faults,
+            vec![OidcFault::StateWrong { value: None }]
+        );
+        assert!(second.rotate_key && s.steps[1].rotates_key());
+        // A single-step OIDC scenario.
+        let s = load("protocol = \"oidc\"\nexpect = \"reject\"\noidc_faults = [{ fault = \"state-missing\" }]")
+            .unwrap();
+        assert!(
+            matches!(&s.steps[0].body, StepBody::OidcLogin(l) if l.plan.faults == vec![OidcFault::StateMissing {}])
+        );
+    }
+
+    #[test]
+    fn a_step_mixing_saml_and_oidc_fields_is_refused_with_file_line_and_id() {
+        let text = one(
+            "protocol = \"oidc\"\nsteps = [\n  { expect = \"accept\" },\n  { faults = [{ fault = \"remove-attribute\", name = \"n\" }], oidc_faults = [{ fault = \"state-wrong\" }], expect = \"reject\" },\n]",
+        );
+        let bad_line = text
+            .lines()
+            .position(|l| l.contains("oidc_faults"))
+            .unwrap()
+            + 1;
+        let e = Catalogue::empty().add_toml(&text, "mine.toml").unwrap_err();
+        let ScenarioError::Invalid {
+            origin,
+            line,
+            id,
+            why,
+        } = &e
+        else {
+            panic!("{e}");
+        };
+        assert_eq!(
+            (origin.as_str(), *line, id.as_str()),
+            ("mine.toml", bad_line, "x.y")
+        );
+        assert!(
+            why.starts_with("step 2 of 2: a step mixes SAML fields"),
+            "{why}"
+        );
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with(&format!("mine.toml:{bad_line}: scenario \"x.y\"")),
+            "{shown}"
+        );
+        // The single-step form, and rotate_key as the OIDC field, are refused the same way, at
+        // the scenario's line.
+        let e = load("expect = \"reject\"\nfaults = [{ fault = \"remove-attribute\", name = \"n\" }]\noidc_faults = [{ fault = \"state-wrong\" }]").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("f.toml:2: scenario \"x.y\": a step mixes"),
+            "{e}"
+        );
+        let e = load("steps = [{ rotate_key = true, faults = [{ fault = \"remove-attribute\", name = \"n\" }], expect = \"reject\" }]").unwrap_err();
+        assert!(e.to_string().contains("mixes SAML fields"), "{e}");
+    }
+
+    #[test]
+    fn a_protocol_mismatch_or_a_replay_with_login_fields_is_refused() {
+        let cases = [
+            (
+                "expect = \"reject\"\noidc_faults = [{ fault = \"state-wrong\" }]",
+                "oidc_faults in a SAML scenario",
+            ),
+            (
+                "steps = [{ rotate_key = true, expect = \"accept\" }]",
+                "rotate_key in a SAML scenario",
+            ),
+            (
+                "protocol = \"oidc\"\nexpect = \"reject\"\nfaults = [{ fault = \"remove-attribute\", name = \"n\" }]",
+                "SAML faults in an OIDC scenario",
+            ),
+            (
+                "steps = [{ expect = \"accept\" }, { action = \"replay\", identity = \"bo\", expect = \"reject\" }]",
+                "a replay step sends the previous login's response again",
+            ),
+            (
+                "steps = [{ action = \"replay\", expect = \"reject\" }]",
+                "the first step cannot be a replay",
+            ),
+            (
+                "expect = \"reject\"\nsteps = [{ expect = \"accept\" }]",
+                "not both",
+            ),
+            (
+                "expect = \"reject\"\napplies = { rp_sends_nonce = true }",
+                "describe OIDC RPs",
+            ),
+            (
+                "steps = [{ expect = \"accept\", faults = [], bogus = 1 }]",
+                "bogus",
+            ),
+        ];
+        for (body, want) in cases {
+            let e = load(body).unwrap_err();
+            assert!(e.to_string().contains(want), "{body:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn caught_by_is_read_and_checked() {
+        let s = load(
+            "expect = \"reject\"\ncaught_by = [\"key-by-cpr\", \"key-by-pid\"]\ncaught_by_together = [[\"no-replay-cache\", \"skip-in-response-to\"]]",
+        )
+        .unwrap();
+        assert_eq!(s.caught_by.each, ["key-by-cpr", "key-by-pid"]);
+        assert_eq!(
+            s.caught_by.alternatives(),
+            vec![
+                vec!["key-by-cpr"],
+                vec!["key-by-pid"],
+                vec!["no-replay-cache", "skip-in-response-to"]
+            ]
+        );
+        for (body, want) in [
+            (
+                "caught_by_together = [[\"a\"]]",
+                "two or more different flaws",
+            ),
+            (
+                "caught_by_together = [[\"a\", \"a\"]]",
+                "two or more different flaws",
+            ),
+            ("caught_by = [\"a\", \"a\"]", "twice"),
+            ("caught_by = [\"a b\"]", "kebab-case"),
+        ] {
+            let e = load(&format!("expect = \"reject\"\n{body}")).unwrap_err();
+            assert!(e.to_string().contains(want), "{body}: {e}");
+        }
+    }
+
+    #[test]
+    fn applies_rules_are_evaluated_in_order_with_their_reasons() {
+        use mitid_mock_broker::oidc::Profile;
+        let profiles = [IdentityKind::Person];
+        let sp = SpFacts {
+            profiles: &profiles,
+            required_loa: Loa::Substantial,
+            private_sp: false,
+            identity_oracle: false,
+            oidc_profile: None,
+        };
+        assert_eq!(Applies::default().skip_reason(&sp), None);
+        let why = |a: Applies| a.skip_reason(&sp);
+        assert_eq!(
+            why(Applies {
+                profile: Some(IdentityKind::Professional),
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("the SP does not accept Professional logins (sp.toml profiles)")
+        );
+        assert_eq!(
+            why(Applies {
+                required_loa_at_least: Some(Loa::High),
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("applies to services requiring High or higher; this SP requires Substantial")
+        );
+        assert_eq!(
+            why(Applies {
+                required_loa_at_most: Some(Loa::Substantial),
+                ..Applies::default()
+            }),
+            None
+        );
+        assert_eq!(
+            why(Applies {
+                private_sp: Some(true),
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("applies to private SPs only")
+        );
+        assert_eq!(
+            why(Applies {
+                needs_identity_oracle: true,
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("needs an oracle that reports the identity ([oracle] whoami_url)")
+        );
+        assert_eq!(
+            why(Applies {
+                oidc_profile: Some(Profile::Idura),
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("applies to Idura RPs only; set `oidc_profile` in sp.toml to run it")
+        );
+        let sg = SpFacts {
+            oidc_profile: Some(Profile::Signaturgruppen),
+            ..sp
+        };
+        assert_eq!(
+            Applies {
+                oidc_profile: Some(Profile::Idura),
+                ..Applies::default()
+            }
+            .skip_reason(&sg)
+            .as_deref(),
+            Some("applies to Idura RPs; this RP uses the Signaturgruppen broker")
+        );
+        // The first unmet rule names the reason.
+        let both = Applies {
+            profile: Some(IdentityKind::Professional),
+            private_sp: Some(true),
+            ..Applies::default()
+        };
+        assert!(why(both).unwrap().contains("Professional"));
+        // The request-time rules are not judged before the request is seen.
+        assert_eq!(
+            why(Applies {
+                rp_sends_nonce: true,
+                rp_sends_state: true,
+                ..Applies::default()
+            }),
+            None
+        );
+    }
+
+    #[test]
+    fn state_and_nonce_rules_follow_the_authorization_request() {
+        let seen = |state, nonce, pkce_s256| AuthorizationRequestSeen {
+            state,
+            nonce,
+            pkce_s256,
+        };
+        let nonce = Applies {
+            rp_sends_nonce: true,
+            ..Applies::default()
+        };
+        let state = Applies {
+            rp_sends_state: true,
+            ..Applies::default()
+        };
+        assert!(
+            nonce
+                .skip_reason_for_request(&seen(true, false, true))
+                .unwrap()
+                .contains("sends no `nonce`")
+        );
+        assert_eq!(
+            nonce.skip_reason_for_request(&seen(false, true, false)),
+            None
+        );
+        assert!(
+            state
+                .skip_reason_for_request(&seen(false, true, true))
+                .unwrap()
+                .contains("relies on PKCE")
+        );
+        // No state and no PKCE: no CSRF protection at all, so the scenario runs (and fails).
+        assert_eq!(
+            state.skip_reason_for_request(&seen(false, true, false)),
+            None
+        );
+        assert_eq!(
+            state.skip_reason_for_request(&seen(true, false, true)),
+            None
+        );
+        assert_eq!(
+            Applies::default().skip_reason_for_request(&seen(false, false, false)),
+            None
+        );
+    }
+
+    /// The catalogue's state and nonce scenarios say so in `applies`: every scenario whose
+    /// faults are about `state` or the ID token's `nonce` declares the matching rule, and no
+    /// other does (an RP that sends neither must still run everything else).
+    #[test]
+    fn builtin_state_and_nonce_scenarios_declare_it() {
+        let touches = |s: &Scenario, pred: &dyn Fn(&OidcFault) -> bool| {
+            s.steps.iter().any(|st| match &st.body {
+                StepBody::OidcLogin(l) => l.plan.faults.iter().any(pred),
+                StepBody::SamlLogin(_) | StepBody::Replay => false,
+            })
+        };
+        let about_state =
+            |f: &OidcFault| matches!(f, OidcFault::StateWrong { .. } | OidcFault::StateMissing {});
+        let about_nonce = |f: &OidcFault| match f {
+            OidcFault::SetClaim { claim, .. } | OidcFault::RemoveClaim { claim, .. } => {
+                claim == "nonce"
+            }
+            _ => false,
+        };
+        let mut n = 0;
+        for s in Catalogue::builtin().iter() {
+            assert_eq!(
+                s.applies.rp_sends_state,
+                touches(s, &about_state),
+                "{}",
+                s.id
+            );
+            assert_eq!(
+                s.applies.rp_sends_nonce,
+                touches(s, &about_nonce),
+                "{}",
+                s.id
+            );
+            n += usize::from(s.applies.rp_sends_state) + usize::from(s.applies.rp_sends_nonce);
+        }
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn every_builtin_scenario_names_the_flaws_that_catch_it() {
+        for s in Catalogue::builtin().iter() {
+            assert!(!s.caught_by.is_empty(), "{} has no caught_by", s.id);
+        }
     }
 
     #[test]

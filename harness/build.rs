@@ -16,12 +16,15 @@ fn main() {
     let mut out = String::from("&[\n");
     for f in files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let abs = f.canonicalize().expect("scenario file path");
         let name = f.file_name().unwrap().to_string_lossy().to_string();
+        // The path is spelled with the *library's* CARGO_MANIFEST_DIR, expanded where the
+        // generated list is `include!`d, not baked in here: OUT_DIR is shared by every
+        // checkout building into one target directory (cargo hashes path packages relative to
+        // the workspace), so an absolute path written by another checkout's build would embed
+        // that checkout's scenarios. The library's dep-info then tracks the files themselves.
         let _ = writeln!(
             out,
-            "    ({name:?}, include_str!({:?})),",
-            abs.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/../scenarios/\", {name:?}))),"
         );
     }
     out.push(']');

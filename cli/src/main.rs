@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mitid_harness::report::{to_junit, to_terminal};
-use mitid_harness::scenario::{Catalogue, Protocol};
+use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Harness, RunReport, SpConfig};
 use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
 use std::io::Write;
@@ -484,25 +484,25 @@ fn explain_text(s: &mitid_harness::Scenario) -> String {
         "{}  [{}; {:?}; severity {:?}]\n{}\n\n",
         s.id, s.family, s.protocol, s.severity, s.title
     );
-    for (i, st) in s.effective_steps().iter().enumerate() {
+    for (i, st) in s.steps.iter().enumerate() {
         o.push_str(&format!(
             "step {}: {:?} as {} — the SP must {}\n",
             i + 1,
-            st.action,
-            st.identity
-                .clone()
-                .or_else(|| s.identity.clone())
-                .unwrap_or_else(|| "the default identity".into()),
+            st.action(),
+            st.identity().unwrap_or("the default identity"),
             match st.expect {
                 mitid_harness::Expect::Accept => "ACCEPT (session for exactly that identity)",
                 mitid_harness::Expect::Reject => "REJECT (no session)",
             }
         ));
-        for f in &st.faults {
-            o.push_str(&format!(
-                "   fault: {}\n",
-                serde_json::to_string(f).unwrap_or_default()
-            ));
+        let faults: Vec<String> = match &st.body {
+            StepBody::SamlLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
+            StepBody::OidcLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
+            StepBody::Replay => Ok(vec![]),
+        }
+        .unwrap_or_default();
+        for f in faults {
+            o.push_str(&format!("   fault: {f}\n"));
         }
     }
     o.push_str(&format!(

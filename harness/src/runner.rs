@@ -4,7 +4,10 @@
 use crate::agent::{Agent, AgentError, Exchange, Page, find_form};
 use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
 use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
-use crate::scenario::{Action, Catalogue, Expect, Jar, Protocol, Scenario, Step};
+use crate::scenario::{
+    AuthorizationRequestSeen, Catalogue, Expect, Jar, OidcLogin, Protocol, SamlLogin, Scenario,
+    SpFacts, StepBody,
+};
 use crate::sp::SpConfig;
 use mitid_mock_broker::oidc::FlowKey;
 use mitid_mock_broker::saml::{authn_request, redirect};
@@ -540,7 +543,9 @@ impl Harness {
         )
     }
 
-    /// Why a scenario does not apply to this SP, if it does not.
+    /// Why a scenario does not apply to this SP, if it does not. The rules are the scenario's
+    /// declared `applies` (evaluated by [`crate::scenario::Applies::skip_reason`]) plus two
+    /// that follow from any scenario's shape: its protocol, and the identities its steps log in.
     pub fn skip_reason(&self, s: &Scenario) -> Option<String> {
         if s.protocol != self.sp.protocol {
             return Some(format!(
@@ -548,68 +553,10 @@ impl Harness {
                 s.protocol, self.sp.protocol
             ));
         }
-        if let Some(p) = s.applies.profile {
-            if !self.sp.profiles.contains(&p) {
-                return Some(format!(
-                    "the SP does not accept {p:?} logins (sp.toml profiles)"
-                ));
-            }
+        if let Some(why) = s.applies.skip_reason(&self.sp_facts()) {
+            return Some(why);
         }
-        if let Some(l) = s.applies.required_loa_at_most
-            && self.sp.required_loa > l
-        {
-            return Some(format!(
-                "applies to services requiring at most {l}; this SP requires {}",
-                self.sp.required_loa
-            ));
-        }
-        if let Some(l) = s.applies.required_loa_at_least {
-            if self.sp.required_loa < l {
-                return Some(format!(
-                    "applies to services requiring {l} or higher; this SP requires {}",
-                    self.sp.required_loa
-                ));
-            }
-        }
-        if let Some(p) = s.applies.private_sp {
-            if p != self.sp.private_sp {
-                return Some(if p {
-                    "applies to private SPs only".into()
-                } else {
-                    "applies to public SPs only".into()
-                });
-            }
-        }
-        if s.applies.needs_identity_oracle && self.oracle.evidence() != Evidence::Whoami {
-            return Some("needs an oracle that reports the identity ([oracle] whoami_url)".into());
-        }
-        if let Some(want) = s.applies.oidc_profile {
-            use mitid_mock_broker::oidc::Profile;
-            let inferred = || match self.sp.oidc_client.as_ref().map(|c| c.issuers.as_slice()) {
-                Some([one]) if one == "signaturgruppen" => Some(Profile::Signaturgruppen),
-                Some([one]) if one == "idura" => Some(Profile::Idura),
-                _ => None,
-            };
-            match self.sp.oidc_profile.or_else(inferred) {
-                Some(p) if p == want => {}
-                Some(p) => {
-                    return Some(format!(
-                        "applies to {want:?} RPs; this RP uses the {p:?} broker"
-                    ));
-                }
-                None => {
-                    return Some(format!(
-                        "applies to {want:?} RPs only; set `oidc_profile` in sp.toml to run it"
-                    ));
-                }
-            }
-        }
-        for st in s.effective_steps() {
-            let id = st
-                .identity
-                .clone()
-                .or_else(|| s.identity.clone())
-                .unwrap_or_else(|| self.default_identity());
+        for (st, id) in s.steps.iter().zip(self.step_identities(s)) {
             match self.broker.identities().get(&id) {
                 None => return Some(format!("unknown identity {id:?}")),
                 Some(i) if st.expect == Expect::Accept && !self.sp.profiles.contains(&i.kind) => {
@@ -622,6 +569,43 @@ impl Harness {
             }
         }
         None
+    }
+
+    /// What `applies` rules are judged against: sp.toml, and the oracle's kind. The RP's OIDC
+    /// broker is the configured one, or else the one issuer its client is registered with.
+    fn sp_facts(&self) -> SpFacts<'_> {
+        use mitid_mock_broker::oidc::Profile;
+        let inferred = || match self.sp.oidc_client.as_ref().map(|c| c.issuers.as_slice()) {
+            Some([one]) if one == "signaturgruppen" => Some(Profile::Signaturgruppen),
+            Some([one]) if one == "idura" => Some(Profile::Idura),
+            _ => None,
+        };
+        SpFacts {
+            profiles: &self.sp.profiles,
+            required_loa: self.sp.required_loa,
+            private_sp: self.sp.private_sp,
+            identity_oracle: self.oracle.evidence() == Evidence::Whoami,
+            oidc_profile: self.sp.oidc_profile.or_else(inferred),
+        }
+    }
+
+    /// The identity handle each step logs in (or, for a replay, the one the replayed login
+    /// logged in), with the SP's default identity where a login names none.
+    fn step_identities(&self, s: &Scenario) -> Vec<String> {
+        let mut last: Option<String> = None;
+        s.steps
+            .iter()
+            .map(|st| {
+                let named = match &st.body {
+                    StepBody::SamlLogin(l) => l.identity.clone(),
+                    StepBody::OidcLogin(l) => l.identity.clone(),
+                    StepBody::Replay => last.clone(),
+                };
+                let id = named.unwrap_or_else(|| self.default_identity());
+                last = Some(id.clone());
+                id
+            })
+            .collect()
     }
 
     fn default_identity(&self) -> String {
@@ -661,9 +645,9 @@ impl Harness {
         let mut agent = self.agent();
         let mut transcript: Vec<Exchange> = Vec::new();
         let mut previous_post: Option<(String, Vec<(String, String)>)> = None;
-        let steps = s.effective_steps();
-        let n = steps.len();
-        for (i, step) in steps.iter().enumerate() {
+        let n = s.steps.len();
+        let identities = self.step_identities(s);
+        for (i, (step, identity)) in s.steps.iter().zip(&identities).enumerate() {
             if step.jar == Jar::Fresh && i > 0 {
                 transcript.extend(agent.take_transcript());
                 agent = self.agent();
@@ -672,16 +656,16 @@ impl Harness {
                 agent.note(format!(
                     "step {} of {n}: {:?}, expect {:?}",
                     i + 1,
-                    step.action,
+                    step.action(),
                     step.expect
                 ));
             }
-            let outcome = match step.action {
-                Action::Login => match s.protocol {
-                    Protocol::Saml => self.login_step(&mut agent, s, step).await,
-                    Protocol::Oidc => self.oidc_login_step(&mut agent, s, step).await,
-                },
-                Action::Replay => match &previous_post {
+            let outcome = match &step.body {
+                StepBody::SamlLogin(login) => self.login_step(&mut agent, s, login, identity).await,
+                StepBody::OidcLogin(login) => {
+                    self.oidc_login_step(&mut agent, s, login, identity).await
+                }
+                StepBody::Replay => match &previous_post {
                     Some((action, fields)) => self.replay_step(&mut agent, action, fields).await,
                     None => Err(Inconclusive(
                         "nothing to replay: the previous step produced no response".into(),
@@ -698,7 +682,7 @@ impl Harness {
                     if let Some(p) = &o.posted {
                         previous_post = Some(p.clone());
                     }
-                    self.judge(s, step, &o)
+                    self.judge(step.expect, identity, &o)
                 }
             };
             let stop = step_result.verdict != Verdict::Pass;
@@ -715,7 +699,8 @@ impl Harness {
         result
     }
 
-    fn judge(&self, s: &Scenario, step: &Step, o: &StepObservation) -> StepResult {
+    /// Judge one step: `id_handle` is the identity it logged in (a replay: the replayed one).
+    fn judge(&self, expect: Expect, id_handle: &str, o: &StepObservation) -> StepResult {
         let acs = o.acs_summary.clone();
         let mk = |v: Verdict, m: String, id: Option<String>| StepResult {
             verdict: v,
@@ -734,13 +719,8 @@ impl Harness {
                 None,
             );
         }
-        let id_handle = step
-            .identity
-            .clone()
-            .or_else(|| s.identity.clone())
-            .unwrap_or_else(|| self.default_identity());
-        let identity = self.broker.identities().get(&id_handle);
-        match (&o.observation, step.expect) {
+        let identity = self.broker.identities().get(id_handle);
+        match (&o.observation, expect) {
             (Observation::Ambiguous { why }, _) => mk(
                 Verdict::Inconclusive,
                 format!("oracle ambiguous: {why}; {acs}"),
@@ -835,7 +815,8 @@ impl Harness {
         &self,
         agent: &mut Agent,
         s: &Scenario,
-        step: &Step,
+        step: &SamlLogin,
+        identity: &str,
     ) -> Result<StepObservation, Inconclusive> {
         let sso = self.broker.sso_url();
         // The oracle must say "no session" before the login, or its later "session" means nothing.
@@ -889,16 +870,10 @@ impl Harness {
         })?;
         let req = authn_request::parse(&msg.xml)
             .map_err(|e| Inconclusive(format!("the SP's AuthnRequest is invalid: {e}")))?;
-        let identity = step
-            .identity
-            .clone()
-            .or_else(|| s.identity.clone())
-            .unwrap_or_else(|| self.default_identity());
-        let plan = Scenario::plan(step);
         let login = ArmedLogin {
-            identity: identity.clone(),
-            loa: step.loa.or(s.loa),
-            plan,
+            identity: identity.to_string(),
+            loa: step.loa,
+            plan: step.plan.clone(),
         };
         let ctl = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -952,7 +927,8 @@ impl Harness {
         &self,
         agent: &mut Agent,
         s: &Scenario,
-        step: &Step,
+        step: &OidcLogin,
+        identity: &str,
     ) -> Result<StepObservation, Inconclusive> {
         let broker_base = self.broker.base_url();
         self.no_session_before_login(agent).await?;
@@ -1007,20 +983,12 @@ impl Harness {
                 return Err(Inconclusive("the RP's authorization request carries no `state`, `nonce` or PKCE `code_challenge`; the harness cannot key the flow (and the RP has no CSRF protection: send `state`)".into()));
             }
         };
-        let plan = Scenario::oidc_plan(step);
-        let pkce = get("code_challenge_method").as_deref() == Some("S256");
-        let not_applicable = if nonce.is_none() && plan.faults.iter().any(concerns_nonce) {
-            Some(
-                "not applicable: the RP sends no `nonce`, so an ID token without one, or with another, is not a fault for it (OpenID Connect Core 3.1.3.7 step 11 applies only when a nonce was sent); consider sending one",
-            )
-        } else if get("state").is_none() && pkce && plan.faults.iter().any(concerns_state) {
-            Some(
-                "not applicable: the RP sends no `state` and relies on PKCE (S256) for CSRF protection, which RFC 9700 §4.7.1 allows; the state scenarios test RPs that send one",
-            )
-        } else {
-            None
+        let seen = AuthorizationRequestSeen {
+            state: get("state").is_some(),
+            nonce: nonce.is_some(),
+            pkce_s256: get("code_challenge_method").as_deref() == Some("S256"),
         };
-        if let Some(why) = not_applicable {
+        if let Some(why) = s.applies.skip_reason_for_request(&seen) {
             return Ok(StepObservation {
                 observation: Observation::None { status: 0 },
                 acs_summary: String::new(),
@@ -1036,11 +1004,6 @@ impl Harness {
             .next()
             .unwrap_or("")
             .to_string();
-        let identity = step
-            .identity
-            .clone()
-            .or_else(|| s.identity.clone())
-            .unwrap_or_else(|| self.default_identity());
         let ctl = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
             .build()
@@ -1049,9 +1012,9 @@ impl Harness {
             .arm_oidc(
                 &ctl,
                 key,
-                &identity,
-                step.loa.or(s.loa),
-                plan,
+                identity,
+                step.loa,
+                step.plan.clone(),
                 step.rotate_key.then_some(issuer_id.as_str()),
             )
             .await
@@ -1207,23 +1170,6 @@ struct StepObservation {
     /// The step does not apply to this SP (found out only during the login, e.g. an RP that
     /// sends no nonce faced with a nonce fault): the scenario is SKIPPED with this reason.
     not_applicable: Option<String>,
-}
-
-/// Whether an OIDC fault is about the authorization response's `state`.
-fn concerns_state(f: &mitid_mock_broker::oidc::OidcFault) -> bool {
-    use mitid_mock_broker::oidc::OidcFault;
-    matches!(f, OidcFault::StateWrong { .. } | OidcFault::StateMissing {})
-}
-
-/// Whether an OIDC fault is about the ID token's `nonce`.
-fn concerns_nonce(f: &mitid_mock_broker::oidc::OidcFault) -> bool {
-    use mitid_mock_broker::oidc::OidcFault;
-    match f {
-        OidcFault::SetClaim { claim, .. } | OidcFault::RemoveClaim { claim, .. } => {
-            claim == "nonce"
-        }
-        _ => false,
-    }
 }
 
 fn extract_error(html: &str) -> Option<String> {

@@ -1,8 +1,10 @@
 //! Every OIDC scenario discriminates: the strict reference RP (one per broker profile) passes
 //! the whole OIDC catalogue through the real harness runner, and each [`RpFlaw`] makes exactly
-//! the scenarios of the table below fail — no fewer (the scenario catches the bug) and no more
-//! (the scenario is about that bug, not a side effect). Every scenario appears in the table for
-//! at least one flaw, so none is decoration.
+//! the scenarios that name it in `caught_by` fail — no fewer (the scenario catches the bug) and
+//! no more (the scenario is about that bug, not a side effect). Every scenario names at least
+//! one flaw, so none is decoration. `caught_by` / `caught_by_together` mean what they mean for
+//! SAML (`saml_discrimination.rs`): each flaw alone, or only the flaws together; combinations
+//! named together run as one configuration.
 //!
 //! Scenarios that rotate the broker's signing key run on a fresh broker and fresh RPs each, so
 //! the rotation cannot leak into other scenarios' verdicts (it would, for the
@@ -11,9 +13,11 @@
 use mitid_harness::scenario::Protocol;
 use mitid_harness::{Catalogue, Expect, Harness, RunReport, Verdict};
 use mitid_mock_broker::RunningBroker;
-use mitid_reference::reference_rp::{KeyBytes, PairOptions, RpFlaw, RpPair, RunningRp};
-use std::collections::BTreeSet;
+use mitid_reference::reference_rp::{PairOptions, RpFlaw, RpPair, RunningRp};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+type FlawSet = BTreeSet<RpFlaw>;
 
 async fn run_one(rp: &RunningRp, broker: Arc<RunningBroker>, cat: Catalogue) -> RunReport {
     let cfg = rp.harness_config("reference-rp");
@@ -35,7 +39,7 @@ fn oidc_catalogue() -> Catalogue {
 fn rotates(id: &str) -> bool {
     oidc_catalogue()
         .get(id)
-        .is_some_and(|s| s.effective_steps().iter().any(|st| st.rotate_key))
+        .is_some_and(|s| s.steps.iter().any(|st| st.rotates_key()))
 }
 
 /// Run the whole OIDC catalogue against RPs with `flaws`, both profiles; one report per
@@ -83,161 +87,50 @@ fn ids(r: &RunReport, v: Verdict) -> BTreeSet<String> {
     r.ids_with(v).into_iter().map(str::to_string).collect()
 }
 
-/// Scenarios with at least one accept step (an RP that logs in the wrong identity fails them).
-fn with_accept_step() -> Vec<String> {
+/// scenario id → the flaw sets (alternatives) that fail it, from the catalogue's `caught_by`
+/// and `caught_by_together`.
+fn annotations() -> BTreeMap<String, Vec<FlawSet>> {
     oidc_catalogue()
         .iter()
-        .filter(|s| {
-            s.effective_steps()
-                .iter()
-                .any(|st| st.expect == Expect::Accept)
+        .map(|s| {
+            let alts = s
+                .caught_by
+                .alternatives()
+                .into_iter()
+                .map(|alt| {
+                    alt.into_iter()
+                        .map(|f| {
+                            f.parse::<RpFlaw>()
+                                .unwrap_or_else(|e| panic!("{}: {e}", s.id))
+                        })
+                        .collect::<FlawSet>()
+                })
+                .collect();
+            (s.id.clone(), alts)
         })
-        .map(|s| s.id.clone())
         .collect()
 }
 
-/// flaw → the scenarios it must fail (for the profiles where they apply).
-fn table() -> Vec<(RpFlaw, Vec<String>)> {
-    let v = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let forged_signatures = [
-        "oidc-forgery.bad-signature-rs256",
-        "oidc-forgery.bad-signature-es256",
-        "oidc-forgery.bad-signature-hs256",
-        "oidc-forgery.alg-none",
-        "oidc-forgery.key-confusion-spki-pem",
-        "oidc-forgery.key-confusion-pkcs1-pem",
-        "oidc-forgery.key-confusion-spki-der",
-        "oidc-forgery.key-confusion-pkcs1-der",
-        "oidc-forgery.key-confusion-jwk-json",
-        "oidc-keys.unknown-kid",
-        "oidc-keys.kid-absent-foreign-key",
-        "oidc-keys.jku-header",
-        "oidc-keys.x5u-header",
-        "oidc-keys.embedded-jwk",
-        "oidc-legacy.oces2-signing-key",
-        "oidc-legacy.oces2-key-active-kid",
-        // Decoding without verifying never looks at the header, so `crit` goes unread too.
-        "oidc-forgery.unknown-crit",
-    ];
-    let confusion = |k: KeyBytes, id: &str| (RpFlaw::HsKeyConfusion(k), v(&[id]));
-    vec![
-        (RpFlaw::KeyBySub, with_accept_step()),
-        (RpFlaw::ExactLoa, v(&["oidc-mitid.person-high"])),
-        (RpFlaw::PersonOnly, v(&["oidc-mitid.erhverv"])),
-        (
-            RpFlaw::RejectAnyNemidClaim,
-            v(&["oidc-mitid.nemid-pid-lookup"]),
-        ),
-        (RpFlaw::AcceptNemidIdp, v(&["oidc-legacy.idp-nemid"])),
-        (
-            RpFlaw::AcceptNemidClaims,
-            v(&[
-                "oidc-legacy.nemid-identity-claims",
-                "oidc-legacy.nemid-professional-claims",
-            ]),
-        ),
-        (
-            RpFlaw::AcceptNemidAmr,
-            v(&["oidc-legacy.amr-nemid-otp", "oidc-legacy.amr-nemid-keyfile"]),
-        ),
-        (
-            RpFlaw::IgnoreLoa,
-            v(&[
-                "oidc-legacy.loa-missing",
-                "oidc-legacy.loa-low",
-                "oidc-legacy.authenticationtype-missing",
-                "oidc-legacy.authenticationtype-mitid-low",
-            ]),
-        ),
-        (
-            RpFlaw::AcceptDknemid,
-            v(&["oidc-legacy.identityscheme-dknemid"]),
-        ),
-        (
-            RpFlaw::AcceptNemidAcr,
-            v(&[
-                "oidc-legacy.authenticationtype-nemid-poces",
-                "oidc-legacy.authenticationtype-nemid-moces",
-                "oidc-legacy.authenticationtype-nemid-moces-codefile",
-                "oidc-legacy.acr-nemid-poces",
-            ]),
-        ),
-        (RpFlaw::SkipSignature, v(&forged_signatures)),
-        (RpFlaw::AcceptAlgNone, v(&["oidc-forgery.alg-none"])),
-        confusion(KeyBytes::SpkiPem, "oidc-forgery.key-confusion-spki-pem"),
-        confusion(KeyBytes::Pkcs1Pem, "oidc-forgery.key-confusion-pkcs1-pem"),
-        confusion(KeyBytes::SpkiDer, "oidc-forgery.key-confusion-spki-der"),
-        confusion(KeyBytes::Pkcs1Der, "oidc-forgery.key-confusion-pkcs1-der"),
-        confusion(KeyBytes::JwkJson, "oidc-forgery.key-confusion-jwk-json"),
-        (
-            RpFlaw::TrustHeaderKeys,
-            v(&[
-                "oidc-keys.jku-header",
-                "oidc-keys.x5u-header",
-                "oidc-keys.embedded-jwk",
-            ]),
-        ),
-        (RpFlaw::IgnoreCrit, v(&["oidc-forgery.unknown-crit"])),
-        (RpFlaw::NoJwksRefetch, v(&["oidc-keys.rotation"])),
-        (RpFlaw::RequireKid, v(&["oidc-keys.kid-absent-single-key"])),
-        (
-            RpFlaw::TryAllKeysOnUnknownKid,
-            v(&["oidc-keys.unknown-kid"]),
-        ),
-        (
-            RpFlaw::VerifyOnlyWithKid,
-            v(&["oidc-keys.kid-absent-foreign-key", "oidc-keys.x5u-header"]),
-        ),
-        (
-            RpFlaw::SkipIss,
-            v(&["oidc-claims.iss-wrong", "oidc-claims.iss-missing"]),
-        ),
-        (
-            RpFlaw::SkipAud,
-            v(&[
-                "oidc-claims.aud-wrong",
-                "oidc-claims.aud-missing",
-                "oidc-claims.extra-audience-without-azp",
-            ]),
-        ),
-        (
-            RpFlaw::SkipAzp,
-            v(&["oidc-claims.extra-audience-without-azp"]),
-        ),
-        (
-            RpFlaw::NoRequiredClaims,
-            v(&["oidc-claims.sub-missing", "oidc-claims.iat-missing"]),
-        ),
-        (
-            RpFlaw::SkipTimeChecks,
-            v(&[
-                "oidc-claims.exp-expired",
-                "oidc-claims.nbf-in-future",
-                "oidc-claims.iat-in-future",
-            ]),
-        ),
-        (
-            RpFlaw::SkipNonce,
-            v(&["oidc-claims.nonce-wrong", "oidc-claims.nonce-missing"]),
-        ),
-        (
-            RpFlaw::SkipState,
-            v(&["oidc-flow.state-wrong", "oidc-flow.state-missing"]),
-        ),
-        (RpFlaw::ReusableState, v(&["oidc-flow.callback-replay"])),
-        (
-            RpFlaw::SkipIssParam,
-            v(&["oidc-flow.iss-param-wrong", "oidc-flow.iss-param-missing"]),
-        ),
-        (
-            RpFlaw::StaleUserOnError,
-            v(&["oidc-flow.authorization-error"]),
-        ),
-        (
-            RpFlaw::SkipUserinfoSub,
-            v(&["oidc-flow.userinfo-sub-mismatch"]),
-        ),
-    ]
+/// The flawed configurations to run: every single flaw, and every combination named together.
+fn configs(ann: &BTreeMap<String, Vec<FlawSet>>) -> BTreeSet<FlawSet> {
+    RpFlaw::ALL
+        .iter()
+        .map(|f| FlawSet::from([*f]))
+        .chain(ann.values().flatten().cloned())
+        .collect()
+}
+
+/// Scenarios `config` must fail (for the profiles where they apply): those with an annotated
+/// alternative contained in it.
+fn expected(ann: &BTreeMap<String, Vec<FlawSet>>, config: &FlawSet) -> BTreeSet<String> {
+    ann.iter()
+        .filter(|(_, alts)| alts.iter().any(|a| a.is_subset(config)))
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
+fn label(c: &FlawSet) -> String {
+    c.iter().map(|f| f.id()).collect::<Vec<_>>().join("+")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,33 +173,50 @@ async fn strict_rps_pass_every_oidc_scenario() {
 
 #[test]
 fn every_scenario_has_a_flaw_that_fails_it() {
-    let covered: BTreeSet<String> = table().into_iter().flat_map(|(_, ids)| ids).collect();
-    let all: BTreeSet<String> = oidc_catalogue().iter().map(|s| s.id.clone()).collect();
-    let uncovered: Vec<_> = all.difference(&covered).collect();
+    // Every flaw name parses (annotations() panics on an unknown one).
+    let ann = annotations();
+    let uncovered: Vec<_> = ann
+        .iter()
+        .filter(|(_, alts)| alts.is_empty())
+        .map(|(id, _)| id)
+        .collect();
     assert!(
         uncovered.is_empty(),
-        "scenarios no flaw fails: {uncovered:?}"
+        "scenarios without `caught_by`: {uncovered:?}"
     );
-    let unknown: Vec<_> = covered.difference(&all).collect();
+    let named: BTreeSet<RpFlaw> = ann.values().flatten().flatten().copied().collect();
+    let unnamed: Vec<_> = RpFlaw::ALL.iter().filter(|f| !named.contains(f)).collect();
     assert!(
-        unknown.is_empty(),
-        "table names scenarios that do not exist: {unknown:?}"
+        unnamed.is_empty(),
+        "flaws no scenario names in `caught_by`: {unnamed:?}"
     );
-    let flaws: BTreeSet<RpFlaw> = table().into_iter().map(|(f, _)| f).collect();
-    assert_eq!(flaws.len(), RpFlaw::ALL.len(), "every flaw has a table row");
+    // An RP that keys users by the broker's `sub` logs in the wrong identity in every scenario
+    // with an accept step, so each of them must name that flaw.
+    let key_by_sub = FlawSet::from([RpFlaw::KeyBySub]);
+    for s in oidc_catalogue().iter() {
+        if s.steps.iter().any(|st| st.expect == Expect::Accept) {
+            assert!(
+                ann[&s.id].contains(&key_by_sub),
+                "{}: has an accept step but no `caught_by` \"key-by-sub\"",
+                s.id
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_flaw_fails_exactly_its_scenarios() {
+    let ann = annotations();
     // Flaws run side by side (each on its own broker and RPs); the work is mostly waiting on
     // loopback round trips, so a few at a time finish much sooner than one after another.
     let sem = Arc::new(tokio::sync::Semaphore::new(4));
     let mut tasks = tokio::task::JoinSet::new();
-    for (flaw, expected) in table() {
+    for config in configs(&ann) {
+        let want = expected(&ann, &config);
         let sem = sem.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            check_flaw(flaw, expected.into_iter().collect()).await
+            check_flaw(config, want).await
         });
     }
     let mut problems = Vec::new();
@@ -317,10 +227,12 @@ async fn each_flaw_fails_exactly_its_scenarios() {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-/// Run one flaw on both profiles; describe every deviation from the table.
-async fn check_flaw(flaw: RpFlaw, expected: BTreeSet<String>) -> Vec<String> {
+/// Run one configuration on both profiles; describe every deviation from `caught_by`.
+async fn check_flaw(config: FlawSet, expected: BTreeSet<String>) -> Vec<String> {
     let mut problems = Vec::new();
-    let reports = run_all(&[flaw]).await;
+    let flaws: Vec<RpFlaw> = config.iter().copied().collect();
+    let reports = run_all(&flaws).await;
+    let flaw = label(&config);
     let mut failed_anywhere = BTreeSet::new();
     for (r, profile) in reports.iter().zip(["signaturgruppen", "idura"]) {
         let skipped = ids(r, Verdict::Skipped);
@@ -331,7 +243,7 @@ async fn check_flaw(flaw: RpFlaw, expected: BTreeSet<String>) -> Vec<String> {
             let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
             let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
             problems.push(format!(
-                "{flaw:?} on {profile}:\n missing (should fail, did not):\n{}\n extra (failed, should not):\n{}\n inconclusive:\n{}",
+                "{flaw} on {profile}:\n missing (should fail, did not):\n{}\n extra (failed, should not):\n{}\n inconclusive:\n{}",
                 r.explain(&missing),
                 r.explain(&extra),
                 r.explain(&inconclusive)
@@ -341,7 +253,7 @@ async fn check_flaw(flaw: RpFlaw, expected: BTreeSet<String>) -> Vec<String> {
     }
     if failed_anywhere != expected {
         problems.push(format!(
-            "{flaw:?}: scenarios in the table that failed on no profile: {:?}",
+            "{flaw}: scenarios naming it that failed on no profile: {:?}",
             expected.difference(&failed_anywhere).collect::<Vec<_>>()
         ));
     }

@@ -29,7 +29,7 @@ fn oidc() -> Catalogue {
 fn rotates(id: &str) -> bool {
     oidc()
         .get(id)
-        .is_some_and(|s| s.effective_steps().iter().any(|st| st.rotate_key))
+        .is_some_and(|s| s.steps.iter().any(|st| st.rotates_key()))
 }
 
 /// The words the strict RP's refusal must contain, per reject scenario.
@@ -261,7 +261,11 @@ async fn rp_without_state_or_nonce_skips_exactly_those_scenarios() {
         .filter(|s| !rotates(&s.id))
         .map(|s| s.id.clone())
         .collect();
-    let about = |id: &str| id.contains("nonce") || id.starts_with("oidc-flow.state-");
+    // What each scenario declares: `applies.rp_sends_nonce` / `rp_sends_state`.
+    let needs = |id: &str| {
+        let a = &cat.get(id).expect("scenario in the catalogue").applies;
+        (a.rp_sends_state, a.rp_sends_nonce)
+    };
     for (state, nonce) in [(true, false), (false, true), (true, true)] {
         let opts = PairOptions {
             omit_state: state,
@@ -286,7 +290,10 @@ async fn rp_without_state_or_nonce_skips_exactly_those_scenarios() {
         let want: std::collections::BTreeSet<&str> = plain
             .iter()
             .map(String::as_str)
-            .filter(|id| about(id) && if id.contains("nonce") { nonce } else { state })
+            .filter(|id| {
+                let (needs_state, needs_nonce) = needs(id);
+                (needs_state && state) || (needs_nonce && nonce)
+            })
             .collect();
         assert_eq!(not_applicable, want, "omit state={state} nonce={nonce}");
         assert!(!want.is_empty());

@@ -156,4 +156,83 @@ impl RpFlaw {
         RpFlaw::StaleUserOnError,
         RpFlaw::SkipUserinfoSub,
     ];
+
+    /// Stable kebab-case id, as the scenario catalogue's `caught_by` names the flaw. The
+    /// key-confusion flaws carry their key encoding as a suffix
+    /// (`hs-key-confusion-spki-pem`), so every id is one plain word list.
+    pub fn id(self) -> &'static str {
+        match self {
+            RpFlaw::KeyBySub => "key-by-sub",
+            RpFlaw::ExactLoa => "exact-loa",
+            RpFlaw::PersonOnly => "person-only",
+            RpFlaw::RejectAnyNemidClaim => "reject-any-nemid-claim",
+            RpFlaw::AcceptNemidIdp => "accept-nemid-idp",
+            RpFlaw::AcceptNemidClaims => "accept-nemid-claims",
+            RpFlaw::AcceptNemidAmr => "accept-nemid-amr",
+            RpFlaw::IgnoreLoa => "ignore-loa",
+            RpFlaw::AcceptDknemid => "accept-dknemid",
+            RpFlaw::AcceptNemidAcr => "accept-nemid-acr",
+            RpFlaw::SkipSignature => "skip-signature",
+            RpFlaw::AcceptAlgNone => "accept-alg-none",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPem) => "hs-key-confusion-spki-pem",
+            RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Pem) => "hs-key-confusion-pkcs1-pem",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer) => "hs-key-confusion-spki-der",
+            RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der) => "hs-key-confusion-pkcs1-der",
+            RpFlaw::HsKeyConfusion(KeyBytes::JwkJson) => "hs-key-confusion-jwk-json",
+            RpFlaw::TrustHeaderKeys => "trust-header-keys",
+            RpFlaw::IgnoreCrit => "ignore-crit",
+            RpFlaw::NoJwksRefetch => "no-jwks-refetch",
+            RpFlaw::RequireKid => "require-kid",
+            RpFlaw::TryAllKeysOnUnknownKid => "try-all-keys-on-unknown-kid",
+            RpFlaw::VerifyOnlyWithKid => "verify-only-with-kid",
+            RpFlaw::SkipIss => "skip-iss",
+            RpFlaw::SkipAud => "skip-aud",
+            RpFlaw::SkipAzp => "skip-azp",
+            RpFlaw::NoRequiredClaims => "no-required-claims",
+            RpFlaw::SkipTimeChecks => "skip-time-checks",
+            RpFlaw::SkipNonce => "skip-nonce",
+            RpFlaw::SkipState => "skip-state",
+            RpFlaw::ReusableState => "reusable-state",
+            RpFlaw::SkipIssParam => "skip-iss-param",
+            RpFlaw::StaleUserOnError => "stale-user-on-error",
+            RpFlaw::SkipUserinfoSub => "skip-userinfo-sub",
+        }
+    }
+}
+
+impl std::fmt::Display for RpFlaw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// An unknown RP flaw id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown RP flaw {0:?}; known flaws: {known}", known = RpFlaw::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(", "))]
+pub struct UnknownRpFlaw(pub String);
+
+impl std::str::FromStr for RpFlaw {
+    type Err = UnknownRpFlaw;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RpFlaw::ALL
+            .iter()
+            .copied()
+            .find(|f| f.id() == s.trim())
+            .ok_or_else(|| UnknownRpFlaw(s.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in RpFlaw::ALL {
+            assert!(seen.insert(f.id()), "duplicate id {}", f.id());
+            assert_eq!(f.id().parse::<RpFlaw>(), Ok(f));
+        }
+        assert!("skip-everything".parse::<RpFlaw>().is_err());
+    }
 }

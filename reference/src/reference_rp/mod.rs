@@ -42,7 +42,7 @@ pub mod mitid;
 pub mod provider;
 pub mod server;
 
-pub use flaw::{KeyBytes, RpFlaw};
+pub use flaw::{KeyBytes, RpFlaw, UnknownRpFlaw};
 pub use mitid::{BrokerProfile, MitidLogin};
 
 use mitid_mock_broker::nsis::Loa;

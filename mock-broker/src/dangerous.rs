@@ -85,8 +85,16 @@ pub enum XswVariant {
 }
 
 /// One fault.
+///
+/// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
+/// "assertion.conditions" }`; see the `Deserialize` impl for why it goes through a map visitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "fault",
+    rename_all = "kebab-case",
+    deny_unknown_fields
+)]
 pub enum Fault {
     // ---- model, before signing ----
     /// Set a field (see [`ModelPath`] for the names). `value` may use `{now}`, `{now+5m}`,
@@ -247,6 +255,36 @@ pub enum Fault {
     },
 }
 
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The derived (`remote = "Self"`) implementation.
+        Fault::serialize(self, s)
+    }
+}
+
+/// The derived implementation, run from inside the fault's own map visitor.
+///
+/// A tagged enum is buffered first and its variant deserialised afterwards; a bad parameter
+/// (an unknown [`ModelPath`], a misspelt field) then surfaces outside the fault's table, and
+/// toml would place the error at the enclosing `faults = [` rather than at the fault. Running
+/// the whole derived deserialisation inside `visit_map` keeps the error within the table, so
+/// toml reports the line of the faulty entry.
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FaultTable;
+        impl<'de> serde::de::Visitor<'de> for FaultTable {
+            type Value = Fault;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"a fault, e.g. { fault = "sha1" }"#)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fault, A::Error> {
+                Fault::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(FaultTable)
+    }
+}
+
 /// The faults armed for one login flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultPlan {
@@ -346,6 +384,40 @@ faults = [
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 1"), "{e}");
+        // Other mistakes inside a fault get its line too.
+        let e = toml::from_str::<FaultPlan>(
+            "faults = [\n  { fault = \"sha1\" },\n  { fault = \"sha2\" },\n]",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("sha2"), "{e}");
+        let e = toml::from_str::<FaultPlan>(
+            "faults = [\n  { fault = \"sha1\" },\n  { fault = \"comment-in-name-id\", aftr = 1 },\n]",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("unknown field"), "{e}");
+        // The control API carries plans as JSON: same checks.
+        let e = serde_json::from_str::<FaultPlan>(
+            r#"{"faults":[{"fault":"remove","path":"assertion.nope"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown model path"), "{e}");
+        let plan: FaultPlan = serde_json::from_str(
+            r#"{"faults":[{"fault":"remove","path":"assertion.conditions"},{"fault":"sha1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.faults,
+            vec![
+                Fault::Remove {
+                    path: ModelPath::Conditions
+                },
+                Fault::Sha1
+            ]
+        );
+        assert!(serde_json::from_str::<FaultPlan>(r#"{"faults":["sha1"]}"#).is_err());
     }
 
     #[test]

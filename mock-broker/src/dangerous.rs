@@ -5,11 +5,32 @@
 //! deserialises from the scenario TOML), armed for exactly one login flow, keyed by the
 //! AuthnRequest ID, so concurrent scenarios never see each other's faults.
 //!
-//! Faults act at three points of the data path:
+//! This module is the vocabulary ([`Fault`] and its parameters); its submodules apply it, one
+//! small function per fault, grouped by the point of the data path where the fault acts:
 //! 1. on the **model**, before any XML exists ([`Fault::Set`], [`Fault::Remove`],
-//!    [`Fault::SetAttribute`], [`Fault::LegacyOiosaml2`], ...);
-//! 2. on the **crypto** (which key signs, whether anything is signed or encrypted, SHA-1);
-//! 3. on the **XML after signing** (signature wrapping, comment injection, DOCTYPE, ...).
+//!    [`Fault::SetAttribute`], [`Fault::LegacyOiosaml2`], ...): `model`, with the addressable
+//!    fields in [`ModelPath`] and value placeholders in [`expand_placeholders`];
+//! 2. on the **crypto** (which key signs, whether anything is signed or encrypted, SHA-1):
+//!    `crypto`;
+//! 3. on the **XML after signing**: the signed assertion's bytes (comment injection, tampering:
+//!    `signed_assertion`), the elements around it (signature wrapping, extra assertions:
+//!    `wrapping`) and the final document (DOCTYPE, text replacement: `document`).
+//!
+//! `stages` holds the one exhaustive `match` that gives every variant its stage and function,
+//! so a new [`Fault`] does not compile until it does something; `saml::mint` runs the stages.
+
+mod crypto;
+mod document;
+mod model;
+mod model_path;
+mod placeholders;
+mod signed_assertion;
+mod stages;
+mod wrapping;
+
+pub use model_path::ModelPath;
+pub use placeholders::expand_placeholders;
+pub(crate) use stages::StageContext;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,23 +85,32 @@ pub enum XswVariant {
 }
 
 /// One fault.
+///
+/// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
+/// "assertion.conditions" }`; see the `Deserialize` impl for why it goes through a map visitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "fault", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(
+    remote = "Self",
+    tag = "fault",
+    rename_all = "kebab-case",
+    deny_unknown_fields
+)]
 pub enum Fault {
     // ---- model, before signing ----
     /// Set a field (see [`ModelPath`] for the names). `value` may use `{now}`, `{now+5m}`,
     /// `{now-2h}`, `{acs}`, `{sp}`, `{idp}`, `{request_id}` placeholders; a time placeholder
     /// may end in an explicit fraction of a second, `{now.123}` or `{now-5m.1234567}`.
     Set {
-        /// Field path, e.g. `assertion.conditions.not_on_or_after`.
-        path: String,
+        /// Field path, e.g. `assertion.conditions.not_on_or_after`; an unknown one fails
+        /// deserialisation.
+        path: ModelPath,
         /// New value.
         value: String,
     },
     /// Remove an element or attribute (see [`ModelPath`]).
     Remove {
         /// Field path.
-        path: String,
+        path: ModelPath,
     },
     /// Set (replace or add) an attribute in the assertion's AttributeStatement.
     SetAttribute {
@@ -225,6 +255,36 @@ pub enum Fault {
     },
 }
 
+impl Serialize for Fault {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // The derived (`remote = "Self"`) implementation.
+        Fault::serialize(self, s)
+    }
+}
+
+/// The derived implementation, run from inside the fault's own map visitor.
+///
+/// A tagged enum is buffered first and its variant deserialised afterwards; a bad parameter
+/// (an unknown [`ModelPath`], a misspelt field) then surfaces outside the fault's table, and
+/// toml would place the error at the enclosing `faults = [` rather than at the fault. Running
+/// the whole derived deserialisation inside `visit_map` keeps the error within the table, so
+/// toml reports the line of the faulty entry.
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FaultTable;
+        impl<'de> serde::de::Visitor<'de> for FaultTable {
+            type Value = Fault;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(r#"a fault, e.g. { fault = "sha1" }"#)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Fault, A::Error> {
+                Fault::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(FaultTable)
+    }
+}
+
 /// The faults armed for one login flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultPlan {
@@ -254,158 +314,14 @@ impl FaultPlan {
     pub fn is_empty(&self) -> bool {
         self.faults.is_empty()
     }
-
-    pub(crate) fn has(&self, pred: impl Fn(&Fault) -> bool) -> bool {
-        self.faults.iter().any(pred)
-    }
-}
-
-/// The model fields [`Fault::Set`] and [`Fault::Remove`] can address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum ModelPath {
-    ResponseId,
-    ResponseVersion,
-    ResponseIssueInstant,
-    ResponseDestination,
-    ResponseInResponseTo,
-    ResponseIssuer,
-    ResponseIssuerFormat,
-    ResponseStatus,
-    AssertionId,
-    AssertionVersion,
-    AssertionIssueInstant,
-    AssertionIssuer,
-    AssertionIssuerFormat,
-    Subject,
-    NameId,
-    NameIdFormat,
-    NameIdNameQualifier,
-    SubjectConfirmation,
-    SubjectConfirmationMethod,
-    SubjectConfirmationData,
-    Recipient,
-    ConfirmationNotOnOrAfter,
-    ConfirmationNotBefore,
-    ConfirmationInResponseTo,
-    Conditions,
-    ConditionsNotBefore,
-    ConditionsNotOnOrAfter,
-    AudienceRestriction,
-    Audience,
-    AuthnStatement,
-    AuthnInstant,
-    SessionIndex,
-    SessionNotOnOrAfter,
-    AuthnContextClassRef,
-    AttributeStatement,
-}
-
-impl ModelPath {
-    /// Every path with its name, for `explain` and error messages.
-    pub const ALL: &'static [(&'static str, ModelPath)] = &[
-        ("response.id", ModelPath::ResponseId),
-        ("response.version", ModelPath::ResponseVersion),
-        ("response.issue_instant", ModelPath::ResponseIssueInstant),
-        ("response.destination", ModelPath::ResponseDestination),
-        ("response.in_response_to", ModelPath::ResponseInResponseTo),
-        ("response.issuer", ModelPath::ResponseIssuer),
-        ("response.issuer.format", ModelPath::ResponseIssuerFormat),
-        ("response.status", ModelPath::ResponseStatus),
-        ("assertion.id", ModelPath::AssertionId),
-        ("assertion.version", ModelPath::AssertionVersion),
-        ("assertion.issue_instant", ModelPath::AssertionIssueInstant),
-        ("assertion.issuer", ModelPath::AssertionIssuer),
-        ("assertion.issuer.format", ModelPath::AssertionIssuerFormat),
-        ("assertion.subject", ModelPath::Subject),
-        ("assertion.subject.name_id", ModelPath::NameId),
-        ("assertion.subject.name_id.format", ModelPath::NameIdFormat),
-        (
-            "assertion.subject.name_id.name_qualifier",
-            ModelPath::NameIdNameQualifier,
-        ),
-        (
-            "assertion.subject.confirmation",
-            ModelPath::SubjectConfirmation,
-        ),
-        (
-            "assertion.subject.confirmation.method",
-            ModelPath::SubjectConfirmationMethod,
-        ),
-        (
-            "assertion.subject.confirmation.data",
-            ModelPath::SubjectConfirmationData,
-        ),
-        (
-            "assertion.subject.confirmation.data.recipient",
-            ModelPath::Recipient,
-        ),
-        (
-            "assertion.subject.confirmation.data.not_on_or_after",
-            ModelPath::ConfirmationNotOnOrAfter,
-        ),
-        (
-            "assertion.subject.confirmation.data.not_before",
-            ModelPath::ConfirmationNotBefore,
-        ),
-        (
-            "assertion.subject.confirmation.data.in_response_to",
-            ModelPath::ConfirmationInResponseTo,
-        ),
-        ("assertion.conditions", ModelPath::Conditions),
-        (
-            "assertion.conditions.not_before",
-            ModelPath::ConditionsNotBefore,
-        ),
-        (
-            "assertion.conditions.not_on_or_after",
-            ModelPath::ConditionsNotOnOrAfter,
-        ),
-        (
-            "assertion.conditions.audience_restriction",
-            ModelPath::AudienceRestriction,
-        ),
-        ("assertion.conditions.audience", ModelPath::Audience),
-        ("assertion.authn_statement", ModelPath::AuthnStatement),
-        (
-            "assertion.authn_statement.authn_instant",
-            ModelPath::AuthnInstant,
-        ),
-        (
-            "assertion.authn_statement.session_index",
-            ModelPath::SessionIndex,
-        ),
-        (
-            "assertion.authn_statement.session_not_on_or_after",
-            ModelPath::SessionNotOnOrAfter,
-        ),
-        (
-            "assertion.authn_statement.class_ref",
-            ModelPath::AuthnContextClassRef,
-        ),
-        (
-            "assertion.attribute_statement",
-            ModelPath::AttributeStatement,
-        ),
-    ];
-
-    /// Parse a path name.
-    pub fn parse(s: &str) -> Result<ModelPath, FaultError> {
-        Self::ALL
-            .iter()
-            .find(|(n, _)| *n == s)
-            .map(|(_, p)| *p)
-            .ok_or_else(|| FaultError::UnknownPath(s.to_string()))
-    }
 }
 
 /// A fault plan that cannot be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
-    /// Unknown model path.
-    #[error(
-        "unknown model path {0:?}; known paths: see `ModelPath::ALL` (e.g. assertion.conditions.not_on_or_after)"
-    )]
+    /// Unknown model path (raised when a [`ModelPath`] is parsed, so when a plan is
+    /// deserialised).
+    #[error("unknown model path {0:?}; known paths: {known}", known = ModelPath::known_names())]
     UnknownPath(String),
     /// Value placeholder malformed.
     #[error("bad placeholder in value {0:?}: {1}")]
@@ -420,6 +336,7 @@ pub enum FaultError {
 
 #[cfg(test)]
 mod tests {
+    use super::crypto::CryptoChoices;
     use super::*;
 
     #[test]
@@ -448,5 +365,138 @@ faults = [
         );
         assert!(ModelPath::parse("assertion.subject.name_id").is_ok());
         assert!(ModelPath::parse("assertion.nope").is_err());
+    }
+
+    #[test]
+    fn a_bad_model_path_fails_when_the_plan_is_read_with_its_line() {
+        let text = r#"
+faults = [
+  { fault = "remove", path = "assertion.conditions" },
+  { fault = "set", path = "assertion.conditions.not_on_or_aftr", value = "{now}" },
+]"#;
+        let e = toml::from_str::<FaultPlan>(text).unwrap_err().to_string();
+        assert!(e.contains("line 4"), "{e}");
+        assert!(
+            e.contains(r#"unknown model path "assertion.conditions.not_on_or_aftr""#),
+            "{e}"
+        );
+        let e = toml::from_str::<FaultPlan>(r#"faults = [{ fault = "remove", path = 3 }]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 1"), "{e}");
+        // Other mistakes inside a fault get its line too.
+        let e = toml::from_str::<FaultPlan>(
+            "faults = [\n  { fault = \"sha1\" },\n  { fault = \"sha2\" },\n]",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("sha2"), "{e}");
+        let e = toml::from_str::<FaultPlan>(
+            "faults = [\n  { fault = \"sha1\" },\n  { fault = \"comment-in-name-id\", aftr = 1 },\n]",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("unknown field"), "{e}");
+        // The control API carries plans as JSON: same checks.
+        let e = serde_json::from_str::<FaultPlan>(
+            r#"{"faults":[{"fault":"remove","path":"assertion.nope"}]}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown model path"), "{e}");
+        let plan: FaultPlan = serde_json::from_str(
+            r#"{"faults":[{"fault":"remove","path":"assertion.conditions"},{"fault":"sha1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.faults,
+            vec![
+                Fault::Remove {
+                    path: ModelPath::Conditions
+                },
+                Fault::Sha1
+            ]
+        );
+        assert!(serde_json::from_str::<FaultPlan>(r#"{"faults":["sha1"]}"#).is_err());
+    }
+
+    #[test]
+    fn faults_serialise_back_to_their_toml() {
+        let plan = FaultPlan::new(vec![Fault::Remove {
+            path: ModelPath::Audience,
+        }]);
+        let text = toml::to_string(&plan).unwrap();
+        assert!(
+            text.contains(r#"path = "assertion.conditions.audience""#),
+            "{text}"
+        );
+        assert_eq!(toml::from_str::<FaultPlan>(&text).unwrap(), plan);
+    }
+
+    /// Every variant lands in a stage: one of each, counted per stage.
+    #[test]
+    fn every_fault_has_a_stage() {
+        let plan: FaultPlan = toml::from_str(
+            r#"
+faults = [
+  { fault = "set", path = "assertion.id", value = "x" },
+  { fault = "remove", path = "assertion.conditions" },
+  { fault = "set-attribute", name = "a", values = [] },
+  { fault = "remove-attribute", name = "a" },
+  { fault = "remove-name-format" },
+  { fault = "add-audience", value = "b" },
+  { fault = "legacy-oiosaml2" },
+  { fault = "status", code = "c" },
+  { fault = "no-assertion" },
+  { fault = "sign-with", key = "attacker" },
+  { fault = "key-info", cert = "key-value" },
+  { fault = "sign-response" },
+  { fault = "sha1" },
+  { fault = "encrypt-with", data = "d", key_transport = "k" },
+  { fault = "comment-in-name-id", after = 1 },
+  { fault = "comment-in-attribute", name = "a", after = 1 },
+  { fault = "tamper-after-signing" },
+  { fault = "digest-value-comment" },
+  { fault = "two-signed-info" },
+  { fault = "append-unsigned-assertion" },
+  { fault = "signed-element-as-first-root" },
+  { fault = "signed-foreign-element", keep_assertion_signature = true },
+  { fault = "xsw", variant = "xsw5" },
+  { fault = "xsw", variant = "xsw2" },
+  { fault = "xsw", variant = "xsw1" },
+  { fault = "doctype" },
+  { fault = "replace-text", find = "e", replace = "f" },
+]"#,
+        )
+        .unwrap();
+        let s = plan.stages();
+        assert_eq!(s.model.len(), 9);
+        assert_eq!(s.signed_assertion.len(), 5);
+        assert_eq!(s.assembly.len(), 4);
+        assert!(s.response.is_some());
+        assert_eq!(s.document.len(), 2);
+        let c = &s.crypto;
+        assert_eq!(c.key, SigningKeyChoice::Attacker);
+        assert_eq!(c.key_info, KeyInfoChoice::KeyValue);
+        assert!(c.sign_assertion && c.sign_response && c.sha1 && c.encrypt);
+        assert_eq!(c.encrypt_with.as_ref().map(|a| a.data.as_str()), Some("d"));
+
+        let plan = FaultPlan::new(vec![
+            Fault::UnsignedAssertion,
+            Fault::NoEncryption,
+            Fault::Xsw {
+                variant: XswVariant::Xsw1,
+                victim: None,
+            },
+        ]);
+        let s = plan.stages();
+        assert!(!s.crypto.sign_assertion && !s.crypto.encrypt);
+        assert!(s.crypto.sign_response, "XSW1 needs a signed Response");
+        let plan = FaultPlan::new(vec![Fault::SignedForeignElement {
+            keep_assertion_signature: false,
+        }]);
+        let s = plan.stages();
+        assert!(!s.crypto.sign_assertion && s.assembly.len() == 1);
+        assert_eq!(FaultPlan::none().stages().crypto, CryptoChoices::default());
     }
 }

@@ -7,7 +7,7 @@
 
 mod saml_support;
 
-use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::dangerous::{KeyInfoChoice, ModelPath, SigningKeyChoice, XswVariant};
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
 use mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms;
@@ -73,7 +73,7 @@ fn baseline_without_faults_verifies() {
 #[test]
 fn set_with_placeholder_changes_the_signed_model() {
     let x = plain(vec![Fault::Set {
-        path: "assertion.conditions.not_on_or_after".into(),
+        path: "assertion.conditions.not_on_or_after".parse().unwrap(),
         value: "{now-10m}".into(),
     }]);
     assert_eq!(
@@ -85,7 +85,7 @@ fn set_with_placeholder_changes_the_signed_model() {
 
     // Fractional seconds (SAML allows any number of digits).
     let x = plain(vec![Fault::Set {
-        path: "assertion.issue_instant".into(),
+        path: "assertion.issue_instant".parse().unwrap(),
         value: "{now-5m.1234567}".into(),
     }]);
     assert_eq!(
@@ -94,7 +94,9 @@ fn set_with_placeholder_changes_the_signed_model() {
     );
 
     let x = plain(vec![Fault::Set {
-        path: "assertion.subject.confirmation.data.recipient".into(),
+        path: "assertion.subject.confirmation.data.recipient"
+            .parse()
+            .unwrap(),
         value: "{acs}/other".into(),
     }]);
     assert_eq!(
@@ -102,7 +104,7 @@ fn set_with_placeholder_changes_the_signed_model() {
         Some(format!("{ACS_URL}/other"))
     );
     let x = plain(vec![Fault::Set {
-        path: "response.in_response_to".into(),
+        path: "response.in_response_to".parse().unwrap(),
         value: "_someone-else".into(),
     }]);
     assert_eq!(
@@ -118,6 +120,16 @@ fn set_with_placeholder_changes_the_signed_model() {
 
 #[test]
 fn set_refuses_unknown_paths_and_elements() {
+    // An unknown path cannot even be written down: it fails where the plan is read, and toml
+    // names the line.
+    let e = toml::from_str::<FaultPlan>(
+        "faults = [\n  { fault = \"set\", path = \"assertion.nope\", value = \"x\" },\n]",
+    )
+    .expect_err("unknown path refused")
+    .to_string();
+    assert!(e.contains("unknown model path"), "{e}");
+    assert!(e.contains("line 2"), "{e}");
+
     let err = |f: Fault| {
         mint_with(
             "anna",
@@ -128,17 +140,12 @@ fn set_refuses_unknown_paths_and_elements() {
         .to_string()
     };
     let e = err(Fault::Set {
-        path: "assertion.nope".into(),
-        value: "x".into(),
-    });
-    assert!(e.contains("unknown model path"), "{e}");
-    let e = err(Fault::Set {
-        path: "assertion.conditions".into(),
+        path: ModelPath::Conditions,
         value: "x".into(),
     });
     assert!(e.contains("can only be removed"), "{e}");
     let e = err(Fault::Set {
-        path: "assertion.id".into(),
+        path: ModelPath::AssertionId,
         value: "{now+5q}".into(),
     });
     assert!(e.contains("placeholder"), "{e}");
@@ -147,25 +154,27 @@ fn set_refuses_unknown_paths_and_elements() {
 #[test]
 fn remove_drops_elements_and_attributes() {
     let x = plain(vec![Fault::Remove {
-        path: "assertion.conditions.audience_restriction".into(),
+        path: "assertion.conditions.audience_restriction".parse().unwrap(),
     }]);
     assert_eq!(count(&x, ns::SAML, "AudienceRestriction"), 0);
     assert_eq!(count(&x, ns::SAML, "Conditions"), 1);
     assert_eq!(verified_assertions(&x).len(), 1);
 
     let x = plain(vec![Fault::Remove {
-        path: "assertion.subject.confirmation.data.in_response_to".into(),
+        path: "assertion.subject.confirmation.data.in_response_to"
+            .parse()
+            .unwrap(),
     }]);
     assert!(attr_of(&x, ns::SAML, "SubjectConfirmationData", "InResponseTo").is_none());
     assert!(attr_of(&x, ns::SAML, "SubjectConfirmationData", "Recipient").is_some());
 
     let x = plain(vec![Fault::Remove {
-        path: "response.destination".into(),
+        path: "response.destination".parse().unwrap(),
     }]);
     assert!(attr_of(&x, ns::SAMLP, "Response", "Destination").is_none());
 
     let x = plain(vec![Fault::Remove {
-        path: "assertion.authn_statement".into(),
+        path: "assertion.authn_statement".parse().unwrap(),
     }]);
     assert_eq!(count(&x, ns::SAML, "AuthnStatement"), 0);
 }
@@ -860,11 +869,11 @@ fn replace_text_after_everything() {
 fn every_fault_variant_has_a_test() {
     let all = [
         Fault::Set {
-            path: String::new(),
+            path: ModelPath::ResponseId,
             value: String::new(),
         },
         Fault::Remove {
-            path: String::new(),
+            path: ModelPath::ResponseId,
         },
         Fault::SetAttribute {
             name: String::new(),

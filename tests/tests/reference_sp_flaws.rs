@@ -62,13 +62,15 @@ fn case(name: &'static str, faults: Vec<Fault>, want: Want, wrong_under: &[&[Fla
 
 fn set(path: &str, value: &str) -> Fault {
     Fault::Set {
-        path: path.into(),
+        path: path.parse().expect("known model path"),
         value: value.into(),
     }
 }
 
 fn remove(path: &str) -> Fault {
-    Fault::Remove { path: path.into() }
+    Fault::Remove {
+        path: path.parse().expect("known model path"),
+    }
 }
 
 fn attr(name: &str, values: &[&str]) -> Fault {

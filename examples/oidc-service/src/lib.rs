@@ -29,7 +29,7 @@
 //! 3. Start the mock broker in-process, registering your service as an OIDC client with that
 //!    redirect URI, and take the issuer URL of the broker your service is built for.
 //! 4. Start your service with its normal configuration, pointed at that issuer.
-//! 5. Describe the service to the harness ([`mitid_harness::SpConfig`]: login URL, a whoami
+//! 5. Describe the service to the harness (`mitid_harness::SpConfig`: login URL, a whoami
 //!    oracle, the client registration, the broker profile), run the OIDC catalogue with the same
 //!    broker, and `report.assert_conformant()`: it panics with what the service did, scenario
 //!    by scenario, and the fix for each failure.
@@ -92,7 +92,7 @@ use std::sync::Arc;
 
 /// The running service's state.
 #[derive(Debug)]
-pub struct Service {
+struct Service {
     broker: Broker,
     sessions: Sessions,
     config: Config,
@@ -122,7 +122,7 @@ pub async fn app(config: Config) -> Result<Router, StartError> {
 }
 
 /// The routes over a service state.
-pub fn router(service: Arc<Service>) -> Router {
+fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login))

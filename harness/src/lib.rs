@@ -24,7 +24,8 @@
 //! # }
 //! ```
 //!
-//! See `examples/` for a compiled, self-contained version.
+//! See `examples/oidc-service/` in the repository for a compiled, self-contained version: an
+//! axum OIDC service whose own `cargo test` runs the OIDC catalogue against it.
 
 pub mod agent;
 pub mod inspect;

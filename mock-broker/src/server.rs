@@ -21,12 +21,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Largest request body the broker reads.
-pub const MAX_BODY: usize = 256 * 1024;
+pub(crate) const MAX_BODY: usize = 256 * 1024;
 
 type St = State<Arc<BrokerState>>;
 
 /// Build the router.
-pub fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
+pub(crate) fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
     let r = Router::new()
         .route(METADATA_PATH, get(metadata))
         .route("/metadata", get(metadata))

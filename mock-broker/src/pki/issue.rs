@@ -40,12 +40,12 @@ pub(crate) const EKU_SERVER_AUTH: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 1];
 
 /// KeyUsage bits (RFC 5280 §4.2.1.3), as bit numbers.
 pub(crate) mod ku {
-    pub const DIGITAL_SIGNATURE: u8 = 0;
-    pub const KEY_ENCIPHERMENT: u8 = 2;
-    pub const DATA_ENCIPHERMENT: u8 = 3;
-    pub const KEY_AGREEMENT: u8 = 4;
-    pub const KEY_CERT_SIGN: u8 = 5;
-    pub const CRL_SIGN: u8 = 6;
+    pub(crate) const DIGITAL_SIGNATURE: u8 = 0;
+    pub(crate) const KEY_ENCIPHERMENT: u8 = 2;
+    pub(crate) const DATA_ENCIPHERMENT: u8 = 3;
+    pub(crate) const KEY_AGREEMENT: u8 = 4;
+    pub(crate) const KEY_CERT_SIGN: u8 = 5;
+    pub(crate) const CRL_SIGN: u8 = 6;
 }
 
 /// How the issuer signs the certificate.

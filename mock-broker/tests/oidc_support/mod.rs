@@ -18,22 +18,22 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub const REDIRECT: &str = "http://127.0.0.1:9/cb";
-pub const SECRET: &str = "mock-rp-secret";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:9/cb";
+pub(crate) const SECRET: &str = "mock-rp-secret";
 
-pub struct Mock {
+pub(crate) struct Mock {
     pub base: String,
     pub provider: Arc<OidcProvider>,
     pub http: reqwest::Client,
 }
 
 /// The built-in mock PKI.
-pub fn pki() -> &'static MockPki {
+pub(crate) fn pki() -> &'static MockPki {
     MockPki::builtin()
 }
 
 /// The PKCS#8 key of a mock PKI credential.
-pub fn pkcs8(name: &str) -> Vec<u8> {
+pub(crate) fn pkcs8(name: &str) -> Vec<u8> {
     let pki = pki();
     let (_, c) = pki
         .all()
@@ -44,14 +44,14 @@ pub fn pkcs8(name: &str) -> Vec<u8> {
 }
 
 /// The public JWK of a mock credential, as the client's registered JWKS entry.
-pub fn jwk_of(name: &str, kid: &str) -> Value {
+pub(crate) fn jwk_of(name: &str, kid: &str) -> Value {
     let k = SigningKey::from_pkcs8(name, &pkcs8(name), None).unwrap();
     let mut j = k.public_jwk_json();
     j["kid"] = json!(kid);
     j
 }
 
-pub fn client(id: &str) -> ClientConfig {
+pub(crate) fn client(id: &str) -> ClientConfig {
     let mut c = ClientConfig::with_secret(id, SECRET, REDIRECT);
     c.post_logout_redirect_uris = vec!["http://127.0.0.1:9/bye".into()];
     c
@@ -59,7 +59,7 @@ pub fn client(id: &str) -> ClientConfig {
 
 /// Clients: `rp` (secret, RS256), `rp-es256` (secret, ES256 ID tokens), `rp-jwt`
 /// (private_key_jwt with the `sp` RSA key and the `tls_server` P-256 key), `rp-public`.
-pub fn config() -> OidcConfig {
+pub(crate) fn config() -> OidcConfig {
     let mut cfg = OidcConfig::default();
     cfg.clients.push(client("rp"));
     let mut es = client("rp-es256");
@@ -75,12 +75,12 @@ pub fn config() -> OidcConfig {
     cfg
 }
 
-pub async fn start(config: OidcConfig) -> Mock {
+pub(crate) async fn start(config: OidcConfig) -> Mock {
     start_with_clock(config, None).await
 }
 
 /// Start with an injected clock (e.g. a `ManualClock` the test moves).
-pub async fn start_with_clock(
+pub(crate) async fn start_with_clock(
     config: OidcConfig,
     clock: Option<Arc<dyn mitid_mock_broker::oidc::Clock>>,
 ) -> Mock {
@@ -113,7 +113,7 @@ pub async fn start_with_clock(
     }
 }
 
-pub struct Flow {
+pub(crate) struct Flow {
     pub state: String,
     pub nonce: String,
     pub verifier: String,
@@ -121,7 +121,7 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn new(tag: &str) -> Flow {
+    pub(crate) fn new(tag: &str) -> Flow {
         let verifier = format!("{tag}-verifier-{}", uuid::Uuid::new_v4().simple());
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
         Flow {
@@ -134,7 +134,7 @@ impl Flow {
 }
 
 impl Mock {
-    pub async fn discovery(&self, issuer: &str) -> Value {
+    pub(crate) async fn discovery(&self, issuer: &str) -> Value {
         let url = self.provider.discovery_url(issuer).unwrap();
         self.http
             .get(url)
@@ -146,7 +146,7 @@ impl Mock {
             .unwrap()
     }
 
-    pub async fn endpoint(&self, issuer: &str, name: &str) -> String {
+    pub(crate) async fn endpoint(&self, issuer: &str, name: &str) -> String {
         self.discovery(issuer).await[name]
             .as_str()
             .unwrap_or_else(|| panic!("no {name}"))
@@ -155,7 +155,7 @@ impl Mock {
 
     /// Authorization URL with PKCE S256, state, nonce and the given extra parameters (which
     /// replace defaults of the same name).
-    pub async fn authorize_url(
+    pub(crate) async fn authorize_url(
         &self,
         issuer: &str,
         client: &str,
@@ -182,14 +182,14 @@ impl Mock {
     }
 
     /// GET the authorization URL and return the redirect's parameters (panics on no redirect).
-    pub async fn authorize(&self, url: &str) -> HashMap<String, String> {
+    pub(crate) async fn authorize(&self, url: &str) -> HashMap<String, String> {
         let resp = self.http.get(url).send().await.unwrap();
         assert_eq!(resp.status(), 302, "{}", resp.text().await.unwrap());
         location_params(&resp)
     }
 
     /// Redeem a code with client_secret_basic.
-    pub async fn token(
+    pub(crate) async fn token(
         &self,
         issuer: &str,
         client: &str,
@@ -211,7 +211,7 @@ impl Mock {
             .unwrap()
     }
 
-    pub async fn userinfo(&self, issuer: &str, access_token: &str) -> reqwest::Response {
+    pub(crate) async fn userinfo(&self, issuer: &str, access_token: &str) -> reqwest::Response {
         let ep = self.endpoint(issuer, "userinfo_endpoint").await;
         self.http
             .get(ep)
@@ -223,7 +223,7 @@ impl Mock {
 
     /// A whole flow for client `rp` as `identity` with `plan` armed by state; returns the
     /// authorization response parameters, the token response and (if tokens came) userinfo.
-    pub async fn run(
+    pub(crate) async fn run(
         &self,
         issuer: &str,
         identity: &str,
@@ -259,7 +259,7 @@ impl Mock {
     }
 }
 
-pub fn location_params(resp: &reqwest::Response) -> HashMap<String, String> {
+pub(crate) fn location_params(resp: &reqwest::Response) -> HashMap<String, String> {
     let loc = resp.headers()["location"].to_str().unwrap();
     let u = url::Url::parse(loc).unwrap();
     assert!(loc.starts_with(REDIRECT), "redirect went to {loc}");
@@ -267,7 +267,7 @@ pub fn location_params(resp: &reqwest::Response) -> HashMap<String, String> {
 }
 
 /// Decode a compact JWS into (header, payload, signature bytes, signing input).
-pub fn decode_jws(jwt: &str) -> (Value, Value, Vec<u8>, String) {
+pub(crate) fn decode_jws(jwt: &str) -> (Value, Value, Vec<u8>, String) {
     let parts: Vec<&str> = jwt.split('.').collect();
     assert_eq!(parts.len(), 3, "{jwt}");
     let h = serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
@@ -278,7 +278,7 @@ pub fn decode_jws(jwt: &str) -> (Value, Value, Vec<u8>, String) {
 
 /// A client assertion for `rp-jwt`, signed with the `sp` RSA key (or the `tls_server` P-256
 /// key when `ec`), with claims overridden by `edit`.
-pub fn client_assertion(aud: &str, ec: bool, edit: impl FnOnce(&mut Value, &mut Value)) -> String {
+pub(crate) fn client_assertion(aud: &str, ec: bool, edit: impl FnOnce(&mut Value, &mut Value)) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut header = json!({ "alg": if ec { "ES256" } else { "RS256" }, "kid": if ec { "rp-ec" } else { "rp-rsa" } });
     let mut claims = json!({

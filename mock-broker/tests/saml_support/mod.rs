@@ -19,23 +19,23 @@ use mitid_mock_broker::{Broker, BrokerBuilder, RunningBroker};
 use std::time::Duration;
 
 /// entityID of the mock SP (under `.invalid`, so it never resolves).
-pub const SP_ENTITY_ID: &str = "https://sp.mock-harness.invalid/saml";
+pub(crate) const SP_ENTITY_ID: &str = "https://sp.mock-harness.invalid/saml";
 /// The SP's ACS. Port 9 (discard) on loopback: the tests never follow the auto-post form, so
 /// nothing is ever sent there.
-pub const ACS_URL: &str = "http://127.0.0.1:9/saml/acs";
+pub(crate) const ACS_URL: &str = "http://127.0.0.1:9/saml/acs";
 /// A second ACS listed in the metadata, to test ACS selection by URL.
-pub const ACS_URL_2: &str = "http://127.0.0.1:9/saml/acs2";
+pub(crate) const ACS_URL_2: &str = "http://127.0.0.1:9/saml/acs2";
 /// The SP's SLO endpoint (Redirect binding).
-pub const SLO_URL: &str = "http://127.0.0.1:9/saml/slo";
+pub(crate) const SLO_URL: &str = "http://127.0.0.1:9/saml/slo";
 
 /// `md:EncryptionMethod` list steering the broker to AES-256-CBC + rsa-oaep-mgf1p, what the
 /// older SP libraries (and xmlsec1 1.2) decrypt.
-pub const ENC_CBC_MGF1P: &str = r#"<md:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/><md:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>"#;
+pub(crate) const ENC_CBC_MGF1P: &str = r#"<md:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/><md:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"/>"#;
 
 /// SP metadata in the shape NemLog-in wants: signing and encryption KeyDescriptors with the
 /// mock SP certificate, two POST ACSs, a Redirect SLO. `encryption_methods` goes inside the
 /// encryption KeyDescriptor verbatim (empty: no `md:EncryptionMethod`, broker default applies).
-pub fn sp_metadata_xml(entity_id: &str, encryption_methods: &str) -> String {
+pub(crate) fn sp_metadata_xml(entity_id: &str, encryption_methods: &str) -> String {
     let cert = MockPki::builtin().sp.cert_base64();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
@@ -54,23 +54,23 @@ pub fn sp_metadata_xml(entity_id: &str, encryption_methods: &str) -> String {
 }
 
 /// Parsed SP metadata (see [`sp_metadata_xml`]).
-pub fn sp_metadata(encryption_methods: &str) -> SpMetadata {
+pub(crate) fn sp_metadata(encryption_methods: &str) -> SpMetadata {
     SpMetadata::parse(&sp_metadata_xml(SP_ENTITY_ID, encryption_methods))
         .expect("mock SP metadata parses")
 }
 
 /// A builder with the mock SP registered (default encryption: broker default).
-pub fn builder() -> BrokerBuilder {
+pub(crate) fn builder() -> BrokerBuilder {
     Broker::builder().register_sp(sp_metadata(""))
 }
 
 /// Start a broker with the mock SP.
-pub async fn start() -> RunningBroker {
+pub(crate) async fn start() -> RunningBroker {
     builder().start().await.expect("broker starts on loopback")
 }
 
 /// An AuthnRequest from the mock SP to `broker`, issued now, for the default ACS.
-pub fn request(broker: &RunningBroker, id: &str) -> AuthnRequestBuilder {
+pub(crate) fn request(broker: &RunningBroker, id: &str) -> AuthnRequestBuilder {
     AuthnRequestBuilder {
         id: id.to_string(),
         issue_instant: time::OffsetDateTime::now_utc(),
@@ -86,7 +86,7 @@ pub fn request(broker: &RunningBroker, id: &str) -> AuthnRequestBuilder {
 }
 
 /// The Redirect-binding query for `xml`, signed RSA-SHA256 with the mock SP key.
-pub fn signed_query(xml: &str, relay_state: Option<&str>) -> String {
+pub(crate) fn signed_query(xml: &str, relay_state: Option<&str>) -> String {
     let signer = MockPki::builtin().sp.rsa_signer().expect("mock SP key");
     redirect::encode_query(
         "SAMLRequest",
@@ -98,7 +98,7 @@ pub fn signed_query(xml: &str, relay_state: Option<&str>) -> String {
 }
 
 /// Full SSO URL for a signed request.
-pub fn sso_url(
+pub(crate) fn sso_url(
     broker: &RunningBroker,
     req: &AuthnRequestBuilder,
     relay_state: Option<&str>,
@@ -112,7 +112,7 @@ pub fn sso_url(
 
 /// An HTTP client that never follows redirects (the tests look at every hop) and times out
 /// quickly (a hang is a failure, not a stuck test run).
-pub fn http() -> reqwest::Client {
+pub(crate) fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
@@ -122,7 +122,7 @@ pub fn http() -> reqwest::Client {
 }
 
 /// GET a URL; returns status and body.
-pub async fn get(url: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str) -> (u16, String) {
     let r = http()
         .get(url)
         .send()
@@ -134,7 +134,7 @@ pub async fn get(url: &str) -> (u16, String) {
 
 /// The HTTP-POST binding form the broker answers with.
 #[derive(Debug, Clone)]
-pub struct AutoPost {
+pub(crate) struct AutoPost {
     /// `action` (the ACS).
     pub action: String,
     /// Name of the message field (`SAMLResponse`).
@@ -165,7 +165,7 @@ fn attr_after<'a>(html: &'a str, marker: &str, attr: &str) -> Option<&'a str> {
 }
 
 /// Parse the auto-submitting form: action, the SAML field, RelayState.
-pub fn parse_auto_post(html: &str) -> AutoPost {
+pub(crate) fn parse_auto_post(html: &str) -> AutoPost {
     let action = attr_after(html, "<form", "action").unwrap_or_else(|| panic!("no form in {html}"));
     let (param, value) = ["SAMLResponse", "SAMLRequest"]
         .iter()
@@ -185,7 +185,7 @@ pub fn parse_auto_post(html: &str) -> AutoPost {
 }
 
 /// Run one SSO request and return the posted Response (panics unless it is an auto-post form).
-pub async fn sso(url: &str) -> AutoPost {
+pub(crate) async fn sso(url: &str) -> AutoPost {
     let (status, body) = get(url).await;
     assert_eq!(
         status, 200,
@@ -220,7 +220,7 @@ fn sp_decryptor() -> Box<dyn xml_sec::xmlenc::DecryptionKeyResolver> {
 /// Element substrings (`<prefix:local ...>...</prefix:local>`) by local name and namespace,
 /// using roxmltree ranges so each is exactly the bytes as sent. Note that a substring may use
 /// prefixes declared on an ancestor; use [`count`] / [`attrs_all`] to inspect in context.
-pub fn elements(xml: &str, ns_uri: &str, local: &str) -> Vec<String> {
+pub(crate) fn elements(xml: &str, ns_uri: &str, local: &str) -> Vec<String> {
     let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
     doc.descendants()
         .filter(|n| n.has_tag_name((ns_uri, local)))
@@ -229,7 +229,7 @@ pub fn elements(xml: &str, ns_uri: &str, local: &str) -> Vec<String> {
 }
 
 /// Number of elements named `local` in `ns_uri`.
-pub fn count(xml: &str, ns_uri: &str, local: &str) -> usize {
+pub(crate) fn count(xml: &str, ns_uri: &str, local: &str) -> usize {
     let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
     doc.descendants()
         .filter(|n| n.has_tag_name((ns_uri, local)))
@@ -237,7 +237,7 @@ pub fn count(xml: &str, ns_uri: &str, local: &str) -> usize {
 }
 
 /// The values of attribute `attr` on every element named `local` in `ns_uri`.
-pub fn attrs_all(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Vec<String> {
+pub(crate) fn attrs_all(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Vec<String> {
     let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
     doc.descendants()
         .filter(|n| n.has_tag_name((ns_uri, local)))
@@ -246,7 +246,7 @@ pub fn attrs_all(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Vec<String
 }
 
 /// Decrypt one `xenc:EncryptedData` element with xml-sec and the mock SP key.
-pub fn xmlsec_decrypt(encrypted_data_xml: &str) -> Result<String, String> {
+pub(crate) fn xmlsec_decrypt(encrypted_data_xml: &str) -> Result<String, String> {
     match xml_sec::xmlenc::decrypt(encrypted_data_xml, sp_decryptor().as_ref()) {
         Ok(xml_sec::xmlenc::DecryptedContent::Xml(x)) => Ok(x),
         Ok(other) => Err(format!("expected XML plaintext, got {other:?}")),
@@ -255,7 +255,7 @@ pub fn xmlsec_decrypt(encrypted_data_xml: &str) -> Result<String, String> {
 }
 
 /// Decrypt the (single) EncryptedAssertion of a Response with xml-sec.
-pub fn decrypt_assertion(response_xml: &str) -> String {
+pub(crate) fn decrypt_assertion(response_xml: &str) -> String {
     assert_eq!(
         count(response_xml, ns::SAML, "EncryptedAssertion"),
         1,
@@ -277,7 +277,7 @@ pub fn decrypt_assertion(response_xml: &str) -> String {
 /// Verify with xml-sec that the element with `ID="expected_id"` is authenticated by an enveloped
 /// RSA-SHA256 signature under the public key `spki_der` (pinned: KeyInfo in the document is
 /// not trusted).
-pub fn xmlsec_verify(xml: &str, spki_der: &[u8], expected_id: &str) -> Result<(), String> {
+pub(crate) fn xmlsec_verify(xml: &str, spki_der: &[u8], expected_id: &str) -> Result<(), String> {
     xmlsec_verify_alg(
         xml,
         spki_der,
@@ -287,7 +287,7 @@ pub fn xmlsec_verify(xml: &str, spki_der: &[u8], expected_id: &str) -> Result<()
 }
 
 /// As [`xmlsec_verify`], for a given signature algorithm.
-pub fn xmlsec_verify_alg(
+pub(crate) fn xmlsec_verify_alg(
     xml: &str,
     spki_der: &[u8],
     expected_id: &str,
@@ -343,13 +343,13 @@ pub fn xmlsec_verify_alg(
 }
 
 /// SPKI DER of a DER certificate.
-pub fn spki_of(cert_der: &[u8]) -> Vec<u8> {
+pub(crate) fn spki_of(cert_der: &[u8]) -> Vec<u8> {
     let (_, c) = x509_parser::parse_x509_certificate(cert_der).expect("certificate parses");
     c.tbs_certificate.subject_pki.raw.to_vec()
 }
 
 /// The signing certificates (DER) published in IdP metadata.
-pub fn idp_signing_certs(metadata_xml: &str) -> Vec<Vec<u8>> {
+pub(crate) fn idp_signing_certs(metadata_xml: &str) -> Vec<Vec<u8>> {
     let doc = roxmltree::Document::parse(metadata_xml).expect("metadata parses");
     doc.descendants()
         .filter(|n| {
@@ -367,7 +367,7 @@ pub fn idp_signing_certs(metadata_xml: &str) -> Vec<Vec<u8>> {
 }
 
 /// Attribute value of the first element named `local` in `ns_uri`.
-pub fn attr_of(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Option<String> {
+pub(crate) fn attr_of(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     doc.descendants()
         .find(|n| n.has_tag_name((ns_uri, local)))
@@ -375,7 +375,7 @@ pub fn attr_of(xml: &str, ns_uri: &str, local: &str, attr: &str) -> Option<Strin
 }
 
 /// Concatenated text of the first element named `local` in `ns_uri`.
-pub fn text_of(xml: &str, ns_uri: &str, local: &str) -> Option<String> {
+pub(crate) fn text_of(xml: &str, ns_uri: &str, local: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     doc.descendants()
         .find(|n| n.has_tag_name((ns_uri, local)))
@@ -387,7 +387,7 @@ pub fn text_of(xml: &str, ns_uri: &str, local: &str) -> Option<String> {
 }
 
 /// The SAML attributes of an assertion: (Name, NameFormat, values).
-pub fn saml_attributes(assertion_xml: &str) -> Vec<(String, Option<String>, Vec<String>)> {
+pub(crate) fn saml_attributes(assertion_xml: &str) -> Vec<(String, Option<String>, Vec<String>)> {
     let doc = roxmltree::Document::parse(assertion_xml).expect("assertion parses");
     doc.descendants()
         .filter(|n| n.has_tag_name((ns::SAML, "Attribute")))
@@ -411,7 +411,7 @@ pub fn saml_attributes(assertion_xml: &str) -> Vec<(String, Option<String>, Vec<
 }
 
 /// Values of one attribute (empty when absent).
-pub fn attribute_values(assertion_xml: &str, name: &str) -> Vec<String> {
+pub(crate) fn attribute_values(assertion_xml: &str, name: &str) -> Vec<String> {
     saml_attributes(assertion_xml)
         .into_iter()
         .filter(|(n, _, _)| n == name)
@@ -424,7 +424,7 @@ pub fn attribute_values(assertion_xml: &str, name: &str) -> Vec<String> {
 /// A loopback listener that records whether anything connected to it: the target of external
 /// entities in hostile inputs. If the broker (or anything in the process) resolved the entity,
 /// the connection shows up here.
-pub struct Tripwire {
+pub(crate) struct Tripwire {
     listener: std::net::TcpListener,
     /// `http://127.0.0.1:<port>/xxe`.
     pub url: String,
@@ -432,7 +432,7 @@ pub struct Tripwire {
 
 impl Tripwire {
     /// Bind on an ephemeral loopback port.
-    pub fn new() -> Tripwire {
+    pub(crate) fn new() -> Tripwire {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind tripwire");
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}/xxe", listener.local_addr().expect("addr"));
@@ -440,7 +440,7 @@ impl Tripwire {
     }
 
     /// Whether anything connected (waits briefly for stragglers).
-    pub fn was_contacted(&self) -> bool {
+    pub(crate) fn was_contacted(&self) -> bool {
         std::thread::sleep(Duration::from_millis(100));
         self.listener.accept().is_ok()
     }
@@ -449,23 +449,23 @@ impl Tripwire {
 // ------------------------------------------------------------------ minting in-process
 
 /// The fixed instant every deterministic mint uses.
-pub const FIXED_NOW: time::OffsetDateTime = time::macros::datetime!(2026-01-01 12:00 UTC);
+pub(crate) const FIXED_NOW: time::OffsetDateTime = time::macros::datetime!(2026-01-01 12:00 UTC);
 
 /// The mock signing keys, parsed once.
-pub fn keys() -> &'static mitid_mock_broker::saml::mint::SigningKeys {
+pub(crate) fn keys() -> &'static mitid_mock_broker::saml::mint::SigningKeys {
     static K: std::sync::OnceLock<mitid_mock_broker::saml::mint::SigningKeys> =
         std::sync::OnceLock::new();
     K.get_or_init(|| mitid_mock_broker::saml::mint::SigningKeys::mock().expect("mock keys"))
 }
 
 /// The built-in identities, parsed once.
-pub fn identities() -> &'static mitid_mock_broker::IdentityStore {
+pub(crate) fn identities() -> &'static mitid_mock_broker::IdentityStore {
     static I: std::sync::OnceLock<mitid_mock_broker::IdentityStore> = std::sync::OnceLock::new();
     I.get_or_init(mitid_mock_broker::IdentityStore::builtin)
 }
 
 /// A deterministic model context: fixed clock, IDs from `IdGen::seeded(seed)`.
-pub fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelContext {
+pub(crate) fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelContext {
     let ids = mitid_mock_broker::IdGen::seeded(seed);
     mitid_mock_broker::saml::assertion::ModelContext {
         idp_entity_id: mitid_mock_broker::config::MOCK_ENTITY_ID.into(),
@@ -483,11 +483,11 @@ pub fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelContext 
 }
 
 /// The fetch-recorder URL deterministic mints use.
-pub const FIXED_TRAP_URL: &str = "http://127.0.0.1:9/_mock/fetch/_req-fixed";
+pub(crate) const FIXED_TRAP_URL: &str = "http://127.0.0.1:9/_mock/fetch/_req-fixed";
 
 /// Mint for `identity` under `plan`, encrypting (unless the plan says otherwise) to the mock SP
 /// certificate with `encryption`.
-pub fn mint_with(
+pub(crate) fn mint_with(
     identity: &str,
     plan: &mitid_mock_broker::FaultPlan,
     encryption: mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms,
@@ -510,7 +510,7 @@ pub fn mint_with(
 }
 
 /// Mint for anna under `plan` with the default (NemLog-in) algorithms; panics on error.
-pub fn mint_plan(plan: &mitid_mock_broker::FaultPlan) -> mitid_mock_broker::saml::mint::Minted {
+pub(crate) fn mint_plan(plan: &mitid_mock_broker::FaultPlan) -> mitid_mock_broker::saml::mint::Minted {
     mint_with(
         "anna",
         plan,
@@ -524,7 +524,7 @@ pub fn mint_plan(plan: &mitid_mock_broker::FaultPlan) -> mitid_mock_broker::saml
 /// Replace the content of every `<tag>...</tag>` (any prefix-qualified spelling given in `tag`)
 /// with a fixed marker, for values that legitimately vary (RSA-OAEP and AES output is
 /// randomised) or that would churn on a fixture regeneration (certificates, signatures).
-pub fn redact_element_text(xml: &str, tag: &str, marker: &str) -> String {
+pub(crate) fn redact_element_text(xml: &str, tag: &str, marker: &str) -> String {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let mut out = String::with_capacity(xml.len());
@@ -543,7 +543,7 @@ pub fn redact_element_text(xml: &str, tag: &str, marker: &str) -> String {
 }
 
 /// The standard redactions for snapshots.
-pub fn redact(xml: &str) -> String {
+pub(crate) fn redact(xml: &str) -> String {
     let x = redact_element_text(xml, "ds:SignatureValue", "[signature value]");
     let x = redact_element_text(&x, "ds:X509Certificate", "[mock certificate]");
     redact_element_text(&x, "xenc:CipherValue", "[ciphertext]")
@@ -552,7 +552,7 @@ pub fn redact(xml: &str) -> String {
 /// Indent XML one element per line (text-only elements stay on one line), so a snapshot
 /// diff points at the element that changed. Purely cosmetic: no parsing, no normalisation of
 /// the tags themselves, so the snapshot shows exactly the attributes and prefixes sent.
-pub fn pretty_xml(xml: &str) -> String {
+pub(crate) fn pretty_xml(xml: &str) -> String {
     #[derive(PartialEq)]
     enum Tok<'a> {
         Open(&'a str),

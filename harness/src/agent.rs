@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bytes of a body kept in the transcript.
-pub const BODY_KEEP: usize = 2048;
+pub(crate) const BODY_KEEP: usize = 2048;
 
 /// One request/response pair.
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +50,7 @@ pub struct Page {
 }
 
 /// Largest body the agent reads.
-pub const MAX_BODY: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// What went wrong talking to the SP or the broker.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -90,7 +90,7 @@ pub struct Agent {
 
 /// An auto-submitting (or plain) HTML form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HtmlForm {
+pub(crate) struct HtmlForm {
     /// `action`, resolved against the page URL.
     pub action: String,
     /// `method` (upper case).
@@ -297,7 +297,7 @@ fn truncate(s: &str, n: usize) -> String {
 /// Find the first HTML form in a page (the SAML HTTP-POST binding's auto-post form, or the
 /// broker's chooser). A small tolerant scanner: real SPs and brokers emit everything from
 /// XHTML to sloppy HTML, and only `form`/`input` attributes matter here.
-pub fn find_form(page_url: &url::Url, html: &str) -> Option<HtmlForm> {
+pub(crate) fn find_form(page_url: &url::Url, html: &str) -> Option<HtmlForm> {
     let lower = html.to_ascii_lowercase();
     let fstart = lower.find("<form")?;
     let fend = lower[fstart..]
@@ -370,7 +370,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 /// Decode the HTML entities that appear in attribute values.
-pub fn html_unescape(s: &str) -> String {
+pub(crate) fn html_unescape(s: &str) -> String {
     if !s.contains('&') {
         return s.to_string();
     }

@@ -27,14 +27,17 @@
 //! See `examples/oidc-service/` in the repository for a compiled, self-contained version: an
 //! axum OIDC service whose own `cargo test` runs the OIDC catalogue against it.
 
-pub mod agent;
+// The browser agent, the oracle and the runner are implementation: users reach them through
+// `Harness`, `SpConfig` and the report types re-exported below, so they can change freely.
+mod agent;
 pub mod inspect;
-pub mod oracle;
+mod oracle;
 pub mod report;
-pub mod runner;
+mod runner;
 pub mod scenario;
 pub mod sp;
 
+pub use agent::{AgentError, Exchange};
 pub use oracle::{Evidence, Observation, Oracle};
 pub use report::{RunReport, ScenarioResult, Summary, Verdict};
 pub use runner::{BrokerLink, Harness, HarnessBuilder, RunError};

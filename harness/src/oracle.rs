@@ -54,7 +54,7 @@ pub struct Oracle {
 }
 
 /// Compile a whoami regex (one capture group).
-pub fn compile_regex(r: &str) -> Result<regex::Regex, String> {
+pub(crate) fn compile_regex(r: &str) -> Result<regex::Regex, String> {
     let re = regex::RegexBuilder::new(r)
         .size_limit(1 << 20)
         .build()
@@ -175,7 +175,7 @@ impl Oracle {
 }
 
 /// The value an SP keyed by `key` should report for `identity`.
-pub fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<String> {
+pub(crate) fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<String> {
     match key {
         UserKey::Uuid => Some(identity.uuid.to_string()),
         UserKey::Cpr => identity.cpr.clone(),
@@ -185,7 +185,7 @@ pub fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<String> {
 
 /// Compare what the SP reported with the expected key, tolerating the usual wrappings of a
 /// UUID (`urn:uuid:`, the NameID URI) but never a prefix: a truncated identity must not match.
-pub fn same_identity(reported: &str, expected: &str) -> bool {
+pub(crate) fn same_identity(reported: &str, expected: &str) -> bool {
     fn norm(s: &str) -> String {
         let s = s.trim().to_ascii_lowercase();
         for p in [

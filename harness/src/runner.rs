@@ -264,7 +264,7 @@ impl HarnessBuilder {
 }
 
 /// Start the in-process broker described by an `sp.toml`.
-pub async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
+pub(crate) async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
     let mut b = Broker::builder();
     if let Some(bind) = &sp.broker.bind {
         let addr = bind.parse().map_err(|_| {

@@ -1,5 +1,5 @@
-//! JUnit XML, as CI systems render it: one testsuite per family, FAIL as <failure>,
-//! INCONCLUSIVE as <error>, SKIPPED as <skipped>.
+//! JUnit XML, as CI systems render it: one testsuite per family, FAIL as `<failure>`,
+//! INCONCLUSIVE as `<error>`, SKIPPED as `<skipped>`.
 
 use super::{RunReport, Verdict};
 use std::collections::BTreeMap;

@@ -34,7 +34,8 @@ pub struct StatusModel {
 /// NameID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NameIdModel {
-    /// Text content, written verbatim after escaping (a fault may use [`NameIdModel::raw_xml`]).
+    /// Text content, written escaped (faults that need raw markup in it, such as a comment, act
+    /// on the signed XML afterwards, in `dangerous`).
     pub value: String,
     /// `Format`.
     pub format: Option<String>,

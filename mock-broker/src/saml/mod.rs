@@ -5,7 +5,7 @@
 //! and the mint pipeline that ties them together.
 //!
 //! The broker's SAML endpoints are here too, one module per operation, each with one rejection
-//! enum that becomes a refusal page in one place ([`crate::page::Refusal`]): `endpoint`
+//! enum that becomes a refusal page in one place (`page::Refusal`): `endpoint`
 //! (metadata, and reading messages off the SSO/SLO URL's bindings), `sso` (AuthnRequest to
 //! Response), `login` (the login page) and `slo` (logout).
 

@@ -1,4 +1,4 @@
-//! Writes the [`ResponseModel`](super::assertion::ResponseModel) as XML, exactly as modelled.
+//! Writes the [`ResponseModel`] as XML, exactly as modelled.
 //!
 //! The Assertion is written as a standalone element carrying every namespace it uses, so it can
 //! be signed, encrypted, and later decrypted into any context. Element order follows the SAML

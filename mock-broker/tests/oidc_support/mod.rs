@@ -278,7 +278,11 @@ pub(crate) fn decode_jws(jwt: &str) -> (Value, Value, Vec<u8>, String) {
 
 /// A client assertion for `rp-jwt`, signed with the `sp` RSA key (or the `tls_server` P-256
 /// key when `ec`), with claims overridden by `edit`.
-pub(crate) fn client_assertion(aud: &str, ec: bool, edit: impl FnOnce(&mut Value, &mut Value)) -> String {
+pub(crate) fn client_assertion(
+    aud: &str,
+    ec: bool,
+    edit: impl FnOnce(&mut Value, &mut Value),
+) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut header = json!({ "alg": if ec { "ES256" } else { "RS256" }, "kid": if ec { "rp-ec" } else { "rp-rsa" } });
     let mut claims = json!({

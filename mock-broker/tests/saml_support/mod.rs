@@ -510,7 +510,9 @@ pub(crate) fn mint_with(
 }
 
 /// Mint for anna under `plan` with the default (NemLog-in) algorithms; panics on error.
-pub(crate) fn mint_plan(plan: &mitid_mock_broker::FaultPlan) -> mitid_mock_broker::saml::mint::Minted {
+pub(crate) fn mint_plan(
+    plan: &mitid_mock_broker::FaultPlan,
+) -> mitid_mock_broker::saml::mint::Minted {
     mint_with(
         "anna",
         plan,

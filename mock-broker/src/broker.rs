@@ -743,4 +743,88 @@ mod tests {
         // The SAML side reads the same clock.
         assert_eq!(broker.state().clock.now(), t);
     }
+
+    fn flow(id: &str, at: OffsetDateTime) -> FlowRecord {
+        FlowRecord {
+            request_id: id.into(),
+            sp_entity_id: "https://sp.example".into(),
+            acs_url: "https://sp.example/acs".into(),
+            relay_state: None,
+            requested_loa: None,
+            requested_profile: None,
+            force_authn: false,
+            is_passive: false,
+            received_at: at,
+            identity: None,
+            loa: None,
+            plan: FaultPlan::none(),
+            response_b64: None,
+            response_xml: None,
+            encryption: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_armed_login_is_consumed_once() {
+        let broker = Broker::builder().oidc(None).start().await.unwrap();
+        let st = broker.state();
+        let login = ArmedLogin {
+            identity: "anna".into(),
+            loa: None,
+            plan: FaultPlan::none().with(crate::Fault::UnsignedAssertion),
+        };
+        st.arm("_r1", login.clone());
+        assert_eq!(st.take_armed("_r2"), None, "arming is per request ID");
+        assert_eq!(st.take_armed("_r1"), Some(login));
+        assert_eq!(
+            st.take_armed("_r1"),
+            None,
+            "a second login of the same ID is not armed"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_flow_table_drops_the_oldest_half_when_full() {
+        let broker = Broker::builder().oidc(None).start().await.unwrap();
+        let st = broker.state();
+        let t0 = time::macros::datetime!(2026-01-01 00:00:00 UTC);
+        for i in 0..=10_000i64 {
+            st.put_flow(flow(&format!("_f{i}"), t0 + time::Duration::seconds(i)));
+        }
+        st.put_flow(flow("_newest", t0 + time::Duration::days(1)));
+        assert!(st.flow("_f0").is_none(), "the oldest flows are evicted");
+        assert!(st.flow("_f10000").is_some(), "recent flows stay");
+        assert!(st.flow("_newest").is_some());
+        assert!(lock(&st.flows).len() <= 10_001);
+    }
+
+    #[tokio::test]
+    async fn update_flow_changes_only_a_known_flow() {
+        let broker = Broker::builder().oidc(None).start().await.unwrap();
+        let st = broker.state();
+        st.put_flow(flow("_a", time::macros::datetime!(2026-01-01 00:00:00 UTC)));
+        st.update_flow("_a", |f| f.identity = Some("anna".into()));
+        st.update_flow("_unknown", |f| f.identity = Some("mallory".into()));
+        assert_eq!(st.flow("_a").unwrap().identity.as_deref(), Some("anna"));
+        assert!(
+            st.flow("_unknown").is_none(),
+            "updating never creates a flow"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_session_ends_once_and_the_fetch_trap_url_is_escaped() {
+        let broker = Broker::builder().oidc(None).start().await.unwrap();
+        let st = broker.state();
+        st.record_session("_s1", "https://sp.example", "name-id");
+        assert_eq!(
+            st.end_session("_s1"),
+            Some(("https://sp.example".into(), "name-id".into()))
+        );
+        assert_eq!(st.end_session("_s1"), None);
+        let url = st.fetch_trap_url("a/b c");
+        assert!(url.starts_with(broker.base_url()));
+        assert!(url.ends_with("/_mock/fetch/a%2Fb+c"), "{url}");
+    }
 }

@@ -78,10 +78,7 @@ impl BrokerLink {
         login: ArmedLogin,
     ) -> Result<(), String> {
         match self {
-            BrokerLink::InProcess(b) => {
-                b.arm(request_id, login);
-                Ok(())
-            }
+            BrokerLink::InProcess(b) => b.arm(request_id, login).map_err(|e| e.to_string()),
             BrokerLink::External { base_url, .. } => {
                 let mut body = serde_json::to_value(&login).map_err(|e| e.to_string())?;
                 body["request_id"] = serde_json::Value::String(request_id.to_string());

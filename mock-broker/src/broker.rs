@@ -17,6 +17,8 @@ use crate::saml::mint::SigningKeys;
 use crate::saml::sp_metadata::{MetadataError, SpMetadata};
 pub use crate::saml::sso::choose_encryption;
 use crate::saml::xmlsec::{Bergshamra, EncryptionAlgorithms};
+pub use crate::table::TableFull;
+use crate::table::{BoundedTable, Full, capped};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -72,6 +74,51 @@ pub enum BrokerError {
     /// OIDC provider setup failed.
     #[error("OIDC provider: {0}")]
     Oidc(String),
+}
+
+/// The bounds of the SAML side's tables: a broker left running for hours holds at most this
+/// much, however many requests (or hostile ones) arrive. The OIDC provider's are in
+/// `oidc::provider`.
+pub mod limits {
+    use time::Duration;
+
+    /// Longest AuthnRequest ID accepted (at SSO and when arming). Real SPs send 33-50
+    /// characters; the cap keeps every table keyed by request ID small.
+    pub const MAX_REQUEST_ID_LEN: usize = 256;
+    /// Armed logins waiting for their AuthnRequest (each up to the control API's body cap).
+    pub const ARMED_MAX: usize = 256;
+    /// How long an armed login waits.
+    pub const ARMED_TTL: Duration = Duration::hours(1);
+    /// AuthnRequest IDs remembered for replay protection (each until its IssueInstant leaves
+    /// the clock-skew window); when all are live, new AuthnRequests are refused, never
+    /// forgotten.
+    pub const REQUEST_IDS_MAX: usize = 100_000;
+    /// Flow records kept (each holds the Response as posted).
+    pub const FLOWS_MAX: usize = 512;
+    /// How long a flow record is kept.
+    pub const FLOWS_TTL: Duration = Duration::hours(8);
+    /// SLO sessions kept.
+    pub const SESSIONS_MAX: usize = 10_000;
+    /// How long an SLO session is kept (NemLog-in sessions are shorter).
+    pub const SESSIONS_TTL: Duration = Duration::hours(12);
+    /// External-entity fetch records kept.
+    pub const FETCHES_MAX: usize = 10_000;
+    /// Longest recorded token, peer or User-Agent of a fetch record, in bytes.
+    pub const FETCH_FIELD_MAX: usize = 256;
+}
+
+/// Why a login could not be armed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArmError {
+    /// Longer than any AuthnRequest ID the SSO endpoint accepts.
+    #[error("request ID of {len} bytes is longer than the {max} an AuthnRequest may have", max = limits::MAX_REQUEST_ID_LEN)]
+    IdTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// Too many armed logins wait.
+    #[error(transparent)]
+    Full(#[from] TableFull),
 }
 
 /// What the harness arms for one login flow, keyed by AuthnRequest ID.
@@ -353,10 +400,31 @@ impl BrokerBuilder {
             clock: self.clock,
             ids: self.ids,
             clock_skew: self.clock_skew,
-            armed: Mutex::new(HashMap::new()),
-            flows: Mutex::new(HashMap::new()),
+            armed: Mutex::new(BoundedTable::new(
+                "armed logins",
+                limits::ARMED_MAX,
+                limits::ARMED_TTL,
+                Full::Refuse,
+            )),
+            request_ids: Mutex::new(BoundedTable::new(
+                "AuthnRequest IDs",
+                limits::REQUEST_IDS_MAX,
+                self.clock_skew * 2 + time::Duration::minutes(1),
+                Full::Refuse,
+            )),
+            flows: Mutex::new(BoundedTable::new(
+                "flow records",
+                limits::FLOWS_MAX,
+                limits::FLOWS_TTL,
+                Full::EvictOldest,
+            )),
             fetches: Mutex::new(Vec::new()),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(BoundedTable::new(
+                "SLO sessions",
+                limits::SESSIONS_MAX,
+                limits::SESSIONS_TTL,
+                Full::EvictOldest,
+            )),
             xml_signer: Bergshamra,
             xml_encryptor: Bergshamra,
             xml_verifier: Bergshamra,
@@ -446,11 +514,15 @@ pub struct BrokerState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGen,
     pub(crate) clock_skew: time::Duration,
-    pub(crate) armed: Mutex<HashMap<String, ArmedLogin>>,
-    pub(crate) flows: Mutex<HashMap<String, FlowRecord>>,
+    pub(crate) armed: Mutex<BoundedTable<String, ArmedLogin>>,
+    /// Every AuthnRequest ID accepted, until its IssueInstant is out of the clock-skew window:
+    /// replay protection that holds however many flows come after (the flow records are
+    /// evicted for memory; these are not).
+    pub(crate) request_ids: Mutex<BoundedTable<String, ()>>,
+    pub(crate) flows: Mutex<BoundedTable<String, FlowRecord>>,
     pub(crate) fetches: Mutex<Vec<FetchRecord>>,
     /// SessionIndex -> (SP entityID, NameID), for SLO.
-    pub(crate) sessions: Mutex<HashMap<String, (String, String)>>,
+    pub(crate) sessions: Mutex<BoundedTable<String, (String, String)>>,
     pub(crate) xml_signer: Bergshamra,
     pub(crate) xml_encryptor: Bergshamra,
     /// Verifies what SPs sign (Redirect-binding query signatures, POST LogoutRequests).
@@ -488,70 +560,90 @@ impl BrokerState {
     }
 
     /// Arm a login for the AuthnRequest with this ID: the SSO endpoint logs in as the armed
-    /// identity with the armed faults, without showing the chooser.
-    pub fn arm(&self, request_id: &str, login: ArmedLogin) {
-        lock(&self.armed).insert(request_id.to_string(), login);
+    /// identity with the armed faults, without showing the chooser. Armed logins wait
+    /// [`limits::ARMED_TTL`] for their AuthnRequest; at most [`limits::ARMED_MAX`] wait at once.
+    pub fn arm(&self, request_id: &str, login: ArmedLogin) -> Result<(), ArmError> {
+        if request_id.len() > limits::MAX_REQUEST_ID_LEN {
+            return Err(ArmError::IdTooLong {
+                len: request_id.len(),
+            });
+        }
+        lock(&self.armed).insert(request_id.to_string(), login, self.clock.now())?;
+        Ok(())
     }
 
     pub(crate) fn take_armed(&self, request_id: &str) -> Option<ArmedLogin> {
-        lock(&self.armed).remove(request_id)
+        lock(&self.armed).take(&request_id.to_string(), self.clock.now())
     }
 
-    /// The record of a flow.
+    /// Remember an accepted AuthnRequest ID until `valid_until` (its IssueInstant plus the
+    /// allowed clock skew). `Ok(false)` when the ID was seen before: a replay.
+    pub(crate) fn first_use_of_request_id(
+        &self,
+        request_id: &str,
+        valid_until: OffsetDateTime,
+    ) -> Result<bool, TableFull> {
+        let now = self.clock.now();
+        let mut ids = lock(&self.request_ids);
+        let key = request_id.to_string();
+        if ids.contains(&key, now) {
+            return Ok(false);
+        }
+        // Remembered at least a little past now, so a request whose IssueInstant lies in the
+        // past but within the skew cannot be replayed the next second.
+        let until = valid_until.max(now + time::Duration::seconds(1));
+        ids.insert_until(key, (), now, until)?;
+        Ok(true)
+    }
+
+    /// The record of a flow (kept for [`limits::FLOWS_TTL`], the newest
+    /// [`limits::FLOWS_MAX`]).
     pub fn flow(&self, request_id: &str) -> Option<FlowRecord> {
-        lock(&self.flows).get(request_id).cloned()
+        lock(&self.flows)
+            .get(&request_id.to_string(), self.clock.now())
+            .cloned()
     }
 
     pub(crate) fn put_flow(&self, f: FlowRecord) {
-        let mut flows = lock(&self.flows);
-        // Keep memory bounded on long-running brokers.
-        if flows.len() > 10_000 {
-            let oldest: Vec<String> = {
-                let mut v: Vec<_> = flows
-                    .values()
-                    .map(|f| (f.received_at, f.request_id.clone()))
-                    .collect();
-                v.sort();
-                v.into_iter().take(5_000).map(|(_, id)| id).collect()
-            };
-            for id in oldest {
-                flows.remove(&id);
-            }
-        }
-        flows.insert(f.request_id.clone(), f);
+        let now = self.clock.now();
+        // Evicting never fails.
+        let _ = lock(&self.flows).insert(f.request_id.clone(), f, now);
     }
 
     pub(crate) fn update_flow(&self, request_id: &str, f: impl FnOnce(&mut FlowRecord)) {
-        if let Some(r) = lock(&self.flows).get_mut(request_id) {
+        if let Some(r) = lock(&self.flows).get_mut(&request_id.to_string(), self.clock.now()) {
             f(r)
         }
     }
 
-    /// Fetches of the external-entity trap so far.
+    /// Fetches of the external-entity trap so far (at most [`limits::FETCHES_MAX`], fields
+    /// cut to [`limits::FETCH_FIELD_MAX`] bytes).
     pub fn fetches(&self) -> Vec<FetchRecord> {
         lock(&self.fetches).clone()
     }
 
-    pub(crate) fn record_fetch(&self, r: FetchRecord) {
+    pub(crate) fn record_fetch(&self, mut r: FetchRecord) {
+        r.token = capped(&r.token, limits::FETCH_FIELD_MAX);
+        r.peer = capped(&r.peer, limits::FETCH_FIELD_MAX);
+        r.user_agent = r.user_agent.map(|u| capped(&u, limits::FETCH_FIELD_MAX));
         let mut v = lock(&self.fetches);
-        if v.len() < 10_000 {
+        if v.len() < limits::FETCHES_MAX {
             v.push(r);
         }
     }
 
     pub(crate) fn record_session(&self, session_index: &str, sp: &str, name_id: &str) {
-        let mut s = lock(&self.sessions);
-        if s.len() > 10_000 {
-            s.clear();
-        }
-        s.insert(
+        let now = self.clock.now();
+        // Evicting never fails.
+        let _ = lock(&self.sessions).insert(
             session_index.to_string(),
             (sp.to_string(), name_id.to_string()),
+            now,
         );
     }
 
     pub(crate) fn end_session(&self, session_index: &str) -> Option<(String, String)> {
-        lock(&self.sessions).remove(session_index)
+        lock(&self.sessions).take(&session_index.to_string(), self.clock.now())
     }
 
     /// The fetch-trap URL for a flow.
@@ -628,7 +720,7 @@ impl RunningBroker {
     }
 
     /// Arm a login (see [`BrokerState::arm`]).
-    pub fn arm(&self, request_id: &str, login: ArmedLogin) {
+    pub fn arm(&self, request_id: &str, login: ArmedLogin) -> Result<(), ArmError> {
         self.state.arm(request_id, login)
     }
 
@@ -774,7 +866,7 @@ mod tests {
             loa: None,
             plan: FaultPlan::none().with(crate::Fault::UnsignedAssertion),
         };
-        st.arm("_r1", login.clone());
+        st.arm("_r1", login.clone()).unwrap();
         assert_eq!(st.take_armed("_r2"), None, "arming is per request ID");
         assert_eq!(st.take_armed("_r1"), Some(login));
         assert_eq!(
@@ -784,19 +876,100 @@ mod tests {
         );
     }
 
+    fn manual_broker_clock() -> Arc<crate::ManualClock> {
+        Arc::new(crate::ManualClock::new(
+            time::macros::datetime!(2026-01-01 00:00:00 UTC).unix_timestamp(),
+        ))
+    }
+
     #[tokio::test]
-    async fn the_flow_table_drops_the_oldest_half_when_full() {
+    async fn arming_is_bounded_in_count_key_size_and_time() {
+        let clock = manual_broker_clock();
+        let broker = Broker::builder()
+            .oidc(None)
+            .clock(clock.clone())
+            .start()
+            .await
+            .unwrap();
+        let st = broker.state();
+        let login = ArmedLogin {
+            identity: "anna".into(),
+            loa: None,
+            plan: FaultPlan::none(),
+        };
+        let long = "_".repeat(200_000);
+        assert_eq!(
+            st.arm(&long, login.clone()),
+            Err(ArmError::IdTooLong { len: 200_000 })
+        );
+        for i in 0..limits::ARMED_MAX {
+            st.arm(&format!("_a{i}"), login.clone()).unwrap();
+        }
+        assert!(matches!(
+            st.arm("_one-more", login.clone()),
+            Err(ArmError::Full(_))
+        ));
+        assert!(st.take_armed("_a0").is_some(), "nothing live was dropped");
+        clock.advance(limits::ARMED_TTL.whole_seconds());
+        assert_eq!(st.take_armed("_a1"), None, "armed logins expire");
+        st.arm("_after-expiry", login).unwrap();
+        assert!(lock(&st.armed).len() <= limits::ARMED_MAX);
+    }
+
+    #[tokio::test]
+    async fn a_request_id_stays_used_while_its_issue_instant_is_valid() {
+        let clock = manual_broker_clock();
+        let broker = Broker::builder()
+            .oidc(None)
+            .clock(clock.clone())
+            .start()
+            .await
+            .unwrap();
+        let st = broker.state();
+        let valid_until = clock.now() + st.clock_skew;
+        assert_eq!(st.first_use_of_request_id("_r", valid_until), Ok(true));
+        // However many flow records come after, the ID stays used.
+        let t = clock.now();
+        for i in 0..(limits::FLOWS_MAX * 3) {
+            st.put_flow(flow(&format!("_f{i}"), t));
+        }
+        assert_eq!(st.first_use_of_request_id("_r", valid_until), Ok(false));
+        clock.advance(st.clock_skew.whole_seconds() - 1);
+        assert_eq!(st.first_use_of_request_id("_r", valid_until), Ok(false));
+        // Once the request itself would be refused as stale, the ID may be forgotten.
+        clock.advance(2);
+        assert_eq!(st.first_use_of_request_id("_r", valid_until), Ok(true));
+    }
+
+    #[tokio::test]
+    async fn the_flow_table_keeps_the_newest_records() {
         let broker = Broker::builder().oidc(None).start().await.unwrap();
         let st = broker.state();
         let t0 = time::macros::datetime!(2026-01-01 00:00:00 UTC);
-        for i in 0..=10_000i64 {
-            st.put_flow(flow(&format!("_f{i}"), t0 + time::Duration::seconds(i)));
+        for i in 0..(limits::FLOWS_MAX + 10) {
+            st.put_flow(flow(&format!("_f{i}"), t0));
         }
-        st.put_flow(flow("_newest", t0 + time::Duration::days(1)));
-        assert!(st.flow("_f0").is_none(), "the oldest flows are evicted");
-        assert!(st.flow("_f10000").is_some(), "recent flows stay");
-        assert!(st.flow("_newest").is_some());
-        assert!(lock(&st.flows).len() <= 10_001);
+        assert!(lock(&st.flows).len() <= limits::FLOWS_MAX);
+        let newest = format!("_f{}", limits::FLOWS_MAX + 9);
+        assert!(st.flow(&newest).is_some(), "the newest flow is kept");
+    }
+
+    #[tokio::test]
+    async fn fetch_records_are_capped_in_size_and_count() {
+        let broker = Broker::builder().oidc(None).start().await.unwrap();
+        let st = broker.state();
+        for _ in 0..3 {
+            st.record_fetch(FetchRecord {
+                token: "t".repeat(60_000),
+                at: st.clock.now(),
+                peer: "127.0.0.1:1".into(),
+                user_agent: Some("u".repeat(300_000)),
+            });
+        }
+        let f = st.fetches();
+        assert_eq!(f.len(), 3);
+        assert!(f[0].token.len() < limits::FETCH_FIELD_MAX + 64);
+        assert!(f[0].user_agent.as_ref().unwrap().len() < limits::FETCH_FIELD_MAX + 64);
     }
 
     #[tokio::test]

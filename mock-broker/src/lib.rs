@@ -43,7 +43,7 @@
 //!         loa: None,
 //!         plan: FaultPlan::none().with(Fault::UnsignedAssertion),
 //!     },
-//! );
+//! ).expect("a short request ID, and room to arm it");
 //! // The SP must refuse the unsigned assertion; `broker.flow(id)` tells what was sent.
 //! # }
 //! ```
@@ -64,9 +64,10 @@ mod page;
 pub mod pki;
 pub mod saml;
 mod server;
+mod table;
 
 pub use broker::{
-    ArmedLogin, Broker, BrokerBuilder, BrokerError, BrokerState, FetchRecord, FlowRecord,
+    ArmError, ArmedLogin, Broker, BrokerBuilder, BrokerError, BrokerState, FetchRecord, FlowRecord,
     RunningBroker, TlsMode,
 };
 pub use config::{

@@ -142,7 +142,9 @@ async fn control_arm(
     if st.identities.get(&req.login.identity).is_none() {
         return bad(format!("arm: unknown identity {:?}", req.login.identity));
     }
-    st.arm(&req.request_id, req.login);
+    if let Err(e) = st.arm(&req.request_id, req.login) {
+        return bad(format!("arm: {e}"));
+    }
     (
         StatusCode::OK,
         axum::Json(serde_json::json!({"armed": req.request_id})),

@@ -454,14 +454,16 @@ async fn unknown_identities_and_bad_preselection() {
     );
 
     // In-process arming does not validate; the SSO endpoint then refuses clearly.
-    broker.arm(
-        "_req-armed-ghost",
-        ArmedLogin {
-            identity: "ghost".into(),
-            loa: None,
-            plan: FaultPlan::none(),
-        },
-    );
+    broker
+        .arm(
+            "_req-armed-ghost",
+            ArmedLogin {
+                identity: "ghost".into(),
+                loa: None,
+                plan: FaultPlan::none(),
+            },
+        )
+        .expect("armed");
     let (s, b) = get(&sso_url(
         &broker,
         &request(&broker, "_req-armed-ghost"),

@@ -23,14 +23,16 @@ async fn idp_spkis(broker: &mitid_mock_broker::RunningBroker) -> Vec<Vec<u8>> {
 }
 
 fn arm(broker: &mitid_mock_broker::RunningBroker, id: &str, identity: &str) {
-    broker.arm(
-        id,
-        ArmedLogin {
-            identity: identity.into(),
-            loa: None,
-            plan: FaultPlan::none(),
-        },
-    );
+    broker
+        .arm(
+            id,
+            ArmedLogin {
+                identity: identity.into(),
+                loa: None,
+                plan: FaultPlan::none(),
+            },
+        )
+        .expect("armed");
 }
 
 #[tokio::test]

@@ -121,7 +121,9 @@ pub async fn login(
     let req =
         authn_request::parse(&msg.xml).map_err(|e| unexpected(format!("AuthnRequest: {e}")))?;
     if let Some(a) = armed {
-        broker.arm(&req.id, a);
+        broker
+            .arm(&req.id, a)
+            .map_err(|e| unexpected(format!("arm: {e}")))?;
     }
     let r = client.get(&location).send().await?;
     let status = r.status();

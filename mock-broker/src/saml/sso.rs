@@ -66,6 +66,12 @@ pub(crate) enum SsoRejection {
         /// The broker's clock, formatted as a SAML instant.
         now: String,
     },
+    /// The request ID is longer than any real SP sends (and than the broker keeps).
+    #[error("AuthnRequest ID of {0} bytes is longer than the {max} accepted", max = crate::broker::limits::MAX_REQUEST_ID_LEN)]
+    IdTooLong(usize),
+    /// Every slot for remembering request IDs holds a live one.
+    #[error(transparent)]
+    Busy(#[from] crate::broker::TableFull),
     /// The request ID was seen before.
     #[error("AuthnRequest ID {0} was already used; IDs must be fresh per request")]
     ReusedId(String),
@@ -160,6 +166,7 @@ impl SsoRejection {
             | SsoRejection::IssueInstantMalformed(_)
             | SsoRejection::IssueInstantSkew { .. }
             | SsoRejection::ReusedId(_)
+            | SsoRejection::IdTooLong(_)
             | SsoRejection::UnsupportedProtocolBinding(_)
             | SsoRejection::AcsUrlNotRegistered { .. }
             | SsoRejection::AcsIndexNotPost { .. }
@@ -176,6 +183,7 @@ impl SsoRejection {
             | SsoRejection::SpGone
             | SsoRejection::FlowGone
             | SsoRejection::Mint { .. } => StatusCode::BAD_REQUEST,
+            SsoRejection::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -282,7 +290,14 @@ pub(crate) fn authn_request_received(
         }
         Some(_) => {}
     }
-    if st.flow(&req.id).is_some() {
+    if req.id.len() > crate::broker::limits::MAX_REQUEST_ID_LEN {
+        return Err(SsoRejection::IdTooLong(req.id.len()));
+    }
+    // Remembered until the IssueInstant leaves the skew window, independently of the flow
+    // records (which are evicted for memory), so a replay is refused for as long as the
+    // request itself would be accepted.
+    let valid_until = req.issue_instant.map_or(now, |t| t + st.clock_skew);
+    if !st.first_use_of_request_id(&req.id, valid_until)? {
         return Err(SsoRejection::ReusedId(req.id.clone()));
     }
     let acs = resolve_acs(&sp, &req)?;

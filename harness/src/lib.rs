@@ -28,6 +28,7 @@
 //! axum OIDC service whose own `cargo test` runs the OIDC catalogue against it.
 
 pub mod agent;
+pub mod applicability;
 pub mod inspect;
 pub mod oracle;
 pub mod report;

@@ -29,7 +29,11 @@ pub struct Delivery {
 /// Why none of `faults` can have reached an SP that used only `used` in the flow, or `None`
 /// when at least one could have (or there is no fault: a clean login always applies).
 pub fn unreached(faults: &[Delivery], used: &BTreeSet<Endpoint>) -> Option<String> {
-    if faults.is_empty() || faults.iter().any(|d| d.via.iter().any(|e| used.contains(e))) {
+    if faults.is_empty()
+        || faults
+            .iter()
+            .any(|d| d.via.iter().any(|e| used.contains(e)))
+    {
         return None;
     }
     let mut endpoints: Vec<Endpoint> = Vec::new();
@@ -142,7 +146,10 @@ mod tests {
         let p = plan(vec![OidcFault::AlgNone {}]);
         assert_eq!(oidc_step(&p, &record(ID_TOKEN_ONLY)), None);
         let why = oidc_step(&p, &record(&[Endpoint::Authorize])).unwrap();
-        assert!(why.contains("a forged token response (ID token) (alg-none)"), "{why}");
+        assert!(
+            why.contains("a forged token response (ID token) (alg-none)"),
+            "{why}"
+        );
         // The authorization response goes through the browser the harness drives.
         let p = plan(vec![OidcFault::StateWrong { value: None }]);
         assert_eq!(oidc_step(&p, &record(&[Endpoint::Authorize])), None);

@@ -336,7 +336,10 @@ mod tests {
         assert_eq!(f.issuer, "http://127.0.0.1:9/idura");
         let sub = f.sub_of(anna);
         assert!(sub.starts_with('{') && sub.ends_with('}'), "{sub}");
-        assert!(same_identity(sub.trim_matches(|c| c == '{' || c == '}'), &sub));
+        assert!(same_identity(
+            sub.trim_matches(|c| c == '{' || c == '}'),
+            &sub
+        ));
         assert!(!same_identity(&sub[..10], &sub));
         assert_eq!(
             OidcSubject::from_authorization_url(

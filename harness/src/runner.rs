@@ -197,7 +197,10 @@ impl BrokerLink {
         for iss in issuers {
             let restored = match self {
                 BrokerLink::InProcess(b) => match b.oidc() {
-                    Some(p) => p.restore_signing_keys(iss).map(|_| ()).map_err(|e| e.to_string()),
+                    Some(p) => p
+                        .restore_signing_keys(iss)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
                     None => Ok(()),
                 },
                 BrokerLink::External { base_url, .. } => client

@@ -511,7 +511,10 @@ redirect_uris = ["http://127.0.0.1:8080/callback"]
         assert_eq!(c.user_key, UserKey::Sub);
         let saml = "login_url = \"http://a/\"\nsp_metadata = \"m\"\nuser_key = \"sub\"\n[oracle]\nfinal_status = true\n";
         let e = SpConfig::from_toml_str(saml, "sp.toml", Path::new(".")).unwrap_err();
-        assert!(e.to_string().contains("user_key = \"sub\" is for OIDC"), "{e}");
+        assert!(
+            e.to_string().contains("user_key = \"sub\" is for OIDC"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -761,7 +761,11 @@ mod tests {
             "no userinfo call yet: {r:?}"
         );
         assert_eq!(
-            (r.identity.as_deref(), r.client_id.as_str(), r.issuer.as_str()),
+            (
+                r.identity.as_deref(),
+                r.client_id.as_str(),
+                r.issuer.as_str()
+            ),
             (Some("anna"), "rp", "signaturgruppen")
         );
         assert_eq!(r.session_id.as_deref(), claims["neb_sid"].as_str());

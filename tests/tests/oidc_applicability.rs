@@ -52,7 +52,10 @@ async fn run_pair(flaws: &[RpFlaw], opts: PairOptions) -> Vec<RunReport> {
 }
 
 fn verdicts(r: &RunReport) -> BTreeMap<String, Verdict> {
-    r.results.iter().map(|x| (x.id.clone(), x.verdict)).collect()
+    r.results
+        .iter()
+        .map(|x| (x.id.clone(), x.verdict))
+        .collect()
 }
 
 /// Scenarios whose faults, in some login step, all reach the RP only through userinfo: from
@@ -110,7 +113,11 @@ async fn an_rp_that_never_calls_userinfo_is_not_judged_on_userinfo() {
                 r.message
             );
             // The RP that calls userinfo is judged on it (and refuses it).
-            assert_eq!(with.get(id).unwrap().verdict, Verdict::Pass, "{profile} {id}");
+            assert_eq!(
+                with.get(id).unwrap().verdict,
+                Verdict::Pass,
+                "{profile} {id}"
+            );
         }
         // Every other verdict is unchanged.
         let mut a = verdicts(with);
@@ -220,12 +227,20 @@ async fn an_rp_keyed_by_sub_gets_identity_verdicts() {
             .map(|x| x.id.clone())
             .collect();
         let want: BTreeSet<String> = with_accept.intersection(&ran).cloned().collect();
-        let failed: BTreeSet<String> = r.ids_with(Verdict::Fail).into_iter().map(String::from).collect();
+        let failed: BTreeSet<String> = r
+            .ids_with(Verdict::Fail)
+            .into_iter()
+            .map(String::from)
+            .collect();
         assert!(!want.is_empty());
         assert_eq!(failed, want, "{}", r.explain(&failed));
         for id in &failed {
             let x = r.get(id).unwrap();
-            assert!(x.message.contains("logged in someone else"), "{id}: {}", x.message);
+            assert!(
+                x.message.contains("logged in someone else"),
+                "{id}: {}",
+                x.message
+            );
         }
 
         let mut session_only = rp.harness_config("sub-keyed-rp-protected-url");
@@ -262,7 +277,12 @@ async fn kid_absent_single_key_does_not_depend_on_a_rotation_before_it() {
     // This RP is sensitive to the key set: with a rotation's two RS256 keys left published,
     // it fails the scenario (what used to happen when it ran after a rotation scenario).
     provider.rotate_signing_key("signaturgruppen").unwrap();
-    let r = run(rp, pair.broker.clone(), only(&["oidc-keys.kid-absent-single-key"])).await;
+    let r = run(
+        rp,
+        pair.broker.clone(),
+        only(&["oidc-keys.kid-absent-single-key"]),
+    )
+    .await;
     assert_eq!(
         r.get("oidc-keys.kid-absent-single-key").unwrap().verdict,
         Verdict::Fail,
@@ -274,9 +294,19 @@ async fn kid_absent_single_key_does_not_depend_on_a_rotation_before_it() {
     // Each rotation scenario, then kid-absent-single-key: one run after the other...
     for rotating in ["oidc-keys.rotation", "oidc-keys.kid-absent-foreign-key"] {
         let r = run(rp, pair.broker.clone(), only(&[rotating])).await;
-        assert_eq!(r.get(rotating).unwrap().verdict, Verdict::Pass, "{}", r.summary_line());
+        assert_eq!(
+            r.get(rotating).unwrap().verdict,
+            Verdict::Pass,
+            "{}",
+            r.summary_line()
+        );
         assert_eq!(provider.published_kids("signaturgruppen").unwrap(), kids);
-        let r = run(rp, pair.broker.clone(), only(&["oidc-keys.kid-absent-single-key"])).await;
+        let r = run(
+            rp,
+            pair.broker.clone(),
+            only(&["oidc-keys.kid-absent-single-key"]),
+        )
+        .await;
         let x = r.get("oidc-keys.kid-absent-single-key").unwrap();
         assert_eq!(x.verdict, Verdict::Pass, "after {rotating}: {}", x.message);
     }

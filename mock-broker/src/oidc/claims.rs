@@ -180,9 +180,7 @@ pub fn subject_for(
 ) -> String {
     let uuid = identity.uuid.to_string();
     match profile {
-        Profile::Signaturgruppen => {
-            derived_uuid(&["sg-sub", issuer, client_id, &uuid]).to_string()
-        }
+        Profile::Signaturgruppen => derived_uuid(&["sg-sub", issuer, client_id, &uuid]).to_string(),
         Profile::Idura => format!("{{{}}}", derived_uuid(&["idura-sub", issuer, &uuid])),
     }
 }

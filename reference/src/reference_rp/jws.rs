@@ -7,10 +7,10 @@
 //! `oidcc-client-test-kid-absent-multiple-jwks` allows); `jku`, `x5u` and `jwk` headers are
 //! ignored; a `crit` header is refused because the RP understands no extension.
 
-use super::{Flaws, KidlessKeys};
 use super::flaw::{KeyBytes, RpFlaw};
 use super::jwk::{Alg, Jwk, Jwks, rsa_key_from_cert_pem};
 use super::provider::{DiscoveryError, Provider, get_json};
+use super::{Flaws, KidlessKeys};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};

@@ -322,3 +322,52 @@ async fn kid_absent_single_key_does_not_depend_on_a_rotation_before_it() {
     assert!(bad.is_empty(), "{}", r.explain(&bad));
     assert_eq!(provider.published_kids("signaturgruppen").unwrap(), kids);
 }
+
+/// The same decisions against a broker the harness reaches only over its control API
+/// (`[broker] external`): the flow record comes from `POST /_mock/oidc/flow`, the key restore
+/// goes through `POST /_mock/oidc/restore-keys`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_broker_reports_flows_and_restores_keys_over_control() {
+    let pair = RpPair::start(
+        [],
+        PairOptions {
+            skip_userinfo: true,
+            kidless: KidlessKeys::OnlyKey,
+            ..PairOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let provider = pair.broker.oidc().unwrap().clone();
+    let kids = provider.published_kids("signaturgruppen").unwrap();
+    let mut cfg = pair.signaturgruppen.harness_config("external");
+    cfg.broker.external = Some(pair.broker.base_url().to_string());
+    let ids = [
+        "oidc-flow.userinfo-sub-mismatch",
+        "oidc-keys.rotation",
+        "oidc-keys.kid-absent-single-key",
+    ]
+    .map(String::from);
+    let harness = Harness::builder(cfg)
+        .catalogue(oidc().filter(&ids, &[]).unwrap())
+        .build()
+        .await
+        .unwrap();
+    assert!(matches!(
+        harness.broker(),
+        mitid_harness::BrokerLink::External { .. }
+    ));
+    let r = harness.run().await;
+    let x = r.get("oidc-flow.userinfo-sub-mismatch").unwrap();
+    assert_eq!(x.verdict, Verdict::Skipped, "{}", x.message);
+    assert!(
+        x.message.contains("never called the userinfo endpoint"),
+        "{}",
+        x.message
+    );
+    for id in ["oidc-keys.rotation", "oidc-keys.kid-absent-single-key"] {
+        let x = r.get(id).unwrap();
+        assert_eq!(x.verdict, Verdict::Pass, "{id}: {}", x.message);
+    }
+    assert_eq!(provider.published_kids("signaturgruppen").unwrap(), kids);
+}

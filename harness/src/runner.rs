@@ -211,8 +211,11 @@ impl BrokerLink {
                     .json(&serde_json::json!({ "issuer": iss }))
                     .send()
                     .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| match r.status().is_success() {
+                        true => Ok(()),
+                        false => Err(format!("HTTP {}", r.status())),
+                    }),
             };
             if let Err(e) = restored {
                 tracing::warn!(issuer = %iss, "could not restore the OIDC signing keys: {e}");
@@ -766,8 +769,12 @@ impl Harness {
             }
         }
         if rotates {
+            let ctl = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default();
             self.broker
-                .restore_keys(&reqwest::Client::new(), &self.rotatable_issuers())
+                .restore_keys(&ctl, &self.rotatable_issuers())
                 .await;
         }
         transcript.extend(agent.take_transcript());

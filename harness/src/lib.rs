@@ -30,6 +30,7 @@
 // The browser agent, the oracle and the runner are implementation: users reach them through
 // `Harness`, `SpConfig` and the report types re-exported below, so they can change freely.
 mod agent;
+pub mod applicability;
 pub mod inspect;
 mod oracle;
 pub mod report;

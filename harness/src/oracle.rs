@@ -9,6 +9,7 @@
 use crate::agent::{Agent, AgentError, Page};
 use crate::sp::{OracleConfig, UserKey};
 use mitid_mock_broker::TestIdentity;
+use mitid_mock_broker::oidc::Profile;
 use serde::Serialize;
 
 /// How much a verdict can be trusted.
@@ -174,12 +175,67 @@ impl Oracle {
     }
 }
 
-/// The value an SP keyed by `key` should report for `identity`.
-pub(crate) fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<String> {
+/// The value an SP keyed by `key` should report for `identity` after a login in `flow` (the
+/// OIDC issuer and client, which a `sub` depends on; `None` for SAML).
+pub(crate) fn expected_key_in(
+    identity: &TestIdentity,
+    key: UserKey,
+    flow: Option<&OidcSubject>,
+) -> Option<String> {
     match key {
         UserKey::Uuid => Some(identity.uuid.to_string()),
         UserKey::Cpr => identity.cpr.clone(),
         UserKey::NameId => Some(identity.name_id()),
+        UserKey::Sub => flow.map(|f| f.sub_of(identity)),
+    }
+}
+
+/// What decides the `sub` a broker issues in one OIDC flow: the broker profile, the issuer and
+/// the client. The harness reads all three from the authorization request the RP sends the
+/// browser to, so it needs nothing from the broker's answer (the oracle judges the RP against
+/// the identity the harness armed, never against what a forged token claimed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct OidcSubject {
+    /// Which broker's derivation.
+    pub profile: Profile,
+    /// The issuer identifier (URL).
+    pub issuer: String,
+    /// The RP's `client_id` (Signaturgruppen scopes `sub` per organisation, i.e. per client).
+    pub client_id: String,
+}
+
+impl OidcSubject {
+    /// From the authorization request URL: the profile is the one whose authorization endpoint
+    /// path the URL ends with, the issuer that URL without the path and query.
+    pub(crate) fn from_authorization_url(u: &url::Url) -> Option<Self> {
+        let client_id = u
+            .query_pairs()
+            .find(|(k, _)| k == "client_id")
+            .map(|(_, v)| v.into_owned())?;
+        let mut base = u.clone();
+        base.set_query(None);
+        base.set_fragment(None);
+        let base = base.to_string();
+        [Profile::Signaturgruppen, Profile::Idura]
+            .into_iter()
+            .find_map(|profile| {
+                let issuer = base.strip_suffix(profile.endpoints().authorize)?;
+                Some(OidcSubject {
+                    profile,
+                    issuer: issuer.to_string(),
+                    client_id: client_id.clone(),
+                })
+            })
+    }
+
+    /// The `sub` this broker issues to this client for `identity`.
+    pub(crate) fn sub_of(&self, identity: &TestIdentity) -> String {
+        mitid_mock_broker::oidc::claims::subject_for(
+            self.profile,
+            &self.issuer,
+            &self.client_id,
+            identity,
+        )
     }
 }
 
@@ -188,6 +244,12 @@ pub(crate) fn expected_key(identity: &TestIdentity, key: UserKey) -> Option<Stri
 pub(crate) fn same_identity(reported: &str, expected: &str) -> bool {
     fn norm(s: &str) -> String {
         let s = s.trim().to_ascii_lowercase();
+        // Idura writes its `sub` as a braced GUID; an RP that stores it without the braces
+        // keys the same user.
+        let s = match s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
+            Some(inner) => inner.to_string(),
+            None => s,
+        };
         for p in [
             "https://data.gov.dk/model/core/eid/person/uuid/",
             "https://data.gov.dk/model/core/eid/professional/uuid/",
@@ -223,6 +285,66 @@ mod tests {
             u
         ));
         assert!(!same_identity("", u));
+    }
+
+    #[test]
+    fn sub_is_derived_per_profile_issuer_and_client() {
+        let ids = mitid_mock_broker::IdentityStore::builtin();
+        let anna = ids.get("anna").unwrap();
+        let sg = url::Url::parse(
+            "http://127.0.0.1:9/signaturgruppen/op/connect/authorize?client_id=rp&state=s",
+        )
+        .unwrap();
+        let f = OidcSubject::from_authorization_url(&sg).unwrap();
+        assert_eq!(
+            f,
+            OidcSubject {
+                profile: Profile::Signaturgruppen,
+                issuer: "http://127.0.0.1:9/signaturgruppen/op".into(),
+                client_id: "rp".into(),
+            }
+        );
+        let sub = expected_key_in(anna, UserKey::Sub, Some(&f)).unwrap();
+        // The broker's own derivation for the same login.
+        assert_eq!(
+            sub,
+            mitid_mock_broker::oidc::claims::subject_for(
+                Profile::Signaturgruppen,
+                "http://127.0.0.1:9/signaturgruppen/op",
+                "rp",
+                anna
+            )
+        );
+        assert_ne!(sub, anna.uuid.to_string());
+        assert_eq!(
+            expected_key_in(anna, UserKey::Sub, None),
+            None,
+            "no flow, no sub"
+        );
+        let other_client = OidcSubject {
+            client_id: "other".into(),
+            ..f.clone()
+        };
+        assert_ne!(other_client.sub_of(anna), sub, "organisation-scoped");
+
+        let idura =
+            url::Url::parse("http://127.0.0.1:9/idura/oauth2/authorize?client_id=rp").unwrap();
+        let f = OidcSubject::from_authorization_url(&idura).unwrap();
+        assert_eq!(f.profile, Profile::Idura);
+        assert_eq!(f.issuer, "http://127.0.0.1:9/idura");
+        let sub = f.sub_of(anna);
+        assert!(sub.starts_with('{') && sub.ends_with('}'), "{sub}");
+        assert!(same_identity(
+            sub.trim_matches(|c| c == '{' || c == '}'),
+            &sub
+        ));
+        assert!(!same_identity(&sub[..10], &sub));
+        assert_eq!(
+            OidcSubject::from_authorization_url(
+                &url::Url::parse("http://127.0.0.1:9/elsewhere?client_id=rp").unwrap()
+            ),
+            None
+        );
     }
 
     #[test]

@@ -2,14 +2,14 @@
 //! plan, asks the oracle, and turns what the SP did into a verdict.
 
 use crate::agent::{Agent, AgentError, Exchange, Page, find_form};
-use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
+use crate::oracle::{Evidence, Observation, OidcSubject, Oracle, expected_key_in, same_identity};
 use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::scenario::{
     AuthorizationRequestSeen, Catalogue, Expect, Jar, OidcLogin, Protocol, SamlLogin, Scenario,
     SpFacts, StepBody,
 };
 use crate::sp::SpConfig;
-use mitid_mock_broker::oidc::FlowKey;
+use mitid_mock_broker::oidc::{FlowKey, OidcFlowRecord};
 use mitid_mock_broker::saml::{authn_request, redirect};
 use mitid_mock_broker::{
     ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode,
@@ -169,6 +169,57 @@ impl BrokerLink {
         }
     }
 
+    /// The broker's record of an OIDC flow (which endpoints the RP used), if it keeps one.
+    async fn oidc_flow(&self, client: &reqwest::Client, key: &FlowKey) -> Option<OidcFlowRecord> {
+        match self {
+            BrokerLink::InProcess(b) => b.oidc()?.flow_record(key),
+            BrokerLink::External { base_url, .. } => client
+                .post(format!(
+                    "{}/_mock/oidc/flow",
+                    base_url.trim_end_matches('/')
+                ))
+                .json(&serde_json::json!({ "key": key }))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success())?
+                .json()
+                .await
+                .ok(),
+        }
+    }
+
+    /// Put the signing keys of these issuers back as at start, after a scenario rotated them.
+    async fn restore_keys(&self, client: &reqwest::Client, issuers: &[String]) {
+        for iss in issuers {
+            let restored = match self {
+                BrokerLink::InProcess(b) => match b.oidc() {
+                    Some(p) => p
+                        .restore_signing_keys(iss)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    None => Ok(()),
+                },
+                BrokerLink::External { base_url, .. } => client
+                    .post(format!(
+                        "{}/_mock/oidc/restore-keys",
+                        base_url.trim_end_matches('/')
+                    ))
+                    .json(&serde_json::json!({ "issuer": iss }))
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| match r.status().is_success() {
+                        true => Ok(()),
+                        false => Err(format!("HTTP {}", r.status())),
+                    }),
+            };
+            if let Err(e) = restored {
+                tracing::warn!(issuer = %iss, "could not restore the OIDC signing keys: {e}");
+            }
+        }
+    }
+
     async fn facts(&self, client: &reqwest::Client, request_id: &str) -> FlowFacts {
         match self {
             BrokerLink::InProcess(b) => FlowFacts {
@@ -256,6 +307,7 @@ impl HarnessBuilder {
             broker,
             oracle: Arc::new(oracle),
             inspect: self.inspect,
+            key_set: Arc::default(),
         })
     }
 }
@@ -304,6 +356,10 @@ pub struct Harness {
     broker: BrokerLink,
     oracle: Arc<Oracle>,
     inspect: bool,
+    /// The broker's OIDC signing keys: scenarios that rotate them hold this exclusively and
+    /// restore the key set before letting go, every other OIDC scenario holds it shared, so no
+    /// verdict depends on which scenario ran before or alongside.
+    key_set: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Harness {
@@ -586,6 +642,15 @@ impl Harness {
         }
     }
 
+    /// The issuers whose keys a rotating scenario may have rotated: the RP's client's, or
+    /// the built-in ones.
+    fn rotatable_issuers(&self) -> Vec<String> {
+        match self.sp.oidc_client.as_ref().map(|c| &c.issuers) {
+            Some(i) if !i.is_empty() => i.clone(),
+            _ => vec!["signaturgruppen".into(), "idura".into()],
+        }
+    }
+
     /// The identity handle each step logs in (or, for a replay, the one the replayed login
     /// logged in), with the SP's default identity where a login names none.
     fn step_identities(&self, s: &Scenario) -> Vec<String> {
@@ -639,9 +704,16 @@ impl Harness {
             result.message = why;
             return result;
         }
+        let rotates = s.steps.iter().any(crate::scenario::Step::rotates_key);
+        let (_shared_keys, _exclusive_keys) = match (s.protocol, rotates) {
+            (Protocol::Oidc, true) => (None, Some(self.key_set.write().await)),
+            (Protocol::Oidc, false) => (Some(self.key_set.read().await), None),
+            (Protocol::Saml, _) => (None, None),
+        };
         let mut agent = self.agent();
         let mut transcript: Vec<Exchange> = Vec::new();
         let mut previous_post: Option<(String, Vec<(String, String)>)> = None;
+        let mut last_subject: Option<OidcSubject> = None;
         let n = s.steps.len();
         let identities = self.step_identities(s);
         for (i, (step, identity)) in s.steps.iter().zip(&identities).enumerate() {
@@ -675,9 +747,14 @@ impl Harness {
                     message: why,
                     observed_identity: None,
                 },
-                Ok(o) => {
+                Ok(mut o) => {
                     if let Some(p) = &o.posted {
                         previous_post = Some(p.clone());
+                    }
+                    // A replay is judged against the replayed login's identity, so its `sub`.
+                    match &o.subject {
+                        Some(f) => last_subject = Some(f.clone()),
+                        None => o.subject = last_subject.clone(),
                     }
                     self.judge(step.expect, identity, &o)
                 }
@@ -687,6 +764,15 @@ impl Harness {
             if stop {
                 break;
             }
+        }
+        if rotates {
+            let ctl = reqwest::Client::builder()
+                .timeout(Duration::from_secs(5))
+                .build()
+                .unwrap_or_default();
+            self.broker
+                .restore_keys(&ctl, &self.rotatable_issuers())
+                .await;
         }
         transcript.extend(agent.take_transcript());
         result.transcript = transcript;
@@ -760,7 +846,8 @@ impl Harness {
                 },
                 Expect::Accept,
             ) => {
-                let Some(expected) = identity.and_then(|i| expected_key(i, self.sp.user_key))
+                let Some(expected) =
+                    identity.and_then(|i| expected_key_in(i, self.sp.user_key, o.subject.as_ref()))
                 else {
                     return mk(
                         Verdict::Inconclusive,
@@ -914,6 +1001,7 @@ impl Harness {
             fetched_entity: facts.fetched,
             not_applicable: None,
             posted: Some((form.action, form.fields)),
+            subject: None,
         })
     }
 
@@ -992,6 +1080,7 @@ impl Harness {
                 fetched_entity: false,
                 posted: None,
                 not_applicable: Some(why.into()),
+                subject: None,
             });
         }
         let issuer_id = au
@@ -1005,6 +1094,7 @@ impl Harness {
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
+        let flow_key = key.clone();
         self.broker
             .arm_oidc(
                 &ctl,
@@ -1050,12 +1140,18 @@ impl Harness {
             .observe(agent, final_page.as_ref())
             .await
             .map_err(unreachable_sp)?;
+        // Judged only if some fault of the step reached the RP (applicability from behaviour).
+        let not_applicable = match self.broker.oidc_flow(&ctl, &flow_key).await {
+            Some(seen) => crate::applicability::oidc_step(&step.plan, &seen),
+            None => None,
+        };
         Ok(StepObservation {
             observation,
             acs_summary: summary.replacen("ACS", "redirect_uri", 1),
             fetched_entity: false,
-            not_applicable: None,
+            not_applicable,
             posted: Some(callback),
+            subject: OidcSubject::from_authorization_url(&au),
         })
     }
 
@@ -1097,6 +1193,7 @@ impl Harness {
             fetched_entity: false,
             not_applicable: None,
             posted: None,
+            subject: None,
         })
     }
 
@@ -1167,6 +1264,8 @@ struct StepObservation {
     /// The step does not apply to this SP (found out only during the login, e.g. an RP that
     /// sends no nonce faced with a nonce fault): the scenario is SKIPPED with this reason.
     not_applicable: Option<String>,
+    /// OIDC: what the `sub` of this login depends on (for `user_key = "sub"`).
+    subject: Option<OidcSubject>,
 }
 
 fn extract_error(html: &str) -> Option<String> {

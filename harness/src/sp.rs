@@ -6,7 +6,7 @@
 //! login_url = "http://127.0.0.1:8080/login"     # where a browser starts the login
 //! sp_metadata = "sp-metadata.xml"               # file or URL (SAML)
 //! required_loa = "Substantial"                  # what the service requires
-//! user_key = "uuid"                             # uuid | cpr | name-id: what the SP keys users by
+//! user_key = "uuid"                             # uuid | cpr | name-id | sub (OIDC): what the SP keys users by
 //! profiles = ["person", "professional"]         # which MitID profiles the SP accepts
 //! private_sp = false                            # private SPs get no CPR
 //!
@@ -49,6 +49,12 @@ pub enum UserKey {
     Cpr,
     /// The full NameID value.
     NameId,
+    /// OIDC: the broker's `sub` (with `iss`, the user's identifier in OpenID Connect Core
+    /// §2). The harness computes the `sub` the broker issues for the logged-in identity the way
+    /// each broker profile derives it (Signaturgruppen: per issuer and client, i.e. per
+    /// organisation; Idura: per issuer, as `{GUID}`), so an RP keyed by `iss`+`sub` gets
+    /// identity verdicts. Its whoami answer names the `sub`.
+    Sub,
 }
 
 /// The session oracle configuration.
@@ -413,6 +419,11 @@ impl SpConfig {
         {
             return Err(invalid("[oidc_client] is required for OIDC with an in-process broker (client_id, client_secret, redirect_uris)".into()));
         }
+        if c.user_key == UserKey::Sub && c.protocol != crate::scenario::Protocol::Oidc {
+            return Err(invalid(
+                "user_key = \"sub\" is for OIDC RPs (protocol = \"oidc\"); a SAML SP keys users by uuid, cpr or name-id".into(),
+            ));
+        }
         if c.profiles.is_empty() {
             return Err(invalid(
                 "profiles must name at least one of person, professional".into(),
@@ -480,6 +491,30 @@ timeout_ms = 500
         )
         .unwrap_err();
         assert!(e.to_string().contains("bogus"), "{e}");
+    }
+
+    #[test]
+    fn user_key_sub_is_for_oidc() {
+        let oidc = r#"
+protocol = "oidc"
+login_url = "http://127.0.0.1:8080/login"
+user_key = "sub"
+[oracle]
+whoami_url = "http://127.0.0.1:8080/whoami"
+json_field = "sub"
+[oidc_client]
+client_id = "rp"
+client_secret = "s"
+redirect_uris = ["http://127.0.0.1:8080/callback"]
+"#;
+        let c = SpConfig::from_toml_str(oidc, "sp.toml", Path::new(".")).unwrap();
+        assert_eq!(c.user_key, UserKey::Sub);
+        let saml = "login_url = \"http://a/\"\nsp_metadata = \"m\"\nuser_key = \"sub\"\n[oracle]\nfinal_status = true\n";
+        let e = SpConfig::from_toml_str(saml, "sp.toml", Path::new(".")).unwrap_err();
+        assert!(
+            e.to_string().contains("user_key = \"sub\" is for OIDC"),
+            "{e}"
+        );
     }
 
     #[test]

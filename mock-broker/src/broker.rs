@@ -170,6 +170,12 @@ pub struct FlowRecord {
     pub encryption: Option<(EncryptionAlgorithms, String)>,
     /// An error minting the response.
     pub error: Option<String>,
+    /// The broker endpoints the SP used in this flow: `sso` (always: the AuthnRequest), and
+    /// `slo` once a LogoutRequest names the flow's SessionIndex. What the harness reads to
+    /// tell whether a fault could have reached the SP ([`crate::Fault::delivered_by`]).
+    pub endpoints: std::collections::BTreeSet<crate::observed::Endpoint>,
+    /// The SessionIndex of the assertion, once minted (SLO names it).
+    pub session_index: Option<String>,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -643,7 +649,14 @@ impl BrokerState {
     }
 
     pub(crate) fn end_session(&self, session_index: &str) -> Option<(String, String)> {
-        lock(&self.sessions).take(&session_index.to_string(), self.clock.now())
+        let now = self.clock.now();
+        let ended = lock(&self.sessions).take(&session_index.to_string(), now);
+        for f in lock(&self.flows).values_mut(now) {
+            if f.session_index.as_deref() == Some(session_index) {
+                f.endpoints.insert(crate::observed::Endpoint::Slo);
+            }
+        }
+        ended
     }
 
     /// The fetch-trap URL for a flow.
@@ -815,6 +828,76 @@ mod tests {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
     }
 
+    /// The broker records which endpoints the RP used per flow, in process and over the
+    /// control API, and restores rotated keys.
+    #[tokio::test]
+    async fn oidc_flow_records_name_the_endpoints_used() {
+        use crate::Endpoint;
+        use crate::oidc::{FlowKey, OidcFlowRecord};
+        let broker = Broker::builder()
+            .oidc_client(crate::oidc::ClientConfig::with_secret(
+                "rp",
+                "mock-secret",
+                REDIRECT,
+            ))
+            .start()
+            .await
+            .unwrap();
+        let provider = broker.oidc().unwrap().clone();
+        let key = FlowKey::State("clock-state".into());
+        assert_eq!(provider.flow_record(&key), None);
+        let claims = id_token_claims(&broker).await;
+        let r = provider.flow_record(&key).expect("a record");
+        assert_eq!(
+            r.endpoints,
+            [Endpoint::Authorize, Endpoint::Token].into(),
+            "no userinfo call yet: {r:?}"
+        );
+        assert_eq!(
+            (
+                r.identity.as_deref(),
+                r.client_id.as_str(),
+                r.issuer.as_str()
+            ),
+            (Some("anna"), "rp", "signaturgruppen")
+        );
+        assert_eq!(r.session_id.as_deref(), claims["neb_sid"].as_str());
+        assert_eq!(r.token_redemptions, 1);
+
+        // Over the control API, as the harness reads an external broker.
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let read = |key: serde_json::Value| {
+            let http = http.clone();
+            let url = format!("{}/_mock/oidc/flow", broker.base_url());
+            async move {
+                http.post(url)
+                    .json(&serde_json::json!({ "key": key }))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let resp = read(serde_json::json!({"state": "clock-state"})).await;
+        assert_eq!(resp.status(), 200);
+        let over_http: OidcFlowRecord = resp.json().await.unwrap();
+        assert_eq!(over_http, r);
+        let resp = read(serde_json::json!({"state": "no-such-flow"})).await;
+        assert_eq!(resp.status(), 404);
+
+        // Restoring keys after a rotation publishes the start set again.
+        let before = provider.published_kids("signaturgruppen").unwrap();
+        provider.rotate_signing_key("signaturgruppen").unwrap();
+        assert_ne!(provider.published_kids("signaturgruppen").unwrap(), before);
+        let resp = http
+            .post(format!("{}/_mock/oidc/restore-keys", broker.base_url()))
+            .json(&serde_json::json!({"issuer": "signaturgruppen"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(provider.published_kids("signaturgruppen").unwrap(), before);
+    }
+
     #[tokio::test]
     async fn the_builder_clock_reaches_the_oidc_provider() {
         // Years from now, so the system clock cannot produce it by accident.
@@ -854,6 +937,8 @@ mod tests {
             response_xml: None,
             encryption: None,
             error: None,
+            endpoints: Default::default(),
+            session_index: None,
         }
     }
 

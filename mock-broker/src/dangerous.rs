@@ -285,6 +285,46 @@ impl<'de> Deserialize<'de> for Fault {
     }
 }
 
+impl Fault {
+    /// The broker endpoints through which this fault reaches the SP (any one of them is
+    /// enough). Every SAML fault is part of the Response the SSO endpoint answers the
+    /// AuthnRequest with, which the browser posts to the ACS; the harness drives that browser,
+    /// so a SAML fault always reaches the SP. Listed variant by variant, so a fault delivered
+    /// some other way (SLO, metadata) cannot be added without saying so.
+    pub fn delivered_by(&self) -> &'static [crate::observed::Endpoint] {
+        use crate::observed::Endpoint;
+        match self {
+            Fault::Set { .. }
+            | Fault::Remove { .. }
+            | Fault::SetAttribute { .. }
+            | Fault::RemoveAttribute { .. }
+            | Fault::RemoveNameFormat { .. }
+            | Fault::AddAudience { .. }
+            | Fault::LegacyOiosaml2
+            | Fault::Status { .. }
+            | Fault::NoAssertion
+            | Fault::AppendUnsignedAssertion { .. }
+            | Fault::SignWith { .. }
+            | Fault::KeyInfo { .. }
+            | Fault::UnsignedAssertion
+            | Fault::SignResponse
+            | Fault::Sha1
+            | Fault::NoEncryption
+            | Fault::EncryptWith { .. }
+            | Fault::Xsw { .. }
+            | Fault::CommentInNameId { .. }
+            | Fault::CommentInAttribute { .. }
+            | Fault::DigestValueComment
+            | Fault::TwoSignedInfo
+            | Fault::SignedForeignElement { .. }
+            | Fault::SignedElementAsFirstRoot { .. }
+            | Fault::TamperAfterSigning { .. }
+            | Fault::Doctype
+            | Fault::ReplaceText { .. } => &[Endpoint::Sso],
+        }
+    }
+}
+
 /// The faults armed for one login flow.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FaultPlan {

@@ -59,6 +59,7 @@ pub mod config;
 pub mod dangerous;
 pub mod identity;
 pub mod nsis;
+pub mod observed;
 pub mod oidc;
 mod page;
 pub mod pki;
@@ -76,3 +77,4 @@ pub use config::{
 pub use dangerous::{Fault, FaultPlan};
 pub use identity::{IdentityError, IdentityKind, IdentityStore, TestIdentity};
 pub use nsis::Loa;
+pub use observed::Endpoint;

@@ -135,6 +135,14 @@ impl<K: Eq + Hash + Clone, V> BoundedTable<K, V> {
         (e.expires_at > now).then_some(e.value)
     }
 
+    /// The live values, mutably, in no particular order.
+    pub(crate) fn values_mut(&mut self, now: OffsetDateTime) -> impl Iterator<Item = &mut V> {
+        self.map
+            .values_mut()
+            .filter(move |e| e.expires_at > now)
+            .map(|e| &mut e.value)
+    }
+
     /// Whether `key` is live.
     pub(crate) fn contains(&self, key: &K, now: OffsetDateTime) -> bool {
         self.get(key, now).is_some()

@@ -392,6 +392,11 @@ async fn slo_redirect_gets_a_signed_logout_response_to_the_sp() {
     let a = decrypt_assertion(&post.xml);
     let session_index = attr_of(&a, ns::SAML, "AuthnStatement", "SessionIndex").unwrap();
     let name_id = text_of(&a, ns::SAML, "NameID").unwrap();
+    // The flow record names the endpoints the SP used: SSO so far, SLO after the logout.
+    use mitid_mock_broker::Endpoint;
+    let flow = broker.flow("_req-slo-login").unwrap();
+    assert_eq!(flow.endpoints, [Endpoint::Sso].into());
+    assert_eq!(flow.session_index.as_deref(), Some(session_index.as_str()));
 
     let now = mitid_mock_broker::saml::response::fmt_instant(time::OffsetDateTime::now_utc());
     let logout = format!(
@@ -417,6 +422,10 @@ async fn slo_redirect_gets_a_signed_logout_response_to_the_sp() {
     let msg =
         mitid_mock_broker::saml::redirect::decode_query(query, "SAMLResponse").expect("decodes");
     assert_eq!(msg.relay_state.as_deref(), Some("slo-relay"));
+    assert_eq!(
+        broker.flow("_req-slo-login").unwrap().endpoints,
+        [Endpoint::Sso, Endpoint::Slo].into()
+    );
     assert_eq!(
         attr_of(&msg.xml, ns::SAMLP, "LogoutResponse", "InResponseTo").as_deref(),
         Some("_lo-1")

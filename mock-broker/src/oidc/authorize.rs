@@ -255,6 +255,7 @@ impl OidcProvider {
         // The mock's own controls never reach the protocol logic.
         let mock_identity = params.take("mock_identity");
         let mock_loa = params.take("mock_loa");
+        let via_par = params.get("request_uri").is_some();
         if let Some(uri) = params.get("request_uri") {
             match self.redeem_pushed(issuer, uri, params.get("client_id")) {
                 Ok(p) => params = p,
@@ -297,6 +298,7 @@ impl OidcProvider {
                 return self.respond_error(&fallback, &e.into(), None);
             }
         };
+        self.record_authorization(&req, via_par);
         let ids = FlowIds {
             state: req.state.as_deref(),
             nonce: req.nonce.as_deref(),
@@ -554,12 +556,14 @@ impl OidcProvider {
         }
         let now = self.now();
         let code = random_token();
+        let session_id = uuid::Uuid::new_v4();
+        self.record_login(&req, identity_id, &session_id.to_string());
         let grant = CodeGrant {
             req: req.clone(),
             identity: identity_id.to_string(),
             loa: level,
             auth_time: now,
-            session_id: uuid::Uuid::new_v4(),
+            session_id,
             transaction_id: uuid::Uuid::new_v4(),
             plan: plan.clone(),
             expires_at: now + self.config.code_lifetime_secs.min(3600) as i64,

@@ -166,18 +166,22 @@ impl LoginFacts<'_> {
 /// The `sub` a profile issues: stable per (issuer, organisation, identity) for Signaturgruppen
 /// and per (issuer, identity) for Idura, which wraps the GUID in braces.
 pub fn subject(profile: Profile, f: &LoginFacts<'_>) -> String {
+    subject_for(profile, f.issuer, f.client_id, f.identity)
+}
+
+/// The `sub` a broker of `profile` at issuer URL `issuer` issues to `client_id` for
+/// `identity`: what [`subject`] gives a login, for callers that know who logs in but have no
+/// login (the harness computes the `sub` an RP keyed by `iss`+`sub` must report).
+pub fn subject_for(
+    profile: Profile,
+    issuer: &str,
+    client_id: &str,
+    identity: &TestIdentity,
+) -> String {
+    let uuid = identity.uuid.to_string();
     match profile {
-        Profile::Signaturgruppen => derived_uuid(&[
-            "sg-sub",
-            f.issuer,
-            f.client_id,
-            &f.identity.uuid.to_string(),
-        ])
-        .to_string(),
-        Profile::Idura => format!(
-            "{{{}}}",
-            derived_uuid(&["idura-sub", f.issuer, &f.identity.uuid.to_string()])
-        ),
+        Profile::Signaturgruppen => derived_uuid(&["sg-sub", issuer, client_id, &uuid]).to_string(),
+        Profile::Idura => format!("{{{}}}", derived_uuid(&["idura-sub", issuer, &uuid])),
     }
 }
 

@@ -3,6 +3,10 @@
 //! - `POST /_mock/oidc/arm` `{"key": {"state": "..."}, "plan": {"faults": [...]}}`
 //! - `POST /_mock/oidc/preselect` `{"key": {"client_id": "..."}, "identity": "anna", "loa": "High"}`
 //! - `POST /_mock/oidc/rotate` `{"issuer": "signaturgruppen"}` → `{"active_kids": [...]}`
+//! - `POST /_mock/oidc/restore-keys` `{"issuer": "signaturgruppen"}` → `{"active_kids": [...]}`
+//!   (the key set as at start, after a rotation)
+//! - `POST /_mock/oidc/flow` `{"key": {"state": "..."}}` → the flow's record: which endpoints
+//!   the RP used (`authorize`, `par`, `token`, `userinfo`, `jwks`, `end-session`)
 //!
 //! plus the attacker's key material that `jku-header` and `x5u-header` point at (public, since
 //! the RP under test fetches it): `GET /_mock/oidc/attacker/jwks.json` and `.../cert.pem`.
@@ -58,6 +62,22 @@ pub struct RotateRequest {
     pub issuer: String,
 }
 
+/// Body of `POST /_mock/oidc/restore-keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreKeysRequest {
+    /// Issuer id.
+    pub issuer: String,
+}
+
+/// Body of `POST /_mock/oidc/flow`: which flow's record to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowRecordRequest {
+    /// The flow's key, as armed (`state`, `nonce` or `code_challenge`).
+    pub key: FlowKey,
+}
+
 /// Why a control call failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ControlError {
@@ -71,6 +91,8 @@ pub(crate) enum ControlError {
     Admin(#[from] AdminError),
     #[error("no attacker key is loaded")]
     NoAttackerKey,
+    #[error("no flow is recorded under {0:?}")]
+    NoFlow(FlowKey),
 }
 
 impl From<ControlError> for OAuthError {
@@ -83,7 +105,7 @@ impl From<ControlError> for OAuthError {
             ControlError::Admin(AdminError::AlreadyArmed(_)) => {
                 OAuthError::new(StatusCode::CONFLICT, "invalid_request", e.to_string())
             }
-            ControlError::NoAttackerKey => {
+            ControlError::NoAttackerKey | ControlError::NoFlow(_) => {
                 OAuthError::new(StatusCode::NOT_FOUND, "invalid_request", e.to_string())
             }
             _ => OAuthError::invalid_request(e.to_string()),
@@ -154,6 +176,33 @@ pub(crate) async fn rotate(State(p): State<Arc<OidcProvider>>, req: Request) -> 
             let a: RotateRequest = json_body(req).await?;
             let kids = p.rotate_signing_key(&a.issuer)?;
             Ok(serde_json::json!({ "active_kids": kids }))
+        }
+        .await,
+    )
+}
+
+/// `POST /_mock/oidc/restore-keys`: the issuer's keys as at start (see
+/// [`OidcProvider::restore_signing_keys`]).
+pub(crate) async fn restore_keys(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
+    reply(
+        async {
+            let a: RestoreKeysRequest = json_body(req).await?;
+            let kids = p.restore_signing_keys(&a.issuer)?;
+            Ok(serde_json::json!({ "active_kids": kids }))
+        }
+        .await,
+    )
+}
+
+/// `POST /_mock/oidc/flow`: the [`OidcFlowRecord`](super::observed::OidcFlowRecord) of a flow
+/// (which endpoints the RP used), 404 when none is recorded under the key.
+pub(crate) async fn flow(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
+    reply(
+        async {
+            let a: FlowRecordRequest = json_body(req).await?;
+            let r = p.flow_record(&a.key).ok_or(ControlError::NoFlow(a.key))?;
+            // A record is plain data; serialising it cannot fail.
+            Ok(serde_json::to_value(r).unwrap_or_default())
         }
         .await,
     )

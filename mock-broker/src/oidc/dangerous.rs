@@ -38,6 +38,7 @@
 
 use super::claims::ClaimSet;
 use super::keys::{OidcKeys, SigningKey, b64url};
+use crate::observed::Endpoint;
 use aws_lc_rs::hmac;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -298,6 +299,46 @@ impl OidcFault {
             OidcFault::AuthorizationError { .. } => "authorization-error",
             OidcFault::CodeReplay {} => "code-replay",
             OidcFault::UserinfoSubMismatch { .. } => "userinfo-sub-mismatch",
+        }
+    }
+
+    /// The broker endpoints through which this fault reaches the RP (any one of them is
+    /// enough): the authorization response travels through the browser the harness drives, so
+    /// it always arrives; an ID-token fault arrives only if the RP redeems the code at the
+    /// token endpoint; a userinfo fault only if the RP calls userinfo. The harness compares
+    /// this with the flow's [`OidcFlowRecord::endpoints`](super::observed::OidcFlowRecord) and
+    /// does not judge an RP on a fault it never received.
+    pub fn delivered_by(&self) -> &'static [Endpoint] {
+        match self {
+            OidcFault::SetClaim { target, .. } | OidcFault::RemoveClaim { target, .. } => {
+                match target {
+                    ClaimTarget::Both => &[Endpoint::Token, Endpoint::Userinfo],
+                    ClaimTarget::IdToken => &[Endpoint::Token],
+                    ClaimTarget::Userinfo => &[Endpoint::Userinfo],
+                }
+            }
+            OidcFault::ExpiredExp { .. }
+            | OidcFault::NbfInFuture { .. }
+            | OidcFault::IatInFuture { .. }
+            | OidcFault::ExtraAudience { .. }
+            | OidcFault::BadSignature { .. }
+            | OidcFault::AlgNone {}
+            | OidcFault::KeyConfusionHs256 { .. }
+            | OidcFault::UnknownKid { .. }
+            | OidcFault::OmitKid {}
+            | OidcFault::SignWithKey { .. }
+            | OidcFault::JkuHeader { .. }
+            | OidcFault::X5uHeader { .. }
+            | OidcFault::EmbeddedJwk {}
+            | OidcFault::UnknownCrit { .. } => &[Endpoint::Token],
+            OidcFault::StateWrong { .. }
+            | OidcFault::StateMissing {}
+            | OidcFault::IssParamWrong { .. }
+            | OidcFault::IssParamMissing {}
+            | OidcFault::AuthorizationError { .. } => &[Endpoint::Authorize],
+            // The code is redeemable twice; the RP meets that at the token endpoint.
+            OidcFault::CodeReplay {} => &[Endpoint::Token],
+            OidcFault::UserinfoSubMismatch { .. } => &[Endpoint::Userinfo],
         }
     }
 

@@ -46,6 +46,17 @@ fn hint_client(hint: &str) -> Option<String> {
     }
 }
 
+/// The broker session id (`neb_sid`, Idura's `sessionindex`, or `sid`) of an ID token hint,
+/// read without verification: it only marks which flow's logout this was.
+fn hint_session(hint: &str) -> Option<String> {
+    let payload = hint.split('.').nth(1)?;
+    let raw = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    ["neb_sid", "sessionindex", "sid"]
+        .iter()
+        .find_map(|k| v.get(*k)?.as_str().map(String::from))
+}
+
 /// `GET|POST {issuer}/connect/endsession` (or `/oidc/logout`).
 pub(crate) async fn end_session(State(ctx): State<IssuerCtx>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
@@ -55,6 +66,14 @@ pub(crate) async fn end_session(State(ctx): State<IssuerCtx>, req: Request) -> R
     } else {
         Params::parse(parts.uri.query().unwrap_or("").as_bytes())
     };
+    if let Some(sid) = parsed
+        .as_ref()
+        .ok()
+        .and_then(|p| p.get("id_token_hint"))
+        .and_then(hint_session)
+    {
+        ctx.p.record_end_session(ctx.issuer, &sid);
+    }
     let result = parsed.map_err(EndSessionError::from).and_then(|p| {
         let Some(target) = p.get("post_logout_redirect_uri") else {
             return Ok(None);

@@ -404,6 +404,20 @@ impl KeyRing {
             .collect()
     }
 
+    /// Back to the state at construction: the first key of every ring active, no previous key
+    /// published. Returns the active `kid`s.
+    pub(crate) fn restore(&mut self) -> Vec<String> {
+        for r in &mut self.rings {
+            r.active = 0;
+            r.previous = None;
+        }
+        self.rebuild();
+        self.rings
+            .iter()
+            .filter_map(|r| r.keys.get(r.active).map(|k| k.kid.clone()))
+            .collect()
+    }
+
     fn rebuild(&mut self) {
         let set = CoreJsonWebKeySet::new(
             self.published()

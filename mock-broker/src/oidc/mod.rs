@@ -40,6 +40,7 @@ mod end_session;
 pub mod error;
 pub mod id_token;
 pub mod keys;
+pub mod observed;
 mod params;
 pub mod provider;
 mod router;
@@ -54,5 +55,6 @@ pub use config::{
 pub use dangerous::{OidcFault, OidcFaultPlan};
 pub use id_token::{BrokerClaims, BrokerIdToken, BrokerIdTokenClaims};
 pub use keys::{OidcKeys, SigningKey};
+pub use observed::OidcFlowRecord;
 pub use params::MAX_BODY_BYTES;
 pub use provider::{AdminError, FlowKey, OidcProvider, OidcSetupError};

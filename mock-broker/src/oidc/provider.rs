@@ -211,6 +211,8 @@ pub(crate) struct AccessGrant {
     pub(crate) userinfo: ClaimSet,
     pub(crate) plan: Option<OidcFaultPlan>,
     pub(crate) expires_at: i64,
+    /// The flow the token was issued in (for its [`OidcFlowRecord`](super::observed::OidcFlowRecord)).
+    pub(crate) flow: Option<FlowKey>,
 }
 
 /// A pushed authorization request.
@@ -238,6 +240,7 @@ pub(crate) struct Flows {
     pub(crate) codes: HashMap<String, CodeGrant>,
     pub(crate) tokens: HashMap<String, AccessGrant>,
     pub(crate) jtis: HashMap<String, i64>,
+    pub(crate) records: HashMap<FlowKey, Expiring<super::observed::OidcFlowRecord>>,
 }
 
 /// A map full of live entries.
@@ -503,6 +506,20 @@ impl OidcProvider {
         let mut ring = iss.ring.write().unwrap_or_else(|e| e.into_inner());
         let kids = ring.rotate();
         tracing::info!(issuer = issuer_id, ?kids, "rotated OIDC signing keys");
+        Ok(kids)
+    }
+
+    /// Put an issuer's keys back as they were at start: the first key of each ring active, no
+    /// previous key published. A run that rotated keys restores them afterwards, so a later
+    /// scenario sees the key set it was written for (one RS256 key) whatever ran before it;
+    /// returns the active `kid`s afterwards.
+    pub fn restore_signing_keys(&self, issuer_id: &str) -> Result<Vec<String>, AdminError> {
+        let (_, iss) = self
+            .issuer_by_id(issuer_id)
+            .ok_or_else(|| AdminError::UnknownIssuer(issuer_id.to_string()))?;
+        let mut ring = iss.ring.write().unwrap_or_else(|e| e.into_inner());
+        let kids = ring.restore();
+        tracing::info!(issuer = issuer_id, ?kids, "restored OIDC signing keys");
         Ok(kids)
     }
 

@@ -40,6 +40,7 @@ async fn discovery(State(ctx): State<IssuerCtx>) -> Response {
 }
 
 async fn jwks(State(ctx): State<IssuerCtx>) -> Response {
+    ctx.p.record_jwks(ctx.issuer);
     let doc = ctx.p.issuers[ctx.issuer]
         .ring
         .read()
@@ -99,6 +100,14 @@ impl OidcProvider {
             .route(
                 &format!("{CONTROL_PREFIX}/rotate"),
                 json_405(post(control::rotate)),
+            )
+            .route(
+                &format!("{CONTROL_PREFIX}/restore-keys"),
+                json_405(post(control::restore_keys)),
+            )
+            .route(
+                &format!("{CONTROL_PREFIX}/flow"),
+                json_405(post(control::flow)),
             )
             .route(
                 &format!("{CONTROL_PREFIX}/attacker/jwks.json"),

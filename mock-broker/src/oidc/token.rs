@@ -166,6 +166,13 @@ impl OidcProvider {
             if g.req.client_id != client.cfg.client_id {
                 return Err(TokenError::WrongClient);
             }
+            // The RP presented the flow's code: whatever the outcome, it used the token
+            // endpoint in this flow.
+            let req = g.req.clone();
+            super::observed::note_token(&mut flows, &req);
+            let Some(g) = flows.codes.get_mut(code) else {
+                return Err(TokenError::UnknownCode);
+            };
             let replay_ok = g.plan.as_ref().is_some_and(|p| p.allows_code_replay());
             if g.redemptions > 0 && !replay_ok {
                 let revoked = std::mem::take(&mut g.access_tokens);
@@ -259,6 +266,7 @@ impl OidcProvider {
             userinfo: userinfo_claims(profile, &facts),
             plan: grant.plan.clone(),
             expires_at: now + i64::try_from(expires_in).unwrap_or(3600),
+            flow: super::observed::flow_key(&grant.req),
         };
         {
             let mut flows = self.flows();
@@ -274,6 +282,7 @@ impl OidcProvider {
                 g.access_tokens.push(access_token.clone());
             }
         }
+        super::observed::note_token_sent(&mut self.flows(), &grant.req);
         Ok(json!({
             "access_token": access_token,
             "token_type": "Bearer",

@@ -86,6 +86,9 @@ pub(crate) async fn userinfo(State(ctx): State<IssuerCtx>, req: Request) -> Resp
             .filter(|g| g.expires_at > now && g.issuer == ctx.issuer)
             .cloned()
             .ok_or(UserinfoError::InvalidToken)?;
+        if let Some(key) = &grant.flow {
+            ctx.p.record_userinfo(key);
+        }
         let mut claims = grant.userinfo;
         if let Some(plan) = &grant.plan {
             plan.apply_userinfo(&mut claims);

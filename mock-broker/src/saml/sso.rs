@@ -319,6 +319,8 @@ pub(crate) fn authn_request_received(
         response_xml: None,
         encryption: None,
         error: None,
+        endpoints: [crate::observed::Endpoint::Sso].into(),
+        session_index: None,
     };
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
@@ -511,6 +513,7 @@ pub(crate) fn respond(
         f.response_b64 = Some(b64.clone());
         f.response_xml = Some(minted.response_xml.clone());
         f.encryption = minted.encryption.clone().map(|e| (e, why.clone()));
+        f.session_index = Some(session_index.clone());
     });
     Ok(auto_post(
         &flow.acs_url,

@@ -7,10 +7,10 @@
 //! `oidcc-client-test-kid-absent-multiple-jwks` allows); `jku`, `x5u` and `jwk` headers are
 //! ignored; a `crit` header is refused because the RP understands no extension.
 
-use super::Flaws;
 use super::flaw::{KeyBytes, RpFlaw};
 use super::jwk::{Alg, Jwk, Jwks, rsa_key_from_cert_pem};
 use super::provider::{DiscoveryError, Provider, get_json};
+use super::{Flaws, KidlessKeys};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
@@ -43,6 +43,15 @@ pub enum JwsError {
         kid: String,
         /// Token algorithm.
         alg: String,
+    },
+    /// No `kid`, and the JWKS has several keys for the algorithm (an RP that does not try
+    /// each, [`KidlessKeys::OnlyKey`]).
+    #[error("the token has no kid and the JWKS has {keys} keys for {alg}")]
+    AmbiguousKey {
+        /// Token algorithm.
+        alg: String,
+        /// How many keys suit it.
+        keys: usize,
     },
     /// No JWKS key suits the algorithm.
     #[error("the provider's JWKS has no key for {0}")]
@@ -114,6 +123,7 @@ pub async fn verify(
     token: &str,
     provider: &Provider,
     flaws: &Flaws,
+    kidless: KidlessKeys,
 ) -> Result<Map<String, Value>, JwsError> {
     let jws = Jws::parse(token)?;
     if flaws.has(RpFlaw::SkipSignature) {
@@ -183,10 +193,28 @@ pub async fn verify(
                 return Ok(jws.payload);
             }
             let mut jwks = provider.jwks(false).await?;
-            if jwks.suiting(&alg).next().is_none() && may_refetch {
-                jwks = provider.jwks(true).await?;
+            match kidless {
+                KidlessKeys::TryEach => {
+                    if jwks.suiting(&alg).next().is_none() && may_refetch {
+                        jwks = provider.jwks(true).await?;
+                    }
+                    try_all(&jws, &jwks, &alg, &alg_name)
+                }
+                KidlessKeys::OnlyKey => {
+                    if jwks.suiting(&alg).count() != 1 && may_refetch {
+                        jwks = provider.jwks(true).await?;
+                    }
+                    let keys: Vec<&Jwk> = jwks.suiting(&alg).collect();
+                    match keys.as_slice() {
+                        [key] => check(jws.verified_by(&alg, key), jws.payload),
+                        [] => Err(JwsError::NoKey(alg_name)),
+                        several => Err(JwsError::AmbiguousKey {
+                            alg: alg_name,
+                            keys: several.len(),
+                        }),
+                    }
+                }
             }
-            try_all(&jws, &jwks, &alg, &alg_name)
         }
     }
 }

@@ -42,6 +42,10 @@ pub struct MitidLogin {
     pub kind: &'static str,
     /// The NSIS level reached.
     pub loa: String,
+    /// The subject an RP keyed by `sub` stores ([`super::RpUserKey`]); set by the server after
+    /// these checks, `None` for an RP keyed by the MitID UUID.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
 }
 
 /// Why a login is not an acceptable MitID login.
@@ -191,6 +195,7 @@ fn signaturgruppen(
         uuid: uuid.trim_start_matches("urn:uuid:").to_string(),
         kind,
         loa: loa.map(|l| l.name().to_string()).unwrap_or_default(),
+        sub: None,
     })
 }
 
@@ -251,6 +256,7 @@ fn idura(c: &Map<String, Value>, required: Loa, flaws: &Flaws) -> Result<MitidLo
             "person"
         },
         loa: loa.map(|l| l.name().to_string()).unwrap_or_default(),
+        sub: None,
     })
 }
 

@@ -91,6 +91,36 @@ pub enum ResponseMode {
     FormPost,
 }
 
+/// What the RP keys its users by, as `/whoami` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RpUserKey {
+    /// The MitID UUID / professional UUID (`uuid` in whoami; the default).
+    #[default]
+    MitidUuid,
+    /// The broker's `sub` from the verified ID token: with the issuer, the user's identifier in
+    /// OpenID Connect Core §2 (whoami adds `"sub"`). Run it with `user_key = "sub"`.
+    Sub,
+    /// DELIBERATELY WRONG: an RP meant to key users by `sub` that stores the broker's session
+    /// id (Signaturgruppen `neb_sid`, Idura `sessionindex`) as the subject, so every login is a
+    /// new user. It logs in and out correctly; only identity verdicts (`user_key = "sub"` with a
+    /// whoami oracle) see the bug.
+    SessionIdAsSub,
+}
+
+/// How the RP picks the key for an ID token without `kid`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KidlessKeys {
+    /// Try every JWKS key suiting the algorithm (OpenID's
+    /// `oidcc-client-test-kid-absent-multiple-jwks` allows it; the default).
+    #[default]
+    TryEach,
+    /// Use the JWKS's one key for the algorithm, refetching once when the cached copy has none
+    /// or several; with several even then, refuse (OIDC Core §10.1: with several keys a `kid`
+    /// is required). What `openidconnect` does: correct, and sensitive to how many keys the
+    /// broker publishes when the token arrives.
+    OnlyKey,
+}
+
 /// How a reference RP is configured.
 #[derive(Debug, Clone)]
 pub struct RpConfig {
@@ -115,6 +145,13 @@ pub struct RpConfig {
     pub omit_state: bool,
     /// Send no `nonce` (optional in the code flow); the ID token's nonce is then not checked.
     pub omit_nonce: bool,
+    /// Never call userinfo: log in from the verified ID token alone (correct when the ID token
+    /// carries the claims the service needs, as the brokers' do by default).
+    pub skip_userinfo: bool,
+    /// What users are keyed by.
+    pub user_key: RpUserKey,
+    /// Key choice for ID tokens without `kid`.
+    pub kidless: KidlessKeys,
 }
 
 impl RpConfig {
@@ -131,6 +168,9 @@ impl RpConfig {
             clock_skew_secs: 120,
             omit_state: false,
             omit_nonce: false,
+            skip_userinfo: false,
+            user_key: RpUserKey::MitidUuid,
+            kidless: KidlessKeys::TryEach,
         }
     }
 
@@ -155,6 +195,24 @@ impl RpConfig {
     /// Ask for `response_mode=form_post`.
     pub fn response_mode(mut self, m: ResponseMode) -> Self {
         self.response_mode = m;
+        self
+    }
+
+    /// Never call userinfo ([`RpConfig::skip_userinfo`]).
+    pub fn skip_userinfo(mut self, yes: bool) -> Self {
+        self.skip_userinfo = yes;
+        self
+    }
+
+    /// Key users by this.
+    pub fn user_key(mut self, k: RpUserKey) -> Self {
+        self.user_key = k;
+        self
+    }
+
+    /// How to pick the key of an ID token without `kid`.
+    pub fn kidless(mut self, k: KidlessKeys) -> Self {
+        self.kidless = k;
         self
     }
 
@@ -286,6 +344,11 @@ impl RunningRp {
         let mut client =
             ClientConfig::with_secret(&cfg.client_id, &cfg.client_secret, &self.redirect_uri());
         client.issuers = vec![issuer.to_string()];
+        // An RP keyed by `sub` says so in sp.toml: the harness computes the `sub` to expect.
+        let (user_key, field) = match cfg.user_key {
+            RpUserKey::MitidUuid => (mitid_harness::UserKey::Uuid, "uuid"),
+            RpUserKey::Sub | RpUserKey::SessionIdAsSub => (mitid_harness::UserKey::Sub, "sub"),
+        };
         SpConfig::builder(self.login_url())
             .name(name)
             .protocol(Protocol::Oidc)
@@ -293,7 +356,8 @@ impl RunningRp {
             .profiles([IdentityKind::Person, IdentityKind::Professional])
             .private_sp(true)
             .oidc_profile(profile)
-            .oracle(OracleConfig::whoami_json(self.whoami_url(), "uuid"))
+            .user_key(user_key)
+            .oracle(OracleConfig::whoami_json(self.whoami_url(), field))
             .oidc_client(client)
             .build()
             .expect("the reference RP's harness configuration is valid")
@@ -317,6 +381,12 @@ pub struct PairOptions {
     pub omit_state: bool,
     /// Both RPs send no `nonce` ([`RpConfig::omit_nonce`]).
     pub omit_nonce: bool,
+    /// Both RPs never call userinfo ([`RpConfig::skip_userinfo`]).
+    pub skip_userinfo: bool,
+    /// What both RPs key users by ([`RpConfig::user_key`]).
+    pub user_key: RpUserKey,
+    /// How both RPs pick the key of an ID token without `kid` ([`RpConfig::kidless`]).
+    pub kidless: KidlessKeys,
 }
 
 /// A mock broker with one client per profile and a reference RP for each, with the same flaws:
@@ -376,7 +446,10 @@ impl RpPair {
             let cfg = RpConfig::new(&url, &format!("rp-{issuer}"), Self::SECRET, profile)
                 .flaws(flaws.clone())
                 .response_mode(opts.response_mode)
-                .omit(opts.omit_state, opts.omit_nonce);
+                .omit(opts.omit_state, opts.omit_nonce)
+                .skip_userinfo(opts.skip_userinfo)
+                .user_key(opts.user_key)
+                .kidless(opts.kidless);
             rps.push(b.start(cfg).await?);
         }
         let idura = rps.pop().ok_or(PairStartError::NoOidc)?;

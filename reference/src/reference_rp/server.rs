@@ -12,7 +12,7 @@ use super::id_token::{self, ClaimError, Expected};
 use super::jws::{self, JwsError};
 use super::mitid::{self, BrokerProfile, MitidError, MitidLogin};
 use super::provider::{DiscoveryError, Provider, http_client, lock};
-use super::{ResponseMode, RpConfig};
+use super::{ResponseMode, RpConfig, RpUserKey};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -159,6 +159,9 @@ pub enum CallbackError {
     /// The MitID checks.
     #[error("MitID: {0}")]
     Mitid(#[from] MitidError),
+    /// The claim the RP keys users by is missing.
+    #[error("the ID token has no {0}, the claim users are keyed by")]
+    NoSubject(&'static str),
     /// Discovery or JWKS.
     #[error("provider: {0}")]
     Discovery(#[from] DiscoveryError),
@@ -262,8 +265,13 @@ async fn home(State(st): State<Arc<RpState>>, headers: HeaderMap) -> Response {
 async fn whoami(State(st): State<Arc<RpState>>, headers: HeaderMap) -> Response {
     let user = cookie(&headers).and_then(|sid| lock(&st.sessions).get(&sid)?.user.clone());
     match user {
-        Some(u) => axum::Json(serde_json::json!({"uuid": u.uuid, "kind": u.kind, "loa": u.loa}))
-            .into_response(),
+        Some(u) => {
+            let mut who = serde_json::json!({"uuid": u.uuid, "kind": u.kind, "loa": u.loa});
+            if let Some(sub) = &u.sub {
+                who["sub"] = Value::String(sub.clone());
+            }
+            axum::Json(who).into_response()
+        }
         None => (StatusCode::UNAUTHORIZED, "not logged in").into_response(),
     }
 }
@@ -493,7 +501,7 @@ async fn complete(
         )));
     }
 
-    let claims = jws::verify(id_token_jwt, &st.provider, &st.cfg.flaws).await?;
+    let claims = jws::verify(id_token_jwt, &st.provider, &st.cfg.flaws, st.cfg.kidless).await?;
     let sub = id_token::check(
         &claims,
         &Expected {
@@ -506,23 +514,39 @@ async fn complete(
         &st.cfg.flaws,
     )?;
 
-    let userinfo = st.userinfo(&info.userinfo_endpoint, access_token).await?;
-    let ui_sub = userinfo
-        .get("sub")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let compare =
-        !st.has(RpFlaw::SkipUserinfoSub) && (sub.is_some() || !st.has(RpFlaw::NoRequiredClaims));
-    if compare && (ui_sub.is_none() || ui_sub != sub) {
-        return Err(CallbackError::UserinfoSub {
-            id_token: sub,
-            userinfo: ui_sub,
-        });
-    }
+    // An RP that never calls userinfo logs in from the verified ID token alone.
+    let userinfo = if st.cfg.skip_userinfo {
+        Map::new()
+    } else {
+        let userinfo = st.userinfo(&info.userinfo_endpoint, access_token).await?;
+        let ui_sub = userinfo
+            .get("sub")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let compare = !st.has(RpFlaw::SkipUserinfoSub)
+            && (sub.is_some() || !st.has(RpFlaw::NoRequiredClaims));
+        if compare && (ui_sub.is_none() || ui_sub != sub) {
+            return Err(CallbackError::UserinfoSub {
+                id_token: sub,
+                userinfo: ui_sub,
+            });
+        }
+        userinfo
+    };
     // The ID token is the signed statement; userinfo only fills in what it leaves out.
     let mut merged = userinfo;
     merged.extend(claims);
-    let user = mitid::check(st.cfg.profile, &merged, st.cfg.required_loa, &st.cfg.flaws)?;
+    let mut user = mitid::check(st.cfg.profile, &merged, st.cfg.required_loa, &st.cfg.flaws)?;
+    user.sub = match st.cfg.user_key {
+        RpUserKey::MitidUuid => None,
+        RpUserKey::Sub => Some(sub.ok_or(CallbackError::NoSubject("sub"))?),
+        RpUserKey::SessionIdAsSub => {
+            let sid = ["neb_sid", "sessionindex"]
+                .iter()
+                .find_map(|k| merged.get(*k).and_then(Value::as_str));
+            Some(sid.ok_or(CallbackError::NoSubject("neb_sid"))?.to_string())
+        }
+    };
     *lock(&st.last_user) = Some(user.clone());
     Ok(Some(st.new_session(user)?))
 }

@@ -1,7 +1,7 @@
 //! `mitid-harness`: the CLI.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mitid_harness::report::{to_junit, to_terminal};
+use mitid_harness::report::{to_html, to_html_multi, to_junit, to_terminal};
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Harness, RunReport, SpConfig};
 use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
@@ -56,6 +56,9 @@ struct Output {
     /// Write one transcript (every HTTP exchange) per scenario into this directory.
     #[arg(long)]
     transcripts: Option<PathBuf>,
+    /// Also write a self-contained HTML report here (verdicts, fixes, decoded transcripts).
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Scenarios run at the same time.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -447,6 +450,11 @@ fn emit(report: &RunReport, out: &Output) -> ExitCode {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
+    if let Some(p) = &out.html {
+        if let Err(e) = std::fs::write(p, to_html(report)) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
     if let Some(d) = &out.transcripts {
         if let Err(e) = report.write_transcripts(d) {
             return fail(format!("cannot write transcripts to {}: {e}", d.display()));
@@ -714,6 +722,7 @@ async fn demo(out: Output) -> ExitCode {
             &Output {
                 junit: None,
                 transcripts: None,
+                html: None,
                 ..out.clone_shallow()
             },
         );
@@ -723,6 +732,11 @@ async fn demo(out: Output) -> ExitCode {
     if let Some(p) = &out.junit {
         let xml: String = reports.iter().map(to_junit).collect::<Vec<_>>().join("\n");
         if let Err(e) = std::fs::write(p, xml) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    if let Some(p) = &out.html {
+        if let Err(e) = std::fs::write(p, to_html_multi("mitid-harness demo", &reports)) {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
@@ -767,6 +781,7 @@ impl Output {
             format: self.format,
             junit: self.junit.clone(),
             transcripts: self.transcripts.clone(),
+            html: self.html.clone(),
             concurrency: self.concurrency,
             no_inspect: self.no_inspect,
         }

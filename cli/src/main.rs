@@ -69,7 +69,8 @@ struct Output {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Run the built-in reference SPs (one strict, one with NemID-era flaws) against the catalogue.
+    /// Run the built-in reference SPs (one strict, one with NemID-era flaws) against the SAML
+    /// catalogue, and the strict reference OIDC RP against the OIDC catalogue.
     Demo {
         #[command(flatten)]
         out: Output,
@@ -669,7 +670,8 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
 }
 
 /// The demo: one mock broker, two reference SPs (a strict one, and one with the flaws of a
-/// typical NemID-era integration), the whole SAML catalogue against each.
+/// typical NemID-era integration), the whole SAML catalogue against each; then the strict
+/// reference OIDC RP ([`demo_oidc`]).
 async fn demo(out: Output) -> ExitCode {
     use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
     let broker = match Broker::builder().start().await {
@@ -729,6 +731,10 @@ async fn demo(out: Output) -> ExitCode {
         reports.push(r);
         sp.shutdown().await;
     }
+    match demo_oidc(&out).await {
+        Ok(r) => reports.push(r),
+        Err(e) => return fail(e),
+    }
     if let Some(p) = &out.junit {
         let xml: String = reports.iter().map(to_junit).collect::<Vec<_>>().join("\n");
         if let Err(e) = std::fs::write(p, xml) {
@@ -742,19 +748,22 @@ async fn demo(out: Output) -> ExitCode {
     }
     if let Some(d) = &out.transcripts {
         for (i, r) in reports.iter().enumerate() {
-            if let Err(e) =
-                r.write_transcripts(&d.join(if i == 0 { "strict" } else { "nemid-era" }))
-            {
+            let dir = ["strict", "nemid-era", "oidc-strict"]
+                .get(i)
+                .unwrap_or(&"more");
+            if let Err(e) = r.write_transcripts(&d.join(dir)) {
                 return fail(format!("cannot write transcripts: {e}"));
             }
         }
     }
-    let strict_ok = reports[0].summary.failed == 0 && reports[0].summary.inconclusive == 0;
+    let strict_ok = [&reports[0], &reports[2]]
+        .iter()
+        .all(|r| r.summary.failed == 0 && r.summary.inconclusive == 0);
     let flawed_caught = reports[1].summary.failed > 0;
     if matches!(out.format, Format::Terminal) {
         let _ = writeln!(
             anstream::stdout(),
-            "\nDemo: the strict SP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
+            "\nDemo: the strict SP and RP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
             if strict_ok {
                 "passes every scenario"
             } else {
@@ -773,6 +782,47 @@ async fn demo(out: Output) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The demo's OIDC part: the strict reference RP of the Signaturgruppen profile against the
+/// OIDC catalogue, on its own broker. Scenarios that rotate the broker's signing key are left
+/// out: a rotation changes the keys every concurrent login sees (the discrimination tests give
+/// each its own broker).
+async fn demo_oidc(out: &Output) -> Result<RunReport, String> {
+    use mitid_reference::reference_rp::{PairOptions, RpPair};
+    let name = "reference RP: strict OIDC (Signaturgruppen profile)";
+    let pair = RpPair::start([], PairOptions::default())
+        .await
+        .map_err(|e| format!("cannot start the reference RP: {e}"))?;
+    let cat = Catalogue::builtin().protocol(Protocol::Oidc);
+    let ids: Vec<String> = cat
+        .iter()
+        .filter(|s| !s.steps.iter().any(|st| st.rotates_key()))
+        .map(|s| s.id.clone())
+        .collect();
+    let cat = cat.filter(&ids, &[]).map_err(|e| e.to_string())?;
+    let h = Harness::builder(pair.signaturgruppen.harness_config(name))
+        .broker(pair.broker.clone())
+        .catalogue(cat)
+        .concurrency(out.concurrency)
+        .inspect(!out.no_inspect)
+        .build()
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = run_with_bar(&h).await;
+    if matches!(out.format, Format::Terminal) {
+        let _ = writeln!(anstream::stdout(), "\n=== {name} ===");
+    }
+    let _ = emit(
+        &r,
+        &Output {
+            junit: None,
+            transcripts: None,
+            html: None,
+            ..out.clone_shallow()
+        },
+    );
+    Ok(r)
 }
 
 impl Output {

@@ -312,6 +312,25 @@ impl Agent {
             .map_err(|_| AgentError::BadLocation(location.to_string()))
     }
 
+    /// Record a response the broker sent the SP on the back channel (a token response), which
+    /// the agent never sees: a note saying so, then the exchange as the broker answered it.
+    pub fn back_channel(&mut self, url: &str, json: &serde_json::Value) {
+        self.note(format!(
+            "the RP's back-channel request to {url}, as the broker answered it"
+        ));
+        let body = serde_json::to_string(json).unwrap_or_default();
+        self.transcript.push(Exchange {
+            method: "POST".into(),
+            url: url.to_string(),
+            form: vec![],
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: truncate(&body, PROTOCOL_MESSAGE_KEEP),
+            error: None,
+            elapsed_ms: 0,
+        });
+    }
+
     /// Record a note in the transcript (e.g. "armed flow X").
     pub fn note(&mut self, what: impl Into<String>) {
         self.transcript.push(Exchange {

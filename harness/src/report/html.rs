@@ -479,7 +479,7 @@ fn exchange(o: &mut String, e: &Exchange) {
             o,
             "<details class=\"body\"><summary>response body ({} bytes kept)</summary><pre>{}</pre></details>\n",
             e.body.len(),
-            esc(&e.body)
+            esc_text(&e.body)
         );
     }
     o.push_str("</li>\n");
@@ -503,7 +503,7 @@ fn decoded(o: &mut String, d: &Decoded) {
             let _ = write!(
                 o,
                 "</dl><pre class=\"xml\">{}</pre><p class=\"muted\">Indented for reading; the whitespace differs from what was sent.</p></div>\n",
-                esc(pretty)
+                esc_text(pretty)
             );
         }
         Decoded::Jwt {
@@ -519,11 +519,11 @@ fn decoded(o: &mut String, d: &Decoded) {
                 "<div class=\"decoded jwt\"><p class=\"dlabel\">{}, a {} decoded</p><h4>Header</h4><pre class=\"json\">{}</pre>",
                 esc(source),
                 if *encrypted { "JWE" } else { "JWT" },
-                esc(header)
+                esc_text(header)
             );
             match claims {
                 Some(c) => {
-                    let _ = write!(o, "<h4>Claims</h4><pre class=\"json\">{}</pre>", esc(c));
+                    let _ = write!(o, "<h4>Claims</h4><pre class=\"json\">{}</pre>", esc_text(c));
                 }
                 None => o.push_str(
                     "<p class=\"muted\">The claims are encrypted for the RP; the harness holds no RP key.</p>",
@@ -558,17 +558,27 @@ fn decoded(o: &mut String, d: &Decoded) {
 }
 
 /// Escape text for HTML text and attribute values (quoted with `"`). Control characters other
-/// than tab and newline become U+FFFD, so nothing in a transcript can alter the page's
-/// structure.
+/// than tab and newline become U+FFFD (CR is dropped), so nothing in a transcript can alter the
+/// page's structure.
 pub(crate) fn esc(s: &str) -> String {
+    escape(s, true)
+}
+
+/// Escape element content only (`<pre>` blocks): quotes need no escaping there, and decoded
+/// XML is full of them.
+fn esc_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, quotes: bool) -> String {
     let mut o = String::with_capacity(s.len() + s.len() / 8);
     for c in s.chars() {
         match c {
             '&' => o.push_str("&amp;"),
             '<' => o.push_str("&lt;"),
             '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
+            '"' if quotes => o.push_str("&quot;"),
+            '\'' if quotes => o.push_str("&#39;"),
             '\n' | '\t' => o.push(c),
             '\r' => {}
             c if c.is_control() => o.push('\u{FFFD}'),

@@ -274,13 +274,15 @@ impl OidcProvider {
                 g.access_tokens.push(access_token.clone());
             }
         }
-        Ok(json!({
+        let response = json!({
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": expires_in,
             "id_token": id_token,
             "scope": grant.req.scopes.join(" "),
-        }))
+        });
+        self.record_token_response(&grant.req, iss.endpoint(iss.paths.token), &response);
+        Ok(response)
     }
 }
 

@@ -281,12 +281,12 @@ fn markup_in_a_transcript_is_inert() {
         }
     }
     // The attacker's markup is there, as text.
-    assert!(html.contains("&lt;script&gt;alert(&#39;body&#39;)&lt;/script&gt;"));
+    assert!(html.contains("&lt;script&gt;alert('body')&lt;/script&gt;"));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
     // Inside the decoded assertion, the XML-escaped text stays escaped one level more.
     assert!(html.contains("&amp;lt;/pre&amp;gt;&amp;lt;script&amp;gt;"));
     // In decoded JWT claims too.
-    assert!(html.contains("&lt;script&gt;alert(&#39;sub&#39;)&lt;/script&gt;"));
+    assert!(html.contains("&lt;script&gt;alert('sub')&lt;/script&gt;"));
     // And in the report's own fields (SP name, messages, rationale, references).
     assert!(html.contains("reference SP &lt;strict&gt; &amp; &quot;friends&quot;"));
     assert!(html.contains("Verify the signature &lt;b&gt;before&lt;/b&gt;"));
@@ -629,4 +629,9 @@ fn escaping() {
     );
     assert_eq!(esc("a\r\nb\tc\u{0}\u{1b}d"), "a\nb\tc\u{FFFD}\u{FFFD}d");
     assert_eq!(esc("æøå ✓"), "æøå ✓");
+    // Element content keeps its quotes (decoded XML is full of them).
+    assert_eq!(
+        esc_text("<a b=\"c\" d='e'>&</a>\r\n"),
+        "&lt;a b=\"c\" d='e'&gt;&amp;&lt;/a&gt;\n"
+    );
 }

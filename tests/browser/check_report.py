@@ -164,14 +164,14 @@ def start_browser(chromium, profile):
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=open(os.path.join(profile, "chromium.log"), "w"),
     )
     # Chromium writes the port it chose into DevToolsActivePort in the profile.
     port_file = os.path.join(profile, "DevToolsActivePort")
     while not os.path.exists(port_file) or not open(port_file).read().strip():
         if proc.poll() is not None:
-            raise RuntimeError(f"chromium exited: {proc.stderr.read()[-2000:]}")
+            log = open(os.path.join(profile, "chromium.log")).read()
+            raise RuntimeError(f"chromium exited: {log[-2000:]}")
         if time.monotonic() > DEADLINE:
             raise RuntimeError("chromium did not open its DevTools port")
         time.sleep(0.1)
@@ -202,6 +202,36 @@ VISIBLE = """(function (el) {
   var r = el.getBoundingClientRect();
   return el.checkVisibility() && r.width > 0 && r.height > 0;
 })"""
+
+
+def take_screenshot(cdp, path):
+    """The second SP's section with only FAIL findings shown and the first one's transcript
+    open at its decoded SAMLResponse: what a reviewer of a failing SP reads first."""
+    clip = cdp.js(
+        """(function () {
+          ['PASS', 'SKIPPED', 'INCONCLUSIVE'].forEach(function (v) {
+            var b = document.querySelector('#filters input[name=verdict][value=' + v + ']');
+            if (b && b.checked) b.click();
+          });
+          var section = document.querySelectorAll('section.report')[1] || document.querySelector('section.report');
+          var first = section.querySelector('.finding[data-verdict=FAIL]');
+          if (first) {
+            var t = first.querySelector('details.transcript');
+            if (t) t.open = true;
+          }
+          var top = section.getBoundingClientRect().top + window.scrollY;
+          var decoded = first && Array.from(first.querySelectorAll('.decoded.saml'))
+            .filter(function (d) { return d.textContent.indexOf('SAMLResponse') >= 0; })[0];
+          var end = decoded ? decoded.getBoundingClientRect().top + window.scrollY + 560 : top + 1400;
+          return {x: 0, y: top - 8, width: document.documentElement.clientWidth,
+                  height: Math.min(end - top, 2400), scale: 1};
+        })()"""
+    )
+    data = cdp.call(
+        "Page.captureScreenshot", format="png", clip=clip, captureBeyondViewport=True
+    )["data"]
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(data))
 
 
 def main():
@@ -337,7 +367,7 @@ def main():
                   var el = els[0];
                   for (var d = el.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
                   el.scrollIntoView({{block: 'start'}});
-                  return {{visible: {VISIBLE}(el), text: el.textContent.slice(0, 4000)}};
+                  return {{visible: {VISIBLE}(el), text: el.textContent.slice(0, 200000)}};
                 }})()"""
             )
 
@@ -356,12 +386,9 @@ def main():
             "a decoded JWT (header and claims) is visible",
         )
 
-        # --- screenshot: the top of the page with a decoded assertion open below the summary
+        # --- screenshot: the flawed SP's failures, the first one's transcript open
         if shot:
-            cdp.js("window.scrollTo(0, 0)")
-            data = cdp.call("Page.captureScreenshot", format="png")["data"]
-            with open(shot, "wb") as f:
-                f.write(base64.b64decode(data))
+            take_screenshot(cdp, shot)
             print(f"  screenshot written to {shot}")
 
         # --- nothing went wrong on the way

@@ -435,17 +435,22 @@ fn exchange(o: &mut String, e: &Exchange) {
         o,
         "<li class=\"exchange\">\n<p class=\"req mono\"><span class=\"method\">{}</span> <span class=\"url\">{}</span> → {status} <span class=\"muted\">{} ms</span></p>\n",
         esc(&e.method),
-        esc(&e.url),
+        esc(&display_url(&e.url)),
         e.elapsed_ms
     );
     if !e.headers.is_empty() {
         o.push_str("<ul class=\"headers\">");
         for (k, v) in &e.headers {
+            let v = if k == "location" {
+                display_url(v)
+            } else {
+                v.clone()
+            };
             let _ = write!(
                 o,
                 "<li><span class=\"hn\">{}:</span> {}</li>",
                 esc(k),
-                esc(v)
+                esc(&v)
             );
         }
         o.push_str("</ul>\n");
@@ -483,6 +488,42 @@ fn exchange(o: &mut String, e: &Exchange) {
         );
     }
     o.push_str("</li>\n");
+}
+
+/// A URL for reading: the values of protocol messages and signatures in its query are cut to
+/// their start (the message is decoded below it; a signature is opaque anyway), so a redirect
+/// takes a line, not fifteen.
+fn display_url(url: &str) -> String {
+    const LONG: usize = 80;
+    let Some((base, rest)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let (query, fragment) = match rest.split_once('#') {
+        Some((q, f)) => (q, Some(f)),
+        None => (rest, None),
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v))
+                if v.chars().count() > LONG
+                    && matches!(
+                        k,
+                        "SAMLRequest" | "SAMLResponse" | "Signature" | "id_token" | "request"
+                    ) =>
+            {
+                let head: String = v.chars().take(RAW_PREVIEW / 3).collect();
+                format!("{k}={head}…({} characters)", v.chars().count())
+            }
+            _ => kv.to_string(),
+        })
+        .collect();
+    let mut out = format!("{base}?{}", params.join("&"));
+    if let Some(f) = fragment {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
 }
 
 fn decoded(o: &mut String, d: &Decoded) {

@@ -622,6 +622,29 @@ fn hostile_input_never_panics() {
 }
 
 #[test]
+fn long_protocol_values_are_cut_in_urls_only_for_display() {
+    let long = "A".repeat(500);
+    let u = format!("http://b/sso?SAMLRequest={long}&RelayState=r&Signature={long}#frag");
+    let shown = display_url(&u);
+    assert_eq!(
+        shown,
+        format!(
+            "http://b/sso?SAMLRequest={}…(500 characters)&RelayState=r&Signature={}…(500 characters)#frag",
+            "A".repeat(40),
+            "A".repeat(40)
+        )
+    );
+    assert_eq!(display_url("http://b/x?a=1"), "http://b/x?a=1");
+    assert_eq!(display_url("not a url æ"), "not a url æ");
+    // The full value is still what gets decoded.
+    let e = ex("GET", &format!("http://b/sso?SAMLRequest={long}"), 200);
+    assert!(matches!(
+        decode_exchange(&e).as_slice(),
+        [Decoded::Failed { .. }]
+    ));
+}
+
+#[test]
 fn escaping() {
     assert_eq!(
         esc("<a href=\"x\" title='y'>&amp;</a>"),

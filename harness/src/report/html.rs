@@ -105,9 +105,10 @@ fn csp_hash(text: &str) -> String {
     )
 }
 
-/// How a verdict looks. The one exhaustive match over [`Verdict`] in this renderer: a new
-/// variant (e.g. a warning) needs its CSS class (and a colour in `report.css`), its place in
-/// the order, and whether its findings start open.
+/// How a verdict looks. With [`all_verdicts`], the only place this renderer names verdicts: a
+/// new variant (e.g. a warning) needs its CSS class (and a colour in `report.css`), its place
+/// in the order, whether its findings start open, and its caption; counts, filters and badges
+/// follow from these.
 struct VerdictStyle {
     /// CSS class (`v-…`).
     class: &'static str,

@@ -356,10 +356,10 @@ fn saml_outline(xml: &str) -> Vec<(&'static str, String)> {
         .collect();
     o.push((
         "signatures",
-        if signed.is_empty() {
-            "none".into()
-        } else {
-            format!("on {}", signed.join(", "))
+        match (signed.is_empty(), encrypted > 0) {
+            (true, false) => "none".into(),
+            (true, true) => "none outside the encrypted assertion".into(),
+            (false, _) => format!("on {}", signed.join(", ")),
         },
     ));
     o

@@ -54,9 +54,9 @@ pub fn to_html_multi(title: &str, reports: &[RunReport]) -> String {
         esc(env!("CARGO_PKG_VERSION")),
         esc(title),
     );
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<header class=\"page\">\n<h1>{}</h1>\n<p class=\"muted\">Conformance report from mitid-harness {}: how the service provider{} behaved against the mock MitID broker (NemLog-in OIOSAML 3 / OIDC). Every verdict comes from what the SP did, observed through its own session.</p>\n",
+        "<header class=\"page\">\n<h1>{}</h1>\n<p class=\"muted\">Conformance report from mitid-harness {}: how the service provider{} behaved against the mock MitID broker (NemLog-in OIOSAML 3 / OIDC). Every verdict comes from what the SP did, observed through its own session.</p>",
         esc(title),
         esc(env!("CARGO_PKG_VERSION")),
         if reports.len() == 1 { "" } else { "s" },
@@ -78,9 +78,9 @@ pub fn to_html_multi(title: &str, reports: &[RunReport]) -> String {
     for (i, r) in reports.iter().enumerate() {
         report_section(&mut o, i, r);
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "</main>\n<footer>mitid-harness {}. Mock keys and test identities only; the decoded messages are shown as sent, signatures not re-verified here.</footer>\n<script>{JS}</script>\n</body>\n</html>\n",
+        "</main>\n<footer>mitid-harness {}. Mock keys and test identities only; the decoded messages are shown as sent, signatures not re-verified here.</footer>\n<script>{JS}</script>\n</body>\n</html>",
         esc(env!("CARGO_PKG_VERSION"))
     );
     o
@@ -407,9 +407,9 @@ fn reference(r: &str) -> String {
 
 fn transcript(o: &mut String, t: &[Exchange]) {
     let http = t.iter().filter(|e| e.method != "NOTE").count();
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<details class=\"transcript\"><summary>Transcript: {http} HTTP exchange{}</summary>\n<ol class=\"exchanges\">\n",
+        "<details class=\"transcript\"><summary>Transcript: {http} HTTP exchange{}</summary>\n<ol class=\"exchanges\">",
         if http == 1 { "" } else { "s" }
     );
     for e in t {
@@ -432,9 +432,9 @@ fn exchange(o: &mut String, e: &Exchange) {
             e.status
         )
     };
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<li class=\"exchange\">\n<p class=\"req mono\"><span class=\"method\">{}</span> <span class=\"url\">{}</span> → {status} <span class=\"muted\">{} ms</span></p>\n",
+        "<li class=\"exchange\">\n<p class=\"req mono\"><span class=\"method\">{}</span> <span class=\"url\">{}</span> → {status} <span class=\"muted\">{} ms</span></p>",
         esc(&e.method),
         esc(&display_url(&e.url)),
         e.elapsed_ms
@@ -481,9 +481,9 @@ fn exchange(o: &mut String, e: &Exchange) {
         let _ = writeln!(o, "<p class=\"error\">{}</p>", esc(err));
     }
     if !e.body.is_empty() {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<details class=\"body\"><summary>response body ({} bytes kept)</summary><pre>{}</pre></details>\n",
+            "<details class=\"body\"><summary>response body ({} bytes kept)</summary><pre>{}</pre></details>",
             e.body.len(),
             esc_text(&e.body)
         );
@@ -542,9 +542,9 @@ fn decoded(o: &mut String, d: &Decoded) {
             for (k, v) in outline {
                 let _ = write!(o, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
             }
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "</dl><pre class=\"xml\">{}</pre><p class=\"muted\">Indented for reading; the whitespace differs from what was sent.</p></div>\n",
+                "</dl><pre class=\"xml\">{}</pre><p class=\"muted\">Indented for reading; the whitespace differs from what was sent.</p></div>",
                 esc_text(pretty)
             );
         }
@@ -578,9 +578,9 @@ fn decoded(o: &mut String, d: &Decoded) {
                 }
                 o.push_str("</dl>");
             }
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<p class=\"muted\">{} ({signature_bytes} bytes) not verified here; the verdict says whether the RP did.</p></div>\n",
+                "<p class=\"muted\">{} ({signature_bytes} bytes) not verified here; the verdict says whether the RP did.</p></div>",
                 if *encrypted {
                     "Ciphertext"
                 } else {
@@ -589,9 +589,9 @@ fn decoded(o: &mut String, d: &Decoded) {
             );
         }
         Decoded::Failed { source, why } => {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<div class=\"decoded failed\"><p class=\"dlabel\">{} could not be decoded</p><p>{}. The value is shown as sent above.</p></div>\n",
+                "<div class=\"decoded failed\"><p class=\"dlabel\">{} could not be decoded</p><p>{}. The value is shown as sent above.</p></div>",
                 esc(source),
                 esc(why.trim_end_matches('.'))
             );

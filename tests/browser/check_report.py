@@ -11,7 +11,8 @@ concatenated). The checks are about what the page shows, not its source:
   - every SP section's counts equal the JSON report's summary;
   - the verdict and family filters hide and show findings (a real mouse click, then more);
   - a decoded SAML assertion and a decoded JWT (header and claims) are visible once their
-    transcript is opened.
+    transcript is opened;
+  - with JavaScript off, the filters stay hidden and every finding is shown.
 Exit 0 when every check passes, 1 with the failed checks listed otherwise, 2 on setup errors.
 """
 
@@ -390,6 +391,18 @@ def main():
         if shot:
             take_screenshot(cdp, shot)
             print(f"  screenshot written to {shot}")
+
+        # --- without JavaScript: no filters, every finding shown, the note says so
+        cdp.call("Emulation.setScriptExecutionDisabled", value=True)
+        cdp.call("Page.navigate", url="file://" + os.path.abspath(html))
+        cdp.wait_event("Page.loadEventFired", timeout=60)
+        check(
+            cdp.js("document.getElementById('filters').hidden")
+            and cdp.js(f"{count_visible}('.finding')") == total
+            and "need JavaScript" in cdp.js("document.body.innerText"),
+            f"with JavaScript off the filters stay hidden and all {total} findings are shown",
+        )
+        cdp.call("Emulation.setScriptExecutionDisabled", value=False)
 
         # --- nothing went wrong on the way
         errors = []

@@ -1,7 +1,7 @@
 //! `mitid-harness`: the CLI.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mitid_harness::report::{to_junit, to_terminal};
+use mitid_harness::report::{to_html, to_html_multi, to_junit, to_terminal};
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Harness, RunReport, SpConfig};
 use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
@@ -56,6 +56,9 @@ struct Output {
     /// Write one transcript (every HTTP exchange) per scenario into this directory.
     #[arg(long)]
     transcripts: Option<PathBuf>,
+    /// Also write a self-contained HTML report here (verdicts, fixes, decoded transcripts).
+    #[arg(long)]
+    html: Option<PathBuf>,
     /// Scenarios run at the same time.
     #[arg(long, default_value_t = 4)]
     concurrency: usize,
@@ -66,7 +69,8 @@ struct Output {
 
 #[derive(Subcommand, Debug)]
 enum Cmd {
-    /// Run the built-in reference SPs (one strict, one with NemID-era flaws) against the catalogue.
+    /// Run the built-in reference SPs (one strict, one with NemID-era flaws) against the SAML
+    /// catalogue, and the strict reference OIDC RP against the OIDC catalogue.
     Demo {
         #[command(flatten)]
         out: Output,
@@ -447,6 +451,11 @@ fn emit(report: &RunReport, out: &Output) -> ExitCode {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
+    if let Some(p) = &out.html {
+        if let Err(e) = std::fs::write(p, to_html(report)) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
     if let Some(d) = &out.transcripts {
         if let Err(e) = report.write_transcripts(d) {
             return fail(format!("cannot write transcripts to {}: {e}", d.display()));
@@ -661,7 +670,8 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
 }
 
 /// The demo: one mock broker, two reference SPs (a strict one, and one with the flaws of a
-/// typical NemID-era integration), the whole SAML catalogue against each.
+/// typical NemID-era integration), the whole SAML catalogue against each; then the strict
+/// reference OIDC RP ([`demo_oidc`]).
 async fn demo(out: Output) -> ExitCode {
     use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
     let broker = match Broker::builder().start().await {
@@ -714,11 +724,16 @@ async fn demo(out: Output) -> ExitCode {
             &Output {
                 junit: None,
                 transcripts: None,
+                html: None,
                 ..out.clone_shallow()
             },
         );
         reports.push(r);
         sp.shutdown().await;
+    }
+    match demo_oidc(&out).await {
+        Ok(r) => reports.push(r),
+        Err(e) => return fail(e),
     }
     if let Some(p) = &out.junit {
         let xml: String = reports.iter().map(to_junit).collect::<Vec<_>>().join("\n");
@@ -726,21 +741,29 @@ async fn demo(out: Output) -> ExitCode {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
+    if let Some(p) = &out.html {
+        if let Err(e) = std::fs::write(p, to_html_multi("mitid-harness demo", &reports)) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
     if let Some(d) = &out.transcripts {
         for (i, r) in reports.iter().enumerate() {
-            if let Err(e) =
-                r.write_transcripts(&d.join(if i == 0 { "strict" } else { "nemid-era" }))
-            {
+            let dir = ["strict", "nemid-era", "oidc-strict"]
+                .get(i)
+                .unwrap_or(&"more");
+            if let Err(e) = r.write_transcripts(&d.join(dir)) {
                 return fail(format!("cannot write transcripts: {e}"));
             }
         }
     }
-    let strict_ok = reports[0].summary.failed == 0 && reports[0].summary.inconclusive == 0;
+    let strict_ok = [&reports[0], &reports[2]]
+        .iter()
+        .all(|r| r.summary.failed == 0 && r.summary.inconclusive == 0);
     let flawed_caught = reports[1].summary.failed > 0;
     if matches!(out.format, Format::Terminal) {
         let _ = writeln!(
             anstream::stdout(),
-            "\nDemo: the strict SP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
+            "\nDemo: the strict SP and RP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
             if strict_ok {
                 "passes every scenario"
             } else {
@@ -761,12 +784,54 @@ async fn demo(out: Output) -> ExitCode {
     }
 }
 
+/// The demo's OIDC part: the strict reference RP of the Signaturgruppen profile against the
+/// OIDC catalogue, on its own broker. Scenarios that rotate the broker's signing key are left
+/// out: a rotation changes the keys every concurrent login sees (the discrimination tests give
+/// each its own broker).
+async fn demo_oidc(out: &Output) -> Result<RunReport, String> {
+    use mitid_reference::reference_rp::{PairOptions, RpPair};
+    let name = "reference RP: strict OIDC (Signaturgruppen profile)";
+    let pair = RpPair::start([], PairOptions::default())
+        .await
+        .map_err(|e| format!("cannot start the reference RP: {e}"))?;
+    let cat = Catalogue::builtin().protocol(Protocol::Oidc);
+    let ids: Vec<String> = cat
+        .iter()
+        .filter(|s| !s.steps.iter().any(|st| st.rotates_key()))
+        .map(|s| s.id.clone())
+        .collect();
+    let cat = cat.filter(&ids, &[]).map_err(|e| e.to_string())?;
+    let h = Harness::builder(pair.signaturgruppen.harness_config(name))
+        .broker(pair.broker.clone())
+        .catalogue(cat)
+        .concurrency(out.concurrency)
+        .inspect(!out.no_inspect)
+        .build()
+        .await
+        .map_err(|e| e.to_string())?;
+    let r = run_with_bar(&h).await;
+    if matches!(out.format, Format::Terminal) {
+        let _ = writeln!(anstream::stdout(), "\n=== {name} ===");
+    }
+    let _ = emit(
+        &r,
+        &Output {
+            junit: None,
+            transcripts: None,
+            html: None,
+            ..out.clone_shallow()
+        },
+    );
+    Ok(r)
+}
+
 impl Output {
     fn clone_shallow(&self) -> Output {
         Output {
             format: self.format,
             junit: self.junit.clone(),
             transcripts: self.transcripts.clone(),
+            html: self.html.clone(),
             concurrency: self.concurrency,
             no_inspect: self.no_inspect,
         }

@@ -11,6 +11,37 @@ use std::time::{Duration, Instant};
 /// Bytes of a body kept in the transcript.
 pub(crate) const BODY_KEEP: usize = 2048;
 
+/// Characters of an ordinary form value kept in the transcript.
+pub(crate) const FORM_VALUE_KEEP: usize = 200;
+
+/// Bytes of a protocol message kept in the transcript: the SAML and OIDC messages themselves
+/// ([`is_protocol_field`] form values, token responses) are kept whole up to this bound, so
+/// reports can decode them (a truncated base64 message cannot be decoded). A real SAMLResponse
+/// is 10-20 KiB of base64; the bound only stops a hostile SP from filling memory.
+pub(crate) const PROTOCOL_MESSAGE_KEEP: usize = 256 * 1024;
+
+/// Form fields and JSON members that carry a protocol message (SAML HTTP-POST binding, OIDC
+/// form_post and token responses, JWT-secured requests).
+pub(crate) fn is_protocol_field(name: &str) -> bool {
+    matches!(
+        name,
+        "SAMLResponse"
+            | "SAMLRequest"
+            | "id_token"
+            | "access_token"
+            | "logout_token"
+            | "request"
+            | "response"
+            | "client_assertion"
+    )
+}
+
+/// A response body that is a token response (JSON with an `id_token`): kept whole like a
+/// protocol form value.
+fn is_token_response(content_type: Option<&str>, body: &str) -> bool {
+    content_type.is_some_and(|c| c.contains("json")) && body.contains("\"id_token\"")
+}
+
 /// One request/response pair.
 #[derive(Debug, Clone, Serialize)]
 pub struct Exchange {
@@ -18,14 +49,15 @@ pub struct Exchange {
     pub method: String,
     /// URL.
     pub url: String,
-    /// Form fields sent (values truncated).
+    /// Form fields sent (values truncated, except protocol messages: see
+    /// [`PROTOCOL_MESSAGE_KEEP`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub form: Vec<(String, String)>,
     /// Status code (0 when the request failed).
     pub status: u16,
     /// Selected response headers (Location, Set-Cookie names, Content-Type).
     pub headers: Vec<(String, String)>,
-    /// Response body, truncated.
+    /// Response body, truncated (token responses less: see [`PROTOCOL_MESSAGE_KEEP`]).
     pub body: String,
     /// Error, when the request failed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -187,7 +219,14 @@ impl Agent {
             form: form
                 .unwrap_or_default()
                 .iter()
-                .map(|(k, v)| (k.clone(), truncate(v, 200)))
+                .map(|(k, v)| {
+                    let keep = if is_protocol_field(k) {
+                        PROTOCOL_MESSAGE_KEEP
+                    } else {
+                        FORM_VALUE_KEEP
+                    };
+                    (k.clone(), truncate(v, keep))
+                })
                 .collect(),
             status: 0,
             headers: vec![],
@@ -248,7 +287,12 @@ impl Agent {
         let body = String::from_utf8_lossy(&body).into_owned();
         ex.status = status;
         ex.headers = headers;
-        ex.body = truncate(&body, BODY_KEEP);
+        let keep = if is_token_response(content_type.as_deref(), &body) {
+            PROTOCOL_MESSAGE_KEEP
+        } else {
+            BODY_KEEP
+        };
+        ex.body = truncate(&body, keep);
         ex.elapsed_ms = started.elapsed().as_millis() as u64;
         self.transcript.push(ex);
         Ok(Page {
@@ -266,6 +310,25 @@ impl Agent {
             .join(location)
             .map(|u| u.to_string())
             .map_err(|_| AgentError::BadLocation(location.to_string()))
+    }
+
+    /// Record a response the broker sent the SP on the back channel (a token response), which
+    /// the agent never sees: a note saying so, then the exchange as the broker answered it.
+    pub fn back_channel(&mut self, url: &str, json: &serde_json::Value) {
+        self.note(format!(
+            "the RP's back-channel request to {url}, as the broker answered it"
+        ));
+        let body = serde_json::to_string(json).unwrap_or_default();
+        self.transcript.push(Exchange {
+            method: "POST".into(),
+            url: url.to_string(),
+            form: vec![],
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: truncate(&body, PROTOCOL_MESSAGE_KEEP),
+            error: None,
+            elapsed_ms: 0,
+        });
     }
 
     /// Record a note in the transcript (e.g. "armed flow X").

@@ -220,6 +220,17 @@ impl BrokerLink {
         }
     }
 
+    /// The token responses the broker sent the RP for this flow (the back channel the agent
+    /// never sees), for the transcript. An external broker's are not available.
+    fn token_responses(&self, key: &FlowKey) -> Vec<mitid_mock_broker::oidc::IssuedTokenResponse> {
+        match self {
+            BrokerLink::InProcess(b) => {
+                b.oidc().map(|p| p.token_responses(key)).unwrap_or_default()
+            }
+            BrokerLink::External { .. } => vec![],
+        }
+    }
+
     async fn facts(&self, client: &reqwest::Client, request_id: &str) -> FlowFacts {
         match self {
             BrokerLink::InProcess(b) => FlowFacts {
@@ -1135,6 +1146,9 @@ impl Harness {
                 return Err(Inconclusive(format!("the broker refused the RP's authorization request: {why}")));
             }
         };
+        for t in self.broker.token_responses(&flow_key) {
+            agent.back_channel(&t.token_endpoint, &t.response);
+        }
         let observation = self
             .oracle
             .observe(agent, final_page.as_ref())

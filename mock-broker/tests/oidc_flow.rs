@@ -760,3 +760,49 @@ async fn token_response_type_is_usable_by_openidconnect() {
     let parsed: openidconnect::core::CoreTokenResponse = serde_json::from_value(tok).unwrap();
     assert!(parsed.id_token().is_some());
 }
+
+#[tokio::test]
+async fn token_responses_are_kept_per_flow_for_reports() {
+    let mock = start(config()).await;
+    let flow = Flow::new("kept");
+    let url = mock
+        .authorize_url("signaturgruppen", "rp", &flow, &[("mock_identity", "anna")])
+        .await;
+    let params = mock.authorize(&url).await;
+    assert!(
+        mock.provider
+            .token_responses(&FlowKey::State(flow.state.clone()))
+            .is_empty(),
+        "nothing before the token request"
+    );
+    let tok: Value = mock
+        .token("signaturgruppen", "rp", &params["code"], &flow)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The same response, found by each key the RP sent; another flow's is not.
+    for key in [
+        FlowKey::State(flow.state.clone()),
+        FlowKey::Nonce(flow.nonce.clone()),
+        FlowKey::CodeChallenge(flow.challenge.clone()),
+    ] {
+        let kept = mock.provider.token_responses(&key);
+        assert_eq!(kept.len(), 1, "{key:?}");
+        assert_eq!(kept[0].response, tok);
+        assert!(kept[0].token_endpoint.ends_with("/connect/token"));
+    }
+    let (_, other, _) = mock.run("signaturgruppen", "anna", None).await;
+    assert_ne!(other["id_token"], tok["id_token"]);
+    assert_eq!(
+        mock.provider
+            .token_responses(&FlowKey::State(flow.state.clone()))
+            .len(),
+        1
+    );
+    assert!(
+        mock.provider
+            .token_responses(&FlowKey::ClientId("rp".into()))
+            .is_empty()
+    );
+}

@@ -87,3 +87,76 @@ async fn no_signature_check_flaw_fails_unsigned_assertion() {
 
 // The strict SP's full SAML report is frozen by `saml_discrimination.rs`
 // (snapshots/discrimination/saml_strict.snap), with every flawed SP's beside it.
+
+/// The transcripts keep the protocol messages whole, so the HTML report decodes them: the
+/// AuthnRequest (Redirect binding) and the SAMLResponse (POST binding) of a real login, and the
+/// plaintext assertion of `legacy.unencrypted-assertion` (which the flawed SP accepts).
+#[tokio::test]
+async fn html_report_decodes_the_saml_messages_of_a_real_run() {
+    let r = run(
+        vec![Flaw::AllowPlaintextAssertion],
+        &["mitid.person-substantial", "legacy.unencrypted-assertion"],
+    )
+    .await;
+    let login = r.get("mitid.person-substantial").unwrap();
+    let posted = login
+        .transcript
+        .iter()
+        .flat_map(|e| &e.form)
+        .find(|(k, _)| k == "SAMLResponse")
+        .map(|(_, v)| v.clone())
+        .expect("the ACS POST is in the transcript");
+    assert!(posted.len() > 2048, "kept whole: {} bytes", posted.len());
+    assert!(!posted.contains("bytes total]"));
+    let html = mitid_harness::report::to_html(&r);
+    assert!(
+        !html.contains("could not be decoded"),
+        "every message decodes"
+    );
+    assert!(html.contains("<dt>message</dt><dd>AuthnRequest</dd>"));
+    assert!(html.contains("<dt>message</dt><dd>Response</dd>"));
+    assert!(html.contains("encrypted for the SP"));
+    assert!(html.contains("<dd>1 in plaintext</dd>"));
+    assert!(html.contains("&lt;saml:Assertion "));
+    assert_eq!(
+        r.get("legacy.unencrypted-assertion").unwrap().verdict,
+        Verdict::Fail,
+        "{}",
+        r.to_json()
+    );
+}
+
+/// The RP's token response (the back channel the agent never sees) is in the transcript, as
+/// the broker sent it, and the HTML report decodes its ID token.
+#[tokio::test]
+async fn oidc_transcripts_carry_the_token_response_and_the_report_decodes_the_id_token() {
+    use mitid_reference::reference_rp::{PairOptions, RpPair};
+    let pair = RpPair::start([], PairOptions::default()).await.unwrap();
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Oidc)
+        .filter(&["oidc-mitid.person-substantial".to_string()], &[])
+        .unwrap();
+    let r = Harness::builder(pair.signaturgruppen.harness_config("reference-rp"))
+        .broker(pair.broker.clone())
+        .catalogue(cat)
+        .inspect(false)
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await;
+    r.assert_conformant();
+    let x = r.get("oidc-mitid.person-substantial").unwrap();
+    let token = x
+        .transcript
+        .iter()
+        .find(|e| e.url.ends_with("/connect/token"))
+        .expect("the token response is in the transcript");
+    let body: serde_json::Value = serde_json::from_str(&token.body).unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["id_token"].as_str().unwrap().split('.').count(), 3);
+    let html = mitid_harness::report::to_html(&r);
+    assert!(html.contains("id_token (in the JSON response), a JWT decoded"));
+    assert!(html.contains("&quot;iss&quot;") || html.contains("\"iss\""));
+    assert!(!html.contains("could not be decoded"));
+}

@@ -1,8 +1,11 @@
-//! Results and their renderings: coloured terminal table, stable JSON, JUnit XML, transcripts.
+//! Results and their renderings: coloured terminal table, stable JSON, JUnit XML, transcripts,
+//! and a self-contained HTML page.
 
+mod html;
 mod junit;
 mod terminal;
 
+pub use html::{to_html, to_html_multi};
 pub use junit::to_junit;
 pub use terminal::to_terminal;
 

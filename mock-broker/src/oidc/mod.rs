@@ -57,4 +57,4 @@ pub use id_token::{BrokerClaims, BrokerIdToken, BrokerIdTokenClaims};
 pub use keys::{OidcKeys, SigningKey};
 pub use observed::OidcFlowRecord;
 pub use params::MAX_BODY_BYTES;
-pub use provider::{AdminError, FlowKey, OidcProvider, OidcSetupError};
+pub use provider::{AdminError, FlowKey, IssuedTokenResponse, OidcProvider, OidcSetupError};

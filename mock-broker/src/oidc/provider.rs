@@ -14,7 +14,7 @@ use crate::config::{Clock, SystemClock};
 use crate::identity::IdentityStore;
 use crate::nsis::Loa;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -284,6 +284,22 @@ pub(crate) fn bounded_insert<K: Eq + Hash, V: ExpiresAt>(
     Ok(())
 }
 
+/// Token responses kept for [`OidcProvider::token_responses`]: the most recent ones only.
+const ISSUED_KEEP: usize = 256;
+
+/// A token response as the provider sent it to an RP on the back channel, kept so that reports
+/// can show it: the browser (or the harness's agent) driving a login never sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedTokenResponse {
+    /// The token endpoint that answered.
+    pub token_endpoint: String,
+    /// The JSON body sent (ID token, access token, ...).
+    pub response: serde_json::Value,
+    /// The flow's `state`, `nonce` and PKCE `code_challenge`, as far as the RP sent them.
+    #[serde(skip)]
+    keys: Vec<FlowKey>,
+}
+
 /// How long armed plans and preselections wait for their flow.
 const ARM_TTL_SECS: i64 = 3600;
 
@@ -298,6 +314,7 @@ pub struct OidcProvider {
     pub(crate) keys: OidcKeys,
     pub(crate) clock: Arc<dyn Clock>,
     flows: Mutex<Flows>,
+    issued: Mutex<VecDeque<IssuedTokenResponse>>,
 }
 
 impl fmt::Debug for OidcProvider {
@@ -386,6 +403,7 @@ impl OidcProvider {
             keys,
             clock: Arc::new(SystemClock),
             flows: Mutex::new(Flows::default()),
+            issued: Mutex::new(VecDeque::new()),
         })
     }
 
@@ -521,6 +539,46 @@ impl OidcProvider {
         let kids = ring.restore();
         tracing::info!(issuer = issuer_id, ?kids, "restored OIDC signing keys");
         Ok(kids)
+    }
+
+    /// The token responses sent for the flow identified by `key` (a `state`, `nonce` or PKCE
+    /// `code_challenge`; a `client_id` matches nothing), oldest first. Only the most recent
+    /// responses are kept.
+    pub fn token_responses(&self, key: &FlowKey) -> Vec<IssuedTokenResponse> {
+        let issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        issued
+            .iter()
+            .filter(|t| t.keys.contains(key))
+            .cloned()
+            .collect()
+    }
+
+    /// Keep a token response for [`Self::token_responses`].
+    pub(crate) fn record_token_response(
+        &self,
+        req: &AuthRequest,
+        token_endpoint: String,
+        response: &serde_json::Value,
+    ) {
+        let keys = [
+            req.state.clone().map(FlowKey::State),
+            req.nonce.clone().map(FlowKey::Nonce),
+            req.pkce
+                .as_ref()
+                .map(|(c, _)| FlowKey::CodeChallenge(c.clone())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        if issued.len() >= ISSUED_KEEP {
+            issued.pop_front();
+        }
+        issued.push_back(IssuedTokenResponse {
+            token_endpoint,
+            response: response.clone(),
+            keys,
+        });
     }
 
     /// Take the plan armed for a flow (state, nonce, code challenge, then client id).

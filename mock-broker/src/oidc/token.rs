@@ -283,13 +283,15 @@ impl OidcProvider {
             }
         }
         super::observed::note_token_sent(&mut self.flows(), &grant.req);
-        Ok(json!({
+        let response = json!({
             "access_token": access_token,
             "token_type": "Bearer",
             "expires_in": expires_in,
             "id_token": id_token,
             "scope": grant.req.scopes.join(" "),
-        }))
+        });
+        self.record_token_response(&grant.req, iss.endpoint(iss.paths.token), &response);
+        Ok(response)
     }
 }
 

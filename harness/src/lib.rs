@@ -28,6 +28,8 @@
 //! axum OIDC service whose own `cargo test` runs the OIDC catalogue against it.
 
 pub mod agent;
+pub mod gate;
+pub mod grade;
 pub mod inspect;
 pub mod oracle;
 pub mod report;
@@ -35,6 +37,8 @@ pub mod runner;
 pub mod scenario;
 pub mod sp;
 
+pub use gate::{Baseline, GateOutcome, GatePolicy, GateStatus, Waiver};
+pub use grade::Grade;
 pub use oracle::{Evidence, Observation, Oracle};
 pub use report::{RunReport, ScenarioResult, Summary, Verdict};
 pub use runner::{BrokerLink, Harness, HarnessBuilder, RunError};

@@ -175,6 +175,11 @@ impl ScenarioResult {
         self.grade = last.and_then(|l| l.grade);
     }
 
+    /// The identity the SP reported in the last step that ran, if any.
+    pub fn observed_identity(&self) -> Option<&str> {
+        self.steps.last()?.observed_identity.as_deref()
+    }
+
     /// True for a FAIL or WARN whose waiver has not expired.
     pub fn waived(&self) -> bool {
         matches!(self.verdict, Verdict::Fail | Verdict::Warn)

@@ -4,6 +4,8 @@
 mod junit;
 mod sarif;
 mod terminal;
+#[cfg(test)]
+mod tests;
 
 pub use junit::to_junit;
 pub use sarif::{to_sarif, to_sarif_all};

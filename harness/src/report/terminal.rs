@@ -21,14 +21,16 @@ pub fn to_terminal(r: &RunReport) -> String {
             family = &x.family;
             let _ = writeln!(o, "\n{}", family.bold().underline());
         }
+        // Pad before colouring: escape codes would count towards the width.
+        let name = format!("{:<12}", x.verdict.as_str());
         let v = match x.verdict {
-            Verdict::Pass => format!("{}", "PASS".green().bold()),
-            Verdict::Fail => format!("{}", "FAIL".red().bold()),
-            Verdict::Warn => format!("{}", "WARN".magenta().bold()),
-            Verdict::Inconclusive => format!("{}", "INCONCLUSIVE".yellow().bold()),
-            Verdict::Skipped => format!("{}", "SKIPPED".dimmed()),
+            Verdict::Pass => format!("{}", name.green().bold()),
+            Verdict::Fail => format!("{}", name.red().bold()),
+            Verdict::Warn => format!("{}", name.magenta().bold()),
+            Verdict::Inconclusive => format!("{}", name.yellow().bold()),
+            Verdict::Skipped => format!("{}", name.dimmed()),
         };
-        let _ = writeln!(o, "  {v:<12} {:<width$}  {}", x.id, x.title.dimmed());
+        let _ = writeln!(o, "  {v} {:<width$}  {}", x.id, x.title.dimmed());
         if matches!(
             x.verdict,
             Verdict::Fail | Verdict::Warn | Verdict::Inconclusive

@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mitid_harness::report::{to_junit, to_sarif, to_sarif_all, to_terminal};
-use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::scenario::Severity;
+use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Baseline, GatePolicy, Harness, RunReport, SpConfig};
 use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
 use std::io::Write;
@@ -881,4 +881,3 @@ fn demo_json(reports: &[RunReport]) -> String {
         .collect();
     serde_json::to_string_pretty(&values).unwrap_or_default()
 }
-

@@ -127,14 +127,21 @@ async fn warn_does_not_block_by_default_and_fail_does() {
     assert!(o.stderr.contains("wrote 2 waivers"), "{}", o.stderr);
     assert!(o.stdout.contains("waived until"), "{}", o.stdout);
     let text = std::fs::read_to_string(&baseline).unwrap();
-    assert!(text.contains("id = \"xsw.3\"") && text.contains("UNREVIEWED"), "{text}");
+    assert!(
+        text.contains("id = \"xsw.3\"") && text.contains("UNREVIEWED"),
+        "{text}"
+    );
     let o = run(&["--baseline", &b, "--format", "sarif"]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let sarif: serde_json::Value = serde_json::from_str(&o.stdout).expect("one SARIF value");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
-    assert!(results.iter().all(|r| r["suppressions"][0]["kind"] == "external"));
+    assert!(
+        results
+            .iter()
+            .all(|r| r["suppressions"][0]["kind"] == "external")
+    );
 
     // WARN blocks when asked to; the baseline still waives it.
     assert_eq!(run(&["--warn-fails"]).code, 1);
@@ -148,7 +155,11 @@ async fn warn_does_not_block_by_default_and_fail_does() {
     .unwrap();
     let o = run(&["--baseline", &b]);
     assert_eq!(o.code, 1, "{}", o.stdout);
-    assert!(o.stdout.contains("waiver EXPIRED on 2020-01-01"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("waiver EXPIRED on 2020-01-01"),
+        "{}",
+        o.stdout
+    );
     sp.shutdown().await;
 }
 
@@ -158,10 +169,21 @@ async fn thresholds_stale_waivers_and_nothing_tested() {
     let dir = scratch("threshold");
     // sha1 is a medium finding: below the default threshold, above `medium`.
     let toml = sp_toml(&dir, &sp, broker.base_url(), "");
-    let base = ["run", "--sp", &toml, "--no-inspect", "--only", "signature.sha1"];
+    let base = [
+        "run",
+        "--sp",
+        &toml,
+        "--no-inspect",
+        "--only",
+        "signature.sha1",
+    ];
     let o = cli(&base);
     assert_eq!(o.code, 0, "{}\n{}", o.stdout, o.stderr);
-    assert!(o.stdout.contains("gate passed (fail on high)"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("gate passed (fail on high)"),
+        "{}",
+        o.stdout
+    );
     let o = cli(&[&base[..], &["--fail-on", "medium"]].concat());
     assert_eq!(o.code, 1, "{}", o.stdout);
     // [gate] in sp.toml, with a baseline path relative to it; the command line overrides.
@@ -176,7 +198,14 @@ async fn thresholds_stale_waivers_and_nothing_tested() {
         broker.base_url(),
         "fail_on = \"medium\"\nbaseline = \"b.toml\"",
     );
-    let base = ["run", "--sp", &toml, "--no-inspect", "--only", "signature.sha1"];
+    let base = [
+        "run",
+        "--sp",
+        &toml,
+        "--no-inspect",
+        "--only",
+        "signature.sha1",
+    ];
     let o = cli(&base);
     assert_eq!(o.code, 1, "{}", o.stdout);
     assert!(o.stdout.contains("stale waiver xsw.1"), "{}", o.stdout);
@@ -191,7 +220,11 @@ async fn thresholds_stale_waivers_and_nothing_tested() {
         "mitid.professional-minimal",
     ]);
     assert_eq!(o.code, 2, "{}", o.stdout);
-    assert!(o.stdout.contains("no applicable scenario ran"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("no applicable scenario ran"),
+        "{}",
+        o.stdout
+    );
     // A bad baseline is a configuration error, named.
     std::fs::write(dir.join("bad.toml"), "[[waiver]]\nid = \"x\"\n").unwrap();
     let bad = dir.join("bad.toml").display().to_string();
@@ -203,7 +236,14 @@ async fn thresholds_stale_waivers_and_nothing_tested() {
 
 #[test]
 fn demo_json_is_one_array_of_reports() {
-    let o = cli(&["demo", "--format", "json", "--no-inspect", "--concurrency", "8"]);
+    let o = cli(&[
+        "demo",
+        "--format",
+        "json",
+        "--no-inspect",
+        "--concurrency",
+        "8",
+    ]);
     assert_eq!(o.code, 0, "{}", o.stderr);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("one JSON value");
     let reports = v.as_array().expect("an array");

@@ -109,8 +109,7 @@ pub struct Baseline {
 }
 
 /// The reason a written baseline carries until someone reviews it.
-pub const PLACEHOLDER_REASON: &str =
-    "UNREVIEWED: accepted when the gate was adopted; replace with who reviewed it, why, and the fixing ticket";
+pub const PLACEHOLDER_REASON: &str = "UNREVIEWED: accepted when the gate was adopted; replace with who reviewed it, why, and the fixing ticket";
 
 /// Errors reading a baseline.
 #[derive(Debug, thiserror::Error)]
@@ -348,9 +347,9 @@ pub(crate) fn evaluate(
                 .iter()
                 .filter(|w| w.sp.as_deref().is_none_or(|s| s == sp))
                 .filter(|w| {
-                    !results.iter().any(|r| {
-                        r.id == w.id && matches!(r.verdict, Verdict::Fail | Verdict::Warn)
-                    })
+                    !results
+                        .iter()
+                        .any(|r| r.id == w.id && matches!(r.verdict, Verdict::Fail | Verdict::Warn))
                 })
                 .map(|w| StaleWaiver {
                     id: w.id.clone(),
@@ -445,7 +444,9 @@ mod toml_date {
             Raw::Text(t) => t,
         };
         Date::parse(&text, format_description!("[year]-[month]-[day]")).map_err(|e| {
-            serde::de::Error::custom(format!("expires {text:?} is not a date like 2027-03-31: {e}"))
+            serde::de::Error::custom(format!(
+                "expires {text:?} is not a date like 2027-03-31: {e}"
+            ))
         })
     }
 }
@@ -506,7 +507,10 @@ mod tests {
         assert_eq!(run(&mut ok).exit_code, 3);
         ok.push(result("f", Verdict::Fail, Severity::High));
         let g = run(&mut ok);
-        assert_eq!((g.exit_code, g.blocking.clone()), (1, vec!["f".to_string()]));
+        assert_eq!(
+            (g.exit_code, g.blocking.clone()),
+            (1, vec!["f".to_string()])
+        );
     }
 
     #[test]
@@ -552,7 +556,11 @@ sp = "other"
         assert!(rs[3].waiver.is_none());
         assert_eq!(g.stale_waivers.len(), 1);
         assert_eq!(g.stale_waivers[0].id, "a");
-        assert!(g.stale_waivers[0].why.contains("PASS"), "{:?}", g.stale_waivers);
+        assert!(
+            g.stale_waivers[0].why.contains("PASS"),
+            "{:?}",
+            g.stale_waivers
+        );
         assert_eq!(g.waivers_checked_on, Some(date!(2026 - 12 - 03)));
         // The last day still holds.
         let g = evaluate("sp", &mut rs, &p, Some(&b), date!(2026 - 12 - 02));
@@ -561,14 +569,28 @@ sp = "other"
 
     #[test]
     fn bad_baselines_are_named() {
-        let e = |t: &str| Baseline::from_toml_str(t, "b.toml").unwrap_err().to_string();
-        assert!(e("[[waiver]]\nid = \"a\"\nreason = \"\"\nexpires = 2027-01-01").contains("no reason"));
-        assert!(e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = \"soon\"").contains("not a date"));
-        assert!(e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = 2027-01-01T10:00:00").contains("date only"));
+        let e = |t: &str| {
+            Baseline::from_toml_str(t, "b.toml")
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            e("[[waiver]]\nid = \"a\"\nreason = \"\"\nexpires = 2027-01-01").contains("no reason")
+        );
+        assert!(
+            e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = \"soon\"").contains("not a date")
+        );
+        assert!(
+            e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = 2027-01-01T10:00:00")
+                .contains("date only")
+        );
         assert!(e("[[waiver]]\nid = \"a\"\nreason = \"x\"").contains("expires"));
         let twice = "[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = 2027-01-01\n".repeat(2);
         assert!(e(&twice).contains("twice"));
-        assert!(e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = 2027-01-01\nsev = 1").contains("sev"));
+        assert!(
+            e("[[waiver]]\nid = \"a\"\nreason = \"x\"\nexpires = 2027-01-01\nsev = 1")
+                .contains("sev")
+        );
     }
 
     #[test]

@@ -27,9 +27,9 @@
 //! checked for the whole catalogue by this module's tests).
 
 use crate::scenario::{Step, StepBody};
-use mitid_mock_broker::oidc::OidcFault;
 use mitid_mock_broker::Fault;
 use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice};
+use mitid_mock_broker::oidc::OidcFault;
 use serde::Serialize;
 
 /// Whose session an SP created in a step it must reject.
@@ -253,7 +253,11 @@ mod tests {
                     match f {
                         ForgedIdentity::OtherThanLogin => {}
                         ForgedIdentity::Named(v) => {
-                            assert!(ids.get(v).is_some(), "{} step {i}: unknown victim {v}", s.id);
+                            assert!(
+                                ids.get(v).is_some(),
+                                "{} step {i}: unknown victim {v}",
+                                s.id
+                            );
                             let login = step.identity().unwrap_or_else(|| {
                                 panic!(
                                     "{} step {i}: names victim {v} but logs in the SP's default identity, which may be {v}",

@@ -2,18 +2,18 @@
 //! plan, asks the oracle, and turns what the SP did into a verdict.
 
 use crate::agent::{Agent, AgentError, Exchange, Page, find_form};
-use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
-use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::gate::{Baseline, BaselineError, GatePolicy};
 use crate::grade::{Grade, SignedPart};
+use crate::oracle::{Evidence, Observation, Oracle, expected_key, same_identity};
+use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::scenario::{
     AuthorizationRequestSeen, Catalogue, Expect, Jar, OidcLogin, Protocol, SamlLogin, Scenario,
     SpFacts, Step, StepBody,
 };
 use crate::sp::SpConfig;
+use mitid_mock_broker::config::{Clock, SystemClock};
 use mitid_mock_broker::oidc::FlowKey;
 use mitid_mock_broker::saml::{authn_request, redirect};
-use mitid_mock_broker::config::{Clock, SystemClock};
 use mitid_mock_broker::{
     ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode,
 };

@@ -129,7 +129,10 @@ async fn acceptances_are_graded_from_the_oracle_identity() {
         warn.message
     );
     assert_eq!(last.summary.warned, 1);
-    assert_eq!(last.gate.blocking, ["signature.two-assertions-first-signed"]);
+    assert_eq!(
+        last.gate.blocking,
+        ["signature.two-assertions-first-signed"]
+    );
 
     // Only WARNs: conformant by default, not when WARN blocks.
     let (broker, _sp, cfg) = setup(vec![Flaw::IgnoreExtraAssertions]).await;

@@ -243,7 +243,11 @@ fn cases() -> Vec<Case> {
             "xsw4",
             vec![xsw(XswVariant::Xsw4)],
             Reject(C::Signature),
-            &[&[sig], &[F::AnySignatureInDocument], &[F::IgnoreExtraAssertions]],
+            &[
+                &[sig],
+                &[F::AnySignatureInDocument],
+                &[F::IgnoreExtraAssertions],
+            ],
         ),
         case(
             "xsw5",
@@ -261,7 +265,11 @@ fn cases() -> Vec<Case> {
             "xsw7",
             vec![xsw(XswVariant::Xsw7)],
             Reject(C::Signature),
-            &[&[sig], &[F::AnySignatureInDocument], &[F::IgnoreExtraAssertions]],
+            &[
+                &[sig],
+                &[F::AnySignatureInDocument],
+                &[F::IgnoreExtraAssertions],
+            ],
         ),
         case(
             "xsw8",

@@ -71,7 +71,10 @@ fn warn_annotations() -> BTreeMap<String, FlawSet> {
                 .caught_by
                 .warned
                 .iter()
-                .map(|f| f.parse::<Flaw>().unwrap_or_else(|e| panic!("{}: {e}", s.id)))
+                .map(|f| {
+                    f.parse::<Flaw>()
+                        .unwrap_or_else(|e| panic!("{}: {e}", s.id))
+                })
                 .collect();
             (s.id.clone(), flaws)
         })
@@ -302,10 +305,7 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         let warned = ids(r, Verdict::Warn);
         let inconclusive = ids(r, Verdict::Inconclusive);
         let skipped = ids(r, Verdict::Skipped);
-        if failed != want
-            || warned != want_warn
-            || !inconclusive.is_empty()
-            || !skipped.is_empty()
+        if failed != want || warned != want_warn || !inconclusive.is_empty() || !skipped.is_empty()
         {
             let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
             let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
@@ -351,7 +351,9 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         .filter(|f| **f != Flaw::ErrorPageWith200 && !flaws_that_fail.contains(*f))
         .collect();
     if !idle.is_empty() {
-        problems.push(format!("flaws that make no scenario fail or warn: {idle:?}"));
+        problems.push(format!(
+            "flaws that make no scenario fail or warn: {idle:?}"
+        ));
     }
     let never: Vec<_> = ann
         .keys()

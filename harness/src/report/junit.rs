@@ -83,12 +83,7 @@ pub fn to_junit(r: &RunReport) -> String {
         r.duration_ms as f64 / 1000.0
     );
     for (fam, xs) in fams {
-        let _ = writeln!(
-            o,
-            r#"  <testsuite name="{}" {}>"#,
-            esc(fam),
-            counts(r, &xs)
-        );
+        let _ = writeln!(o, r#"  <testsuite name="{}" {}>"#, esc(fam), counts(r, &xs));
         for x in xs {
             let _ = write!(
                 o,

@@ -169,12 +169,22 @@ fn the_fixed_report_is_judged_as_documented() {
     let r = fixed_report();
     let s = r.summary;
     assert_eq!(
-        (s.passed, s.failed, s.warned, s.inconclusive, s.skipped, s.waived),
+        (
+            s.passed,
+            s.failed,
+            s.warned,
+            s.inconclusive,
+            s.skipped,
+            s.waived
+        ),
         (1, 5, 1, 1, 1, 1)
     );
     // xsw.3 and xsw.4 (forged, unknown) block; the WARN does not; sha1 is below the
     // threshold; the expired waiver waives nothing.
-    assert_eq!(r.gate.blocking, ["binding.recipient-wrong", "xsw.3", "xsw.4"]);
+    assert_eq!(
+        r.gate.blocking,
+        ["binding.recipient-wrong", "xsw.3", "xsw.4"]
+    );
     assert_eq!(r.exit_code(), 1);
     assert_eq!(r.gate.stale_waivers.len(), 1);
     let strict = r.clone().with_gate(
@@ -260,7 +270,11 @@ fn assert_conformant_follows_the_gate() {
     // Waive everything blocking: conformant.
     let b = r.baseline(90);
     assert_eq!(b.waivers.len(), 6);
-    assert!(b.waivers.iter().all(|w| w.sp.as_deref() == Some("fixed-sp")));
+    assert!(
+        b.waivers
+            .iter()
+            .all(|w| w.sp.as_deref() == Some("fixed-sp"))
+    );
     let waived = r.clone().with_gate(GatePolicy::default(), Some(&b));
     waived.assert_conformant();
     assert_eq!(waived.gate.status, GateStatus::Passed);
@@ -268,7 +282,13 @@ fn assert_conformant_follows_the_gate() {
     // The reviewed reason survives a rewrite; the expired one gets the placeholder and a
     // fresh expiry.
     let w = |id: &str| b.waivers.iter().find(|w| w.id == id).unwrap().clone();
-    assert_eq!(w("timing.conditions-expired").reason, "clock checks move to the gateway, PROJ-1");
-    assert_eq!(w("binding.recipient-wrong").reason, crate::gate::PLACEHOLDER_REASON);
+    assert_eq!(
+        w("timing.conditions-expired").reason,
+        "clock checks move to the gateway, PROJ-1"
+    );
+    assert_eq!(
+        w("binding.recipient-wrong").reason,
+        crate::gate::PLACEHOLDER_REASON
+    );
     assert_eq!(w("binding.recipient-wrong").expires, date!(2027 - 03 - 03));
 }

@@ -288,8 +288,7 @@ fn consume_xml(
                     "no assertion in the response carries a valid signature of its own",
                 )
             })?
-    } else if (st.has(Flaw::FirstAssertion) || st.has(Flaw::LastAssertion))
-        && candidates.len() > 1
+    } else if (st.has(Flaw::FirstAssertion) || st.has(Flaw::LastAssertion)) && candidates.len() > 1
     {
         if !st.has(Flaw::NoSignatureCheck) {
             let signed = candidates

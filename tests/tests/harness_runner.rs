@@ -183,5 +183,43 @@ async fn acceptances_are_graded_from_the_oracle_identity() {
     }
 }
 
+/// Waivers expire by the harness's injected clock: the last day still holds, the next fails.
+#[tokio::test]
+async fn waivers_expire_by_the_injected_clock() {
+    use mitid_harness::{Baseline, GateStatus};
+    use mitid_mock_broker::config::FixedClock;
+    use time::macros::date;
+    let (broker, _sp, cfg) = setup(vec![Flaw::NoSignatureCheck]).await;
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .filter(&["signature.unsigned-assertion".to_string()], &[])
+        .unwrap();
+    let b = Baseline::from_toml_str(
+        "[[waiver]]\nid = \"signature.unsigned-assertion\"\nreason = \"PROJ-9\"\nexpires = 2030-06-30\n",
+        "b.toml",
+    )
+    .unwrap();
+    for (day, status, waived) in [
+        (date!(2030 - 06 - 30), GateStatus::Passed, 1),
+        (date!(2030 - 07 - 01), GateStatus::Failed, 0),
+    ] {
+        let r = Harness::builder(cfg.clone())
+            .broker(broker.clone())
+            .catalogue(cat.clone())
+            .inspect(false)
+            .baseline(b.clone())
+            .clock(Arc::new(FixedClock::new(day.midnight().assume_utc())))
+            .build()
+            .await
+            .unwrap()
+            .run()
+            .await;
+        assert_eq!(r.gate.status, status, "{}", r.to_json());
+        assert_eq!(r.gate.waivers_checked_on, Some(day));
+        assert_eq!(r.summary.waived, waived);
+        assert_eq!(r.summary.failed, 1);
+    }
+}
+
 // The strict SP's full SAML report is frozen by `saml_discrimination.rs`
 // (snapshots/discrimination/saml_strict.snap), with every flawed SP's beside it.

@@ -292,8 +292,9 @@ impl RunReport {
 
     /// Sort the results (by family, then id) and recompute the summary: after merging the
     /// results of several runs into one report (e.g. scenarios that need their own SP setup).
-    /// Waivers already applied stay; the gate is decided again without a baseline's stale
-    /// list (use [`RunReport::with_gate`] to apply a baseline to merged results).
+    /// Waivers already marked stay, and so do the baseline's name and stale list; the gate
+    /// is decided again over the results (use [`RunReport::with_gate`] to apply a baseline to
+    /// merged results afresh).
     pub fn sort_and_recount(&mut self) {
         self.results
             .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));

@@ -20,7 +20,10 @@
 //!     .build()
 //!     .unwrap();
 //! let report = Harness::builder(sp).build().await.unwrap().run().await;
-//! report.assert_conformant(); // panics with what the SP did, scenario by scenario
+//! // Panics unless the release gate passes (sp.toml `[gate]`, or `.gate(...)` / `.baseline(...)`
+//! // on the builder: by default an unwaived FAIL of severity high or critical blocks, and a run
+//! // in which nothing applied never passes), with what the SP did, scenario by scenario.
+//! report.assert_conformant();
 //! # }
 //! ```
 //!

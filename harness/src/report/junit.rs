@@ -1,10 +1,10 @@
-//! JUnit XML, as CI systems render it: one testsuite per family, FAIL as <failure>,
-//! INCONCLUSIVE as <error>, SKIPPED as <skipped>.
+//! JUnit XML, as CI systems render it: one testsuite per family, FAIL as `<failure>`,
+//! INCONCLUSIVE as `<error>`, SKIPPED as `<skipped>`.
 //!
 //! A WARN (the SP accepted a message it must refuse but logged in the identity the broker
-//! genuinely signed) is a <failure type="warn"> only when the gate blocks on WARN; otherwise a
-//! passing testcase whose <system-out> says WARN, so CI stays as green as the gate. A finding
-//! waived by the baseline is <skipped> with a message that starts "waived until": still listed,
+//! genuinely signed) is a `<failure type="warn">` only when the gate blocks on WARN; otherwise a
+//! passing testcase whose `<system-out>` says WARN, so CI stays as green as the gate. A finding
+//! waived by the baseline is `<skipped>` with a message that starts "waived until": still listed,
 //! not red. Every testsuite counts its WARNs and waivers in `warnings` and `waived` attributes
 //! (beside the standard ones, which count the elements actually written).
 

@@ -1,9 +1,12 @@
 //! `mitid-harness`: the CLI.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mitid_harness::report::{to_html, to_html_multi, to_junit, to_terminal};
+use mitid_harness::report::{
+    to_html, to_html_multi, to_junit, to_sarif, to_sarif_all, to_terminal,
+};
+use mitid_harness::scenario::Severity;
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
-use mitid_harness::{Harness, RunReport, SpConfig};
+use mitid_harness::{Baseline, GatePolicy, Harness, RunReport, SpConfig};
 use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,7 +29,53 @@ struct Cli {
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum Format {
     Terminal,
+    /// One JSON value: a report (`run`), an array of reports (`demo`), an array (`list`).
     Json,
+    /// SARIF 2.1.0 (`run`, `demo`: one SARIF run per report).
+    Sarif,
+}
+
+/// A severity threshold for `--fail-on`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Sev {
+    Critical,
+    High,
+    Medium,
+    Info,
+}
+
+impl From<Sev> for Severity {
+    fn from(s: Sev) -> Self {
+        match s {
+            Sev::Critical => Severity::Critical,
+            Sev::High => Severity::High,
+            Sev::Medium => Severity::Medium,
+            Sev::Info => Severity::Info,
+        }
+    }
+}
+
+/// The release gate on the command line; each flag overrides sp.toml's `[gate]`.
+#[derive(clap::Args, Debug, Clone)]
+struct GateArgs {
+    /// Fail (exit 1) on an unwaived FAIL at or above this severity [default: sp.toml [gate]
+    /// fail_on, else high].
+    #[arg(long, value_enum)]
+    fail_on: Option<Sev>,
+    /// WARN findings (accepted, but the signed identity logged in) at or above the threshold
+    /// fail too.
+    #[arg(long)]
+    warn_fails: bool,
+}
+
+impl GateArgs {
+    fn apply(&self, mut p: GatePolicy) -> GatePolicy {
+        if let Some(s) = self.fail_on {
+            p.fail_on = s.into();
+        }
+        p.warn_fails |= self.warn_fails;
+        p
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -53,6 +102,9 @@ struct Output {
     /// Also write JUnit XML here.
     #[arg(long)]
     junit: Option<PathBuf>,
+    /// Also write SARIF 2.1.0 here (for code-scanning views).
+    #[arg(long)]
+    sarif: Option<PathBuf>,
     /// Write one transcript (every HTTP exchange) per scenario into this directory.
     #[arg(long)]
     transcripts: Option<PathBuf>,
@@ -74,8 +126,12 @@ enum Cmd {
     Demo {
         #[command(flatten)]
         out: Output,
+        #[command(flatten)]
+        gate: GateArgs,
     },
-    /// Run the catalogue against the SP described by sp.toml.
+    /// Run the catalogue against the SP described by sp.toml. Exit codes: 0 the gate passed,
+    /// 1 it failed, 2 nothing was tested (no applicable scenario, or a configuration error),
+    /// 3 a scenario at or above the threshold was inconclusive.
     Run {
         /// The SP under test (see README for every key).
         #[arg(long, default_value = "sp.toml")]
@@ -84,6 +140,17 @@ enum Cmd {
         sel: Selection,
         #[command(flatten)]
         out: Output,
+        #[command(flatten)]
+        gate: GateArgs,
+        /// Waive the findings this reviewed baseline file lists [default: sp.toml [gate]
+        /// baseline].
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+        /// Write a baseline waiving every finding of this run (placeholder reasons, expiring
+        /// 90 days after the run), and judge the run with it: adopt the gate at once, then
+        /// review the reasons.
+        #[arg(long)]
+        write_baseline: Option<PathBuf>,
     },
     /// List scenarios (id, family, expectation, title).
     List {
@@ -234,12 +301,20 @@ fn main() -> ExitCode {
 
 async fn async_main(cli: Cli) -> ExitCode {
     match cli.cmd {
-        Cmd::Demo { out } => demo(out).await,
-        Cmd::Run { sp, sel, out } => {
+        Cmd::Demo { out, gate } => demo(out, gate).await,
+        Cmd::Run {
+            sp,
+            sel,
+            out,
+            gate,
+            baseline,
+            write_baseline,
+        } => {
             let cfg = match SpConfig::from_file(&sp) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            let policy = gate.apply(cfg.gate.clone());
             let cat = match load_catalogue(&sel) {
                 Ok(c) => c.protocol(cfg.protocol),
                 Err(e) => return fail(e),
@@ -247,18 +322,39 @@ async fn async_main(cli: Cli) -> ExitCode {
             if cat.is_empty() {
                 return fail(format!("no {:?} scenarios selected", cfg.protocol));
             }
-            let h = match Harness::builder(cfg)
+            let mut builder = Harness::builder(cfg)
                 .catalogue(cat)
                 .concurrency(out.concurrency)
                 .inspect(!out.no_inspect)
-                .build()
-                .await
-            {
+                .gate(policy.clone());
+            if let Some(p) = &baseline {
+                match Baseline::from_file(p) {
+                    Ok(b) => builder = builder.baseline(b),
+                    Err(e) => return fail(e),
+                }
+            }
+            let h = match builder.build().await {
                 Ok(h) => h,
                 Err(e) => return fail(e),
             };
-            let report = run_with_bar(&h).await;
-            emit(&report, &out)
+            let mut report = run_with_bar(&h).await;
+            if let Some(p) = &write_baseline {
+                let mut b = report.baseline(90);
+                if let Err(e) = std::fs::write(p, b.to_toml()) {
+                    return fail(format!("cannot write {}: {e}", p.display()));
+                }
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "wrote {} waivers to {} (expiring {}); review each reason, then run with --baseline {} or set [gate] baseline",
+                    b.waivers.len(),
+                    p.display(),
+                    report.date + time::Duration::days(90),
+                    p.display()
+                );
+                b.origin = Some(p.display().to_string());
+                report = report.with_gate(policy, Some(&b));
+            }
+            emit(&report, &out, Some(&sp.display().to_string()))
         }
         Cmd::List { sel, format } => {
             let c = match load_catalogue(&sel) {
@@ -274,6 +370,7 @@ async fn async_main(cli: Cli) -> ExitCode {
                     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
                 }
                 Format::Terminal => print!("{}", list_text(&c)),
+                Format::Sarif => return fail("--format sarif is for `run` and `demo`"),
             }
             ExitCode::SUCCESS
         }
@@ -439,9 +536,12 @@ async fn run_with_bar(h: &Harness) -> RunReport {
     report
 }
 
-fn emit(report: &RunReport, out: &Output) -> ExitCode {
+/// Print the report on stdout in the chosen format and write the requested files. `artifact`
+/// is the file SARIF results point at (the sp.toml path).
+fn emit(report: &RunReport, out: &Output, artifact: Option<&str>) -> ExitCode {
     match out.format {
         Format::Json => println!("{}", report.to_json()),
+        Format::Sarif => println!("{}", to_sarif(report, artifact)),
         Format::Terminal => {
             let _ = write!(anstream::stdout(), "{}", to_terminal(report));
         }
@@ -453,6 +553,11 @@ fn emit(report: &RunReport, out: &Output) -> ExitCode {
     }
     if let Some(p) = &out.html {
         if let Err(e) = std::fs::write(p, to_html(report)) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    if let Some(p) = &out.sarif {
+        if let Err(e) = std::fs::write(p, to_sarif(report, artifact)) {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
@@ -661,6 +766,7 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
                 mitid_harness::inspect::render_terminal(&report)
             );
         }
+        Format::Sarif => return fail("--format sarif is for `run` and `demo`"),
     }
     if report.has_failures() {
         ExitCode::from(1)
@@ -671,8 +777,10 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
 
 /// The demo: one mock broker, two reference SPs (a strict one, and one with the flaws of a
 /// typical NemID-era integration), the whole SAML catalogue against each; then the strict
-/// reference OIDC RP ([`demo_oidc`]).
-async fn demo(out: Output) -> ExitCode {
+/// reference OIDC RP ([`demo_oidc`]). `--format json` prints one JSON array of the three
+/// reports; `--format sarif` one SARIF log with a run each. Exit 0 when the strict SP and RP
+/// pass the gate and the NemID-era SP fails it.
+async fn demo(out: Output, gate: GateArgs) -> ExitCode {
     use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig as RefConfig};
     let broker = match Broker::builder().start().await {
         Ok(b) => std::sync::Arc::new(b),
@@ -693,6 +801,7 @@ async fn demo(out: Output) -> ExitCode {
             legacy_flaws,
         ),
     ];
+    let policy = gate.apply(GatePolicy::default());
     let mut reports = Vec::new();
     for (name, flaws) in sps {
         let sp = match ReferenceSp::start(RefConfig::new(broker.metadata_xml()).flaws(flaws)).await
@@ -709,6 +818,7 @@ async fn demo(out: Output) -> ExitCode {
             .catalogue(Catalogue::builtin().protocol(Protocol::Saml))
             .concurrency(out.concurrency)
             .inspect(!out.no_inspect)
+            .gate(policy.clone())
             .build()
             .await
         {
@@ -718,22 +828,19 @@ async fn demo(out: Output) -> ExitCode {
         let r = run_with_bar(&h).await;
         if matches!(out.format, Format::Terminal) {
             let _ = writeln!(anstream::stdout(), "\n=== {name} ===");
+            let _ = write!(anstream::stdout(), "{}", to_terminal(&r));
         }
-        let _ = emit(
-            &r,
-            &Output {
-                junit: None,
-                transcripts: None,
-                html: None,
-                ..out.clone_shallow()
-            },
-        );
         reports.push(r);
         sp.shutdown().await;
     }
-    match demo_oidc(&out).await {
+    match demo_oidc(&out, &policy).await {
         Ok(r) => reports.push(r),
         Err(e) => return fail(e),
+    }
+    match out.format {
+        Format::Terminal => {}
+        Format::Json => println!("{}", demo_json(&reports)),
+        Format::Sarif => println!("{}", to_sarif_all(&reports, None)),
     }
     if let Some(p) = &out.junit {
         let xml: String = reports.iter().map(to_junit).collect::<Vec<_>>().join("\n");
@@ -743,6 +850,11 @@ async fn demo(out: Output) -> ExitCode {
     }
     if let Some(p) = &out.html {
         if let Err(e) = std::fs::write(p, to_html_multi("mitid-harness demo", &reports)) {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+    }
+    if let Some(p) = &out.sarif {
+        if let Err(e) = std::fs::write(p, to_sarif_all(&reports, None)) {
             return fail(format!("cannot write {}: {e}", p.display()));
         }
     }
@@ -758,23 +870,24 @@ async fn demo(out: Output) -> ExitCode {
     }
     let strict_ok = [&reports[0], &reports[2]]
         .iter()
-        .all(|r| r.summary.failed == 0 && r.summary.inconclusive == 0);
-    let flawed_caught = reports[1].summary.failed > 0;
+        .all(|r| r.gate.status == mitid_harness::GateStatus::Passed);
+    let flawed_caught = reports[1].gate.status == mitid_harness::GateStatus::Failed;
     if matches!(out.format, Format::Terminal) {
         let _ = writeln!(
             anstream::stdout(),
-            "\nDemo: the strict SP and RP {} and the NemID-era SP {} ({} scenarios failed).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
+            "\nDemo: the strict SP and RP {} and the NemID-era SP {} ({} scenarios failed, {} blocking).\nNext: describe your own SP in sp.toml and run `mitid-harness run --sp sp.toml` (see README).",
             if strict_ok {
-                "passes every scenario"
+                "passes the gate"
             } else {
-                "does NOT pass every scenario (a bug: please report it)"
+                "does NOT pass the gate (a bug: please report it)"
             },
             if flawed_caught {
                 "is caught"
             } else {
                 "is NOT caught (a bug)"
             },
-            reports[1].summary.failed
+            reports[1].summary.failed,
+            reports[1].gate.blocking.len()
         );
     }
     if strict_ok && flawed_caught {
@@ -788,7 +901,7 @@ async fn demo(out: Output) -> ExitCode {
 /// OIDC catalogue, on its own broker. Scenarios that rotate the broker's signing key are left
 /// out: a rotation changes the keys every concurrent login sees (the discrimination tests give
 /// each its own broker).
-async fn demo_oidc(out: &Output) -> Result<RunReport, String> {
+async fn demo_oidc(out: &Output, policy: &GatePolicy) -> Result<RunReport, String> {
     use mitid_reference::reference_rp::{PairOptions, RpPair};
     let name = "reference RP: strict OIDC (Signaturgruppen profile)";
     let pair = RpPair::start([], PairOptions::default())
@@ -806,34 +919,23 @@ async fn demo_oidc(out: &Output) -> Result<RunReport, String> {
         .catalogue(cat)
         .concurrency(out.concurrency)
         .inspect(!out.no_inspect)
+        .gate(policy.clone())
         .build()
         .await
         .map_err(|e| e.to_string())?;
     let r = run_with_bar(&h).await;
     if matches!(out.format, Format::Terminal) {
         let _ = writeln!(anstream::stdout(), "\n=== {name} ===");
+        let _ = write!(anstream::stdout(), "{}", to_terminal(&r));
     }
-    let _ = emit(
-        &r,
-        &Output {
-            junit: None,
-            transcripts: None,
-            html: None,
-            ..out.clone_shallow()
-        },
-    );
     Ok(r)
 }
 
-impl Output {
-    fn clone_shallow(&self) -> Output {
-        Output {
-            format: self.format,
-            junit: self.junit.clone(),
-            transcripts: self.transcripts.clone(),
-            html: self.html.clone(),
-            concurrency: self.concurrency,
-            no_inspect: self.no_inspect,
-        }
-    }
+/// The demo's reports as one JSON value: an array, in run order (strict SP first).
+fn demo_json(reports: &[RunReport]) -> String {
+    let values: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| serde_json::to_value(r).unwrap_or(serde_json::Value::Null))
+        .collect();
+    serde_json::to_string_pretty(&values).unwrap_or_default()
 }

@@ -20,7 +20,10 @@
 //!     .build()
 //!     .unwrap();
 //! let report = Harness::builder(sp).build().await.unwrap().run().await;
-//! report.assert_conformant(); // panics with what the SP did, scenario by scenario
+//! // Panics unless the release gate passes (sp.toml `[gate]`, or `.gate(...)` / `.baseline(...)`
+//! // on the builder: by default an unwaived FAIL of severity high or critical blocks, and a run
+//! // in which nothing applied never passes), with what the SP did, scenario by scenario.
+//! report.assert_conformant();
 //! # }
 //! ```
 //!
@@ -31,6 +34,8 @@
 // `Harness`, `SpConfig` and the report types re-exported below, so they can change freely.
 mod agent;
 pub mod applicability;
+pub mod gate;
+pub mod grade;
 pub mod inspect;
 mod oracle;
 pub mod report;
@@ -39,6 +44,8 @@ pub mod scenario;
 pub mod sp;
 
 pub use agent::{AgentError, Exchange};
+pub use gate::{Baseline, GateOutcome, GatePolicy, GateStatus, Waiver};
+pub use grade::Grade;
 pub use oracle::{Evidence, Observation, Oracle};
 pub use report::{RunReport, ScenarioResult, Summary, Verdict};
 pub use runner::{BrokerLink, Harness, HarnessBuilder, RunError};

@@ -2,13 +2,16 @@
 //! plan, asks the oracle, and turns what the SP did into a verdict.
 
 use crate::agent::{Agent, AgentError, Exchange, Page, find_form};
+use crate::gate::{Baseline, BaselineError, GatePolicy};
+use crate::grade::{Grade, SignedPart};
 use crate::oracle::{Evidence, Observation, OidcSubject, Oracle, expected_key_in, same_identity};
 use crate::report::{RunReport, ScenarioResult, StepResult, Verdict};
 use crate::scenario::{
     AuthorizationRequestSeen, Catalogue, Expect, Jar, OidcLogin, Protocol, SamlLogin, Scenario,
-    SpFacts, StepBody,
+    SpFacts, Step, StepBody,
 };
 use crate::sp::SpConfig;
+use mitid_mock_broker::config::{Clock, SystemClock};
 use mitid_mock_broker::oidc::{FlowKey, OidcFlowRecord};
 use mitid_mock_broker::saml::{authn_request, redirect};
 use mitid_mock_broker::{
@@ -30,6 +33,9 @@ pub enum RunError {
     /// Configuration.
     #[error("configuration: {0}")]
     Config(String),
+    /// The gate's baseline file.
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
 }
 
 /// How the harness reaches the broker.
@@ -264,9 +270,30 @@ pub struct HarnessBuilder {
     concurrency: usize,
     broker: Option<BrokerLink>,
     inspect: bool,
+    gate: Option<GatePolicy>,
+    baseline: Option<Baseline>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl HarnessBuilder {
+    /// The gate policy (threshold, whether WARN blocks); default: sp.toml's `[gate]`.
+    pub fn gate(mut self, policy: GatePolicy) -> Self {
+        self.gate = Some(policy);
+        self
+    }
+
+    /// Waivers the gate honours; default: the file sp.toml's `[gate] baseline` names, if any.
+    pub fn baseline(mut self, b: Baseline) -> Self {
+        self.baseline = Some(b);
+        self
+    }
+
+    /// The clock whose date waivers expire against (default: the system clock).
+    pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
+        self.clock = Some(c);
+        self
+    }
+
     /// Run the inbound checks (SP metadata, certificates, captured AuthnRequests) and put them
     /// in the report (default on for SAML).
     pub fn inspect(mut self, yes: bool) -> Self {
@@ -311,6 +338,12 @@ impl HarnessBuilder {
         let catalogue = self
             .catalogue
             .unwrap_or_else(|| Catalogue::builtin().protocol(self.sp.protocol));
+        let gate = self.gate.unwrap_or_else(|| self.sp.gate.clone());
+        let baseline = match (self.baseline, &gate.baseline) {
+            (Some(b), _) => Some(b),
+            (None, Some(path)) => Some(Baseline::from_file(path)?),
+            (None, None) => None,
+        };
         Ok(Harness {
             sp: Arc::new(self.sp),
             catalogue,
@@ -319,6 +352,9 @@ impl HarnessBuilder {
             oracle: Arc::new(oracle),
             inspect: self.inspect,
             key_set: Arc::default(),
+            gate,
+            baseline: baseline.map(Arc::new),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         })
     }
 }
@@ -371,6 +407,9 @@ pub struct Harness {
     /// restore the key set before letting go, every other OIDC scenario holds it shared, so no
     /// verdict depends on which scenario ran before or alongside.
     key_set: Arc<tokio::sync::RwLock<()>>,
+    gate: GatePolicy,
+    baseline: Option<Arc<Baseline>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Harness {
@@ -382,7 +421,15 @@ impl Harness {
             concurrency: 4,
             broker: None,
             inspect: true,
+            gate: None,
+            baseline: None,
+            clock: None,
         }
+    }
+
+    /// Today, by the harness's clock: what waivers expire against.
+    pub fn today(&self) -> time::Date {
+        self.clock.now().date()
     }
 
     /// The broker link.
@@ -432,6 +479,9 @@ impl Harness {
             self.oracle.evidence(),
             results,
             started.elapsed(),
+            self.gate.clone(),
+            self.baseline.as_deref(),
+            self.today(),
         )
     }
 
@@ -757,6 +807,7 @@ impl Harness {
                     verdict: Verdict::Inconclusive,
                     message: why,
                     observed_identity: None,
+                    grade: None,
                 },
                 Ok(mut o) => {
                     if let Some(p) = &o.posted {
@@ -767,7 +818,7 @@ impl Harness {
                         Some(f) => last_subject = Some(f.clone()),
                         None => o.subject = last_subject.clone(),
                     }
-                    self.judge(step.expect, identity, &o)
+                    self.judge(step, identity, &o)
                 }
             };
             let stop = step_result.verdict != Verdict::Pass;
@@ -794,12 +845,14 @@ impl Harness {
     }
 
     /// Judge one step: `id_handle` is the identity it logged in (a replay: the replayed one).
-    fn judge(&self, expect: Expect, id_handle: &str, o: &StepObservation) -> StepResult {
+    fn judge(&self, step: &Step, id_handle: &str, o: &StepObservation) -> StepResult {
+        let expect = step.expect;
         let acs = o.acs_summary.clone();
         let mk = |v: Verdict, m: String, id: Option<String>| StepResult {
             verdict: v,
             message: m,
             observed_identity: id,
+            grade: None,
         };
         if let Some(why) = &o.not_applicable {
             return mk(Verdict::Skipped, why.clone(), None);
@@ -832,16 +885,9 @@ impl Harness {
                 ),
                 None,
             ),
-            (Observation::Session { identity: seen, .. }, Expect::Reject) => mk(
-                Verdict::Fail,
-                format!(
-                    "the SP created a session{} although it must reject this response; {acs}",
-                    seen.as_deref()
-                        .map(|i| format!(" as {i:?}"))
-                        .unwrap_or_default()
-                ),
-                seen.clone(),
-            ),
+            (Observation::Session { identity: seen, .. }, Expect::Reject) => {
+                self.grade_session(step, id_handle, seen.as_deref(), o.subject.as_ref(), &acs)
+            }
             (Observation::Session { identity: None, .. }, Expect::Accept) => mk(
                 Verdict::Pass,
                 format!(
@@ -885,6 +931,70 @@ impl Harness {
                     )
                 }
             }
+        }
+    }
+
+    /// The SP created a session in a step it must reject: grade it from the oracle's identity
+    /// ([`crate::grade`]). Only a message that carries an intact signed login beside a forged
+    /// part can earn a WARN, and only when the SP logged in exactly that signed identity.
+    fn grade_session(
+        &self,
+        step: &Step,
+        id_handle: &str,
+        seen: Option<&str>,
+        subject: Option<&OidcSubject>,
+        acs: &str,
+    ) -> StepResult {
+        let as_whom = seen.map(|i| format!(" as {i:?}")).unwrap_or_default();
+        let signed_key = self
+            .broker
+            .identities()
+            .get(id_handle)
+            .and_then(|i| expected_key_in(i, self.sp.user_key, subject));
+        let (verdict, grade, message) = match (SignedPart::of(step), seen, signed_key) {
+            (SignedPart::Nothing, _, _) => (
+                Verdict::Fail,
+                Grade::ForgedIdentity,
+                format!(
+                    "the SP created a session{as_whom} although it must reject this response; {acs}"
+                ),
+            ),
+            (SignedPart::Intact, Some(seen), Some(signed)) if same_identity(seen, &signed) => (
+                Verdict::Warn,
+                Grade::SignedIdentity,
+                format!(
+                    "the SP accepted a response it must reject, but logged in {seen:?}, the identity the broker genuinely signed ({id_handle}): it ignored the forged part for another identity instead of refusing the message. Not exploitable with this message; still fix it, because a parser or library change that reads the other part turns this into a login as anyone; {acs}"
+                ),
+            ),
+            (SignedPart::Intact, Some(seen), Some(signed)) => (
+                Verdict::Fail,
+                Grade::ForgedIdentity,
+                format!(
+                    "the SP logged in {seen:?} from the forged part of a response it must reject; the broker signed only {signed:?} ({id_handle}): exploitable; {acs}"
+                ),
+            ),
+            (SignedPart::Intact, None, _) => (
+                Verdict::Fail,
+                Grade::UnknownIdentity,
+                format!(
+                    "the SP created a session although it must reject this response; whether it belongs to the signed identity or the forged one is unknown: the {:?} oracle names no identity (configure [oracle] whoami_url to tell an exploitable acceptance from a harmless one); {acs}",
+                    self.oracle.evidence()
+                ),
+            ),
+            (SignedPart::Intact, Some(_), None) => (
+                Verdict::Fail,
+                Grade::UnknownIdentity,
+                format!(
+                    "the SP created a session{as_whom} although it must reject this response; whether it belongs to the signed identity is unknown: {id_handle} has no {:?} to compare with; {acs}",
+                    self.sp.user_key
+                ),
+            ),
+        };
+        StepResult {
+            verdict,
+            message,
+            observed_identity: seen.map(str::to_string),
+            grade: Some(grade),
         }
     }
 

@@ -33,7 +33,9 @@
 //!   profiles, required LoA, private/public, oracle kind, OIDC broker, and whether the RP sends
 //!   `state` / `nonce` (`rp_sends_state`, `rp_sends_nonce`).
 //! - `caught_by = ["a", "b"]` names reference-SP/RP flaws each of which alone makes the scenario
-//!   fail; `caught_by_together = [["a", "b"]]` flaws that fail it only together ([`CaughtBy`]).
+//!   fail; `caught_by_together = [["a", "b"]]` flaws that fail it only together;
+//!   `warned_by = ["c"]` flaws that make the SP accept a forgery but log in the identity the
+//!   broker genuinely signed, graded WARN ([`CaughtBy`], [`crate::grade`]).
 //!   The discrimination tests read them; the runner does not, and user scenarios may omit them.
 
 use mitid_mock_broker::oidc::{OidcFault, OidcFaultPlan};
@@ -354,6 +356,9 @@ pub struct CaughtBy {
     /// Flaw combinations that make it fail only together, e.g. a replay needs both no replay
     /// cache and no InResponseTo check (TOML `caught_by_together`).
     pub together: Vec<Vec<String>>,
+    /// Flaws each of which alone makes the SP accept the message but log in the identity the
+    /// broker genuinely signed: graded WARN, not FAIL ([`crate::grade`]; TOML `warned_by`).
+    pub warned: Vec<String>,
 }
 
 impl CaughtBy {
@@ -370,7 +375,7 @@ impl CaughtBy {
             .collect()
     }
 
-    /// True when no flaw is named (user scenarios need not name any).
+    /// True when no flaw is named to fail it (user scenarios need not name any).
     pub fn is_empty(&self) -> bool {
         self.each.is_empty() && self.together.is_empty()
     }
@@ -381,6 +386,7 @@ impl CaughtBy {
             .each
             .iter()
             .chain(self.together.iter().flatten())
+            .chain(&self.warned)
             .find(|f| bad_name(f))
         {
             return Err(format!(
@@ -390,6 +396,11 @@ impl CaughtBy {
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = self.each.iter().find(|f| !seen.insert(f.as_str())) {
             return Err(format!("caught_by names {dup:?} twice"));
+        }
+        if let Some(dup) = self.warned.iter().find(|f| !seen.insert(f.as_str())) {
+            return Err(format!(
+                "warned_by names {dup:?}, which caught_by or warned_by already names: one flaw has one grade"
+            ));
         }
         for g in &self.together {
             let distinct: std::collections::BTreeSet<&String> = g.iter().collect();
@@ -557,6 +568,8 @@ struct RawScenario {
     caught_by: Vec<String>,
     #[serde(default)]
     caught_by_together: Vec<Vec<String>>,
+    #[serde(default)]
+    warned_by: Vec<String>,
 }
 
 /// Where in a scenario file something is, for errors.
@@ -595,6 +608,7 @@ impl RawScenario {
             references,
             caught_by,
             caught_by_together,
+            warned_by,
         } = self;
         if id.is_empty() || id.contains(char::is_whitespace) {
             return Err((line, "id must be non-empty without spaces".into()));
@@ -657,6 +671,7 @@ impl RawScenario {
         let caught_by = CaughtBy {
             each: caught_by,
             together: caught_by_together,
+            warned: warned_by,
         };
         caught_by.validate().map_err(|why| (line, why))?;
         Ok(Scenario {

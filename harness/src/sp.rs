@@ -27,6 +27,11 @@
 //! timeout_ms = 10000
 //! max_redirects = 20
 //!
+//! [gate]                                        # what fails the run (exit code 1)
+//! fail_on = "high"                              # critical | high | medium | info
+//! warn_fails = false                            # WARN (signed identity) blocks too
+//! # baseline = "mitid-baseline.toml"            # reviewed waivers (run --write-baseline)
+//!
 //! # OIDC RPs (protocol = "oidc"): the client registration at the mock broker
 //! # [oidc_client]
 //! # client_id = "my-rp"
@@ -179,6 +184,10 @@ pub struct SpConfig {
     /// issuers` names, if it is one of the two built-in issuer ids.
     #[serde(default)]
     pub oidc_profile: Option<mitid_mock_broker::oidc::Profile>,
+    /// The release gate: threshold, whether WARN blocks, baseline file
+    /// ([`crate::gate::GatePolicy`]).
+    #[serde(default)]
+    pub gate: crate::gate::GatePolicy,
 }
 
 fn default_name() -> String {
@@ -332,6 +341,11 @@ impl SpConfigBuilder {
         self.config.oidc_profile = Some(profile);
         self
     }
+    /// The release gate (`[gate]`): threshold, whether WARN blocks, baseline file.
+    pub fn gate(mut self, gate: crate::gate::GatePolicy) -> Self {
+        self.config.gate = gate;
+        self
+    }
     /// Check the configuration (the same checks as for `sp.toml`).
     pub fn build(self) -> Result<SpConfig, SpConfigError> {
         self.config.validated("SpConfig::builder")
@@ -356,6 +370,7 @@ impl SpConfig {
                 agent: AgentConfig::default(),
                 oidc_client: None,
                 oidc_profile: None,
+                gate: crate::gate::GatePolicy::default(),
             },
         }
     }
@@ -377,6 +392,9 @@ impl SpConfig {
         }
         if let Some(p) = &c.broker.identities {
             c.broker.identities = Some(base_dir.join(p));
+        }
+        if let Some(p) = &c.gate.baseline {
+            c.gate.baseline = Some(base_dir.join(p));
         }
         c.validated(origin)
     }

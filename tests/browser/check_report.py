@@ -3,7 +3,7 @@
 
 Usage: check_report.py CHROMIUM REPORT.html REPORT.json [--screenshot OUT.png]
 
-REPORT.json holds the run's JSON reports (`--format json` output: one document per SP,
+REPORT.json holds the run's JSON reports (`--format json` output: one report, or the demo's array).
 concatenated). The checks are about what the page shows, not its source:
   - no console errors, no exceptions, and no Content-Security-Policy violation (the inline
     style and script are allowed by hash, so the policy blocks nothing of ours);
@@ -145,7 +145,8 @@ def json_reports(path):
         if i >= len(text):
             return out
         obj, i = dec.raw_decode(text, i)
-        out.append(obj)
+        # `demo --format json` prints one array of reports; `run` one report.
+        out.extend(obj if isinstance(obj, list) else [obj])
 
 
 def start_browser(chromium, profile):
@@ -307,7 +308,7 @@ def main():
             len(sections) == len(reports),
             f"one section per SP ({len(sections)} sections, {len(reports)} JSON reports)",
         )
-        names = {"PASS": "passed", "FAIL": "failed", "INCONCLUSIVE": "inconclusive", "SKIPPED": "skipped"}
+        names = {"PASS": "passed", "FAIL": "failed", "WARN": "warned", "INCONCLUSIVE": "inconclusive", "SKIPPED": "skipped"}
         for sec, rep in zip(sections, reports):
             want = {v: rep["summary"][k] for v, k in names.items() if k in rep["summary"]}
             got = {v: sec["counts"].get(v) for v in want}

@@ -85,6 +85,142 @@ async fn no_signature_check_flaw_fails_unsigned_assertion() {
     );
 }
 
+/// Grades through the real runner: the same wrapped responses are a FAIL (forged identity) for
+/// an SP that consumes the evil assertion, a WARN (signed identity) for one that consumes the
+/// signed one, and a FAIL of unknown grade when the oracle names no identity; the gate and
+/// `assert_conformant` follow (a WARN does not block by default).
+#[tokio::test]
+async fn acceptances_are_graded_from_the_oracle_identity() {
+    use mitid_harness::{GatePolicy, Grade, OracleConfig};
+    // In report order (family, then id).
+    let only = ["signature.two-assertions-first-signed", "xsw.3"];
+    let grades = |r: &mitid_harness::RunReport| -> Vec<(Verdict, Option<Grade>)> {
+        only.iter()
+            .map(|id| {
+                let x = r.get(id).unwrap();
+                (x.verdict, x.grade)
+            })
+            .collect()
+    };
+    let first = run(vec![Flaw::FirstAssertion], &only).await;
+    assert_eq!(
+        grades(&first),
+        [
+            (Verdict::Warn, Some(Grade::SignedIdentity)),
+            (Verdict::Fail, Some(Grade::ForgedIdentity)),
+        ],
+        "{}",
+        first.to_json()
+    );
+    let last = run(vec![Flaw::LastAssertion], &only).await;
+    assert_eq!(
+        grades(&last),
+        [
+            (Verdict::Fail, Some(Grade::ForgedIdentity)),
+            (Verdict::Warn, Some(Grade::SignedIdentity)),
+        ],
+        "{}",
+        last.to_json()
+    );
+    let warn = last.get("xsw.3").unwrap();
+    assert!(
+        warn.message.contains("genuinely signed") && warn.message.contains("Not exploitable"),
+        "{}",
+        warn.message
+    );
+    assert_eq!(last.summary.warned, 1);
+    assert_eq!(
+        last.gate.blocking,
+        ["signature.two-assertions-first-signed"]
+    );
+
+    // Only WARNs: conformant by default, not when WARN blocks.
+    let (broker, _sp, cfg) = setup(vec![Flaw::IgnoreExtraAssertions]).await;
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .filter(&only.map(String::from), &[])
+        .unwrap();
+    let h = Harness::builder(cfg.clone())
+        .broker(broker.clone())
+        .catalogue(cat.clone())
+        .inspect(false)
+        .build()
+        .await
+        .unwrap();
+    let r = h.run().await;
+    assert_eq!(r.ids_with(Verdict::Warn), only, "{}", r.to_json());
+    r.assert_conformant();
+    let strict = r.clone().with_gate(
+        GatePolicy {
+            warn_fails: true,
+            ..GatePolicy::default()
+        },
+        None,
+    );
+    assert!(std::panic::catch_unwind(|| strict.assert_conformant()).is_err());
+
+    // A protected-URL oracle cannot tell whose session: unknown grade, counted as FAIL.
+    let mut weak = cfg;
+    weak.oracle = OracleConfig::protected(weak.oracle.whoami_url.clone().unwrap());
+    let r = Harness::builder(weak)
+        .broker(broker)
+        .catalogue(cat)
+        .inspect(false)
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await;
+    for id in only {
+        let x = r.get(id).unwrap();
+        assert_eq!(
+            (x.verdict, x.grade),
+            (Verdict::Fail, Some(Grade::UnknownIdentity)),
+            "{}",
+            r.to_json()
+        );
+        assert!(x.message.contains("unknown"), "{}", x.message);
+    }
+}
+
+/// Waivers expire by the harness's injected clock: the last day still holds, the next fails.
+#[tokio::test]
+async fn waivers_expire_by_the_injected_clock() {
+    use mitid_harness::{Baseline, GateStatus};
+    use mitid_mock_broker::config::FixedClock;
+    use time::macros::date;
+    let (broker, _sp, cfg) = setup(vec![Flaw::NoSignatureCheck]).await;
+    let cat = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .filter(&["signature.unsigned-assertion".to_string()], &[])
+        .unwrap();
+    let b = Baseline::from_toml_str(
+        "[[waiver]]\nid = \"signature.unsigned-assertion\"\nreason = \"PROJ-9\"\nexpires = 2030-06-30\n",
+        "b.toml",
+    )
+    .unwrap();
+    for (day, status, waived) in [
+        (date!(2030 - 06 - 30), GateStatus::Passed, 1),
+        (date!(2030 - 07 - 01), GateStatus::Failed, 0),
+    ] {
+        let r = Harness::builder(cfg.clone())
+            .broker(broker.clone())
+            .catalogue(cat.clone())
+            .inspect(false)
+            .baseline(b.clone())
+            .clock(Arc::new(FixedClock::new(day.midnight().assume_utc())))
+            .build()
+            .await
+            .unwrap()
+            .run()
+            .await;
+        assert_eq!(r.gate.status, status, "{}", r.to_json());
+        assert_eq!(r.gate.waivers_checked_on, Some(day));
+        assert_eq!(r.summary.waived, waived);
+        assert_eq!(r.summary.failed, 1);
+    }
+}
+
 // The strict SP's full SAML report is frozen by `saml_discrimination.rs`
 // (snapshots/discrimination/saml_strict.snap), with every flawed SP's beside it.
 

@@ -209,7 +209,12 @@ fn cases() -> Vec<Case> {
             "append-unsigned-assertion",
             vec![Fault::AppendUnsignedAssertion { victim: None }],
             Reject(C::AssertionCount),
-            &[&[F::FirstAssertion], &[F::AnySignatureInDocument]],
+            &[
+                &[F::FirstAssertion],
+                &[F::LastAssertion],
+                &[F::IgnoreExtraAssertions],
+                &[F::AnySignatureInDocument],
+            ],
         ),
         case(
             "xsw1",
@@ -227,13 +232,22 @@ fn cases() -> Vec<Case> {
             "xsw3",
             vec![xsw(XswVariant::Xsw3)],
             Reject(C::AssertionCount),
-            &[&[F::FirstAssertion], &[F::AnySignatureInDocument]],
+            &[
+                &[F::FirstAssertion],
+                &[F::LastAssertion],
+                &[F::IgnoreExtraAssertions],
+                &[F::AnySignatureInDocument],
+            ],
         ),
         case(
             "xsw4",
             vec![xsw(XswVariant::Xsw4)],
             Reject(C::Signature),
-            &[&[sig], &[F::AnySignatureInDocument]],
+            &[
+                &[sig],
+                &[F::AnySignatureInDocument],
+                &[F::IgnoreExtraAssertions],
+            ],
         ),
         case(
             "xsw5",
@@ -251,7 +265,11 @@ fn cases() -> Vec<Case> {
             "xsw7",
             vec![xsw(XswVariant::Xsw7)],
             Reject(C::Signature),
-            &[&[sig], &[F::AnySignatureInDocument]],
+            &[
+                &[sig],
+                &[F::AnySignatureInDocument],
+                &[F::IgnoreExtraAssertions],
+            ],
         ),
         case(
             "xsw8",
@@ -751,4 +769,41 @@ async fn error_page_with_200_still_creates_no_session() {
         out.acs_body
     );
     assert_eq!(whoami(&client, &sp.whoami_url()).await.unwrap(), None);
+}
+
+/// Which part of a wrapped response a flawed SP consumes decides the grade: against the same
+/// XSW3 response (an evil assertion for another person before the genuine signed one),
+/// `first-assertion` logs in the victim and `last-assertion` the identity the broker signed.
+#[tokio::test]
+async fn the_consumed_part_of_a_wrapped_response_depends_on_the_flaw() {
+    let broker = Broker::builder().start().await.unwrap();
+    let ids = IdentityStore::builtin();
+    let anna = ids.get("anna").unwrap().uuid.to_string();
+    for (flaw, signed) in [
+        (Flaw::FirstAssertion, false),
+        (Flaw::LastAssertion, true),
+        (Flaw::IgnoreExtraAssertions, true),
+        (Flaw::AnySignatureInDocument, false),
+    ] {
+        let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).flaw(flaw))
+            .await
+            .unwrap();
+        sp.register_with(&broker).unwrap();
+        let client = browser();
+        let armed = ArmedLogin {
+            identity: "anna".into(),
+            loa: None,
+            plan: FaultPlan::new(vec![xsw(XswVariant::Xsw3)]),
+        };
+        login(&client, &sp.login_url(), &broker, Some(armed))
+            .await
+            .unwrap();
+        let who = whoami(&client, &sp.whoami_url())
+            .await
+            .unwrap()
+            .map(|j| j["uuid"].as_str().unwrap_or_default().to_string())
+            .unwrap_or_else(|| panic!("{flaw}: no session"));
+        assert_eq!(who == anna, signed, "{flaw} logged in {who}");
+        sp.shutdown().await;
+    }
 }

@@ -13,6 +13,12 @@
 //!   scenarios whose annotation that configuration satisfies: no fewer (the scenario catches
 //!   the bug) and no more (the scenario is about that bug, not a side effect); no verdict may
 //!   be INCONCLUSIVE;
+//! - grades: `warned_by = ["c"]` names flaws that accept the forgery but log in the identity
+//!   the broker genuinely signed; the set of WARN scenarios must be exactly those (where no
+//!   FAIL annotation applies), every WARN graded signed-identity, and every FAIL that created a
+//!   session graded forged-identity — the same wrapped response is a WARN under one flaw and a
+//!   FAIL under another (`xsw.3`: `first-assertion` consumes the evil assertion,
+//!   `last-assertion` the signed one);
 //! - requires every scenario to be failed by some configuration (none is decoration) and every
 //!   flaw except `error-page-with-200` to fail some scenario (the session oracle is not fooled
 //!   by an error page served with HTTP 200: that flaw must fail nothing);
@@ -22,7 +28,7 @@
 //! set up for them: a private SP, and one requiring High.
 
 use mitid_harness::scenario::Protocol;
-use mitid_harness::{Catalogue, Harness, RunReport, Verdict};
+use mitid_harness::{Catalogue, Grade, Harness, RunReport, Verdict};
 use mitid_mock_broker::{Broker, Loa};
 use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +58,38 @@ fn annotations() -> BTreeMap<String, Vec<FlawSet>> {
                 .collect();
             (s.id.clone(), alts)
         })
+        .collect()
+}
+
+/// scenario id → the flaws that make it WARN (accepted, signed identity logged in).
+fn warn_annotations() -> BTreeMap<String, FlawSet> {
+    Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .iter()
+        .map(|s| {
+            let flaws = s
+                .caught_by
+                .warned
+                .iter()
+                .map(|f| {
+                    f.parse::<Flaw>()
+                        .unwrap_or_else(|e| panic!("{}: {e}", s.id))
+                })
+                .collect();
+            (s.id.clone(), flaws)
+        })
+        .collect()
+}
+
+/// Scenarios `config` must WARN: a warned flaw is in it and no FAIL annotation applies.
+fn expected_warn(
+    warn: &BTreeMap<String, FlawSet>,
+    failing: &BTreeSet<String>,
+    config: &FlawSet,
+) -> BTreeSet<String> {
+    warn.iter()
+        .filter(|(id, flaws)| !failing.contains(*id) && !flaws.is_disjoint(config))
+        .map(|(id, _)| id.clone())
         .collect()
 }
 
@@ -223,7 +261,8 @@ fn every_scenario_is_annotated_and_failed_by_some_flaw() {
             "{id}: no `caught_by` / `caught_by_together`"
         );
     }
-    let used: BTreeSet<Flaw> = ann.values().flatten().flatten().copied().collect();
+    let mut used: BTreeSet<Flaw> = ann.values().flatten().flatten().copied().collect();
+    used.extend(warn_annotations().into_values().flatten());
     let unused: Vec<_> = Flaw::ALL
         .iter()
         .filter(|f| **f != Flaw::ErrorPageWith200 && !used.contains(f))
@@ -253,6 +292,7 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         reports.insert(c, rep);
     }
 
+    let warn = warn_annotations();
     let mut problems = Vec::new();
     let mut failed_somewhere = BTreeSet::new();
     // A flaw may only show in combination (no replay cache matters only when InResponseTo is
@@ -260,21 +300,48 @@ async fn each_flaw_fails_exactly_its_scenarios() {
     let mut flaws_that_fail = BTreeSet::new();
     for (c, r) in &reports {
         let want = expected(&ann, c);
+        let want_warn = expected_warn(&warn, &want, c);
         let failed = ids(r, Verdict::Fail);
+        let warned = ids(r, Verdict::Warn);
         let inconclusive = ids(r, Verdict::Inconclusive);
         let skipped = ids(r, Verdict::Skipped);
-        if failed != want || !inconclusive.is_empty() || !skipped.is_empty() {
+        if failed != want || warned != want_warn || !inconclusive.is_empty() || !skipped.is_empty()
+        {
             let missing: BTreeSet<_> = want.difference(&failed).cloned().collect();
             let extra: BTreeSet<_> = failed.difference(&want).cloned().collect();
+            let missing_warn: BTreeSet<_> = want_warn.difference(&warned).cloned().collect();
+            let extra_warn: BTreeSet<_> = warned.difference(&want_warn).cloned().collect();
             problems.push(format!(
-                "{}:\n  missing (should fail, did not):\n{}\n  extra (failed, should not):\n{}\n  inconclusive:\n{}\n  skipped: {skipped:?}",
+                "{}:\n  missing (should fail, did not):\n{}\n  extra (failed, should not):\n{}\n  missing WARN:\n{}\n  extra WARN:\n{}\n  inconclusive:\n{}\n  skipped: {skipped:?}",
                 label(c),
                 r.explain(&missing),
                 r.explain(&extra),
+                r.explain(&missing_warn),
+                r.explain(&extra_warn),
                 r.explain(&inconclusive),
             ));
         }
-        if !failed.is_empty() {
+        // Grades: a WARN is always the signed identity; a FAIL that created a session where
+        // the SP must reject is the forged one (the whoami oracle always names the identity).
+        for x in &r.results {
+            let ok = match (x.verdict, x.grade) {
+                (Verdict::Warn, g) => g == Some(Grade::SignedIdentity),
+                (_, Some(Grade::SignedIdentity) | Some(Grade::UnknownIdentity)) => false,
+                (Verdict::Fail, Some(Grade::ForgedIdentity)) => x.observed_identity().is_some(),
+                _ => true,
+            };
+            if !ok {
+                problems.push(format!(
+                    "{}: {} is {} graded {:?}: {}",
+                    label(c),
+                    x.id,
+                    x.verdict.as_str(),
+                    x.grade,
+                    x.message
+                ));
+            }
+        }
+        if !failed.is_empty() || !warned.is_empty() {
             flaws_that_fail.extend(c.iter().copied());
         }
         failed_somewhere.extend(failed);
@@ -284,7 +351,9 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         .filter(|f| **f != Flaw::ErrorPageWith200 && !flaws_that_fail.contains(*f))
         .collect();
     if !idle.is_empty() {
-        problems.push(format!("flaws that make no scenario fail: {idle:?}"));
+        problems.push(format!(
+            "flaws that make no scenario fail or warn: {idle:?}"
+        ));
     }
     let never: Vec<_> = ann
         .keys()

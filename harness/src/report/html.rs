@@ -128,21 +128,27 @@ fn verdict_style(v: Verdict) -> VerdictStyle {
             open: true,
             caption: "failed",
         },
+        Verdict::Warn => VerdictStyle {
+            class: "v-warn",
+            rank: 1,
+            open: true,
+            caption: "warned (signed identity)",
+        },
         Verdict::Inconclusive => VerdictStyle {
             class: "v-inconclusive",
-            rank: 1,
+            rank: 2,
             open: true,
             caption: "inconclusive",
         },
         Verdict::Pass => VerdictStyle {
             class: "v-pass",
-            rank: 2,
+            rank: 3,
             open: false,
             caption: "passed",
         },
         Verdict::Skipped => VerdictStyle {
             class: "v-skipped",
-            rank: 3,
+            rank: 4,
             open: false,
             caption: "skipped",
         },
@@ -154,13 +160,18 @@ fn verdict_style(v: Verdict) -> VerdictStyle {
 fn all_verdicts() -> Vec<Verdict> {
     let all = [
         Verdict::Fail,
+        Verdict::Warn,
         Verdict::Inconclusive,
         Verdict::Pass,
         Verdict::Skipped,
     ];
     for v in all {
         match v {
-            Verdict::Fail | Verdict::Inconclusive | Verdict::Pass | Verdict::Skipped => {}
+            Verdict::Fail
+            | Verdict::Warn
+            | Verdict::Inconclusive
+            | Verdict::Pass
+            | Verdict::Skipped => {}
         }
     }
     let mut all = all.to_vec();
@@ -351,6 +362,16 @@ fn finding(o: &mut String, report: usize, x: &ScenarioResult) {
     fact("family", &x.family);
     fact("severity", sev);
     fact("the SP must", expect_text(x.expect));
+    if let Some(g) = x.grade {
+        fact("grade", g.as_str());
+    }
+    if let Some(w) = &x.waiver {
+        let state = if w.expired { "expired" } else { "waived" };
+        fact(
+            state,
+            &format!("until {} (inclusive): {}", w.expires, w.reason),
+        );
+    }
     if let Some(e) = x.evidence {
         fact("oracle", evidence_text(e));
     }

@@ -1,22 +1,32 @@
-//! Results and their renderings: coloured terminal table, stable JSON, JUnit XML, transcripts,
-//! and a self-contained HTML page.
+//! Results and their renderings: coloured terminal table, stable JSON (documented field by
+//! field in `docs/report-json.md`), JUnit XML, SARIF 2.1.0, transcripts, and a self-contained
+//! HTML page.
 
 mod html;
 mod junit;
+mod sarif;
 mod terminal;
+#[cfg(test)]
+mod tests;
 
 pub use html::{to_html, to_html_multi};
 pub use junit::to_junit;
+pub use sarif::{to_sarif, to_sarif_all};
 pub use terminal::to_terminal;
 
 use crate::agent::Exchange;
+use crate::gate::{AppliedWaiver, Baseline, GateOutcome, GatePolicy, GateStatus};
+use crate::grade::Grade;
 use crate::oracle::Evidence;
 use crate::scenario::{Expect, Scenario, Severity};
 use serde::Serialize;
 use std::time::Duration;
 
 /// Schema version of the JSON report. Bump on any incompatible change.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: `WARN` verdicts, `grade` on results and steps, `summary.warned` / `summary.waived`,
+/// `waiver` on results, the `gate` object.
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// A verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord, Hash)]
@@ -24,8 +34,12 @@ pub const JSON_SCHEMA_VERSION: u32 = 1;
 pub enum Verdict {
     /// The SP did what it must.
     Pass,
-    /// The SP did something it must not.
+    /// The SP did something it must not: an exploitable or otherwise blocking finding.
     Fail,
+    /// The SP accepted a message it must refuse, but logged in exactly the identity the broker
+    /// genuinely signed for it ([`Grade::SignedIdentity`]): not exploitable through this
+    /// message, still worth fixing.
+    Warn,
     /// Could not be decided (SP unreachable, oracle ambiguous, timeout, broker refused).
     Inconclusive,
     /// Does not apply to this SP.
@@ -38,6 +52,7 @@ impl Verdict {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
+            Verdict::Warn => "WARN",
             Verdict::Inconclusive => "INCONCLUSIVE",
             Verdict::Skipped => "SKIPPED",
         }
@@ -53,6 +68,9 @@ pub struct StepResult {
     pub message: String,
     /// Identity the SP reported, if any.
     pub observed_identity: Option<String>,
+    /// Whose session, when the SP created one in a step it must reject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
 }
 
 /// One scenario's result.
@@ -72,6 +90,12 @@ pub struct ScenarioResult {
     pub verdict: Verdict,
     /// What the SP did (for FAIL: the one or two lines a developer needs).
     pub message: String,
+    /// Whose session, when the SP created one where it must reject (the final step's grade).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+    /// The baseline waiver that matched this finding, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waiver: Option<AppliedWaiver>,
     /// Evidence strength of the oracle.
     pub evidence: Option<Evidence>,
     /// Steps.
@@ -97,6 +121,8 @@ impl ScenarioResult {
             expect: s.final_expect(),
             verdict: Verdict::Inconclusive,
             message: String::new(),
+            grade: None,
+            waiver: None,
             evidence: None,
             steps: vec![],
             rationale: s.rationale.clone(),
@@ -126,6 +152,8 @@ impl ScenarioResult {
             expect: Expect::Accept,
             verdict,
             message,
+            grade: None,
+            waiver: None,
             evidence: None,
             steps: vec![],
             rationale,
@@ -149,6 +177,18 @@ impl ScenarioResult {
             (Some(l), 1) => l.message.clone(),
             (Some(l), n) => format!("step {} of {n}: {}", self.steps.len(), l.message),
         };
+        self.grade = last.and_then(|l| l.grade);
+    }
+
+    /// The identity the SP reported in the last step that ran, if any.
+    pub fn observed_identity(&self) -> Option<&str> {
+        self.steps.last()?.observed_identity.as_deref()
+    }
+
+    /// True for a FAIL or WARN whose waiver has not expired.
+    pub fn waived(&self) -> bool {
+        matches!(self.verdict, Verdict::Fail | Verdict::Warn)
+            && self.waiver.as_ref().is_some_and(|w| !w.expired)
     }
 }
 
@@ -159,10 +199,24 @@ pub struct Summary {
     pub passed: usize,
     /// FAIL.
     pub failed: usize,
+    /// WARN.
+    pub warned: usize,
     /// INCONCLUSIVE.
     pub inconclusive: usize,
     /// SKIPPED.
     pub skipped: usize,
+    /// FAIL and WARN findings waived by a current baseline waiver (also counted above).
+    pub waived: usize,
+}
+
+/// `critical`, `high`, `medium`, `info`: as in scenario files and `--fail-on`.
+pub fn severity_name(s: Severity) -> &'static str {
+    match s {
+        Severity::Info => "info",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
 }
 
 /// A whole run.
@@ -178,18 +232,31 @@ pub struct RunReport {
     pub evidence: Evidence,
     /// Counts.
     pub summary: Summary,
+    /// The gate's decision: threshold, blocking findings, baseline, exit code.
+    pub gate: GateOutcome,
     /// Wall time of the run.
     pub duration_ms: u64,
     /// Results, ordered by family then id.
     pub results: Vec<ScenarioResult>,
+    /// The gate policy the report was judged by (its threshold and WARN rule are in `gate`).
+    #[serde(skip)]
+    pub policy: GatePolicy,
+    /// The run's date (from the harness's clock): what waivers expire against, and what a
+    /// written baseline's expiry counts from.
+    #[serde(skip)]
+    pub date: time::Date,
 }
 
 impl RunReport {
+    /// A report of `results`, judged by `policy` with `baseline`'s waivers on `date`.
     pub(crate) fn new(
         sp: &str,
         evidence: Evidence,
         results: Vec<ScenarioResult>,
         took: Duration,
+        policy: GatePolicy,
+        baseline: Option<&Baseline>,
+        date: time::Date,
     ) -> Self {
         let mut r = RunReport {
             schema_version: JSON_SCHEMA_VERSION,
@@ -197,15 +264,40 @@ impl RunReport {
             sp: sp.into(),
             evidence,
             summary: Summary::default(),
+            gate: GateOutcome::default(),
             duration_ms: took.as_millis() as u64,
             results,
+            policy,
+            date,
         };
-        r.sort_and_recount();
+        r.apply_gate(baseline);
         r
+    }
+
+    /// Judge the report again: by another policy, or with (another) baseline, e.g. after
+    /// merging several runs. Marks waived results and recomputes the summary and the gate.
+    pub fn with_gate(mut self, policy: GatePolicy, baseline: Option<&Baseline>) -> Self {
+        self.policy = policy;
+        self.apply_gate(baseline);
+        self
+    }
+
+    fn apply_gate(&mut self, baseline: Option<&Baseline>) {
+        self.gate = crate::gate::evaluate(
+            &self.sp,
+            &mut self.results,
+            &self.policy,
+            baseline,
+            self.date,
+        );
+        self.sort_and_recount();
     }
 
     /// Sort the results (by family, then id) and recompute the summary: after merging the
     /// results of several runs into one report (e.g. scenarios that need their own SP setup).
+    /// Waivers already marked stay, and so do the baseline's name and stale list; the gate
+    /// is decided again over the results (use [`RunReport::with_gate`] to apply a baseline to
+    /// merged results afresh).
     pub fn sort_and_recount(&mut self) {
         self.results
             .sort_by(|a, b| (&a.family, &a.id).cmp(&(&b.family, &b.id)));
@@ -214,35 +306,74 @@ impl RunReport {
             match r.verdict {
                 Verdict::Pass => summary.passed += 1,
                 Verdict::Fail => summary.failed += 1,
+                Verdict::Warn => summary.warned += 1,
                 Verdict::Inconclusive => summary.inconclusive += 1,
                 Verdict::Skipped => summary.skipped += 1,
             }
+            if r.waived() {
+                summary.waived += 1;
+            }
         }
         self.summary = summary;
+        let baseline = self.gate.baseline.clone();
+        let checked = self.gate.waivers_checked_on;
+        let stale = std::mem::take(&mut self.gate.stale_waivers);
+        // Decide again over the (possibly merged) results, keeping the waivers as marked.
+        let mut gate = crate::gate::decide(&self.results, &self.policy);
+        gate.baseline = baseline;
+        gate.waivers_checked_on = checked;
+        gate.stale_waivers = stale;
+        self.gate = gate;
     }
 
-    /// `N passed, M failed, K inconclusive` (plus skipped when any).
+    /// `N passed, M failed, W warned, K inconclusive` (plus skipped and waived when any).
     pub fn summary_line(&self) -> String {
         let s = self.summary;
         let mut l = format!(
-            "{} passed, {} failed, {} inconclusive",
-            s.passed, s.failed, s.inconclusive
+            "{} passed, {} failed, {} warned, {} inconclusive",
+            s.passed, s.failed, s.warned, s.inconclusive
         );
         if s.skipped > 0 {
             l.push_str(&format!(", {} skipped", s.skipped));
         }
+        if s.waived > 0 {
+            l.push_str(&format!(" ({} waived)", s.waived));
+        }
         l
     }
 
-    /// CLI exit code: 0 all pass, 1 any FAIL, 3 only INCONCLUSIVE (besides passes/skips).
-    pub fn exit_code(&self) -> i32 {
-        if self.summary.failed > 0 {
-            1
-        } else if self.summary.inconclusive > 0 {
-            3
-        } else {
-            0
+    /// The gate in a sentence: its status, threshold and what blocks.
+    pub fn gate_line(&self) -> String {
+        let g = &self.gate;
+        let rule = format!(
+            "fail on {}{}",
+            severity_name(g.fail_on),
+            if g.warn_fails { " (WARN too)" } else { "" }
+        );
+        match g.status {
+            GateStatus::Passed => format!("gate passed ({rule})"),
+            GateStatus::Failed => format!(
+                "gate FAILED ({rule}): {} blocking finding{}",
+                g.blocking.len(),
+                if g.blocking.len() == 1 { "" } else { "s" }
+            ),
+            GateStatus::Inconclusive => format!(
+                "gate INCONCLUSIVE ({rule}): scenarios at or above the threshold could not be decided"
+            ),
+            GateStatus::NothingTested => {
+                "gate NOT PASSED: no applicable scenario ran (all skipped or none selected)".into()
+            }
         }
+    }
+
+    /// CLI exit code, from the gate: 0 passed, 1 failed, 2 nothing tested, 3 inconclusive.
+    pub fn exit_code(&self) -> i32 {
+        self.gate.exit_code
+    }
+
+    /// A baseline waiving every finding of this run, expiring `days` after the run's date.
+    pub fn baseline(&self, days: i64) -> Baseline {
+        Baseline::from_report(self, self.date + time::Duration::days(days))
     }
 
     /// Stable JSON.
@@ -274,18 +405,30 @@ impl RunReport {
             .collect()
     }
 
-    /// Panic with a readable report unless every applicable scenario passed (for `cargo test`).
+    /// Panic with a readable report unless the gate passed (for `cargo test`): no unwaived
+    /// finding at or above the threshold ([`GatePolicy`]), nothing at or above it
+    /// inconclusive, and at least one applicable scenario ran — a run in which everything
+    /// was skipped is never conformant.
     #[track_caller]
     pub fn assert_conformant(&self) {
-        if self.summary.failed == 0 && self.summary.inconclusive == 0 {
+        if self.gate.status == GateStatus::Passed {
             return;
         }
-        let mut msg = format!("the SP is not conformant: {}\n", self.summary_line());
-        for r in self
-            .results
-            .iter()
-            .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Inconclusive))
-        {
+        let mut msg = format!(
+            "the SP is not conformant: {}; {}\n",
+            self.gate_line(),
+            self.summary_line()
+        );
+        if self.gate.status == GateStatus::NothingTested {
+            msg.push_str(
+                "\nno scenario applied to this SP: check the catalogue selection, the protocol and sp.toml's profiles / required_loa\n",
+            );
+        }
+        let policy = &self.policy;
+        for r in self.results.iter().filter(|r| {
+            (!r.waived() && policy.blocks(r.verdict, r.severity))
+                || (r.verdict == Verdict::Inconclusive && r.severity >= policy.fail_on)
+        }) {
             msg.push_str(&format!(
                 "\n{} {} — {}\n    {}\n",
                 r.verdict.as_str(),
@@ -293,7 +436,13 @@ impl RunReport {
                 r.title,
                 r.message
             ));
-            if r.verdict == Verdict::Fail {
+            if let Some(w) = r.waiver.as_ref().filter(|w| w.expired) {
+                msg.push_str(&format!(
+                    "    waiver expired on {}: {}\n",
+                    w.expires, w.reason
+                ));
+            }
+            if matches!(r.verdict, Verdict::Fail | Verdict::Warn) {
                 msg.push_str(&format!("    fix: {}\n", r.rationale.replace('\n', " ")));
             }
             msg.push_str("    what the SP did:\n");

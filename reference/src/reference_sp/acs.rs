@@ -215,7 +215,10 @@ fn consume_xml(
             "the response carries a plaintext saml:Assertion; OIOSAML 3 requires exactly one EncryptedAssertion",
         );
     }
-    let naive = st.has(Flaw::FirstAssertion) || st.has(Flaw::AnySignatureInDocument);
+    let naive = st.has(Flaw::FirstAssertion)
+        || st.has(Flaw::LastAssertion)
+        || st.has(Flaw::IgnoreExtraAssertions)
+        || st.has(Flaw::AnySignatureInDocument);
     let nodes: Vec<_> = root
         .children()
         .filter(|c| is(*c, SAML, "EncryptedAssertion") || is(*c, SAML, "Assertion"))
@@ -269,7 +272,24 @@ fn consume_xml(
             .find(|n| is(*n, SAML, "Assertion"))
             .ok_or_else(|| Rejection::new(Check::AssertionCount, "no Assertion in the response"))?;
         xml::standalone(first, &combined)
-    } else if st.has(Flaw::FirstAssertion) && candidates.len() > 1 {
+    } else if st.has(Flaw::IgnoreExtraAssertions) {
+        // The flaw: several assertions are not refused; the one whose own signature verifies
+        // is consumed, the others ignored.
+        let combined = splice(text, &candidates);
+        let cdoc =
+            xml::parse(&combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+        cdoc.descendants()
+            .filter(|n| is(*n, SAML, "Assertion"))
+            .map(|n| xml::standalone(n, &combined))
+            .find(|a| st.has(Flaw::NoSignatureCheck) || verify_assertion(st, a).is_ok())
+            .ok_or_else(|| {
+                Rejection::new(
+                    Check::Signature,
+                    "no assertion in the response carries a valid signature of its own",
+                )
+            })?
+    } else if (st.has(Flaw::FirstAssertion) || st.has(Flaw::LastAssertion)) && candidates.len() > 1
+    {
         if !st.has(Flaw::NoSignatureCheck) {
             let signed = candidates
                 .iter()
@@ -282,7 +302,11 @@ fn consume_xml(
                 })?;
             verify_assertion(st, &signed.xml)?;
         }
-        candidates.swap_remove(0).xml
+        if st.has(Flaw::FirstAssertion) {
+            candidates.swap_remove(0).xml
+        } else {
+            candidates.pop().map(|c| c.xml).unwrap_or_default()
+        }
     } else {
         let only = candidates.swap_remove(0).xml;
         if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {

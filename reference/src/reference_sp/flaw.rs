@@ -38,6 +38,15 @@ pub enum Flaw {
     /// With several assertions: verifies the first one that carries a signature, and consumes
     /// the first assertion in the response (which may be another one).
     FirstAssertion,
+    /// With several assertions: verifies the one that carries a signature, and consumes the
+    /// last assertion in the response ("the last one wins", as an SP that copies each
+    /// assertion's attributes into the session in turn does).
+    LastAssertion,
+    /// Does not refuse a response with more than one assertion, but consumes only an Assertion
+    /// whose own enveloped signature verifies, wherever it sits (decrypted in place), and
+    /// ignores the others: "what is signed is what you get" without the exactly-one rule. It
+    /// logs in the identity the broker signed, so the forgeries it accepts are graded WARN.
+    IgnoreExtraAssertions,
     /// Accepts if *some* valid IdP signature exists anywhere in the response (decrypted in
     /// place), then consumes the first Assertion in document order: the classic XSW bug.
     AnySignatureInDocument,
@@ -151,6 +160,8 @@ impl Flaw {
         Flaw::SkipIssuer,
         Flaw::AllowPlaintextAssertion,
         Flaw::FirstAssertion,
+        Flaw::LastAssertion,
+        Flaw::IgnoreExtraAssertions,
         Flaw::AnySignatureInDocument,
         Flaw::NoSignatureCheck,
         Flaw::TrustKeyInfo,
@@ -203,6 +214,8 @@ impl Flaw {
             Flaw::SkipIssuer => "skip-issuer",
             Flaw::AllowPlaintextAssertion => "allow-plaintext-assertion",
             Flaw::FirstAssertion => "first-assertion",
+            Flaw::LastAssertion => "last-assertion",
+            Flaw::IgnoreExtraAssertions => "ignore-extra-assertions",
             Flaw::AnySignatureInDocument => "any-signature-in-document",
             Flaw::NoSignatureCheck => "no-signature-check",
             Flaw::TrustKeyInfo => "trust-key-info",
@@ -256,7 +269,9 @@ impl Flaw {
             Flaw::SkipTimeChecks => Check::Timing,
             Flaw::SkipIssuer => Check::Issuer,
             Flaw::AllowPlaintextAssertion => Check::Encryption,
-            Flaw::FirstAssertion => Check::AssertionCount,
+            Flaw::FirstAssertion | Flaw::LastAssertion | Flaw::IgnoreExtraAssertions => {
+                Check::AssertionCount
+            }
             Flaw::AnySignatureInDocument | Flaw::NoSignatureCheck | Flaw::TrustKeyInfo => {
                 Check::Signature
             }
@@ -305,6 +320,10 @@ impl Flaw {
             Flaw::SkipIssuer => "does not check the Issuer",
             Flaw::AllowPlaintextAssertion => "accepts an unencrypted assertion",
             Flaw::FirstAssertion => "verifies one assertion and consumes the first",
+            Flaw::LastAssertion => "verifies one assertion and consumes the last",
+            Flaw::IgnoreExtraAssertions => {
+                "consumes the assertion whose signature verifies and ignores extra ones"
+            }
             Flaw::AnySignatureInDocument => "accepts any valid signature in the document (XSW)",
             Flaw::NoSignatureCheck => "verifies no signature",
             Flaw::TrustKeyInfo => "trusts the certificate or key value in the signature's KeyInfo",

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 
-SHORT = {"PASS": "PASS", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "SKIPPED": "skip"}
+SHORT = {"PASS": "PASS", "FAIL": "FAIL", "WARN": "WARN", "INCONCLUSIVE": "INC", "SKIPPED": "skip"}
 
 # Rows that exist in the matrix but cannot run yet, with the reason shown in every report.
 PENDING = {}
@@ -76,7 +76,7 @@ def merge_probes(report, probe_path):
 
 
 def counts(report):
-    c = {"PASS": 0, "FAIL": 0, "INCONCLUSIVE": 0, "SKIPPED": 0}
+    c = {"PASS": 0, "FAIL": 0, "WARN": 0, "INCONCLUSIVE": 0, "SKIPPED": 0}
     for r in report.get("results", []):
         c[r["verdict"]] = c.get(r["verdict"], 0) + 1
     return c
@@ -84,8 +84,9 @@ def counts(report):
 
 def summary(report):
     s = report.get("summary", {})
-    return "{} pass, {} fail, {} inconclusive, {} skipped".format(
-        s.get("passed", 0), s.get("failed", 0), s.get("inconclusive", 0), s.get("skipped", 0)
+    return "{} pass, {} fail, {} warn, {} inconclusive, {} skipped".format(
+        s.get("passed", 0), s.get("failed", 0), s.get("warned", 0), s.get("inconclusive", 0),
+        s.get("skipped", 0)
     )
 
 
@@ -140,8 +141,8 @@ def markdown(rows, reports, versions, notes, partial, unstable=()):
     if partial:
         out += ["", "**Partial run** (selected rows or scenarios only)."]
     out += ["", "## Summary", ""]
-    out.append("| stack | config | version | happy path | PASS | FAIL | INC | skip |")
-    out.append("|---|---|---|---|---|---|---|---|")
+    out.append("| stack | config | version | happy path | PASS | FAIL | WARN | INC | skip |")
+    out.append("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         stack, config = row.split("/")
         rep = reports[row]
@@ -150,11 +151,11 @@ def markdown(rows, reports, versions, notes, partial, unstable=()):
         happy = v.get("mitid.person-substantial", v.get("oidc-mitid.person-substantial", "-"))
         out.append(
             f"| {stack} | {config} | {md_escape(versions.get(stack, '?'))} | {SHORT.get(happy, happy)} | "
-            f"{c['PASS']} | {c['FAIL']} | {c['INCONCLUSIVE']} | {c['SKIPPED']} |"
+            f"{c['PASS']} | {c['FAIL']} | {c['WARN']} | {c['INCONCLUSIVE']} | {c['SKIPPED']} |"
         )
     for row, why in PENDING.items():
         stack, config = row.split("/")
-        out.append(f"| {stack} | {config} | - | pending | - | - | - | - |")
+        out.append(f"| {stack} | {config} | - | pending | - | - | - | - | - |")
     if PENDING:
         out += ["", "Pending rows: " + "; ".join(f"`{r}`: {w}" for r, w in PENDING.items()) + "."]
 
@@ -181,9 +182,9 @@ def markdown(rows, reports, versions, notes, partial, unstable=()):
         out += [f"- `{r}` `{s}`: {why}" for r, s, why in unstable]
     out += ["", "## Notes", "", notes.strip() if notes.strip() else "(none)", ""]
 
-    out += ["## What the SP did (every FAIL and INCONCLUSIVE)", ""]
+    out += ["## What the SP did (every FAIL, WARN and INCONCLUSIVE)", ""]
     for row in rows:
-        bad = [r for r in reports[row].get("results", []) if r["verdict"] in ("FAIL", "INCONCLUSIVE")]
+        bad = [r for r in reports[row].get("results", []) if r["verdict"] in ("FAIL", "WARN", "INCONCLUSIVE")]
         if not bad:
             continue
         out += [f"### {row}", ""]
@@ -287,7 +288,8 @@ def cmd_merge(a):
     c = counts(merged)
     merged["summary"] = dict(
         merged.get("summary", {}),
-        passed=c["PASS"], failed=c["FAIL"], inconclusive=c["INCONCLUSIVE"], skipped=c["SKIPPED"],
+        passed=c["PASS"], failed=c["FAIL"], warned=c["WARN"], inconclusive=c["INCONCLUSIVE"],
+        skipped=c["SKIPPED"],
     )
     with open(a.out, "w", encoding="utf-8") as f:
         json.dump(merged, f, indent=1)

@@ -125,11 +125,13 @@ fn fixture() -> RunReport {
             verdict: Verdict::Pass,
             message: "logged in as the right identity".into(),
             observed_identity: Some("anna <a@b>".into()),
+            grade: None,
         },
         StepResult {
             verdict: Verdict::Pass,
             message: "rejected: no session afterwards".into(),
             observed_identity: None,
+            grade: None,
         },
     ];
     oidc.transcript = vec![
@@ -184,6 +186,9 @@ fn fixture() -> RunReport {
         Evidence::Whoami,
         vec![skipped, oidc, broken, fail],
         Duration::from_millis(1234),
+        crate::gate::GatePolicy::default(),
+        None,
+        time::macros::date!(2026 - 12 - 03),
     )
 }
 

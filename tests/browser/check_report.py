@@ -4,7 +4,7 @@
 Usage: check_report.py CHROMIUM REPORT.html REPORT.json [--screenshot OUT.png]
 
 REPORT.json holds the run's JSON reports (`--format json` output: one report, or the demo's array).
-concatenated). The checks are about what the page shows, not its source:
+The checks are about what the page shows, not its source:
   - no console errors, no exceptions, and no Content-Security-Policy violation (the inline
     style and script are allowed by hash, so the policy blocks nothing of ours);
   - the script ran (the filter bar is shown) and the style applied (a FAIL badge is red);

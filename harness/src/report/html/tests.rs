@@ -181,10 +181,18 @@ fn fixture() -> RunReport {
         Verdict::Skipped,
         "does not apply: the RP sends no code_challenge",
     );
+    let mut warn = result(
+        "saml-xsw.3",
+        "saml-xsw",
+        Severity::Critical,
+        Verdict::Warn,
+        "the SP accepted a response it must reject, but logged in the identity the broker genuinely signed",
+    );
+    warn.grade = Some(crate::grade::Grade::SignedIdentity);
     RunReport::new(
         "reference SP <strict> & \"friends\"",
         Evidence::Whoami,
-        vec![skipped, oidc, broken, fail],
+        vec![skipped, oidc, broken, fail, warn],
         Duration::from_millis(1234),
         crate::gate::GatePolicy::default(),
         None,
@@ -373,7 +381,7 @@ fn several_reports_share_one_page() {
     assert!(html.contains("href=\"#r1\""));
     assert_eq!(count(&html, "<form id=\"filters\""), 1);
     assert!(html.contains("id=\"r1-signature.unsigned-assertion\""));
-    assert!(html.contains("<span id=\"shown\">8</span> of 8 findings"));
+    assert!(html.contains("<span id=\"shown\">10</span> of 10 findings"));
 }
 
 #[test]

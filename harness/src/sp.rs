@@ -36,7 +36,7 @@
 
 use mitid_mock_broker::{BrokerOptions, IdentityKind, Loa};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the SP keys users by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]

@@ -336,7 +336,7 @@ fn key_line(text: &str, key: &str) -> Option<usize> {
         })
         .collect();
     for (name, idx) in segments {
-        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref().as_ref() == name) else {
+        let Some((k, v)) = table.iter().find(|(k, _)| &**k.get_ref() == name) else {
             break;
         };
         found = Some(k.span());

@@ -897,3 +897,71 @@ impl Output {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_config(text: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("mitid-cli-broker-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("broker.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn flags_alone_keep_the_old_defaults() {
+        let o = broker_options(None, BrokerFlags::default()).unwrap();
+        assert_eq!(o.bind, Some(DEFAULT_BROKER_BIND));
+        assert!(!o.dev_mode());
+        assert!(!o.https);
+        let e = broker_options(
+            None,
+            BrokerFlags {
+                bind: Some("0.0.0.0:8390".parse().unwrap()),
+                ..BrokerFlags::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.starts_with("--bind: "), "{e}");
+    }
+
+    #[test]
+    fn flags_override_the_config_file_and_add_sps() {
+        let (dir, path) = temp_config(
+            "bind = \"127.0.0.1:9001\"\nentity_id = \"devtest4\"\nsp_metadata = [\"a.xml\"]\n",
+        );
+        let o = broker_options(Some(&path), BrokerFlags::default()).unwrap();
+        assert_eq!(o.bind, Some("127.0.0.1:9001".parse().unwrap()));
+        assert_eq!(o.entity_id, Some(EntityIdPreset::Devtest4));
+        assert_eq!(o.sp_metadata, [dir.join("a.xml").display().to_string()]);
+        let o = broker_options(
+            Some(&path),
+            BrokerFlags {
+                bind: Some("127.0.0.1:9002".parse().unwrap()),
+                entity_id: Some("mock".into()),
+                sp_metadata: vec!["http://127.0.0.1:8080/md".into()],
+                dev_accept_any_loopback_client: true,
+                ..BrokerFlags::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(o.bind, Some("127.0.0.1:9002".parse().unwrap()));
+        assert_eq!(o.entity_id, Some(EntityIdPreset::Mock));
+        assert_eq!(o.sp_metadata.len(), 2);
+        assert!(o.dev_mode());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_config_error_names_file_line_and_key() {
+        let (dir, path) = temp_config("bind = \"127.0.0.1:1\"\nbogus = true\n");
+        let e = broker_options(Some(&path), BrokerFlags::default()).unwrap_err();
+        assert!(
+            e.starts_with(&format!("{}:2: bogus: ", path.display())),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -84,7 +84,11 @@ impl BrokerLink {
         match self {
             BrokerLink::InProcess(b) => b.sso_url().to_string(),
             BrokerLink::External { control, .. } => {
-                format!("{}{}", control.base_url(), mitid_mock_broker::broker::SSO_PATH)
+                format!(
+                    "{}{}",
+                    control.base_url(),
+                    mitid_mock_broker::broker::SSO_PATH
+                )
             }
         }
     }

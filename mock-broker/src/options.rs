@@ -141,12 +141,13 @@ impl BrokerOptions {
     ) -> Result<Self, BrokerOptionsError> {
         let mut o: BrokerOptions =
             toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-        o.check().map_err(|(key, message)| BrokerOptionsError::Invalid {
-            file: origin.to_string(),
-            line: key_line(text, &key),
-            key,
-            message,
-        })?;
+        o.check()
+            .map_err(|(key, message)| BrokerOptionsError::Invalid {
+                file: origin.to_string(),
+                line: key_line(text, &key),
+                key,
+                message,
+            })?;
         o.resolve_paths(base_dir);
         Ok(o)
     }
@@ -277,7 +278,11 @@ fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> BrokerOptionsErr
     BrokerOptionsError::Invalid {
         file: origin.to_string(),
         line,
-        key: if key.is_empty() { "(document)".into() } else { key },
+        key: if key.is_empty() {
+            "(document)".into()
+        } else {
+            key
+        },
         message: e.message().to_string(),
     }
 }
@@ -407,7 +412,10 @@ id_token_signed_response_alg = "ES256"
         assert_eq!(o.bind, Some(SocketAddr::from(([127, 0, 0, 1], 8390))));
         assert_eq!(o.entity_id, Some(EntityIdPreset::IntegrationTest));
         assert_eq!(o.encryption, Some(EncryptionDefault::Compatible));
-        assert_eq!(o.identities.as_deref(), Some(Path::new("/etc/mock/ids.toml")));
+        assert_eq!(
+            o.identities.as_deref(),
+            Some(Path::new("/etc/mock/ids.toml"))
+        );
         assert!(o.https);
         assert_eq!(
             o.sp_metadata,
@@ -491,7 +499,10 @@ redirect_uris = ["not a url"]
         .unwrap();
         let broker = o.apply(crate::Broker::builder()).unwrap().start().await;
         let broker = broker.unwrap();
-        assert_eq!(broker.entity_id(), "https://saml.test-devtest4-nemlog-in.dk");
+        assert_eq!(
+            broker.entity_id(),
+            "https://saml.test-devtest4-nemlog-in.dk"
+        );
         assert!(broker.state().identities().get("karen").is_some());
         assert!(broker.state().identities().get("anna").is_some());
         let p = broker.oidc().unwrap();

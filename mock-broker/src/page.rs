@@ -57,7 +57,6 @@ impl Refusal {
             _ => "invalid_request",
         }
     }
-
 }
 
 impl IntoResponse for Refusal {

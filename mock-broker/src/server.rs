@@ -38,7 +38,10 @@ pub fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
         .route("/login", post(login_post))
         .route(control::HEALTH_PATH, get(|| async { "ok" }))
         .route(control::ARM_PATH, post(control_arm))
-        .route(&format!("{}/{{id}}", control::FLOWS_PATH), get(control_flow))
+        .route(
+            &format!("{}/{{id}}", control::FLOWS_PATH),
+            get(control_flow),
+        )
         .route(control::FETCHES_PATH, get(control_fetches))
         .route("/_mock/fetch/{token}", get(fetch_trap))
         .route("/", get(index))

@@ -265,7 +265,8 @@ async fn sp_metadata_from_broker_toml_is_registered_and_re_read() {
     let own = sp.sp_metadata().unwrap().entity_id;
     let md = |entity: &str| sp.metadata_xml().replace(&own, entity);
     std::fs::write(dir.join("sp.xml"), md("https://sp-one.example/")).unwrap();
-    let broker = broker_from_file(&dir, "bind = \"127.0.0.1:0\"\nsp_metadata = [\"sp.xml\"]\n").await;
+    let broker =
+        broker_from_file(&dir, "bind = \"127.0.0.1:0\"\nsp_metadata = [\"sp.xml\"]\n").await;
     assert_eq!(broker.state().sp_entity_ids(), ["https://sp-one.example/"]);
     // The SP's metadata changes; a reload (SIGHUP in the CLI) makes it the registered one.
     std::fs::write(dir.join("sp.xml"), md("https://sp-two.example/")).unwrap();

@@ -5,8 +5,8 @@
 use super::server::{self as saml, SamlControlError};
 use super::{
     ARM_PATH, BrokerRefusal, FETCHES_PATH, FLOWS_PATH, FetchRecord, FlowRecord, HEALTH_PATH,
-    OIDC_PREFIX, OidcArmRequest, OidcArmed, PreselectRequest, Preselected, RotateRequest,
-    Rotated, SamlArmRequest, SamlArmed,
+    OIDC_PREFIX, OidcArmRequest, OidcArmed, PreselectRequest, Preselected, RotateRequest, Rotated,
+    SamlArmRequest, SamlArmed,
 };
 use crate::broker::{BrokerState, RunningBroker};
 use crate::oidc::OidcProvider;
@@ -203,10 +203,9 @@ impl ControlClient {
     pub async fn oidc_arm(&self, req: &OidcArmRequest) -> Result<OidcArmed, ControlClientError> {
         match &self.target {
             Target::Http { .. } => self.json(&format!("{OIDC_PREFIX}/arm"), Some(req)).await,
-            Target::InProcess { oidc, .. } => Ok(crate::oidc::control::do_arm(
-                provider(oidc)?,
-                req.clone(),
-            )?),
+            Target::InProcess { oidc, .. } => {
+                Ok(crate::oidc::control::do_arm(provider(oidc)?, req.clone())?)
+            }
         }
     }
 
@@ -445,7 +444,10 @@ mod tests {
         // The broker's index page is HTML, not a control answer.
         let broker = Broker::builder().start().await.unwrap();
         let c = ControlClient::new(broker.base_url()).unwrap();
-        let err = c.json::<(), serde_json::Value>("/", None).await.unwrap_err();
+        let err = c
+            .json::<(), serde_json::Value>("/", None)
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, ControlClientError::BadResponse { status: 200, .. }),
             "{err:?}"

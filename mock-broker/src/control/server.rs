@@ -124,3 +124,47 @@ pub(crate) async fn control_fetches(
 ) -> Response {
     answer(loopback_only(&peer).map(|()| fetches(&st)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_carry_status_and_oauth_code() {
+        let peer = SocketAddr::from(([192, 0, 2, 1], 4000));
+        let e = OAuthError::from(loopback_only(&peer).unwrap_err());
+        assert_eq!((e.status, e.code), (StatusCode::FORBIDDEN, "access_denied"));
+        assert!(loopback_only(&SocketAddr::from(([127, 0, 0, 1], 1))).is_ok());
+        assert!(loopback_only(&"[::1]:1".parse().unwrap()).is_ok());
+        let e = OAuthError::from(SamlControlError::UnknownFlow("_x".into()));
+        assert_eq!((e.status, e.code), (StatusCode::NOT_FOUND, "unknown_flow"));
+        assert_eq!(e.description, "no flow \"_x\"");
+        let e = OAuthError::from(SamlControlError::Body(BodyTooLarge));
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn arming_an_unknown_identity_is_refused_and_arms_nothing() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let broker = rt.block_on(crate::Broker::builder().start()).unwrap();
+        let st = broker.state();
+        let req = |identity: &str| SamlArmRequest {
+            request_id: "_r".into(),
+            login: crate::ArmedLogin {
+                identity: identity.into(),
+                loa: None,
+                plan: crate::FaultPlan::none(),
+            },
+        };
+        assert!(matches!(
+            arm(st, req("nobody")),
+            Err(SamlControlError::UnknownIdentity(i)) if i == "nobody"
+        ));
+        assert!(st.take_armed("_r").is_none());
+        assert_eq!(arm(st, req("anna")).unwrap().armed, "_r");
+        assert!(st.take_armed("_r").is_some());
+    }
+}

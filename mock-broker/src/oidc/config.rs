@@ -359,32 +359,44 @@ impl OidcConfig {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
             {
-                return bad(key("path"), format!(
-                    "issuer {:?}: path {:?} must start with '/', not end with '/', not be under /_mock, \
+                return bad(
+                    key("path"),
+                    format!(
+                        "issuer {:?}: path {:?} must start with '/', not end with '/', not be under /_mock, \
                      and use only letters, digits, '/', '-', '_', '.'",
-                    iss.id, iss.path
-                ));
+                        iss.id, iss.path
+                    ),
+                );
             }
             if !paths.insert(iss.path.as_str()) {
-                return bad(key("path"), format!("issuer path {:?} appears twice", iss.path));
+                return bad(
+                    key("path"),
+                    format!("issuer path {:?} appears twice", iss.path),
+                );
             }
             let ring = match iss.id_token_alg {
                 SigningAlg::RS256 => &iss.rsa_keys,
                 SigningAlg::ES256 => &iss.ec_keys,
             };
             if ring.is_empty() {
-                return bad(key("id_token_alg"), format!(
-                    "issuer {:?} signs {} but has no key for it",
-                    iss.id,
-                    iss.id_token_alg.name()
-                ));
+                return bad(
+                    key("id_token_alg"),
+                    format!(
+                        "issuer {:?} signs {} but has no key for it",
+                        iss.id,
+                        iss.id_token_alg.name()
+                    ),
+                );
             }
             let lifetimes = [iss.id_token_lifetime_secs, iss.access_token_lifetime_secs];
             if lifetimes.iter().any(|l| *l == 0 || *l > MAX_LIFETIME_SECS) {
-                return bad(key("id_token_lifetime_secs"), format!(
-                    "issuer {:?}: lifetimes must be between 1 and {MAX_LIFETIME_SECS} seconds",
-                    iss.id
-                ));
+                return bad(
+                    key("id_token_lifetime_secs"),
+                    format!(
+                        "issuer {:?}: lifetimes must be between 1 and {MAX_LIFETIME_SECS} seconds",
+                        iss.id
+                    ),
+                );
             }
         }
         if self.code_lifetime_secs == 0 || self.code_lifetime_secs > 3600 {
@@ -397,10 +409,10 @@ impl OidcConfig {
         for (n, c) in self.clients.iter().enumerate() {
             let key = |field: &str| format!("clients[{n}].{field}");
             if c.client_id.is_empty() || !clients.insert(c.client_id.as_str()) {
-                return bad(key("client_id"), format!(
-                    "client id {:?} is empty or appears twice",
-                    c.client_id
-                ));
+                return bad(
+                    key("client_id"),
+                    format!("client id {:?} is empty or appears twice", c.client_id),
+                );
             }
             if c.redirect_uris.is_empty() {
                 return bad(
@@ -417,35 +429,44 @@ impl OidcConfig {
                 match url::Url::parse(u) {
                     Ok(p) if p.fragment().is_none() && p.has_host() => {}
                     _ => {
-                        return bad(key(field), format!(
-                            "client {:?}: {u:?} is not an absolute URL without fragment",
-                            c.client_id
-                        ));
+                        return bad(
+                            key(field),
+                            format!(
+                                "client {:?}: {u:?} is not an absolute URL without fragment",
+                                c.client_id
+                            ),
+                        );
                     }
                 }
             }
             for i in &c.issuers {
                 if !ids.contains(i.as_str()) {
-                    return bad(key("issuers"), format!(
-                        "client {:?} names unknown issuer {i:?}",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("issuers"),
+                        format!("client {:?} names unknown issuer {i:?}", c.client_id),
+                    );
                 }
             }
             match c.token_endpoint_auth_method {
                 Some(ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost)
                     if c.client_secret.is_none() =>
                 {
-                    return bad(key("token_endpoint_auth_method"), format!(
-                        "client {:?} uses a secret method but has no client_secret",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("token_endpoint_auth_method"),
+                        format!(
+                            "client {:?} uses a secret method but has no client_secret",
+                            c.client_id
+                        ),
+                    );
                 }
                 Some(ClientAuthMethod::PrivateKeyJwt) if c.jwks.is_none() => {
-                    return bad(key("token_endpoint_auth_method"), format!(
-                        "client {:?} uses private_key_jwt but has no jwks",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("token_endpoint_auth_method"),
+                        format!(
+                            "client {:?} uses private_key_jwt but has no jwks",
+                            c.client_id
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -460,12 +481,15 @@ impl OidcConfig {
                         SigningAlg::ES256 => &iss.ec_keys,
                     };
                     if ring.is_empty() {
-                        return bad(key("id_token_signed_response_alg"), format!(
-                            "client {:?} wants {} but issuer {:?} has no such key",
-                            c.client_id,
-                            alg.name(),
-                            iss.id
-                        ));
+                        return bad(
+                            key("id_token_signed_response_alg"),
+                            format!(
+                                "client {:?} wants {} but issuer {:?} has no such key",
+                                c.client_id,
+                                alg.name(),
+                                iss.id
+                            ),
+                        );
                     }
                 }
             }

@@ -74,23 +74,11 @@ impl BrokerLink {
     }
 
     fn base_url(&self) -> String {
-        match self {
-            BrokerLink::InProcess(b) => b.base_url().to_string(),
-            BrokerLink::External { control, .. } => control.base_url().to_string(),
-        }
+        self.control().base_url().to_string()
     }
 
     fn sso_url(&self) -> String {
-        match self {
-            BrokerLink::InProcess(b) => b.sso_url().to_string(),
-            BrokerLink::External { control, .. } => {
-                format!(
-                    "{}{}",
-                    control.base_url(),
-                    mitid_mock_broker::broker::SSO_PATH
-                )
-            }
-        }
+        self.control().sso_url()
     }
 
     fn identities(&self) -> &IdentityStore {

@@ -148,6 +148,14 @@ impl ControlClient {
         }
     }
 
+    /// The broker's SAML SSO (and SLO) URL, where SPs send AuthnRequests.
+    pub fn sso_url(&self) -> String {
+        match &self.target {
+            Target::Http { base_url, .. } => format!("{base_url}{}", crate::broker::SSO_PATH),
+            Target::InProcess { state, .. } => state.sso_url.clone(),
+        }
+    }
+
     /// `GET /_mock/health`: is the broker serving?
     pub async fn health(&self) -> Result<(), ControlClientError> {
         match &self.target {
@@ -366,6 +374,7 @@ mod tests {
         for c in &clients {
             c.health().await.unwrap();
             assert_eq!(c.base_url(), broker.base_url());
+            assert_eq!(c.sso_url(), broker.sso_url());
             let armed = c.arm(&login("anna")).await.unwrap();
             assert_eq!(armed.armed, "_flow 1");
             let err = c.arm(&login("nobody")).await.unwrap_err();

@@ -902,8 +902,10 @@ impl Output {
 mod tests {
     use super::*;
 
-    fn temp_config(text: &str) -> (PathBuf, PathBuf) {
-        let dir = std::env::temp_dir().join(format!("mitid-cli-broker-{}", std::process::id()));
+    /// A broker.toml in a directory of its own (tests run in parallel).
+    fn temp_config(name: &str, text: &str) -> (PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("mitid-cli-broker-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("broker.toml");
         std::fs::write(&path, text).unwrap();
@@ -930,6 +932,7 @@ mod tests {
     #[test]
     fn flags_override_the_config_file_and_add_sps() {
         let (dir, path) = temp_config(
+            "override",
             "bind = \"127.0.0.1:9001\"\nentity_id = \"devtest4\"\nsp_metadata = [\"a.xml\"]\n",
         );
         let o = broker_options(Some(&path), BrokerFlags::default()).unwrap();
@@ -956,7 +959,7 @@ mod tests {
 
     #[test]
     fn a_config_error_names_file_line_and_key() {
-        let (dir, path) = temp_config("bind = \"127.0.0.1:1\"\nbogus = true\n");
+        let (dir, path) = temp_config("error", "bind = \"127.0.0.1:1\"\nbogus = true\n");
         let e = broker_options(Some(&path), BrokerFlags::default()).unwrap_err();
         assert!(
             e.starts_with(&format!("{}:2: bogus: ", path.display())),

@@ -279,3 +279,40 @@ async fn sp_metadata_from_broker_toml_is_registered_and_re_read() {
     assert_eq!(broker.state().sp_entity_ids(), ["https://sp-two.example/"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The ```toml blocks of the README after a heading.
+fn readme_toml_after(heading: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let section = &readme[readme.find(heading).expect(heading)..];
+    let section = &section[heading.len()..];
+    let section = &section[..section.find("\n### ").unwrap_or(section.len())];
+    section
+        .split("```toml")
+        .skip(1)
+        .map(|b| {
+            b[..b.find("```").unwrap()]
+                .lines()
+                .map(|l| l.strip_prefix("   ").unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_examples_load() {
+    let sp = readme_toml_after("### `sp.toml`, every key");
+    assert_eq!(sp.len(), 1);
+    SpConfig::from_toml_str(&sp[0], "README sp.toml", std::path::Path::new(".")).unwrap();
+    let broker = readme_toml_after("### `broker.toml`, every key");
+    assert_eq!(broker.len(), 1);
+    let walk = readme_toml_after("### Walk-through");
+    assert_eq!(walk.len(), 1);
+    for text in broker.iter().chain(&walk) {
+        BrokerOptions::from_toml_str(text, "README broker.toml", std::path::Path::new("."))
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}

@@ -73,6 +73,7 @@ pub mod broker;
 pub mod config;
 pub mod control;
 pub mod dangerous;
+mod dev;
 pub mod identity;
 pub mod nsis;
 pub mod observed;

@@ -8,7 +8,8 @@ use mitid_harness::scenario::Severity;
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Baseline, GatePolicy, Harness, RunReport, SpConfig};
 use mitid_mock_broker::{
-    Broker, BrokerOptions, ControlTokenSetting, EncryptionDefault, EntityIdPreset, IdentityStore, Loa,
+    Broker, BrokerOptions, ControlTokenSetting, EncryptionDefault, EntityIdPreset, IdentityStore,
+    Loa,
 };
 use std::io::Write;
 use std::net::SocketAddr;

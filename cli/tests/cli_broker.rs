@@ -8,7 +8,8 @@ use std::process::{Command, Stdio};
 
 fn harness() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mitid-harness"));
-    c.env("NO_COLOR", "1").env_remove("MITID_BROKER_CONTROL_TOKEN");
+    c.env("NO_COLOR", "1")
+        .env_remove("MITID_BROKER_CONTROL_TOKEN");
     c
 }
 
@@ -86,14 +87,20 @@ fn value<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn a_started_broker_prints_its_control_token_and_requires_it() {
     let (mut child, lines) = start_broker(&[], None);
-    let base = value(&lines, "base URL").expect("base URL line").to_string();
+    let base = value(&lines, "base URL")
+        .expect("base URL line")
+        .to_string();
     let token = value(&lines, "control token")
         .expect("control token line")
         .to_string();
     assert!(token.len() >= 43, "{lines:?}");
     let with = ControlClient::new(&base).unwrap().with_token(&token);
     assert!(with.fetches().await.unwrap().is_empty());
-    let err = ControlClient::new(&base).unwrap().fetches().await.unwrap_err();
+    let err = ControlClient::new(&base)
+        .unwrap()
+        .fetches()
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, ControlClientError::Refused { status: 401, .. }),
         "{err:?}"

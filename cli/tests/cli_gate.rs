@@ -69,7 +69,9 @@ const TOKEN: &str = "cli-gate-test-control-token";
 
 async fn reference(flaws: Vec<Flaw>) -> (mitid_mock_broker::RunningBroker, RunningSp) {
     let broker = Broker::builder()
-        .control_token(mitid_mock_broker::control::ControlToken::Fixed(TOKEN.into()))
+        .control_token(mitid_mock_broker::control::ControlToken::Fixed(
+            TOKEN.into(),
+        ))
         .start()
         .await
         .unwrap();

@@ -32,8 +32,8 @@
 //! the file, the line and the key.
 
 use crate::broker::{BrokerBuilder, TlsMode};
-use crate::control::ControlToken;
 use crate::config::{EncryptionDefault, EntityIdPreset};
+use crate::control::ControlToken;
 use crate::identity::{IdentityError, IdentityStore};
 use crate::oidc::{OidcConfig, OidcConfigError};
 use serde::{Deserialize, Deserializer};
@@ -555,7 +555,10 @@ redirect_uris = ["not a url"]
     #[test]
     fn control_token_is_a_token_or_on_off() {
         let o = parse("control_token = \"0123456789abcdef\"").unwrap();
-        assert_eq!(o.control_token.as_ref().and_then(|t| t.token()), Some("0123456789abcdef"));
+        assert_eq!(
+            o.control_token.as_ref().and_then(|t| t.token()),
+            Some("0123456789abcdef")
+        );
         assert_eq!(
             parse("control_token = false").unwrap().control_token,
             Some(ControlTokenSetting::Enabled(false))
@@ -563,9 +566,8 @@ redirect_uris = ["not a url"]
         let (line, key, msg) = invalid("\ncontrol_token = \"short\"\n");
         assert_eq!((line, key.as_str()), (Some(2), "control_token"), "{msg}");
         assert!(msg.contains("16"), "{msg}");
-        let (_, key, msg) = invalid(
-            "bind = \"0.0.0.0:8390\"\nallow_non_loopback = true\ncontrol_token = false\n",
-        );
+        let (_, key, msg) =
+            invalid("bind = \"0.0.0.0:8390\"\nallow_non_loopback = true\ncontrol_token = false\n");
         assert_eq!(key, "control_token");
         assert!(msg.contains("loopback"), "{msg}");
         let (_, key, _) = invalid("header_read_timeout_ms = 0");
@@ -575,10 +577,20 @@ redirect_uris = ["not a url"]
     #[tokio::test]
     async fn a_control_token_from_the_file_is_the_running_brokers() {
         let o = parse("control_token = \"0123456789abcdef-file\"").unwrap();
-        let broker = o.apply(crate::Broker::builder()).unwrap().start().await.unwrap();
+        let broker = o
+            .apply(crate::Broker::builder())
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
         assert_eq!(broker.control_token(), Some("0123456789abcdef-file"));
         let o = parse("control_token = false").unwrap();
-        let broker = o.apply(crate::Broker::builder()).unwrap().start().await.unwrap();
+        let broker = o
+            .apply(crate::Broker::builder())
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
         assert_eq!(broker.control_token(), None);
         let broker = crate::Broker::builder().start().await.unwrap();
         assert!(broker.control_token().is_some_and(|t| t.len() >= 43));

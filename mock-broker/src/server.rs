@@ -417,7 +417,10 @@ fn refusal_for_bare_head(buf: &[u8]) -> Option<Vec<u8>> {
     if !head.windows(21).any(|w| w == b"\r\ncontent-length: 0\r\n") {
         return None;
     }
-    tracing::warn!(status = status.as_u16(), "refused while reading the request head: {why}");
+    tracing::warn!(
+        status = status.as_u16(),
+        "refused while reading the request head: {why}"
+    );
     let refusal = Refusal::new(status, why);
     let stated = control::BrokerRefusal::new(refusal.code(), why).header_value();
     let body = page(
@@ -445,11 +448,24 @@ mod tests {
     fn only_a_bare_head_of_hyper_is_replaced() {
         let bare = b"HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\ndate: x\r\n\r\n";
         let page = String::from_utf8(refusal_for_bare_head(bare).unwrap()).unwrap();
-        assert!(page.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "{page}");
-        assert!(page.contains("x-mock-broker-error: error=invalid_request&"), "{page}");
-        assert!(page.contains("<p id=\"error\">the request&#39;s header section") || page.contains("<p id=\"error\">the request"), "{page}");
+        assert!(
+            page.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            "{page}"
+        );
+        assert!(
+            page.contains("x-mock-broker-error: error=invalid_request&"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<p id=\"error\">the request&#39;s header section")
+                || page.contains("<p id=\"error\">the request"),
+            "{page}"
+        );
         let (head, body) = page.split_once("\r\n\r\n").unwrap();
-        assert!(head.contains(&format!("content-length: {}", body.len())), "{head}");
+        assert!(
+            head.contains(&format!("content-length: {}", body.len())),
+            "{head}"
+        );
         for s in ["400 Bad Request", "414 URI Too Long"] {
             let h = format!("HTTP/1.1 {s}\r\ncontent-length: 0\r\n\r\n");
             assert!(refusal_for_bare_head(h.as_bytes()).is_some(), "{s}");
@@ -462,7 +478,11 @@ mod tests {
             b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n",
             b"<html>HTTP/1.1 414 </html>",
         ] {
-            assert!(refusal_for_bare_head(h).is_none(), "{}", String::from_utf8_lossy(h));
+            assert!(
+                refusal_for_bare_head(h).is_none(),
+                "{}",
+                String::from_utf8_lossy(h)
+            );
         }
     }
 

@@ -186,10 +186,26 @@ async fn a_missing_or_wrong_token_is_401_on_every_control_call() {
         for (method, path, body) in [
             ("GET", "/_mock/fetches", ""),
             ("GET", "/_mock/flows/_x", ""),
-            ("POST", "/_mock/oidc/arm", r#"{"key":{"state":"s"},"plan":{"faults":[]}}"#),
-            ("POST", "/_mock/oidc/preselect", r#"{"key":{"state":"s"},"identity":"anna"}"#),
-            ("POST", "/_mock/oidc/rotate", r#"{"issuer":"signaturgruppen"}"#),
-            ("POST", "/_mock/oidc/restore-keys", r#"{"issuer":"signaturgruppen"}"#),
+            (
+                "POST",
+                "/_mock/oidc/arm",
+                r#"{"key":{"state":"s"},"plan":{"faults":[]}}"#,
+            ),
+            (
+                "POST",
+                "/_mock/oidc/preselect",
+                r#"{"key":{"state":"s"},"identity":"anna"}"#,
+            ),
+            (
+                "POST",
+                "/_mock/oidc/rotate",
+                r#"{"issuer":"signaturgruppen"}"#,
+            ),
+            (
+                "POST",
+                "/_mock/oidc/restore-keys",
+                r#"{"issuer":"signaturgruppen"}"#,
+            ),
             ("POST", "/_mock/oidc/flow", r#"{"key":{"state":"s"}}"#),
         ] {
             let mut rb = http()
@@ -216,7 +232,9 @@ async fn a_missing_or_wrong_token_is_401_on_every_control_call() {
         }
     }
     // The client reports a wrong token as the broker's refusal, not as a transport problem.
-    let c = ControlClient::new(b.base_url()).unwrap().with_token("x".repeat(43));
+    let c = ControlClient::new(b.base_url())
+        .unwrap()
+        .with_token("x".repeat(43));
     let err = c.fetches().await.unwrap_err();
     assert!(
         matches!(&err, ControlClientError::Refused { status: 401, code, description }
@@ -273,9 +291,6 @@ async fn without_a_token_on_loopback_the_other_checks_remain() {
         .unwrap();
     assert_eq!(b.control_token(), None);
     let json = ("content-type", "application/json");
-    let (s, _, armed) = try_arm(&b, &[json]).await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(armed);
     let (s, _, armed) = try_arm(&b, &[("content-type", "text/plain")]).await;
     assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert!(!armed);
@@ -286,6 +301,10 @@ async fn without_a_token_on_loopback_the_other_checks_remain() {
     let (s, _, armed) = try_arm(&b, &[json, ("host", host.as_str())]).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(!armed);
+    // The harness's own call needs nothing more.
+    let (s, _, armed) = try_arm(&b, &[json]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(armed);
     // A browser's preflight is never granted: no CORS headers, ever.
     let resp = http()
         .request(
@@ -347,22 +366,26 @@ async fn a_half_sent_request_is_closed_after_the_header_read_timeout() {
         .start()
         .await
         .unwrap();
-    for partial in [&b"GET /idp/saml/3.0/metad"[..], b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n"] {
+    for partial in [
+        &b"GET /idp/saml/3.0/metad"[..],
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: 1\r\n",
+    ] {
         let mut s = tokio::net::TcpStream::connect(b.addr()).await.unwrap();
         s.write_all(partial).await.unwrap();
         let t0 = Instant::now();
         let mut buf = Vec::new();
-        let read = tokio::time::timeout(
-            timeout + Duration::from_secs(3),
-            s.read_to_end(&mut buf),
-        )
-        .await;
+        let read =
+            tokio::time::timeout(timeout + Duration::from_secs(3), s.read_to_end(&mut buf)).await;
         assert!(
             read.is_ok(),
             "the connection was still open {:?} after a partial request",
             t0.elapsed()
         );
-        assert!(t0.elapsed() >= timeout / 2, "closed too early: {:?}", t0.elapsed());
+        assert!(
+            t0.elapsed() >= timeout / 2,
+            "closed too early: {:?}",
+            t0.elapsed()
+        );
     }
     // A complete request on a fresh connection is still served.
     let resp = http()
@@ -396,7 +419,10 @@ async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String, String
 fn assert_page(status: u16, head: &str, body: &str, want: u16, needle: &str) {
     assert_eq!(status, want, "{head}\n{body}");
     assert!(head.contains("x-mock-broker-error: error="), "{head}");
-    assert!(body.contains("<p id=\"error\">"), "an empty or foreign body: {body:?}");
+    assert!(
+        body.contains("<p id=\"error\">"),
+        "an empty or foreign body: {body:?}"
+    );
     assert!(body.contains(needle), "{needle:?} not in {body}");
     let len: usize = head
         .lines()
@@ -429,7 +455,11 @@ async fn uri_and_header_limit_refusals_have_the_refusal_page() {
     let (s, head, body) = raw(a, b"GET /\x01 HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_page(s, &head, &body, 400, "not valid HTTP");
     // The broker still serves.
-    let resp = http().get(format!("{}/_mock/health", b.base_url())).send().await.unwrap();
+    let resp = http()
+        .get(format!("{}/_mock/health", b.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -449,11 +479,18 @@ async fn wrong_methods_get_a_refusal_with_a_body() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
         let r = BrokerRefusal::from_headers(resp.headers()).expect("refusal header");
         assert_eq!(r.code, "method_not_allowed");
         let body = resp.text().await.unwrap();
-        assert!(body.contains("<p id=\"error\">method"), "{method} {path}: {body}");
+        assert!(
+            body.contains("<p id=\"error\">method"),
+            "{method} {path}: {body}"
+        );
     }
     // Control and OIDC endpoints: the OAuth JSON refusal.
     let auth = bearer(&b);
@@ -469,10 +506,19 @@ async fn wrong_methods_get_a_refusal_with_a_body() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert_eq!(
+            resp.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
         assert!(BrokerRefusal::from_headers(resp.headers()).is_some());
         let body: serde_json::Value = resp.json().await.unwrap();
-        assert!(body["error_description"].as_str().is_some_and(|d| d.contains("method")), "{body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("method")),
+            "{body}"
+        );
     }
     // Unknown paths: the 404 page.
     let resp = http().get(format!("{base}/nope")).send().await.unwrap();
@@ -482,7 +528,11 @@ async fn wrong_methods_get_a_refusal_with_a_body() {
 
 #[tokio::test]
 async fn over_https_the_guard_and_the_refusal_pages_hold_too() {
-    let b = Broker::builder().tls(TlsMode::MockCa).start().await.unwrap();
+    let b = Broker::builder()
+        .tls(TlsMode::MockCa)
+        .start()
+        .await
+        .unwrap();
     assert!(b.base_url().starts_with("https://"));
     let c = ControlClient::over_http(&b).unwrap();
     c.arm(&SamlArmRequest {
@@ -495,8 +545,15 @@ async fn over_https_the_guard_and_the_refusal_pages_hold_too() {
     })
     .await
     .unwrap();
-    let err = ControlClient::new(b.base_url()).unwrap().fetches().await.unwrap_err();
-    assert!(matches!(err, ControlClientError::Refused { status: 401, .. }), "{err:?}");
+    let err = ControlClient::new(b.base_url())
+        .unwrap()
+        .fetches()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ControlClientError::Refused { status: 401, .. }),
+        "{err:?}"
+    );
     // 431 through TLS, where hyper writes one flat buffer.
     let ca = reqwest::Certificate::from_der(
         mitid_mock_broker::pki::MockPki::builtin().tls_ca.cert_der(),

@@ -47,6 +47,25 @@ fn assert_refused(status: u16, body: &str, needles: &[&str]) {
     }
 }
 
+/// Assert a 400 control-API refusal (JSON `{"error", "error_description"}`) mentioning every
+/// `needles` (case-insensitive).
+#[track_caller]
+fn assert_control_refused(status: u16, body: &str, needles: &[&str]) {
+    assert_eq!(status, 400, "expected HTTP 400, got {status}: {body}");
+    let v: serde_json::Value = serde_json::from_str(body).expect("a JSON refusal");
+    assert_eq!(v["error"], "invalid_request", "{body}");
+    let msg = v["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    for n in needles {
+        assert!(
+            msg.contains(&n.to_lowercase()),
+            "error message {msg:?} should mention {n:?}"
+        );
+    }
+}
+
 /// The broker still serves after the bad input (no panic took the server down), and it made
 /// no fetch of its own trap.
 async fn assert_alive_and_no_fetch(broker: &RunningBroker) {
@@ -429,11 +448,12 @@ async fn unknown_identities_and_bad_preselection() {
     let token = broker.control_token().unwrap().to_string();
     let post_json = |body: String| {
         let url = arm_url.clone();
+        let token = token.clone();
         async move {
             let r = http()
                 .post(url)
                 .header("content-type", "application/json")
-                .bearer_auth(token.clone())
+                .bearer_auth(token)
                 .body(body)
                 .send()
                 .await
@@ -443,17 +463,17 @@ async fn unknown_identities_and_bad_preselection() {
         }
     };
     let (s, b) = post_json(r#"{"request_id":"_x","identity":"nobody"}"#.into()).await;
-    assert_refused(s, &b, &["unknown identity", "nobody"]);
+    assert_control_refused(s, &b, &["unknown identity", "nobody"]);
     let (s, b) = post_json("{not json".into()).await;
-    assert_refused(s, &b, &["invalid JSON"]);
+    assert_control_refused(s, &b, &["invalid JSON"]);
     let (s, b) = post_json(r#"{"identity":"anna"}"#.into()).await;
-    assert_refused(s, &b, &["invalid JSON", "request_id"]);
+    assert_control_refused(s, &b, &["invalid JSON", "request_id"]);
     let (s, b) = post_json(
         r#"{"request_id":"_x","identity":"anna","plan":{"faults":[{"fault":"no-such-fault"}]}}"#
             .into(),
     )
     .await;
-    assert_refused(s, &b, &["invalid JSON"]);
+    assert_control_refused(s, &b, &["invalid JSON"]);
     // A good arm call works (the refusals above are not blanket failures).
     let (s, _) = post_json(r#"{"request_id":"_req-armed-http","identity":"bo"}"#.into()).await;
     assert_eq!(s, 200);

@@ -199,7 +199,10 @@ issuers = ["signaturgruppen"]
             .unwrap()
     };
     let cfg = external_sp_toml(&rp, &broker, "broker-toml-fixed-token-0123");
-    assert_eq!(cfg.broker.control_token(), Some("broker-toml-fixed-token-0123"));
+    assert_eq!(
+        cfg.broker.control_token(),
+        Some("broker-toml-fixed-token-0123")
+    );
     let report = Harness::builder(cfg)
         .catalogue(one())
         .build()

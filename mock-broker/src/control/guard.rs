@@ -99,9 +99,9 @@ impl ControlToken {
         }
         let body = token.trim_end_matches('=');
         if body.is_empty()
-            || !body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+            || !body.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+            })
         {
             return Err(
                 "the control token may hold only A-Z a-z 0-9 - . _ ~ + / (then = padding)".into(),
@@ -200,14 +200,17 @@ impl ControlAccess {
         if !peer.is_some_and(|p| p.ip().is_loopback()) {
             return Err(ControlRefusal::NotLoopback);
         }
-        let default_port = if self.inner.scheme == "https" { 443 } else { 80 };
+        let default_port = if self.inner.scheme == "https" {
+            443
+        } else {
+            80
+        };
         let host = headers
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .ok_or(ControlRefusal::NoHost)?;
-        let own_host = |a: &str| {
-            split_authority(a, default_port).is_some_and(|(h, p)| self.own(&h, p))
-        };
+        let own_host =
+            |a: &str| split_authority(a, default_port).is_some_and(|(h, p)| self.own(&h, p));
         if !own_host(host) {
             return Err(ControlRefusal::ForeignHost(shorten(host)));
         }
@@ -345,22 +348,30 @@ pub(crate) enum ControlRefusal {
     #[error("a control call must name the broker in its Host header")]
     NoHost,
     /// `Host` names another server (DNS rebinding, or a proxy).
-    #[error("Host {0:?} is not this broker's own address; control calls must name the broker (its base URL, or 127.0.0.1 / localhost / [::1] with its port)")]
+    #[error(
+        "Host {0:?} is not this broker's own address; control calls must name the broker (its base URL, or 127.0.0.1 / localhost / [::1] with its port)"
+    )]
     ForeignHost(String),
     /// `Origin` is another site's.
-    #[error("Origin {0:?} is not this broker's own origin; control calls from web pages are refused")]
+    #[error(
+        "Origin {0:?} is not this broker's own origin; control calls from web pages are refused"
+    )]
     ForeignOrigin(String),
     /// The browser says another site sent it.
     #[error("Sec-Fetch-Site {0:?}: control calls from web pages are refused")]
     CrossSite(String),
     /// No `Authorization` header.
-    #[error("the control API needs the broker's control token: send `Authorization: Bearer <token>` (the token `mitid-harness broker` printed at start; sp.toml [broker] control_token or {TOKEN_ENV} for the harness)")]
+    #[error(
+        "the control API needs the broker's control token: send `Authorization: Bearer <token>` (the token `mitid-harness broker` printed at start; sp.toml [broker] control_token or {TOKEN_ENV} for the harness)"
+    )]
     NoToken,
     /// `Authorization` is not a bearer token.
     #[error("the control token goes in `Authorization: Bearer <token>`")]
     NotBearer,
     /// The token is not this broker's.
-    #[error("the control token is not this broker's (it changes at every start unless fixed with --control-token / control_token)")]
+    #[error(
+        "the control token is not this broker's (it changes at every start unless fixed with --control-token / control_token)"
+    )]
     WrongToken,
     /// A POST body that is not JSON.
     #[error("content type must be application/json, not {0:?}")]
@@ -505,22 +516,46 @@ mod tests {
         for host in ["localhost:8390", "[::1]:8390", "LOCALHOST:8390"] {
             assert_eq!(check(&[("host", host), AUTH, JSON]), Ok(()), "{host}");
         }
-        let own = [("host", "127.0.0.1:8390"), ("origin", "http://127.0.0.1:8390"), AUTH, JSON];
+        let own = [
+            ("host", "127.0.0.1:8390"),
+            ("origin", "http://127.0.0.1:8390"),
+            AUTH,
+            JSON,
+        ];
         assert_eq!(check(&own), Ok(()));
-        let same = [("host", "127.0.0.1:8390"), ("sec-fetch-site", "same-origin"), AUTH, JSON];
+        let same = [
+            ("host", "127.0.0.1:8390"),
+            ("sec-fetch-site", "same-origin"),
+            AUTH,
+            JSON,
+        ];
         assert_eq!(check(&same), Ok(()));
     }
 
     #[test]
     fn foreign_hosts_and_origins_are_refused() {
-        for host in ["attacker.example:8390", "127.0.0.1:8391", "127.0.0.1", "a@127.0.0.1:8390", ""] {
+        for host in [
+            "attacker.example:8390",
+            "127.0.0.1:8391",
+            "127.0.0.1",
+            "a@127.0.0.1:8390",
+            "",
+        ] {
             assert!(
-                matches!(check(&[("host", host), AUTH, JSON]), Err(ControlRefusal::ForeignHost(_))),
+                matches!(
+                    check(&[("host", host), AUTH, JSON]),
+                    Err(ControlRefusal::ForeignHost(_))
+                ),
                 "{host}"
             );
         }
         assert_eq!(check(&[AUTH, JSON]), Err(ControlRefusal::NoHost));
-        for origin in ["http://attacker.example", "null", "https://127.0.0.1:8390", "http://127.0.0.1:8080"] {
+        for origin in [
+            "http://attacker.example",
+            "null",
+            "https://127.0.0.1:8390",
+            "http://127.0.0.1:8080",
+        ] {
             assert!(
                 matches!(
                     check(&[("host", "127.0.0.1:8390"), ("origin", origin), AUTH, JSON]),
@@ -531,7 +566,12 @@ mod tests {
         }
         for site in ["cross-site", "same-site"] {
             assert!(matches!(
-                check(&[("host", "127.0.0.1:8390"), ("sec-fetch-site", site), AUTH, JSON]),
+                check(&[
+                    ("host", "127.0.0.1:8390"),
+                    ("sec-fetch-site", site),
+                    AUTH,
+                    JSON
+                ]),
                 Err(ControlRefusal::CrossSite(_))
             ));
         }
@@ -557,7 +597,11 @@ mod tests {
             Err(ControlRefusal::NotBearer)
         );
         assert_eq!(
-            check(&[host, JSON, ("authorization", "bearer 0123456789abcdef-token")]),
+            check(&[
+                host,
+                JSON,
+                ("authorization", "bearer 0123456789abcdef-token")
+            ]),
             Ok(())
         );
         let open = ControlAccess::new(None, "http://127.0.0.1:8390", None);
@@ -567,16 +611,31 @@ mod tests {
     #[test]
     fn a_post_must_be_json() {
         let host = ("host", "127.0.0.1:8390");
-        for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("multipart/form-data; boundary=x"), None] {
+        for ct in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            None,
+        ] {
             let mut h = vec![host, AUTH];
             if let Some(ct) = ct {
                 h.push(("content-type", ct));
             }
             let e = check(&h).unwrap_err();
             assert!(matches!(e, ControlRefusal::NotJson(_)), "{ct:?}: {e:?}");
-            assert_eq!(OAuthError::from(e).status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert_eq!(
+                OAuthError::from(e).status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            );
         }
-        assert_eq!(check(&[host, AUTH, ("content-type", "application/json; charset=utf-8")]), Ok(()));
+        assert_eq!(
+            check(&[
+                host,
+                AUTH,
+                ("content-type", "application/json; charset=utf-8")
+            ]),
+            Ok(())
+        );
     }
 
     #[test]
@@ -588,7 +647,12 @@ mod tests {
             &headers(&[("host", "127.0.0.1:8390"), AUTH]),
         );
         assert_eq!(e, Err(ControlRefusal::NotLoopback));
-        let e = access().check(None, &Method::GET, &Uri::from_static("/"), &HeaderMap::new());
+        let e = access().check(
+            None,
+            &Method::GET,
+            &Uri::from_static("/"),
+            &HeaderMap::new(),
+        );
         assert_eq!(e, Err(ControlRefusal::NotLoopback));
     }
 
@@ -602,7 +666,10 @@ mod tests {
         assert!(a.own("idp.test", 443));
         assert!(a.own("localhost", 8443));
         assert!(!a.own("localhost", 443));
-        assert_eq!(split_authority("idp.test", 443), Some(("idp.test".into(), 443)));
+        assert_eq!(
+            split_authority("idp.test", 443),
+            Some(("idp.test".into(), 443))
+        );
         assert_eq!(split_authority("[::1]:9", 80), Some(("::1".into(), 9)));
         assert_eq!(split_authority("[::1]x", 80), None);
         assert_eq!(split_authority("h:99999", 80), None);

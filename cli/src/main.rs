@@ -8,7 +8,8 @@ use mitid_harness::scenario::Severity;
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Baseline, GatePolicy, Harness, RunReport, SpConfig};
 use mitid_mock_broker::{
-    Broker, BrokerOptions, EncryptionDefault, EntityIdPreset, IdentityStore, Loa,
+    Broker, BrokerOptions, ControlTokenSetting, EncryptionDefault, EntityIdPreset, IdentityStore,
+    Loa,
 };
 use std::io::Write;
 use std::net::SocketAddr;
@@ -154,6 +155,10 @@ enum Cmd {
         /// review the reasons.
         #[arg(long)]
         write_baseline: Option<PathBuf>,
+        /// The control token of the external broker (`[broker] external`): the one
+        /// `mitid-harness broker` printed at start [default: sp.toml [broker] control_token].
+        #[arg(long, env = "MITID_BROKER_CONTROL_TOKEN", hide_env_values = true)]
+        broker_control_token: Option<String>,
     },
     /// List scenarios (id, family, expectation, title).
     List {
@@ -265,6 +270,14 @@ struct BrokerFlags {
     /// client authentication. Never on by default.
     #[arg(long)]
     dev_accept_any_loopback_client: bool,
+    /// The control API's token (`Authorization: Bearer <token>` on /_mock/*), at least 16
+    /// characters [default: a random one per start, printed at start].
+    #[arg(long, env = "MITID_BROKER_CONTROL_TOKEN", hide_env_values = true)]
+    control_token: Option<String>,
+    /// No control token (loopback listen addresses only; the Host, Origin and JSON checks
+    /// remain). Wins over --control-token.
+    #[arg(long)]
+    no_control_token: bool,
 }
 
 /// The broker's listen address when neither a flag nor the config names one.
@@ -297,6 +310,11 @@ fn broker_options(config: Option<&Path>, f: BrokerFlags) -> Result<BrokerOptions
         o.idp_cert = f.idp_cert;
     }
     o.sp_metadata.extend(f.sp_metadata);
+    if f.no_control_token {
+        o.control_token = Some(ControlTokenSetting::Enabled(false));
+    } else if let Some(t) = f.control_token {
+        o.control_token = Some(ControlTokenSetting::Token(t));
+    }
     if f.dev_accept_any_loopback_client {
         o.oidc
             .get_or_insert_with(Default::default)
@@ -369,11 +387,16 @@ async fn async_main(cli: Cli) -> ExitCode {
             gate,
             baseline,
             write_baseline,
+            broker_control_token,
         } => {
-            let cfg = match SpConfig::from_file(&sp) {
+            let mut cfg = match SpConfig::from_file(&sp) {
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
+            // Only an external broker is reached over HTTP; an in-process one needs no token.
+            if let (Some(t), Some(_)) = (broker_control_token, &cfg.broker.external) {
+                cfg.broker.options.control_token = Some(ControlTokenSetting::Token(t));
+            }
             let policy = gate.apply(cfg.gate.clone());
             let cat = match load_catalogue(&sel) {
                 Ok(c) => c.protocol(cfg.protocol),
@@ -490,7 +513,18 @@ async fn async_main(cli: Cli) -> ExitCode {
 }
 
 /// `mitid-harness broker`: serve until Ctrl-C; SIGHUP re-reads the SP metadata.
-async fn broker_cmd(config: Option<PathBuf>, flags: BrokerFlags, print_metadata: bool) -> ExitCode {
+async fn broker_cmd(
+    config: Option<PathBuf>,
+    mut flags: BrokerFlags,
+    print_metadata: bool,
+) -> ExitCode {
+    if print_metadata {
+        // Printing binds nothing, so the listen address need not be free or on loopback: the
+        // metadata names it as given (e.g. 0.0.0.0 behind a proxy, or a port a broker already
+        // serves on).
+        flags.allow_non_loopback = true;
+        flags.no_control_token = false;
+    }
     let cli_sps = flags.sp_metadata.clone();
     let options = match broker_options(config.as_deref(), flags) {
         Ok(o) => o,
@@ -500,14 +534,19 @@ async fn broker_cmd(config: Option<PathBuf>, flags: BrokerFlags, print_metadata:
         Ok(b) => b,
         Err(e) => return fail(e),
     };
+    if print_metadata {
+        return match builder.metadata_xml() {
+            Ok(xml) => {
+                print!("{xml}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
     let running = match builder.start().await {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    if print_metadata {
-        print!("{}", running.metadata_xml());
-        return ExitCode::SUCCESS;
-    }
     if options.dev_mode() {
         let _ = writeln!(
             anstream::stderr(),
@@ -517,6 +556,21 @@ async fn broker_cmd(config: Option<PathBuf>, flags: BrokerFlags, print_metadata:
     println!("mock NemLog-in broker (MOCK keys, test identities only)");
     if let Some(p) = &config {
         println!("  config        {}", p.display());
+    }
+    println!("  base URL      {}", running.base_url());
+    match running.control_token() {
+        Some(t) => {
+            println!("  control token {t}");
+            println!(
+                "                (the control API /_mock/* wants `Authorization: Bearer <token>`; for `mitid-harness run`"
+            );
+            println!(
+                "                 against this broker: MITID_BROKER_CONTROL_TOKEN=<token> or sp.toml [broker] control_token)"
+            );
+        }
+        None => println!(
+            "  control token (none: --no-control-token; the control API still takes loopback, own-Host, own-Origin JSON calls only)"
+        ),
     }
     println!("  entityID      {}", running.entity_id());
     println!("  metadata      {}", running.metadata_url());

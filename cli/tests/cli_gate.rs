@@ -18,6 +18,7 @@ fn cli(args: &[&str]) -> Out {
     let out = Command::new(env!("CARGO_BIN_EXE_mitid-harness"))
         .args(args)
         .env("NO_COLOR", "1")
+        .env("MITID_BROKER_CONTROL_TOKEN", TOKEN)
         .output()
         .expect("run mitid-harness");
     Out {
@@ -35,6 +36,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// sp.toml for the reference SP behind the external broker, with an optional `[gate]` body.
+/// The broker's control token reaches the CLI as `MITID_BROKER_CONTROL_TOKEN` (see [`cli`]).
 fn sp_toml(dir: &Path, sp: &RunningSp, broker: &str, gate: &str) -> String {
     let p = dir.join("sp.toml");
     std::fs::write(
@@ -61,8 +63,18 @@ external = "{broker}"
     p.display().to_string()
 }
 
+/// The control token every broker of these tests requires; the CLI gets it from the
+/// environment, as a developer's shell would pass the token `mitid-harness broker` printed.
+const TOKEN: &str = "cli-gate-test-control-token";
+
 async fn reference(flaws: Vec<Flaw>) -> (mitid_mock_broker::RunningBroker, RunningSp) {
-    let broker = Broker::builder().start().await.unwrap();
+    let broker = Broker::builder()
+        .control_token(mitid_mock_broker::control::ControlToken::Fixed(
+            TOKEN.into(),
+        ))
+        .start()
+        .await
+        .unwrap();
     let sp = ReferenceSp::start(SpConfig::new(broker.metadata_xml()).flaws(flaws))
         .await
         .unwrap();

@@ -265,8 +265,17 @@ impl HarnessBuilder {
             Some(b) => b,
             None => match &self.sp.broker.external {
                 Some(url) => BrokerLink::External {
-                    control: ControlClient::new(url)
-                        .map_err(|e| RunError::Config(format!("[broker] external: {e}")))?,
+                    control: {
+                        let c = ControlClient::new(url)
+                            .map_err(|e| RunError::Config(format!("[broker] external: {e}")))?;
+                        // The token that broker printed at start (or was given): sp.toml
+                        // [broker] control_token, which the CLI also fills from
+                        // --broker-control-token / MITID_BROKER_CONTROL_TOKEN.
+                        match self.sp.broker.control_token() {
+                            Some(t) => c.with_token(t),
+                            None => c,
+                        }
+                    },
                     identities: Arc::new(match &self.sp.broker.options.identities {
                         Some(p) => IdentityStore::from_file(p)?,
                         None => IdentityStore::builtin(),

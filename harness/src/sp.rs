@@ -20,6 +20,7 @@
 //! bind = "127.0.0.1:8390"                       # fixed port so the SP can be configured once
 //! # base_url = "http://127.0.0.1:8390"          # or an already running broker:
 //! # external = "http://127.0.0.1:8390"
+//! # control_token = "..."                      # with external: the token that broker printed
 //! entity_id = "mock"                            # mock | integration-test | devtest4 | URL
 //! encryption = "nemlogin"                       # nemlogin | compatible
 //!
@@ -39,7 +40,7 @@
 //! # redirect_uris = ["http://127.0.0.1:8080/callback"]
 //! ```
 
-use mitid_mock_broker::{BrokerOptions, IdentityKind, Loa};
+use mitid_mock_broker::{BrokerOptions, ControlTokenSetting, IdentityKind, Loa};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -117,6 +118,18 @@ impl BrokerConfig {
             external: Some(base_url.into()),
             options: BrokerOptions::default(),
         }
+    }
+
+    /// The control token to send to an external broker (the one `mitid-harness broker` printed
+    /// at start, or was given with `--control-token`), or to require of the in-process one.
+    pub fn with_control_token(mut self, token: impl Into<String>) -> Self {
+        self.options.control_token = Some(ControlTokenSetting::Token(token.into()));
+        self
+    }
+
+    /// The control token to send, when one is configured (`control_token = "..."`).
+    pub fn control_token(&self) -> Option<&str> {
+        self.options.control_token.as_ref().and_then(|t| t.token())
     }
 }
 
@@ -566,6 +579,7 @@ sp_metadata = "md.xml"
 final_status = true
 [broker]
 external = "http://127.0.0.1:8390"
+control_token = "0123456789abcdef-printed"
 identities = "ids.toml"
 https = true
 entity_id = "devtest4"
@@ -577,6 +591,7 @@ redirect_uris = ["http://127.0.0.1:8080/cb"]
 "#;
         let c = SpConfig::from_toml_str(t, "sp.toml", Path::new("/etc/x")).unwrap();
         assert_eq!(c.broker.external.as_deref(), Some("http://127.0.0.1:8390"));
+        assert_eq!(c.broker.control_token(), Some("0123456789abcdef-printed"));
         let o = &c.broker.options;
         assert_eq!(o.identities.as_deref(), Some(Path::new("/etc/x/ids.toml")));
         assert!(o.https);

@@ -74,6 +74,9 @@ pub enum BrokerError {
     /// OIDC provider setup failed.
     #[error("OIDC provider: {0}")]
     Oidc(String),
+    /// The control token is unusable, or disabled on a non-loopback listen address.
+    #[error("control token: {0}")]
+    ControlToken(String),
 }
 
 /// The bounds of the SAML side's tables: a broker left running for hours holds at most this
@@ -227,7 +230,14 @@ pub struct BrokerBuilder {
     allow_non_loopback: bool,
     clock_skew: time::Duration,
     oidc: Option<crate::oidc::OidcConfig>,
+    control_token: crate::control::ControlToken,
+    header_read_timeout: std::time::Duration,
 }
+
+/// How long a client may take to send a request's line and headers before the broker closes
+/// the connection (hyper's `header_read_timeout`): half-sent requests must not pile up in a
+/// broker left running for hours.
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Default for BrokerBuilder {
     fn default() -> Self {
@@ -246,6 +256,8 @@ impl Default for BrokerBuilder {
             allow_non_loopback: false,
             clock_skew: time::Duration::minutes(5),
             oidc: Some(crate::oidc::OidcConfig::default()),
+            control_token: crate::control::ControlToken::Random,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -348,11 +360,74 @@ impl BrokerBuilder {
         self
     }
 
+    /// The control token the control API (`/_mock/*`) requires as `Authorization: Bearer`
+    /// (default: [`ControlToken::Random`](crate::control::ControlToken::Random), read it back
+    /// with [`RunningBroker::control_token`]). [`ControlToken::Disabled`](crate::control::ControlToken::Disabled)
+    /// is refused at start unless the listen address is loopback.
+    pub fn control_token(mut self, token: crate::control::ControlToken) -> Self {
+        self.control_token = token;
+        self
+    }
+
+    /// How long a client may take to send a request's line and headers before the connection
+    /// is closed (default [`DEFAULT_HEADER_READ_TIMEOUT`]).
+    pub fn header_read_timeout(mut self, d: std::time::Duration) -> Self {
+        self.header_read_timeout = d;
+        self
+    }
+
+    /// The base URL for a listen address: the public one when set, else `http(s)://addr`.
+    fn base_url_for(&self, addr: SocketAddr) -> Result<String, BrokerError> {
+        let scheme = match self.tls {
+            TlsMode::Off => "http",
+            TlsMode::MockCa => "https",
+        };
+        match &self.public_base_url {
+            Some(u) => {
+                let parsed = url::Url::parse(u).map_err(|_| BrokerError::BadBaseUrl(u.clone()))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(BrokerError::BadBaseUrl(u.clone()));
+                }
+                Ok(u.trim_end_matches('/').to_string())
+            }
+            None => Ok(format!("{scheme}://{addr}")),
+        }
+    }
+
+    /// The IdP metadata this broker would serve, without binding anything or fetching SP
+    /// metadata (`mitid-harness broker --print-metadata`): the URLs name the listen address
+    /// (or the public base URL) as given, whether or not it is free or on loopback.
+    pub fn metadata_xml(&self) -> Result<String, BrokerError> {
+        let base_url = self.base_url_for(self.bind)?;
+        let keys = match &self.keys {
+            Some(k) => k.clone(),
+            None => SigningKeys::mock()?,
+        };
+        let sso_url = format!("{base_url}{SSO_PATH}");
+        Ok(crate::saml::endpoint::idp_metadata_xml(
+            self.entity_id.entity_id(),
+            &sso_url,
+            &keys,
+        ))
+    }
+
     /// Bind, resolve SP metadata, and start serving in the background.
     pub async fn start(self) -> Result<RunningBroker, BrokerError> {
         if !self.allow_non_loopback && !self.bind.ip().is_loopback() {
             return Err(BrokerError::NotLoopback(self.bind));
         }
+        if self.control_token == crate::control::ControlToken::Disabled
+            && !self.bind.ip().is_loopback()
+        {
+            return Err(BrokerError::ControlToken(format!(
+                "it may be disabled on a loopback listen address only, not {}",
+                self.bind
+            )));
+        }
+        let token = self
+            .control_token
+            .resolve()
+            .map_err(BrokerError::ControlToken)?;
         let listener = tokio::net::TcpListener::bind(self.bind)
             .await
             .map_err(|source| BrokerError::Bind {
@@ -363,20 +438,8 @@ impl BrokerBuilder {
             addr: self.bind,
             source,
         })?;
-        let scheme = match self.tls {
-            TlsMode::Off => "http",
-            TlsMode::MockCa => "https",
-        };
-        let base_url = match &self.public_base_url {
-            Some(u) => {
-                let parsed = url::Url::parse(u).map_err(|_| BrokerError::BadBaseUrl(u.clone()))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(BrokerError::BadBaseUrl(u.clone()));
-                }
-                u.trim_end_matches('/').to_string()
-            }
-            None => format!("{scheme}://{addr}"),
-        };
+        let base_url = self.base_url_for(addr)?;
+        let control = crate::control::ControlAccess::new(token, &base_url, Some(addr));
         let mut sps = self.sps;
         for src in &self.sp_sources {
             sps.extend(load_sp_source(src).await?);
@@ -392,7 +455,8 @@ impl BrokerBuilder {
                 let p =
                     crate::oidc::OidcProvider::new(cfg, &base_url, self.identities.clone(), okeys)
                         .map_err(|e| BrokerError::Oidc(e.to_string()))?
-                        .with_clock(self.clock.clone());
+                        .with_clock(self.clock.clone())
+                        .with_control_access(control.clone());
                 Some(Arc::new(p))
             }
             None => None,
@@ -441,6 +505,7 @@ impl BrokerBuilder {
             xml_signer: Bergshamra,
             xml_encryptor: Bergshamra,
             xml_verifier: Bergshamra,
+            control,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         // The developer page reads both protocols' flows, so it is mounted beside them.
@@ -450,20 +515,14 @@ impl BrokerBuilder {
             None => dev,
         };
         let router = crate::server::router(state.clone(), Some(extra));
-        let join = match self.tls {
-            TlsMode::Off => tokio::spawn(async move {
-                let svc = router.into_make_service_with_connect_info::<SocketAddr>();
-                let _ = axum::serve(listener, svc)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            }),
-            TlsMode::MockCa => {
-                let acceptor = crate::server::mock_tls_acceptor().map_err(BrokerError::Tls)?;
-                tokio::spawn(crate::server::serve_tls(listener, acceptor, router, rx))
-            }
+        let tls = match self.tls {
+            TlsMode::Off => None,
+            TlsMode::MockCa => Some(crate::server::mock_tls_acceptor().map_err(BrokerError::Tls)?),
         };
+        let http = crate::server::HttpConfig {
+            header_read_timeout: self.header_read_timeout,
+        };
+        let join = tokio::spawn(crate::server::serve(listener, tls, router, http, rx));
         tracing::info!(%base_url, entity_id = %state.entity_id, "mock broker listening (MOCK keys; not a real NemLog-in IdP)");
         Ok(RunningBroker {
             addr,
@@ -546,6 +605,8 @@ pub struct BrokerState {
     pub(crate) xml_encryptor: Bergshamra,
     /// Verifies what SPs sign (Redirect-binding query signatures, POST LogoutRequests).
     pub(crate) xml_verifier: Bergshamra,
+    /// Who may call the control API (the OIDC provider shares it).
+    pub(crate) control: crate::control::ControlAccess,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -604,6 +665,11 @@ impl BrokerState {
         }
         lock(&self.armed).insert(request_id.to_string(), login, self.clock.now())?;
         Ok(())
+    }
+
+    /// Whether a login is armed (and waiting) for this AuthnRequest ID.
+    pub fn is_armed(&self, request_id: &str) -> bool {
+        lock(&self.armed).contains(&request_id.to_string(), self.clock.now())
     }
 
     pub(crate) fn take_armed(&self, request_id: &str) -> Option<ArmedLogin> {
@@ -753,6 +819,14 @@ impl RunningBroker {
     /// The OIDC provider, when enabled.
     pub fn oidc(&self) -> Option<&Arc<crate::oidc::OidcProvider>> {
         self.oidc.as_ref()
+    }
+
+    /// The control token HTTP callers of the control API must send as
+    /// `Authorization: Bearer <token>`; `None` when disabled
+    /// ([`BrokerBuilder::control_token`]). An in-process
+    /// [`ControlClient`](crate::control::ControlClient) needs none.
+    pub fn control_token(&self) -> Option<&str> {
+        self.state.control.token()
     }
 
     /// The IdP metadata document.
@@ -917,8 +991,10 @@ mod tests {
         let read = |key: serde_json::Value| {
             let http = http.clone();
             let url = format!("{}/_mock/oidc/flow", broker.base_url());
+            let token = broker.control_token().unwrap().to_string();
             async move {
                 http.post(url)
+                    .bearer_auth(token)
                     .json(&serde_json::json!({ "key": key }))
                     .send()
                     .await
@@ -938,6 +1014,7 @@ mod tests {
         assert_ne!(provider.published_kids("signaturgruppen").unwrap(), before);
         let resp = http
             .post(format!("{}/_mock/oidc/restore-keys", broker.base_url()))
+            .bearer_auth(broker.control_token().unwrap())
             .json(&serde_json::json!({"issuer": "signaturgruppen"}))
             .send()
             .await

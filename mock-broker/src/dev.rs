@@ -28,14 +28,25 @@ const SHOWN: usize = 50;
 const MAX_SHOWN_BYTES: usize = 64 * 1024;
 
 /// The page's route, with what it reads.
+///
+/// The page shows the SPs' messages and the assertions as minted, so it answers the
+/// developer's own browser only: a loopback peer naming the broker in `Host`, with no foreign
+/// `Origin` ([`crate::control::guard::viewer_guard`]). It needs no control token (a developer
+/// opens it by hand) because it only reads, and a page of another origin cannot read it.
 pub(crate) fn router(state: Arc<BrokerState>, oidc: Option<Arc<OidcProvider>>) -> Router {
-    Router::new().route(
-        DEV_PATH,
-        get(move || {
-            let (state, oidc) = (state.clone(), oidc.clone());
-            async move { render(&state, oidc.as_deref()) }
-        }),
-    )
+    let access = state.control.clone();
+    Router::new()
+        .route(
+            DEV_PATH,
+            get(move || {
+                let (state, oidc) = (state.clone(), oidc.clone());
+                async move { render(&state, oidc.as_deref()) }
+            }),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            access,
+            crate::control::guard::viewer_guard,
+        ))
 }
 
 fn render(st: &BrokerState, oidc: Option<&OidcProvider>) -> Response {

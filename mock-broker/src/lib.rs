@@ -96,4 +96,4 @@ pub use dangerous::{Fault, FaultPlan};
 pub use identity::{IdentityError, IdentityKind, IdentityStore, TestIdentity};
 pub use nsis::Loa;
 pub use observed::Endpoint;
-pub use options::{ApplyOptionsError, BrokerOptions, BrokerOptionsError};
+pub use options::{ApplyOptionsError, BrokerOptions, BrokerOptionsError, ControlTokenSetting};

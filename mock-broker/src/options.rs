@@ -14,6 +14,10 @@
 //! # idp_key = "idp.key.pem"                # own IdP signing key instead of the mock OCES3 key
 //! # idp_cert = "idp.cert.pem"
 //! sp_metadata = ["sp-metadata.xml", "http://127.0.0.1:8080/saml/metadata"]
+//! # control_token = "at-least-16-chars"    # the control API's token (default: random per start);
+//! #                                        # false: none (loopback only); sp.toml with `external`:
+//! #                                        # the token to send
+//! # header_read_timeout_ms = 10000         # time to send a request head before the connection closes
 //!
 //! [oidc]                                   # the OIDC provider (see oidc::config)
 //! # dev_accept_any_loopback_client = false # DEVELOPMENT ONLY
@@ -29,6 +33,7 @@
 
 use crate::broker::{BrokerBuilder, TlsMode};
 use crate::config::{EncryptionDefault, EntityIdPreset};
+use crate::control::ControlToken;
 use crate::identity::{IdentityError, IdentityStore};
 use crate::oidc::{OidcConfig, OidcConfigError};
 use serde::{Deserialize, Deserializer};
@@ -73,6 +78,43 @@ pub struct BrokerOptions {
     /// no clients.
     #[serde(default)]
     pub oidc: Option<OidcConfig>,
+    /// The control API's token: a string (at least 16 characters) to require, `true` for a
+    /// random one (the default), `false` for none (loopback listen addresses only). In sp.toml
+    /// with `external`, the token to send to that broker.
+    #[serde(default)]
+    pub control_token: Option<ControlTokenSetting>,
+    /// Milliseconds a client may take to send a request line and headers (default 10 000).
+    #[serde(default)]
+    pub header_read_timeout_ms: Option<u64>,
+}
+
+/// `control_token` as written: a token, or on/off.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum ControlTokenSetting {
+    /// `true`: a random token per start (the default); `false`: no token (loopback only).
+    Enabled(bool),
+    /// This token.
+    Token(String),
+}
+
+impl ControlTokenSetting {
+    /// The broker setting it stands for.
+    pub fn to_control_token(&self) -> ControlToken {
+        match self {
+            ControlTokenSetting::Enabled(true) => ControlToken::Random,
+            ControlTokenSetting::Enabled(false) => ControlToken::Disabled,
+            ControlTokenSetting::Token(t) => ControlToken::Fixed(t.clone()),
+        }
+    }
+
+    /// The token to send to a broker set up with this, if known.
+    pub fn token(&self) -> Option<&str> {
+        match self {
+            ControlTokenSetting::Token(t) => Some(t),
+            ControlTokenSetting::Enabled(_) => None,
+        }
+    }
 }
 
 fn entity_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EntityIdPreset>, D::Error> {
@@ -190,6 +232,28 @@ impl BrokerOptions {
                 }
             }
         }
+        match &self.control_token {
+            Some(ControlTokenSetting::Token(t)) => {
+                ControlToken::check(t).map_err(|why| ("control_token".to_string(), why))?;
+            }
+            Some(ControlTokenSetting::Enabled(false)) => {
+                if let Some(addr) = self.bind.filter(|a| !a.ip().is_loopback()) {
+                    return Err((
+                        "control_token".into(),
+                        format!(
+                            "false (no token) is allowed on a loopback listen address only, not {addr}"
+                        ),
+                    ));
+                }
+            }
+            Some(ControlTokenSetting::Enabled(true)) | None => {}
+        }
+        if self.header_read_timeout_ms == Some(0) {
+            return Err((
+                "header_read_timeout_ms".into(),
+                "must be more than 0".into(),
+            ));
+        }
         match (&self.idp_key, &self.idp_cert) {
             (Some(_), None) => return Err(("idp_key".into(), "needs idp_cert".into())),
             (None, Some(_)) => return Err(("idp_cert".into(), "needs idp_key".into())),
@@ -250,6 +314,12 @@ impl BrokerOptions {
         }
         if let Some(oidc) = &self.oidc {
             b = b.oidc(Some(oidc.clone()));
+        }
+        if let Some(t) = &self.control_token {
+            b = b.control_token(t.to_control_token());
+        }
+        if let Some(ms) = self.header_read_timeout_ms {
+            b = b.header_read_timeout(std::time::Duration::from_millis(ms));
         }
         Ok(b)
     }
@@ -480,6 +550,50 @@ redirect_uris = ["not a url"]
             e.starts_with("broker.toml:9: oidc.clients[1].redirect_uris: "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn control_token_is_a_token_or_on_off() {
+        let o = parse("control_token = \"0123456789abcdef\"").unwrap();
+        assert_eq!(
+            o.control_token.as_ref().and_then(|t| t.token()),
+            Some("0123456789abcdef")
+        );
+        assert_eq!(
+            parse("control_token = false").unwrap().control_token,
+            Some(ControlTokenSetting::Enabled(false))
+        );
+        let (line, key, msg) = invalid("\ncontrol_token = \"short\"\n");
+        assert_eq!((line, key.as_str()), (Some(2), "control_token"), "{msg}");
+        assert!(msg.contains("16"), "{msg}");
+        let (_, key, msg) =
+            invalid("bind = \"0.0.0.0:8390\"\nallow_non_loopback = true\ncontrol_token = false\n");
+        assert_eq!(key, "control_token");
+        assert!(msg.contains("loopback"), "{msg}");
+        let (_, key, _) = invalid("header_read_timeout_ms = 0");
+        assert_eq!(key, "header_read_timeout_ms");
+    }
+
+    #[tokio::test]
+    async fn a_control_token_from_the_file_is_the_running_brokers() {
+        let o = parse("control_token = \"0123456789abcdef-file\"").unwrap();
+        let broker = o
+            .apply(crate::Broker::builder())
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(broker.control_token(), Some("0123456789abcdef-file"));
+        let o = parse("control_token = false").unwrap();
+        let broker = o
+            .apply(crate::Broker::builder())
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        assert_eq!(broker.control_token(), None);
+        let broker = crate::Broker::builder().start().await.unwrap();
+        assert!(broker.control_token().is_some_and(|t| t.len() >= 43));
     }
 
     #[tokio::test]

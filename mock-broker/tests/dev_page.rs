@@ -107,3 +107,35 @@ async fn the_page_shows_a_saml_and_an_oidc_login_decoded() {
     assert!(page.contains("code_challenge"));
     assert!(page.contains("authorize, token"), "endpoints the RP used");
 }
+
+/// The page shows the SPs' messages and minted assertions: a DNS-rebound name (foreign `Host`)
+/// or a script of another origin is refused, the developer's own browser is not.
+#[tokio::test]
+async fn the_page_answers_the_developers_own_browser_only() {
+    let broker = builder().start().await.unwrap();
+    let url = format!("{}/dev", broker.base_url());
+    let port = url::Url::parse(broker.base_url()).unwrap().port().unwrap();
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let r = http()
+        .get(&url)
+        .header("host", format!("attacker.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(r), 403, "a DNS-rebound Host");
+    let r = http()
+        .get(&url)
+        .header("origin", "https://attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(r), 403, "a foreign Origin");
+    let r = http()
+        .get(&url)
+        .header("host", format!("localhost:{port}"))
+        .header("sec-fetch-site", "none")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(r), 200, "typed into the developer's address bar");
+}

@@ -574,15 +574,39 @@ async fn arm_over_http_takes_toml_like_json_and_refuses_conflicts() {
         "key": { "state": flow.state },
         "plan": { "faults": [ { "fault": "set-claim", "claim": "idp", "value": "nemid" } ] }
     });
+    let token = mock.provider.control_token().unwrap();
     let r = mock.http.post(&arm).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 401, "the control token is required");
+    let r = mock
+        .http
+        .post(&arm)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = mock.http.post(&arm).json(&body).send().await.unwrap();
+    let r = mock
+        .http
+        .post(&arm)
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "already armed");
     let conflict = json!({
         "key": { "state": "other" },
         "plan": { "faults": [ { "fault": "alg-none" }, { "fault": "embedded-jwk" } ] }
     });
-    let r = mock.http.post(&arm).json(&conflict).send().await.unwrap();
+    let r = mock
+        .http
+        .post(&arm)
+        .bearer_auth(token)
+        .json(&conflict)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
     let url = mock

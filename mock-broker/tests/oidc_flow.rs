@@ -517,6 +517,7 @@ async fn preselect_over_the_control_endpoint_and_par() {
     let resp = mock
         .http
         .post(format!("{}/_mock/oidc/preselect", mock.base))
+        .bearer_auth(mock.provider.control_token().unwrap())
         .json(&json!({ "key": { "state": flow.state }, "identity": "bo", "loa": "High" }))
         .send()
         .await

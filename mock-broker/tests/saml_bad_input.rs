@@ -53,6 +53,25 @@ fn assert_refused(status: u16, body: &str, needles: &[&str]) {
     }
 }
 
+/// Assert a 400 control-API refusal (JSON `{"error", "error_description"}`) mentioning every
+/// `needles` (case-insensitive).
+#[track_caller]
+fn assert_control_refused(status: u16, body: &str, needles: &[&str]) {
+    assert_eq!(status, 400, "expected HTTP 400, got {status}: {body}");
+    let v: serde_json::Value = serde_json::from_str(body).expect("a JSON refusal");
+    assert_eq!(v["error"], "invalid_request", "{body}");
+    let msg = v["error_description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    for n in needles {
+        assert!(
+            msg.contains(&n.to_lowercase()),
+            "error message {msg:?} should mention {n:?}"
+        );
+    }
+}
+
 /// The broker still serves after the bad input (no panic took the server down), and it made
 /// no fetch of its own trap.
 async fn assert_alive_and_no_fetch(broker: &RunningBroker) {
@@ -215,7 +234,7 @@ async fn doctype_and_external_entities_are_refused_without_any_fetch() {
 async fn ten_megabyte_bodies_and_huge_queries() {
     let broker = start().await;
     let big = vec![b'a'; 10 * 1024 * 1024];
-    for path in ["/login", "/idp/saml/3.0/", "/_mock/arm"] {
+    for path in ["/login", "/idp/saml/3.0/"] {
         let url = format!("{}{path}", broker.base_url());
         let mut body = b"SAMLRequest=".to_vec();
         body.extend_from_slice(&big);
@@ -230,6 +249,21 @@ async fn ten_megabyte_bodies_and_huge_queries() {
             // reset connection is then acceptable, but the server must survive it (below).
             Err(e) => eprintln!("{path}: connection closed while sending 10 MB: {e}"),
         }
+    }
+    // The control API takes JSON with its token only; 10 MB of it is refused as too large.
+    let resp = http()
+        .post(format!("{}/_mock/arm", broker.base_url()))
+        .header("content-type", "application/json")
+        .bearer_auth(broker.control_token().unwrap())
+        .body(big.clone())
+        .send()
+        .await;
+    match resp {
+        Ok(r) => {
+            assert_eq!(r.status(), 413);
+            assert!(r.text().await.unwrap().contains("larger than"));
+        }
+        Err(e) => eprintln!("/_mock/arm: connection closed while sending 10 MB: {e}"),
     }
     // Over the broker's own query cap, under the URI limits of hyper: the broker's page.
     let q = format!("SAMLRequest={}", "A".repeat(redirect::MAX_QUERY + 10));
@@ -422,12 +456,15 @@ async fn unknown_identities_and_bad_preselection() {
     let broker = start().await;
     // Control API: unknown identity, malformed JSON, missing fields.
     let arm_url = format!("{}/_mock/arm", broker.base_url());
+    let token = broker.control_token().unwrap().to_string();
     let post_json = |body: String| {
         let url = arm_url.clone();
+        let token = token.clone();
         async move {
             let r = http()
                 .post(url)
                 .header("content-type", "application/json")
+                .bearer_auth(token)
                 .body(body)
                 .send()
                 .await
@@ -437,17 +474,17 @@ async fn unknown_identities_and_bad_preselection() {
         }
     };
     let (s, b) = post_json(r#"{"request_id":"_x","identity":"nobody"}"#.into()).await;
-    assert_refused(s, &b, &["unknown identity", "nobody"]);
+    assert_control_refused(s, &b, &["unknown identity", "nobody"]);
     let (s, b) = post_json("{not json".into()).await;
-    assert_refused(s, &b, &["invalid JSON"]);
+    assert_control_refused(s, &b, &["invalid JSON"]);
     let (s, b) = post_json(r#"{"identity":"anna"}"#.into()).await;
-    assert_refused(s, &b, &["invalid JSON", "request_id"]);
+    assert_control_refused(s, &b, &["invalid JSON", "request_id"]);
     let (s, b) = post_json(
         r#"{"request_id":"_x","identity":"anna","plan":{"faults":[{"fault":"no-such-fault"}]}}"#
             .into(),
     )
     .await;
-    assert_refused(s, &b, &["invalid JSON"]);
+    assert_control_refused(s, &b, &["invalid JSON"]);
     // A good arm call works (the refusals above are not blanket failures).
     let (s, _) = post_json(r#"{"request_id":"_req-armed-http","identity":"bo"}"#.into()).await;
     assert_eq!(s, 200);
@@ -600,7 +637,14 @@ async fn control_api_binds_loopback_only() {
     assert!(err.to_string().contains("loopback"), "{err}");
     let broker = start().await;
     let (s, body) = get(&format!("{}/_mock/flows/_nope", broker.base_url())).await;
-    assert_eq!(s, 404, "{body}");
+    assert_eq!(s, 401, "a control call without the token: {body}");
+    let resp = http()
+        .get(format!("{}/_mock/flows/_nope", broker.base_url()))
+        .bearer_auth(broker.control_token().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
     let (s, body) = get(&format!("{}/no/such/endpoint", broker.base_url())).await;
     assert_eq!(s, 404);
     assert!(error_text(&body).contains("no such endpoint"));

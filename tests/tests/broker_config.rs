@@ -126,9 +126,109 @@ fn harness_config(rp: &RunningRp, broker: &RunningBroker) -> SpConfig {
         .private_sp(true)
         .oidc_profile(mitid_mock_broker::oidc::Profile::Signaturgruppen)
         .oracle(OracleConfig::whoami_json(rp.whoami_url(), "uuid"))
-        .broker(BrokerConfig::external(broker.base_url()))
+        .broker(
+            BrokerConfig::external(broker.base_url())
+                .with_control_token(broker.control_token().expect("a control token")),
+        )
         .build()
         .unwrap()
+}
+
+/// sp.toml for the reference RP behind an external broker, as a user writes it.
+fn external_sp_toml(rp: &RunningRp, broker: &RunningBroker, token: &str) -> SpConfig {
+    let text = format!(
+        r#"name = "reference-rp via sp.toml"
+protocol = "oidc"
+login_url = "{}"
+user_key = "uuid"
+profiles = ["person"]
+private_sp = true
+oidc_profile = "signaturgruppen"
+[oracle]
+whoami_url = "{}"
+json_field = "uuid"
+[broker]
+external = "{}"
+control_token = "{token}"
+"#,
+        rp.login_url(),
+        rp.whoami_url(),
+        broker.base_url()
+    );
+    SpConfig::from_toml_str(&text, "sp.toml", std::path::Path::new(".")).unwrap()
+}
+
+/// The control token of an external broker comes from sp.toml's `[broker] control_token`
+/// (the token broker.toml fixed, or `mitid-harness broker` printed); a wrong one is reported as
+/// the broker's refusal, not as a failed login.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_broker_takes_its_control_token_from_sp_toml() {
+    let dir = temp_dir("token");
+    let bound = ReferenceRp::bind().await.unwrap();
+    let broker = broker_from_file(
+        &dir,
+        &format!(
+            r#"
+bind = "127.0.0.1:0"
+control_token = "broker-toml-fixed-token-0123"
+
+[[oidc.clients]]
+client_id = "my-rp"
+client_secret = "mock-secret"
+redirect_uris = ["{}"]
+issuers = ["signaturgruppen"]
+"#,
+            bound.redirect_uri()
+        ),
+    )
+    .await;
+    assert_eq!(broker.control_token(), Some("broker-toml-fixed-token-0123"));
+    let rp = bound
+        .start(RpConfig::new(
+            &issuer(&broker),
+            "my-rp",
+            "mock-secret",
+            BrokerProfile::Signaturgruppen,
+        ))
+        .await
+        .unwrap();
+    let one = || {
+        Catalogue::builtin()
+            .protocol(Protocol::Oidc)
+            .filter(&["oidc-mitid.person-substantial".to_string()], &[])
+            .unwrap()
+    };
+    let cfg = external_sp_toml(&rp, &broker, "broker-toml-fixed-token-0123");
+    assert_eq!(
+        cfg.broker.control_token(),
+        Some("broker-toml-fixed-token-0123")
+    );
+    let report = Harness::builder(cfg)
+        .catalogue(one())
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await;
+    let r = &report.results[0];
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.message);
+
+    let cfg = external_sp_toml(&rp, &broker, "not-the-token-of-that-broker");
+    let report = Harness::builder(cfg)
+        .catalogue(one())
+        .build()
+        .await
+        .unwrap()
+        .run()
+        .await;
+    let r = &report.results[0];
+    assert_eq!(r.verdict, Verdict::Inconclusive, "{}", r.message);
+    assert!(
+        r.message.contains("control token") && r.message.contains("invalid_token"),
+        "{}",
+        r.message
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -342,6 +342,9 @@ async fn an_external_broker_reports_flows_and_restores_keys_over_control() {
     let kids = provider.published_kids("signaturgruppen").unwrap();
     let mut cfg = pair.signaturgruppen.harness_config("external");
     cfg.broker.external = Some(pair.broker.base_url().to_string());
+    cfg.broker = cfg
+        .broker
+        .with_control_token(pair.broker.control_token().unwrap());
     let ids = [
         "oidc-flow.userinfo-sub-mismatch",
         "oidc-keys.rotation",

@@ -84,6 +84,8 @@ enum Target {
     Http {
         base_url: String,
         http: reqwest::Client,
+        /// Sent as `Authorization: Bearer` on every call.
+        token: Option<Secret>,
     },
     /// Direct calls into a broker in this process, through the same functions the HTTP
     /// handlers call.
@@ -91,6 +93,16 @@ enum Target {
         state: Arc<BrokerState>,
         oidc: Option<Arc<OidcProvider>>,
     },
+}
+
+/// A control token, never printed by `Debug`.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl ControlClient {
@@ -126,7 +138,28 @@ impl ControlClient {
             target: Target::Http {
                 base_url: base_url.trim_end_matches('/').to_string(),
                 http,
+                token: None,
             },
+        })
+    }
+
+    /// Send this control token (`Authorization: Bearer <token>`) on every call: the one
+    /// `mitid-harness broker` printed at start, or the one it was given (`--control-token`,
+    /// [`TOKEN_ENV`](super::TOKEN_ENV), `control_token`). An in-process client needs none.
+    pub fn with_token(mut self, token: impl Into<String>) -> Self {
+        if let Target::Http { token: t, .. } = &mut self.target {
+            *t = Some(Secret(token.into()));
+        }
+        self
+    }
+
+    /// A client for a broker in this process that goes over HTTP anyway, with its control
+    /// token: what an external client of that broker sees.
+    pub fn over_http(broker: &RunningBroker) -> Result<Self, ControlClientError> {
+        let c = Self::new(broker.base_url())?;
+        Ok(match broker.control_token() {
+            Some(t) => c.with_token(t),
+            None => c,
         })
     }
 
@@ -295,7 +328,12 @@ impl ControlClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<(String, u16, Vec<u8>), ControlClientError> {
-        let Target::Http { base_url, http } = &self.target else {
+        let Target::Http {
+            base_url,
+            http,
+            token,
+        } = &self.target
+        else {
             return Err(ControlClientError::BadResponse {
                 url: path.to_string(),
                 status: 0,
@@ -310,6 +348,10 @@ impl ControlClient {
         let rb = match body {
             Some(b) => http.post(&url).json(b),
             None => http.get(&url),
+        };
+        let rb = match token {
+            Some(Secret(t)) => rb.bearer_auth(t),
+            None => rb,
         };
         let mut resp = rb.send().await.map_err(transport)?;
         let status = resp.status().as_u16();
@@ -393,7 +435,7 @@ mod tests {
     /// Both clients of one broker: over HTTP and in process.
     async fn clients() -> (crate::RunningBroker, [ControlClient; 2]) {
         let broker = Broker::builder().start().await.unwrap();
-        let http = ControlClient::new(broker.base_url()).unwrap();
+        let http = ControlClient::over_http(&broker).unwrap();
         let local = ControlClient::in_process(&broker);
         (broker, [http, local])
     }
@@ -482,7 +524,7 @@ mod tests {
         ));
         // The broker's index page is HTML, not a control answer.
         let broker = Broker::builder().start().await.unwrap();
-        let c = ControlClient::new(broker.base_url()).unwrap();
+        let c = ControlClient::over_http(&broker).unwrap();
         let err = c
             .json::<(), serde_json::Value>("/", None)
             .await

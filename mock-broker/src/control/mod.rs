@@ -1,22 +1,37 @@
 //! The broker's control protocol: every `/_mock/*` endpoint as typed requests and responses,
 //! one client for in-process and external brokers alike, and refusals as data.
 //!
-//! | endpoint | request | response |
-//! |---|---|---|
-//! | `GET /_mock/health` | – | `ok` (text) |
-//! | `POST /_mock/arm` | [`SamlArmRequest`] | [`SamlArmed`] |
-//! | `GET /_mock/flows/{id}` | – | [`FlowRecord`] |
-//! | `GET /_mock/fetches` | – | `[`[`FetchRecord`]`]` |
-//! | `POST /_mock/oidc/arm` | [`OidcArmRequest`] | [`OidcArmed`] |
-//! | `POST /_mock/oidc/preselect` | [`PreselectRequest`] | [`Preselected`] |
-//! | `POST /_mock/oidc/rotate` | [`RotateRequest`] | [`Rotated`] |
-//! | `GET /_mock/oidc/attacker/jwks.json`, `.../cert.pem` | – | public attacker key material |
-//! | `GET /_mock/fetch/{token}` | – | the external-entity trap (not control; SPs fetch it) |
+//! | endpoint | request | response | access |
+//! |---|---|---|---|
+//! | `GET /_mock/health` | – | `ok` (text) | public: liveness only, changes and tells nothing (a sent token is checked) |
+//! | `POST /_mock/arm` | [`SamlArmRequest`] | [`SamlArmed`] | control |
+//! | `GET /_mock/flows/{id}` | – | [`FlowRecord`] | control (flow records hold the SP's messages) |
+//! | `GET /_mock/fetches` | – | `[`[`FetchRecord`]`]` | control (reads records) |
+//! | `POST /_mock/oidc/arm` | [`OidcArmRequest`] | [`OidcArmed`] | control |
+//! | `POST /_mock/oidc/preselect` | [`PreselectRequest`] | [`Preselected`] | control |
+//! | `POST /_mock/oidc/rotate` | [`RotateRequest`] | [`Rotated`] | control |
+//! | `POST /_mock/oidc/restore-keys` | [`RestoreKeysRequest`] | [`Rotated`] | control |
+//! | `POST /_mock/oidc/flow` | [`FlowRecordRequest`] | [`OidcFlowRecord`] | control |
+//! | `GET /_mock/oidc/attacker/jwks.json`, `.../cert.pem` | – | public attacker key material | public: the RP under test fetches it (`jku`/`x5u` faults) |
+//! | `GET /_mock/fetch/{token}` | – | the external-entity trap | public: SPs under test fetch it; it only records (capped) |
+//! | `GET /dev` | – | the developer page (HTML) | viewer: loopback peer, own `Host`, no foreign `Origin`; no token (opened by hand, read-only) |
 //!
-//! The control calls answer loopback peers only. A refused call answers with a 4xx status and
-//! the JSON body `{"error": code, "error_description": text}` (RFC 6749's shape, which the OIDC
-//! endpoints already speak), read back by [`ControlClient`] as
-//! [`ControlClientError::Refused`].
+//! The IdP metadata, SSO/SLO, the chooser and the OIDC endpoints are the broker's public
+//! surface, not control. **Control** calls pass one guard ([`guard`], applied by the router to
+//! each of them): a loopback peer, a `Host` naming the broker itself (its base URL, or
+//! `127.0.0.1` / `localhost` / `[::1]` with its port), no foreign `Origin` or cross-site
+//! `Sec-Fetch-Site`, the per-process control token as `Authorization: Bearer <token>`, and
+//! `Content-Type: application/json` on every `POST`. The token is random per process
+//! ([`ControlToken::Random`]; `mitid-harness broker` prints it), fixed by hand
+//! ([`ControlToken::Fixed`]: `--control-token`, [`TOKEN_ENV`], `control_token` in broker.toml /
+//! sp.toml `[broker]`), or, on a loopback listen address only, off ([`ControlToken::Disabled`];
+//! the guard's module docs show why no cross-site path remains then).
+//!
+//! A refused call answers with a 4xx status and the JSON body
+//! `{"error": code, "error_description": text}` (RFC 6749's shape, which the OIDC endpoints
+//! already speak), read back by [`ControlClient`] as [`ControlClientError::Refused`]: 401
+//! `invalid_token` (token missing or wrong), 403 `access_denied` (peer, Host, Origin), 415
+//! `invalid_request` (not JSON).
 //!
 //! Every refusal the broker sends a *browser* (a refused AuthnRequest, an unknown OIDC client,
 //! a control call) also carries the header [`REFUSAL_HEADER`] with the same code and
@@ -27,7 +42,8 @@
 //! # async fn t() -> Result<(), mitid_mock_broker::control::ControlClientError> {
 //! use mitid_mock_broker::control::{ControlClient, SamlArmRequest};
 //! use mitid_mock_broker::{ArmedLogin, FaultPlan};
-//! let control = ControlClient::new("http://127.0.0.1:8390")?;
+//! let control = ControlClient::new("http://127.0.0.1:8390")?
+//!     .with_token("the-token-the-broker-printed-at-start");
 //! control
 //!     .arm(&SamlArmRequest {
 //!         request_id: "_id-from-the-authn-request".into(),
@@ -38,6 +54,7 @@
 //! ```
 
 mod client;
+pub(crate) mod guard;
 pub(crate) mod server;
 
 pub use crate::broker::{ArmedLogin, FetchRecord, FlowRecord};
@@ -47,6 +64,8 @@ pub use crate::oidc::control::{
 };
 pub use crate::oidc::observed::OidcFlowRecord;
 pub use client::{ControlClient, ControlClientError};
+pub(crate) use guard::ControlAccess;
+pub use guard::{ControlToken, MAX_TOKEN_LEN, MIN_TOKEN_LEN, TOKEN_ENV};
 use serde::{Deserialize, Serialize};
 
 /// `GET`: answers `ok` while the broker serves.

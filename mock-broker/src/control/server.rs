@@ -4,25 +4,24 @@
 //! The OIDC calls have the same shape in [`crate::oidc::control`].
 //!
 //! Refusals are [`OAuthError`]s: JSON `{"error", "error_description"}` plus the
-//! [`REFUSAL_HEADER`](super::REFUSAL_HEADER).
+//! [`REFUSAL_HEADER`](super::REFUSAL_HEADER). Who may call is decided before a handler runs,
+//! by the control API's guard ([`super::guard`]); each handler takes its [`Guarded`] mark, so
+//! one served without the guard refuses.
 
+use super::guard::Guarded;
 use super::{SamlArmRequest, SamlArmed};
 use crate::broker::{BrokerState, FetchRecord, FlowRecord};
 use crate::oidc::error::OAuthError;
 use crate::server::{BodyTooLarge, read_capped};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Why a SAML control call was refused.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SamlControlError {
-    /// The peer is not on loopback.
-    #[error("the control API answers on loopback only")]
-    NotLoopback,
     /// The body is too large.
     #[error(transparent)]
     Body(#[from] BodyTooLarge),
@@ -43,7 +42,6 @@ pub(crate) enum SamlControlError {
 impl From<SamlControlError> for OAuthError {
     fn from(e: SamlControlError) -> Self {
         let (status, code) = match &e {
-            SamlControlError::NotLoopback => (StatusCode::FORBIDDEN, "access_denied"),
             SamlControlError::Body(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request"),
             SamlControlError::Json(_) | SamlControlError::UnknownIdentity(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
@@ -82,14 +80,6 @@ pub(crate) fn fetches(st: &BrokerState) -> Vec<FetchRecord> {
     st.fetches()
 }
 
-fn loopback_only(peer: &SocketAddr) -> Result<(), SamlControlError> {
-    if peer.ip().is_loopback() {
-        Ok(())
-    } else {
-        Err(SamlControlError::NotLoopback)
-    }
-}
-
 fn answer<T: serde::Serialize>(r: Result<T, SamlControlError>) -> Response {
     match r {
         Ok(v) => axum::Json(v).into_response(),
@@ -100,14 +90,9 @@ fn answer<T: serde::Serialize>(r: Result<T, SamlControlError>) -> Response {
 type St = State<Arc<BrokerState>>;
 
 /// `POST /_mock/arm`.
-pub(crate) async fn control_arm(
-    State(st): St,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Body,
-) -> Response {
+pub(crate) async fn control_arm(State(st): St, _: Guarded, body: Body) -> Response {
     answer(
         async {
-            loopback_only(&peer)?;
             let bytes = read_capped(body).await?;
             let req: SamlArmRequest = serde_json::from_slice(&bytes)
                 .map_err(|e| SamlControlError::Json(e.to_string()))?;
@@ -118,20 +103,13 @@ pub(crate) async fn control_arm(
 }
 
 /// `GET /_mock/flows/{id}`.
-pub(crate) async fn control_flow(
-    State(st): St,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    answer(loopback_only(&peer).and_then(|()| flow(&st, &id)))
+pub(crate) async fn control_flow(State(st): St, _: Guarded, Path(id): Path<String>) -> Response {
+    answer(flow(&st, &id))
 }
 
 /// `GET /_mock/fetches`.
-pub(crate) async fn control_fetches(
-    State(st): St,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-) -> Response {
-    answer(loopback_only(&peer).map(|()| fetches(&st)))
+pub(crate) async fn control_fetches(State(st): St, _: Guarded) -> Response {
+    answer(Ok(fetches(&st)))
 }
 
 #[cfg(test)]
@@ -140,11 +118,6 @@ mod tests {
 
     #[test]
     fn refusals_carry_status_and_oauth_code() {
-        let peer = SocketAddr::from(([192, 0, 2, 1], 4000));
-        let e = OAuthError::from(loopback_only(&peer).unwrap_err());
-        assert_eq!((e.status, e.code), (StatusCode::FORBIDDEN, "access_denied"));
-        assert!(loopback_only(&SocketAddr::from(([127, 0, 0, 1], 1))).is_ok());
-        assert!(loopback_only(&"[::1]:1".parse().unwrap()).is_ok());
         let e = OAuthError::from(SamlControlError::UnknownFlow("_x".into()));
         assert_eq!((e.status, e.code), (StatusCode::NOT_FOUND, "unknown_flow"));
         assert_eq!(e.description, "no flow \"_x\"");

@@ -12,21 +12,23 @@
 //! plus the attacker's key material that `jku-header` and `x5u-header` point at (public, since
 //! the RP under test fetches it): `GET /_mock/oidc/attacker/jwks.json` and `.../cert.pem`.
 //!
-//! The control calls refuse peers that are not loopback. That needs the peer address, so the
-//! server must be run with `into_make_service_with_connect_info::<SocketAddr>()`; without it
-//! they fail closed with 403.
+//! The control calls (not the attacker's public key material) pass the control API's guard
+//! ([`crate::control`]'s access rules: loopback peer, the broker's own Host and Origin, the
+//! control token as `Authorization: Bearer`, JSON bodies only), which
+//! [`OidcProvider::router`] applies; a handler reached without it refuses (403). The peer
+//! check needs the peer address, so the server must be run with
+//! `into_make_service_with_connect_info::<SocketAddr>()`; without it they fail closed with 403.
 
 use super::dangerous::{OidcFaultPlan, attacker_cert_pem, attacker_jwks};
 use super::error::OAuthError;
 use super::params::{self, ParamError};
 use super::provider::{AdminError, FlowKey, OidcProvider};
+use crate::control::guard::{ControlRefusal, Guarded};
 use crate::nsis::Loa;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 /// Path prefix of the control endpoints.
@@ -103,8 +105,9 @@ pub struct Rotated {
 /// Why a control call failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ControlError {
-    #[error("control endpoints answer loopback peers only")]
-    NotLoopback,
+    /// Refused by (or served without) the control API's guard.
+    #[error(transparent)]
+    Refused(#[from] ControlRefusal),
     #[error(transparent)]
     Params(#[from] ParamError),
     #[error("body is not valid JSON for this call: {0}")]
@@ -120,9 +123,7 @@ pub(crate) enum ControlError {
 impl From<ControlError> for OAuthError {
     fn from(e: ControlError) -> Self {
         match e {
-            ControlError::NotLoopback => {
-                OAuthError::new(StatusCode::FORBIDDEN, "access_denied", e.to_string())
-            }
+            ControlError::Refused(r) => r.into(),
             ControlError::Params(p) => p.into(),
             ControlError::Admin(AdminError::AlreadyArmed(_)) => {
                 OAuthError::new(StatusCode::CONFLICT, "invalid_request", e.to_string())
@@ -136,12 +137,8 @@ impl From<ControlError> for OAuthError {
 }
 
 async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, ControlError> {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if !peer.is_some_and(|ip| ip.is_loopback()) {
-        return Err(ControlError::NotLoopback);
+    if req.extensions().get::<Guarded>().is_none() {
+        return Err(ControlRefusal::Unguarded.into());
     }
     let (parts, body) = req.into_parts();
     if !params::content_type_is(&parts.headers, "application/json") {

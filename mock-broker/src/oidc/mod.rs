@@ -41,9 +41,9 @@ pub mod error;
 pub mod id_token;
 pub mod keys;
 pub mod observed;
-mod params;
+pub(crate) mod params;
 pub mod provider;
-mod router;
+pub(crate) mod router;
 mod token;
 mod userinfo;
 

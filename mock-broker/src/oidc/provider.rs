@@ -91,6 +91,9 @@ pub enum OidcSetupError {
         /// What is wrong.
         why: String,
     },
+    /// The control token is unusable.
+    #[error("control token: {0}")]
+    ControlToken(String),
 }
 
 /// One served issuer.
@@ -315,6 +318,8 @@ pub struct OidcProvider {
     pub(crate) clock: Arc<dyn Clock>,
     flows: Mutex<Flows>,
     issued: Mutex<VecDeque<IssuedTokenResponse>>,
+    /// Who may call the control endpoints under `/_mock/oidc` (token, own authorities).
+    pub(crate) control: crate::control::ControlAccess,
 }
 
 impl fmt::Debug for OidcProvider {
@@ -394,8 +399,10 @@ impl OidcProvider {
                 }),
             );
         }
+        let control = crate::control::ControlAccess::new(Some(random_token()), &base_url, None);
         Ok(OidcProvider {
             base_url,
+            control,
             config,
             issuers,
             clients,
@@ -412,6 +419,30 @@ impl OidcProvider {
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Set the control token the control endpoints under `/_mock/oidc` require (default: a
+    /// fresh random one, see [`OidcProvider::control_token`]); see
+    /// [`ControlToken`](crate::control::ControlToken).
+    pub fn with_control_token(
+        mut self,
+        token: &crate::control::ControlToken,
+    ) -> Result<Self, OidcSetupError> {
+        let t = token.resolve().map_err(OidcSetupError::ControlToken)?;
+        self.control = crate::control::ControlAccess::new(t, &self.base_url, None);
+        Ok(self)
+    }
+
+    /// Share the broker's control policy (one token for the SAML and OIDC control calls).
+    pub(crate) fn with_control_access(mut self, access: crate::control::ControlAccess) -> Self {
+        self.control = access;
+        self
+    }
+
+    /// The token the control endpoints require as `Authorization: Bearer <token>`, unless
+    /// disabled.
+    pub fn control_token(&self) -> Option<&str> {
+        self.control.token()
     }
 
     /// The public base URL given at construction.

@@ -28,7 +28,8 @@ async fn method_not_allowed(req: Request) -> Response {
     .into_response()
 }
 
-fn json_405<S: Clone + Send + Sync + 'static>(m: MethodRouter<S>) -> MethodRouter<S> {
+/// A method router whose wrong methods get the OAuth JSON refusal (405).
+pub(crate) fn json_405<S: Clone + Send + Sync + 'static>(m: MethodRouter<S>) -> MethodRouter<S> {
     m.fallback(method_not_allowed)
 }
 
@@ -51,8 +52,9 @@ async fn jwks(State(ctx): State<IssuerCtx>) -> Response {
 
 impl OidcProvider {
     /// The axum router serving every issuer by path prefix (discovery, JWKS, authorize, token,
-    /// userinfo, end session, PAR where enabled, the chooser form) and the loopback-only
-    /// control endpoints under `/_mock/oidc`. Serve it with
+    /// userinfo, end session, PAR where enabled, the chooser form) and the control endpoints
+    /// under `/_mock/oidc` (behind the control API's guard: loopback, own Host and Origin,
+    /// [`OidcProvider::control_token`], JSON). Serve it with
     /// `into_make_service_with_connect_info::<SocketAddr>()` so the control endpoints can see
     /// the peer address.
     pub fn router(self: Arc<Self>) -> Router {
@@ -88,6 +90,8 @@ impl OidcProvider {
             }
             router = router.merge(r.with_state(ctx));
         }
+        // The control calls pass the control API's guard (crate::control::guard); the
+        // attacker's public key material is fetched by the RP under test, so it stays public.
         let control = Router::new()
             .route(
                 &format!("{CONTROL_PREFIX}/arm"),
@@ -109,6 +113,12 @@ impl OidcProvider {
                 &format!("{CONTROL_PREFIX}/flow"),
                 json_405(post(control::flow)),
             )
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.control.clone(),
+                crate::control::guard::guard,
+            ))
+            .with_state(self.clone());
+        let attacker = Router::new()
             .route(
                 &format!("{CONTROL_PREFIX}/attacker/jwks.json"),
                 json_405(get(control::attacker_jwks_doc)),
@@ -120,6 +130,7 @@ impl OidcProvider {
             .with_state(self.clone());
         router
             .merge(control)
+            .merge(attacker)
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
     }
 }

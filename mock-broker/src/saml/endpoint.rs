@@ -216,14 +216,21 @@ async fn read_body(body: Body) -> Result<Vec<u8>, InboundRejection> {
 
 /// Render the IdP metadata.
 pub(crate) fn metadata_xml(st: &BrokerState) -> String {
-    let certs = vec![
-        st.keys.idp.cert_b64.clone(),
-        st.keys.idp_next.cert_b64.clone(),
-    ];
+    idp_metadata_xml(&st.entity_id, &st.sso_url, &st.keys)
+}
+
+/// The IdP metadata of a broker with this entityID, SSO (= SLO) URL and keys: what a running
+/// broker serves, and what `--print-metadata` prints without starting one.
+pub(crate) fn idp_metadata_xml(
+    entity_id: &str,
+    sso_url: &str,
+    keys: &crate::saml::mint::SigningKeys,
+) -> String {
+    let certs = vec![keys.idp.cert_b64.clone(), keys.idp_next.cert_b64.clone()];
     super::idp_metadata::write_idp_metadata(&super::idp_metadata::IdpMetadataParams {
-        entity_id: &st.entity_id,
-        sso_url: &st.sso_url,
-        slo_url: &st.sso_url,
+        entity_id,
+        sso_url,
+        slo_url: sso_url,
         signing_certs_b64: &certs,
         valid_until: None,
     })

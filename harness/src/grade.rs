@@ -133,7 +133,9 @@ fn saml_effect(f: &Fault) -> Effect {
 fn oidc_effect(f: &OidcFault) -> Effect {
     match f {
         OidcFault::SetClaim { .. }
+        | OidcFault::NullClaim { .. }
         | OidcFault::RemoveClaim { .. }
+        | OidcFault::IssVariant { .. }
         | OidcFault::ExpiredExp { .. }
         | OidcFault::NbfInFuture { .. }
         | OidcFault::IatInFuture { .. }
@@ -141,6 +143,7 @@ fn oidc_effect(f: &OidcFault) -> Effect {
         | OidcFault::BadSignature { .. }
         | OidcFault::AlgNone {}
         | OidcFault::KeyConfusionHs256 { .. }
+        | OidcFault::HsEmptyKey { .. }
         | OidcFault::UnknownKid { .. }
         | OidcFault::OmitKid {}
         | OidcFault::SignWithKey { .. }

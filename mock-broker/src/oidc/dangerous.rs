@@ -20,13 +20,16 @@
 //! | attack | fault |
 //! |---|---|
 //! | `idp=nemid`, `identityscheme=dknemid`, NemID acr/`authenticationtype`, NemID `amr`, `nemid.*` claims, `loa` Low | `set-claim` |
-//! | `loa` missing, `iss`/`aud`/`sub`/`iat`/`nonce` missing | `remove-claim` |
+//! | `loa` missing, `iss`/`aud`/`sub`/`iat`/`nonce`/`exp` missing | `remove-claim` |
+//! | `exp` null | `null-claim` |
 //! | wrong `iss`/`aud`/`nonce` | `set-claim` |
+//! | `iss` a prefix, substring, superstring or array of the real issuer | `iss-variant` |
 //! | expired `exp`, `nbf` in the future, `iat` far in the future | `expired-exp`, `nbf-in-future`, `iat-in-future` |
 //! | extra audience without `azp` | `extra-audience` |
 //! | bad signature RS256/ES256/HS256 | `bad-signature` |
 //! | `alg: none` | `alg-none` |
 //! | RS256→HS256 with the public key as HMAC secret | `key-confusion-hs256` |
+//! | HS256/384/512 MACed with a zero-length key | `hs-empty-key` |
 //! | unknown `kid`, no `kid` | `unknown-kid`, `omit-kid` |
 //! | `jku` / `x5u` / embedded `jwk` pointing at an attacker key | `jku-header`, `x5u-header`, `embedded-jwk` |
 //! | unknown `crit` header | `unknown-crit` |
@@ -100,6 +103,108 @@ pub enum PublicKeyEncoding {
     JwkJson,
 }
 
+/// How `iss-variant` derives the token's `iss` from the issuer's real identifier (written
+/// here as `<iss>`, e.g. `http://127.0.0.1:8080/signaturgruppen/op`). Each form separates one
+/// comparison mistake from the exact string comparison OIDC Core §3.1.3.7 step 2 requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IssForm {
+    /// `<iss>` without its last path segment (`http://127.0.0.1:8080/signaturgruppen`; an
+    /// issuer with a one-segment path loses it): a substring *and* a prefix of the real issuer.
+    Prefix,
+    /// The host alone (`127.0.0.1`): a substring that is not a prefix.
+    Substring,
+    /// The empty string: a substring of every issuer.
+    Empty,
+    /// `<iss>/evil`: the real issuer is a prefix of it (a `startsWith` check passes).
+    Superstring,
+    /// `<iss>/`: one trailing slash more (a check that normalises URLs passes).
+    TrailingSlash,
+    /// `["https://attacker.example", "<iss>"]`: an array holding the real issuer.
+    ArrayWithExpected,
+    /// `["<iss>"]`: the real issuer, but as an array (RFC 7519 §4.1.1: a string).
+    ArraySingle,
+}
+
+impl IssForm {
+    /// The `iss` value this form makes of the real issuer identifier.
+    pub fn apply(self, iss: &str) -> Value {
+        match self {
+            IssForm::Prefix => {
+                let trimmed = iss.trim_end_matches('/');
+                let authority_end = trimmed.find("://").map_or(0, |i| i + 3);
+                match trimmed.rfind('/') {
+                    Some(i) if i >= authority_end => json!(&trimmed[..i]),
+                    // No path to shorten: drop the last character instead.
+                    _ => json!(&trimmed[..trimmed.len().saturating_sub(1)]),
+                }
+            }
+            IssForm::Substring => {
+                let rest = iss.split_once("://").map_or(iss, |(_, r)| r);
+                let authority = rest.split('/').next().unwrap_or(rest);
+                let host = match authority.rsplit_once(':') {
+                    Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+                    _ => authority,
+                };
+                json!(host)
+            }
+            IssForm::Empty => json!(""),
+            IssForm::Superstring => json!(format!("{}/evil", iss.trim_end_matches('/'))),
+            IssForm::TrailingSlash => json!(format!("{iss}/")),
+            IssForm::ArrayWithExpected => json!([ATTACKER_ISSUER, iss]),
+            IssForm::ArraySingle => json!([iss]),
+        }
+    }
+}
+
+/// The other issuer `iss-variant { form = "array-with-expected" }` lists first.
+pub const ATTACKER_ISSUER: &str = "https://attacker.example";
+
+/// HMAC algorithm of `hs-empty-key`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HmacAlg {
+    /// HMAC SHA-256.
+    #[default]
+    HS256,
+    /// HMAC SHA-384.
+    HS384,
+    /// HMAC SHA-512.
+    HS512,
+}
+
+impl HmacAlg {
+    fn algorithm(self) -> hmac::Algorithm {
+        match self {
+            HmacAlg::HS256 => hmac::HMAC_SHA256,
+            HmacAlg::HS384 => hmac::HMAC_SHA384,
+            HmacAlg::HS512 => hmac::HMAC_SHA512,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            HmacAlg::HS256 => "HS256",
+            HmacAlg::HS384 => "HS384",
+            HmacAlg::HS512 => "HS512",
+        }
+    }
+}
+
+/// Which `kid` an `hs-empty-key` token carries: each reaches a different branch of an RP's
+/// key lookup (none, a miss, an asymmetric JWK without `k`, an empty name).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmptyKeyKid {
+    /// No `kid` header.
+    #[default]
+    Absent,
+    /// `kid = "mock-unknown-kid"`, in no JWKS.
+    Unknown,
+    /// The issuer's active RSA `kid` (a JWK with no symmetric `k`).
+    Active,
+    /// `kid = ""`.
+    Empty,
+}
+
 /// Which `kid` a token signed with a foreign key carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -134,6 +239,14 @@ pub enum OidcFault {
         #[serde(default)]
         target: ClaimTarget,
     },
+    /// Set a claim to JSON `null` (which TOML, and so `set-claim` in a scenario, cannot write).
+    NullClaim {
+        /// Claim name.
+        claim: String,
+        /// ID token, userinfo or both (default).
+        #[serde(default)]
+        target: ClaimTarget,
+    },
     /// Remove a claim.
     RemoveClaim {
         /// Claim name.
@@ -141,6 +254,12 @@ pub enum OidcFault {
         /// ID token, userinfo or both (default).
         #[serde(default)]
         target: ClaimTarget,
+    },
+    /// `iss` derived from the issuer's real identifier (a prefix, substring, superstring or
+    /// array of it; see [`IssForm`]), signed by the active key like every claim edit.
+    IssVariant {
+        /// Which derived form.
+        form: IssForm,
     },
     /// `exp` in the past (and `iat` one lifetime before it).
     ExpiredExp {
@@ -180,6 +299,17 @@ pub enum OidcFault {
     KeyConfusionHs256 {
         /// Which byte form of the public key is the HMAC secret.
         encoding: PublicKeyEncoding,
+    },
+    /// `alg = HS256 | HS384 | HS512`, MACed with a zero-length key: what an RP computes when
+    /// its HMAC key lookup yields nothing (no client secret, an unknown `kid`, an RSA JWK's
+    /// missing `k`) and the HMAC primitive accepts an empty key.
+    HsEmptyKey {
+        /// The HMAC algorithm.
+        #[serde(default)]
+        alg: HmacAlg,
+        /// Which `kid` the header carries.
+        #[serde(default)]
+        kid: EmptyKeyKid,
     },
     /// Valid signature by the active key, but an unknown `kid`.
     UnknownKid {
@@ -277,7 +407,9 @@ impl OidcFault {
     pub fn name(&self) -> &'static str {
         match self {
             OidcFault::SetClaim { .. } => "set-claim",
+            OidcFault::NullClaim { .. } => "null-claim",
             OidcFault::RemoveClaim { .. } => "remove-claim",
+            OidcFault::IssVariant { .. } => "iss-variant",
             OidcFault::ExpiredExp { .. } => "expired-exp",
             OidcFault::NbfInFuture { .. } => "nbf-in-future",
             OidcFault::IatInFuture { .. } => "iat-in-future",
@@ -285,6 +417,7 @@ impl OidcFault {
             OidcFault::BadSignature { .. } => "bad-signature",
             OidcFault::AlgNone {} => "alg-none",
             OidcFault::KeyConfusionHs256 { .. } => "key-confusion-hs256",
+            OidcFault::HsEmptyKey { .. } => "hs-empty-key",
             OidcFault::UnknownKid { .. } => "unknown-kid",
             OidcFault::OmitKid {} => "omit-kid",
             OidcFault::SignWithKey { .. } => "sign-with-key",
@@ -310,20 +443,22 @@ impl OidcFault {
     /// does not judge an RP on a fault it never received.
     pub fn delivered_by(&self) -> &'static [Endpoint] {
         match self {
-            OidcFault::SetClaim { target, .. } | OidcFault::RemoveClaim { target, .. } => {
-                match target {
+            OidcFault::SetClaim { target, .. }
+            | OidcFault::NullClaim { target, .. }
+            | OidcFault::RemoveClaim { target, .. } => match target {
                     ClaimTarget::Both => &[Endpoint::Token, Endpoint::Userinfo],
                     ClaimTarget::IdToken => &[Endpoint::Token],
-                    ClaimTarget::Userinfo => &[Endpoint::Userinfo],
-                }
-            }
-            OidcFault::ExpiredExp { .. }
+                ClaimTarget::Userinfo => &[Endpoint::Userinfo],
+            },
+            OidcFault::IssVariant { .. }
+            | OidcFault::ExpiredExp { .. }
             | OidcFault::NbfInFuture { .. }
             | OidcFault::IatInFuture { .. }
             | OidcFault::ExtraAudience { .. }
             | OidcFault::BadSignature { .. }
             | OidcFault::AlgNone {}
             | OidcFault::KeyConfusionHs256 { .. }
+            | OidcFault::HsEmptyKey { .. }
             | OidcFault::UnknownKid { .. }
             | OidcFault::OmitKid {}
             | OidcFault::SignWithKey { .. }
@@ -349,6 +484,7 @@ impl OidcFault {
             OidcFault::BadSignature { .. }
                 | OidcFault::AlgNone {}
                 | OidcFault::KeyConfusionHs256 { .. }
+                | OidcFault::HsEmptyKey { .. }
                 | OidcFault::SignWithKey { .. }
                 | OidcFault::JkuHeader { .. }
                 | OidcFault::X5uHeader { .. }
@@ -358,9 +494,9 @@ impl OidcFault {
 
     fn touches_id_token(&self) -> bool {
         match self {
-            OidcFault::SetClaim { target, .. } | OidcFault::RemoveClaim { target, .. } => {
-                target.id_token()
-            }
+            OidcFault::SetClaim { target, .. }
+            | OidcFault::NullClaim { target, .. }
+            | OidcFault::RemoveClaim { target, .. } => target.id_token(),
             OidcFault::StateWrong { .. }
             | OidcFault::StateMissing {}
             | OidcFault::IssParamWrong { .. }
@@ -426,7 +562,9 @@ impl OidcFaultPlan {
                 }
                 *slot = Some(f.name());
             }
-            if let OidcFault::SetClaim { claim, .. } | OidcFault::RemoveClaim { claim, .. } = f
+            if let OidcFault::SetClaim { claim, .. }
+            | OidcFault::NullClaim { claim, .. }
+            | OidcFault::RemoveClaim { claim, .. } = f
                 && claim.is_empty()
             {
                 return Err(FaultPlanError::EmptyClaim(f.name()));
@@ -508,6 +646,9 @@ impl OidcFaultPlan {
                 } if target.userinfo() => {
                     claims.insert(claim.clone(), value.clone());
                 }
+                OidcFault::NullClaim { claim, target } if target.userinfo() => {
+                    claims.insert(claim.clone(), Value::Null);
+                }
                 OidcFault::RemoveClaim { claim, target } if target.userinfo() => {
                     claims.remove(claim);
                 }
@@ -570,7 +711,7 @@ pub enum ForgeError {
 
 enum Signer {
     Key(Arc<SigningKey>),
-    Hmac(Vec<u8>),
+    Hmac(hmac::Algorithm, Vec<u8>),
     Unsigned,
 }
 
@@ -602,8 +743,19 @@ pub(crate) fn forge_id_token(
             } if target.id_token() => {
                 claims.insert(claim.clone(), value.clone());
             }
+            OidcFault::NullClaim { claim, target } if target.id_token() => {
+                claims.insert(claim.clone(), Value::Null);
+            }
             OidcFault::RemoveClaim { claim, target } if target.id_token() => {
                 claims.remove(claim);
+            }
+            OidcFault::IssVariant { form } => {
+                let iss = claims
+                    .get("iss")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                claims.insert("iss".into(), form.apply(&iss));
             }
             OidcFault::ExpiredExp { seconds_ago } => {
                 let exp = ctx.now - secs(*seconds_ago);
@@ -651,7 +803,7 @@ pub(crate) fn forge_id_token(
                             .to_vec();
                         header.insert("alg".into(), json!("HS256"));
                         header.remove("kid");
-                        signer = Signer::Hmac(secret);
+                        signer = Signer::Hmac(hmac::HMAC_SHA256, secret);
                     }
                 }
             }
@@ -667,7 +819,26 @@ pub(crate) fn forge_id_token(
                 })?;
                 header.insert("alg".into(), json!("HS256"));
                 header.insert("kid".into(), json!(k.kid()));
-                signer = Signer::Hmac(public_key_bytes(&k, *encoding));
+                signer = Signer::Hmac(hmac::HMAC_SHA256, public_key_bytes(&k, *encoding));
+            }
+            OidcFault::HsEmptyKey { alg, kid } => {
+                header.insert("alg".into(), json!(alg.name()));
+                match kid {
+                    EmptyKeyKid::Absent => {
+                        header.remove("kid");
+                    }
+                    EmptyKeyKid::Unknown => {
+                        header.insert("kid".into(), json!(unknown_kid()));
+                    }
+                    EmptyKeyKid::Active => {
+                        let k = ctx.active_rsa.clone().unwrap_or_else(|| ctx.active.clone());
+                        header.insert("kid".into(), json!(k.kid()));
+                    }
+                    EmptyKeyKid::Empty => {
+                        header.insert("kid".into(), json!(""));
+                    }
+                }
+                signer = Signer::Hmac(alg.algorithm(), Vec::new());
             }
             OidcFault::SignWithKey { credential, kid } => {
                 let k = ctx.keys.get(credential).ok_or_else(|| ForgeError::NoKey {
@@ -745,8 +916,8 @@ pub(crate) fn forge_id_token(
     );
     let mut sig = match &signer {
         Signer::Key(k) => k.sign(input.as_bytes())?,
-        Signer::Hmac(secret) => {
-            let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        Signer::Hmac(alg, secret) => {
+            let key = hmac::Key::new(*alg, secret);
             hmac::sign(&key, input.as_bytes()).as_ref().to_vec()
         }
         Signer::Unsigned => vec![],
@@ -867,6 +1038,60 @@ faults = [
         ]);
         plan.apply_authorization_response(&mut p, "https://b");
         assert_eq!(p, vec![("code".to_string(), "c".to_string())]);
+    }
+
+    #[test]
+    fn iss_forms() {
+        let sg = "http://127.0.0.1:8080/signaturgruppen/op";
+        let idura = "http://127.0.0.1:8080/idura";
+        let f = |form: IssForm, iss: &str| form.apply(iss);
+        assert_eq!(
+            f(IssForm::Prefix, sg),
+            json!("http://127.0.0.1:8080/signaturgruppen")
+        );
+        assert_eq!(f(IssForm::Prefix, idura), json!("http://127.0.0.1:8080"));
+        assert_eq!(
+            f(IssForm::Prefix, "https://a.example"),
+            json!("https://a.exampl")
+        );
+        assert_eq!(f(IssForm::Substring, sg), json!("127.0.0.1"));
+        assert_eq!(f(IssForm::Substring, "https://a.example/x"), json!("a.example"));
+        assert_eq!(f(IssForm::Empty, sg), json!(""));
+        assert_eq!(f(IssForm::Superstring, sg), json!(format!("{sg}/evil")));
+        assert_eq!(f(IssForm::TrailingSlash, idura), json!(format!("{idura}/")));
+        assert_eq!(
+            f(IssForm::ArrayWithExpected, sg),
+            json!(["https://attacker.example", sg])
+        );
+        assert_eq!(f(IssForm::ArraySingle, sg), json!([sg]));
+        for form in [IssForm::Prefix, IssForm::Substring, IssForm::Empty] {
+            let v = f(form, sg);
+            let v = v.as_str().unwrap();
+            assert!(sg.contains(v) && v != sg, "{form:?}");
+        }
+        let plan: OidcFaultPlan =
+            toml::from_str(r#"faults = [{ fault = "iss-variant", form = "array-with-expected" }]"#)
+                .unwrap();
+        assert!(plan.touches_id_token());
+    }
+
+    #[test]
+    fn empty_key_tokens_verify_with_an_empty_key() {
+        let plan: OidcFaultPlan =
+            toml::from_str(r#"faults = [{ fault = "hs-empty-key", alg = "HS512", kid = "active" }]"#)
+                .unwrap();
+        assert_eq!(
+            plan.faults[0],
+            OidcFault::HsEmptyKey {
+                alg: HmacAlg::HS512,
+                kid: EmptyKeyKid::Active
+            }
+        );
+        assert!(plan.validate().is_ok() && plan.touches_id_token());
+        let key = hmac::Key::new(HmacAlg::HS384.algorithm(), &[]);
+        let tag = hmac::sign(&key, b"a.b");
+        assert_eq!(tag.as_ref().len(), 48);
+        assert!(hmac::verify(&key, b"a.b", tag.as_ref()).is_ok());
     }
 
     #[test]

@@ -75,6 +75,12 @@ pub enum RpFlaw {
     /// Verifies `HS256` tokens with the RSA JWK named by `kid`, turned into these bytes, as
     /// the HMAC secret (the RS256→HS256 key-confusion bug of JWT libraries that take "a key").
     HsKeyConfusion(KeyBytes),
+    /// Accepts HS256/HS384/HS512 ID tokens and looks the HMAC key up by `kid` in a table of
+    /// symmetric keys that is empty for this client; a miss yields `""` and the HMAC primitive
+    /// accepts the zero-length key, so a MAC anyone can compute verifies (node-jws < 3.2.3,
+    /// CVE-2025-65945; fast-jwt, ruby-jwt, PyJWT, python-jose, Authlib, joserfc: the
+    /// empty-HMAC-key family in docs/advisories.md, O1).
+    EmptyHmacKey,
     /// Takes the verification key from the token's own `jwk`, `jku` or `x5u` header.
     TrustHeaderKeys,
     /// Ignores the `crit` header instead of rejecting extensions it does not understand.
@@ -91,8 +97,28 @@ pub enum RpFlaw {
     // --- ID token claims --------------------------------------------------------------------
     /// Does not compare `iss` with the discovery issuer.
     SkipIss,
+    /// Compares `iss` with Python's `in` on strings: the token's `iss` passes when it is a
+    /// *substring* of the expected issuer (PyJWT 2.10.0, CVE-2024-53861: `payload["iss"] not
+    /// in issuer` after `isinstance(issuer, Sequence)`, which a `str` is). A non-string `iss`
+    /// makes the comparison raise, which refuses the token.
+    IssSubstringMatch,
+    /// Accepts an array `iss` when any element is the expected issuer (fast-jwt < 5.0.6,
+    /// CVE-2025-30144: the claim validator ran over arrays element by element and required
+    /// one match).
+    IssArrayMembership,
+    /// Accepts an `iss` that starts with the expected issuer (a URL-prefix test: `startsWith`
+    /// instead of equality), so `<iss>/` and `<iss>/evil` pass.
+    IssStartsWith,
     /// Does not check `aud` (nor `azp`).
     SkipAud,
+    /// Reads `aud` as a string only; any other JSON type reads as `""`, and an empty audience
+    /// passes because the audience is not marked required (dgrijalva/jwt-go 3.2.0,
+    /// CVE-2020-26160: `aud, _ := m["aud"].(string)` then `if aud == "" { return !required }`).
+    AudArrayIgnored,
+    /// The partial fix: reads string and array `aud`, but an audience whose values concatenate
+    /// to `""` (`[]`, `""`, absent) still passes when not required (golang-jwt 3.2.1's
+    /// `verifyAud`: `if len(stringClaims) == 0 { return !required }`).
+    AudEmptyPasses,
     /// Checks that `aud` contains the client, but not that extra audiences come with
     /// `azp = client_id`.
     SkipAzp,
@@ -100,6 +126,15 @@ pub enum RpFlaw {
     NoRequiredClaims,
     /// Ignores `exp`, `nbf` and `iat`.
     SkipTimeChecks,
+    /// A time claim that is not a JSON number is taken as absent and its check skipped;
+    /// only `exp` must be present (Rust jsonwebtoken < 10.3.0, CVE-2026-25537: `FailedToParse`
+    /// treated as `NotPresent`, default `required_spec_claims = {"exp"}`). With
+    /// [`RpFlaw::ExpOnlyWhenPresent`] (exp removed from the required claims) a string `exp`
+    /// passes too.
+    MalformedTimeClaimAsAbsent,
+    /// Checks `exp` only when it is set: a missing or `null` `exp` is skipped (Symfony
+    /// `OidcTokenHandler`, CVE-2026-45069: `isset($claims['exp'])`, false for `null`).
+    ExpOnlyWhenPresent,
     /// Does not compare `nonce` with the one it sent.
     SkipNonce,
     // --- authorization response, token and userinfo -----------------------------------------
@@ -120,7 +155,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 34] = [
+    pub const ALL: [RpFlaw; 42] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -138,6 +173,7 @@ impl RpFlaw {
         RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer),
         RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der),
         RpFlaw::HsKeyConfusion(KeyBytes::JwkJson),
+        RpFlaw::EmptyHmacKey,
         RpFlaw::TrustHeaderKeys,
         RpFlaw::IgnoreCrit,
         RpFlaw::NoJwksRefetch,
@@ -145,10 +181,17 @@ impl RpFlaw {
         RpFlaw::TryAllKeysOnUnknownKid,
         RpFlaw::VerifyOnlyWithKid,
         RpFlaw::SkipIss,
+        RpFlaw::IssSubstringMatch,
+        RpFlaw::IssArrayMembership,
+        RpFlaw::IssStartsWith,
         RpFlaw::SkipAud,
+        RpFlaw::AudArrayIgnored,
+        RpFlaw::AudEmptyPasses,
         RpFlaw::SkipAzp,
         RpFlaw::NoRequiredClaims,
         RpFlaw::SkipTimeChecks,
+        RpFlaw::MalformedTimeClaimAsAbsent,
+        RpFlaw::ExpOnlyWhenPresent,
         RpFlaw::SkipNonce,
         RpFlaw::SkipState,
         RpFlaw::ReusableState,
@@ -179,6 +222,7 @@ impl RpFlaw {
             RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer) => "hs-key-confusion-spki-der",
             RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der) => "hs-key-confusion-pkcs1-der",
             RpFlaw::HsKeyConfusion(KeyBytes::JwkJson) => "hs-key-confusion-jwk-json",
+            RpFlaw::EmptyHmacKey => "empty-hmac-key",
             RpFlaw::TrustHeaderKeys => "trust-header-keys",
             RpFlaw::IgnoreCrit => "ignore-crit",
             RpFlaw::NoJwksRefetch => "no-jwks-refetch",
@@ -186,10 +230,17 @@ impl RpFlaw {
             RpFlaw::TryAllKeysOnUnknownKid => "try-all-keys-on-unknown-kid",
             RpFlaw::VerifyOnlyWithKid => "verify-only-with-kid",
             RpFlaw::SkipIss => "skip-iss",
+            RpFlaw::IssSubstringMatch => "iss-substring-match",
+            RpFlaw::IssArrayMembership => "iss-array-membership",
+            RpFlaw::IssStartsWith => "iss-starts-with",
             RpFlaw::SkipAud => "skip-aud",
+            RpFlaw::AudArrayIgnored => "aud-array-ignored",
+            RpFlaw::AudEmptyPasses => "aud-empty-passes",
             RpFlaw::SkipAzp => "skip-azp",
             RpFlaw::NoRequiredClaims => "no-required-claims",
             RpFlaw::SkipTimeChecks => "skip-time-checks",
+            RpFlaw::MalformedTimeClaimAsAbsent => "malformed-time-claim-as-absent",
+            RpFlaw::ExpOnlyWhenPresent => "exp-only-when-present",
             RpFlaw::SkipNonce => "skip-nonce",
             RpFlaw::SkipState => "skip-state",
             RpFlaw::ReusableState => "reusable-state",

@@ -69,10 +69,59 @@ pub struct Expected<'a> {
     pub skew: i64,
 }
 
-fn int(c: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, ClaimError> {
+/// A time claim as a number of seconds: absent is `None`, any other JSON type is refused —
+/// except under [`RpFlaw::MalformedTimeClaimAsAbsent`] (any non-number reads as absent) and,
+/// for `exp`, [`RpFlaw::ExpOnlyWhenPresent`] (`null` reads as absent, as PHP's `isset` does).
+fn time_claim(
+    c: &Map<String, Value>,
+    name: &'static str,
+    flaws: &Flaws,
+) -> Result<Option<i64>, ClaimError> {
     match c.get(name) {
         None => Ok(None),
-        Some(v) => v.as_i64().map(Some).ok_or(ClaimError::Missing(name)),
+        Some(v) => match v.as_i64() {
+            Some(n) => Ok(Some(n)),
+            None if flaws.has(RpFlaw::MalformedTimeClaimAsAbsent) => Ok(None),
+            None if name == "exp" && v.is_null() && flaws.has(RpFlaw::ExpOnlyWhenPresent) => {
+                Ok(None)
+            }
+            None => Err(ClaimError::Missing(name)),
+        },
+    }
+}
+
+/// OIDC Core §3.1.3.7 step 2: `iss` equals the discovery issuer exactly. The flaws model the
+/// comparisons libraries got wrong.
+fn issuer_ok(iss: Option<&Value>, expected: &str, flaws: &Flaws) -> bool {
+    let s = iss.and_then(Value::as_str);
+    if s == Some(expected) {
+        return true;
+    }
+    // PyJWT 2.10.0: `payload["iss"] not in issuer` with a str issuer is a substring test.
+    if flaws.has(RpFlaw::IssSubstringMatch) && s.is_some_and(|i| expected.contains(i)) {
+        return true;
+    }
+    if flaws.has(RpFlaw::IssStartsWith) && s.is_some_and(|i| i.starts_with(expected)) {
+        return true;
+    }
+    // fast-jwt < 5.0.6: an array claim passes when one element matches.
+    if flaws.has(RpFlaw::IssArrayMembership)
+        && let Some(Value::Array(a)) = iss
+    {
+        return a.iter().any(|v| v.as_str() == Some(expected));
+    }
+    false
+}
+
+/// The audiences `aud` names, as the RP reads them.
+fn audiences<'c>(aud: Option<&'c Value>, flaws: &Flaws) -> Vec<&'c str> {
+    match aud {
+        Some(Value::String(s)) => vec![s.as_str()],
+        // jwt-go 3.2.0: `aud, _ := m["aud"].(string)`: an array reads as "".
+        Some(Value::Array(_)) if flaws.has(RpFlaw::AudArrayIgnored) => vec![""],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ if flaws.has(RpFlaw::AudArrayIgnored) => vec![""],
+        _ => vec![],
     }
 }
 
@@ -82,20 +131,21 @@ pub fn check(
     want: &Expected<'_>,
     flaws: &Flaws,
 ) -> Result<Option<String>, ClaimError> {
-    let iss = c.get("iss").and_then(Value::as_str);
-    if !flaws.has(RpFlaw::SkipIss) && iss != Some(want.issuer) {
+    let iss = c.get("iss");
+    if !flaws.has(RpFlaw::SkipIss) && !issuer_ok(iss, want.issuer, flaws) {
         return Err(ClaimError::Issuer {
             expected: want.issuer.to_string(),
-            found: iss.map(str::to_string),
+            found: iss.map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
         });
     }
     if !flaws.has(RpFlaw::SkipAud) {
-        let auds: Vec<&str> = match c.get("aud") {
-            Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        if !auds.contains(&want.client_id) {
+        let auds = audiences(c.get("aud"), flaws);
+        // jwt-go 3.2.0 and golang-jwt 3.2.1 alike: an empty audience passes when the
+        // audience is not required (`return !required`).
+        let empty_passes = (flaws.has(RpFlaw::AudArrayIgnored)
+            || flaws.has(RpFlaw::AudEmptyPasses))
+            && auds.concat().is_empty();
+        if !empty_passes && !auds.contains(&want.client_id) {
             let shown = c
                 .get("aud")
                 .map(Value::to_string)
@@ -109,14 +159,18 @@ pub fn check(
         }
     }
     let lenient = flaws.has(RpFlaw::NoRequiredClaims);
-    let exp = int(c, "exp")?;
-    let iat = int(c, "iat")?;
-    let nbf = int(c, "nbf")?;
+    let exp = time_claim(c, "exp", flaws)?;
+    let iat = time_claim(c, "iat", flaws)?;
+    let nbf = time_claim(c, "nbf", flaws)?;
     if !flaws.has(RpFlaw::SkipTimeChecks) {
-        let exp = exp.ok_or(ClaimError::Missing("exp"))?;
         let now = want.now;
-        if now > exp.saturating_add(want.skew) {
-            return Err(ClaimError::Expired { exp, now });
+        match exp {
+            Some(exp) if now > exp.saturating_add(want.skew) => {
+                return Err(ClaimError::Expired { exp, now });
+            }
+            Some(_) => {}
+            None if flaws.has(RpFlaw::ExpOnlyWhenPresent) => {}
+            None => return Err(ClaimError::Missing("exp")),
         }
         if let Some(nbf) = nbf
             && nbf > now.saturating_add(want.skew)
@@ -206,5 +260,91 @@ mod tests {
         assert_eq!(check(&c, &want(), &strict), Err(ClaimError::Missing("sub")));
         let lenient = Flaws::from_iter([RpFlaw::NoRequiredClaims]);
         assert_eq!(check(&c, &want(), &lenient), Ok(None));
+    }
+
+    fn with(claim: &str, v: Value) -> Map<String, Value> {
+        let mut c = claims(good());
+        c.insert(claim.into(), v);
+        c
+    }
+
+    fn passes(c: &Map<String, Value>, flaws: &[RpFlaw]) -> bool {
+        check(c, &want(), &Flaws::from_iter(flaws.iter().copied())).is_ok()
+    }
+
+    #[test]
+    fn issuer_comparison_flaws() {
+        use RpFlaw::*;
+        let cases: [(Value, &[RpFlaw]); 7] = [
+            (json!("http://127.0.0.1:1"), &[IssSubstringMatch]),
+            (json!("127.0.0.1"), &[IssSubstringMatch]),
+            (json!(""), &[IssSubstringMatch]),
+            (json!("http://127.0.0.1:1/op/evil"), &[IssStartsWith]),
+            (json!("http://127.0.0.1:1/op/"), &[IssStartsWith]),
+            (
+                json!(["https://attacker.example", "http://127.0.0.1:1/op"]),
+                &[IssArrayMembership],
+            ),
+            (json!(["http://127.0.0.1:1/op"]), &[IssArrayMembership]),
+        ];
+        for (v, accepted_by) in cases {
+            let c = with("iss", v.clone());
+            assert!(!passes(&c, &[]), "strict accepts {v}");
+            for f in [IssSubstringMatch, IssStartsWith, IssArrayMembership] {
+                assert_eq!(passes(&c, &[f]), accepted_by.contains(&f), "{f} on {v}");
+            }
+        }
+        assert!(!passes(&with("iss", json!("https://other.example")), &[IssSubstringMatch, IssStartsWith, IssArrayMembership]));
+    }
+
+    #[test]
+    fn audience_type_flaws() {
+        use RpFlaw::*;
+        let cases: [(Option<Value>, &[RpFlaw]); 6] = [
+            (Some(json!(["other"])), &[AudArrayIgnored]),
+            (Some(json!([])), &[AudArrayIgnored, AudEmptyPasses]),
+            (Some(json!("")), &[AudArrayIgnored, AudEmptyPasses]),
+            (None, &[AudArrayIgnored, AudEmptyPasses]),
+            (Some(json!("other")), &[]),
+            (Some(json!(["rp-evil"])), &[AudArrayIgnored]),
+        ];
+        for (v, accepted_by) in cases {
+            let mut c = claims(good());
+            match &v {
+                Some(v) => c.insert("aud".into(), v.clone()),
+                None => c.remove("aud"),
+            };
+            assert!(!passes(&c, &[]), "strict accepts {v:?}");
+            for f in [AudArrayIgnored, AudEmptyPasses] {
+                assert_eq!(passes(&c, &[f]), accepted_by.contains(&f), "{f} on {v:?}");
+            }
+        }
+        // The well-formed array audience still passes both.
+        assert!(passes(&claims(good()), &[AudArrayIgnored]));
+        assert!(passes(&claims(good()), &[AudEmptyPasses]));
+    }
+
+    #[test]
+    fn time_claim_type_flaws() {
+        use RpFlaw::*;
+        let malformed = MalformedTimeClaimAsAbsent;
+        let optional = ExpOnlyWhenPresent;
+        let mut no_exp = claims(good());
+        no_exp.remove("exp");
+        let cases: [(Map<String, Value>, &[&[RpFlaw]]); 5] = [
+            (with("nbf", json!("4102444800")), &[&[malformed], &[malformed, optional]]),
+            (with("exp", json!("1000000000")), &[&[malformed, optional]]),
+            (with("exp", json!("2000-01-01T00:00:00Z")), &[&[malformed, optional]]),
+            (with("exp", Value::Null), &[&[optional], &[malformed, optional]]),
+            (no_exp, &[&[optional], &[malformed, optional]]),
+        ];
+        for (c, accepted_by) in cases {
+            assert!(!passes(&c, &[]), "strict accepts {c:?}");
+            for fs in [&[malformed][..], &[optional], &[malformed, optional]] {
+                assert_eq!(passes(&c, fs), accepted_by.contains(&fs), "{fs:?} on {c:?}");
+            }
+        }
+        // A numeric expired exp is still refused under both.
+        assert!(!passes(&with("exp", json!(10)), &[malformed, optional]));
     }
 }

@@ -23,6 +23,10 @@ pub enum Alg {
     Es256,
     /// HMAC SHA-256 (never accepted by the strict RP for ID tokens from an asymmetric OP).
     Hs256,
+    /// HMAC SHA-384 (never accepted by the strict RP).
+    Hs384,
+    /// HMAC SHA-512 (never accepted by the strict RP).
+    Hs512,
     /// Unsecured JWS.
     None,
     /// Anything else, verbatim.
@@ -36,6 +40,8 @@ impl Alg {
             "RS256" => Alg::Rs256,
             "ES256" => Alg::Es256,
             "HS256" => Alg::Hs256,
+            "HS384" => Alg::Hs384,
+            "HS512" => Alg::Hs512,
             "none" => Alg::None,
             other => Alg::Other(other.to_string()),
         }
@@ -47,6 +53,8 @@ impl Alg {
             Alg::Rs256 => "RS256",
             Alg::Es256 => "ES256",
             Alg::Hs256 => "HS256",
+            Alg::Hs384 => "HS384",
+            Alg::Hs512 => "HS512",
             Alg::None => "none",
             Alg::Other(s) => s,
         }

@@ -142,9 +142,14 @@ pub async fn verify(
     match alg {
         Alg::Rs256 | Alg::Es256 => {}
         Alg::None if flaws.has(RpFlaw::AcceptAlgNone) => return Ok(jws.payload),
-        Alg::Hs256 => {
-            if let Some(form) = flaws.key_confusion() {
+        Alg::Hs256 | Alg::Hs384 | Alg::Hs512 => {
+            if alg == Alg::Hs256
+                && let Some(form) = flaws.key_confusion()
+            {
                 return confused_hmac(&jws, provider, form).await;
+            }
+            if flaws.has(RpFlaw::EmptyHmacKey) {
+                return empty_key_hmac(&jws, &alg);
             }
             return Err(JwsError::AlgNotAllowed(alg_name));
         }
@@ -265,6 +270,28 @@ async fn confused_hmac(
     let hkey = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
     check(
         aws_lc_rs::hmac::verify(&hkey, jws.signing_input.as_bytes(), &jws.signature).is_ok(),
+        jws.payload.clone(),
+    )
+}
+
+/// FLAWED RPs ONLY: HS256/384/512 accepted, the HMAC key looked up by `kid` in the RP's table
+/// of symmetric ID-token keys. The RP registered none (it authenticates with its client secret
+/// or a private_key_jwt key, and its ID tokens are RS256), so every lookup misses (no `kid`, an
+/// unknown one, the RSA `kid`, `""`), the miss yields the empty string (`keys.get(kid) ||
+/// ""`), and the HMAC primitive takes the zero-length key.
+fn empty_key_hmac(jws: &Jws, alg: &Alg) -> Result<Map<String, Value>, JwsError> {
+    use aws_lc_rs::hmac;
+    let symmetric_keys: std::collections::HashMap<String, Vec<u8>> = Default::default();
+    let kid = jws.header_str("kid").unwrap_or_default();
+    let secret = symmetric_keys.get(kid).cloned().unwrap_or_default();
+    let algorithm = match alg {
+        Alg::Hs384 => hmac::HMAC_SHA384,
+        Alg::Hs512 => hmac::HMAC_SHA512,
+        _ => hmac::HMAC_SHA256,
+    };
+    let key = hmac::Key::new(algorithm, &secret);
+    check(
+        hmac::verify(&key, jws.signing_input.as_bytes(), &jws.signature).is_ok(),
         jws.payload.clone(),
     )
 }

@@ -329,6 +329,16 @@ async fn key_confusion_uses_the_published_key_as_hmac_secret() {
     let jwk = published_jwk(&mock, "signaturgruppen", "mock-oidc_rs256_a")
         .await
         .unwrap();
+    let jwks_uri = mock.endpoint("signaturgruppen", "jwks_uri").await;
+    let jwks_body = mock
+        .http
+        .get(jwks_uri)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for (encoding, secret) in [
         (
             PublicKeyEncoding::SpkiPem,
@@ -341,6 +351,25 @@ async fn key_confusion_uses_the_published_key_as_hmac_secret() {
         (PublicKeyEncoding::SpkiDer, spki.clone()),
         (PublicKeyEncoding::Pkcs1Der, pkcs1.clone()),
         (PublicKeyEncoding::JwkJson, jwk.to_string().into_bytes()),
+        (
+            PublicKeyEncoding::SpkiPemCrlf,
+            pem("PUBLIC KEY", &spki).replace('\n', "\r\n").into_bytes(),
+        ),
+        (
+            PublicKeyEncoding::SpkiPemNoFinalNewline,
+            pem("PUBLIC KEY", &spki).trim_end().as_bytes().to_vec(),
+        ),
+        (
+            PublicKeyEncoding::SpkiPemLeadingSpace,
+            format!(" {}", pem("PUBLIC KEY", &spki)).into_bytes(),
+        ),
+        (
+            PublicKeyEncoding::Pkcs1PemCrlf,
+            pem("RSA PUBLIC KEY", &pkcs1)
+                .replace('\n', "\r\n")
+                .into_bytes(),
+        ),
+        (PublicKeyEncoding::JwksJson, jwks_body.into_bytes()),
     ] {
         let (h, _, s, input, _) =
             id_token(&mock, vec![OidcFault::KeyConfusionHs256 { encoding }]).await;

@@ -117,6 +117,26 @@ const REASONS: &[(&str, &str)] = &[
         "alg \"HS256\" is not accepted",
     ),
     ("oidc-forgery.unknown-crit", "crit header"),
+    (
+        "oidc-forgery.key-confusion-spki-pem-crlf",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-spki-pem-no-final-newline",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-spki-pem-leading-space",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-pkcs1-pem-crlf",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-jwks-json",
+        "alg \"HS256\" is not accepted",
+    ),
     ("oidc-forgery.hs256-empty-key", "alg \"HS256\" is not accepted"),
     (
         "oidc-forgery.hs256-empty-key-unknown-kid",

@@ -101,6 +101,16 @@ pub enum PublicKeyEncoding {
     Pkcs1Der,
     /// The published JWK as compact JSON text.
     JwkJson,
+    /// SPKI PEM with CRLF line ends (a key file written on Windows, or pasted into a config).
+    SpkiPemCrlf,
+    /// SPKI PEM with LF line ends but no newline after the END line.
+    SpkiPemNoFinalNewline,
+    /// SPKI PEM preceded by one space (an anchored "is this a PEM key?" guard misses it).
+    SpkiPemLeadingSpace,
+    /// PKCS#1 PEM with CRLF line ends.
+    Pkcs1PemCrlf,
+    /// The issuer's whole JWKS document, byte for byte as its `jwks_uri` serves it.
+    JwksJson,
 }
 
 /// How `iss-variant` derives the token's `iss` from the issuer's real identifier (written
@@ -681,6 +691,9 @@ pub(crate) struct ForgeContext<'a> {
     pub active_ec: Option<Arc<SigningKey>>,
     /// All loaded keys (for `sign-with-key` and the attacker key).
     pub keys: &'a OidcKeys,
+    /// The issuer's JWKS document as served (for `key-confusion-hs256 { encoding =
+    /// "jwks-json" }`).
+    pub jwks_json: Arc<str>,
     /// The client's secret, the HS256 key of `bad-signature { alg = "HS256" }`.
     pub client_secret: Option<&'a str>,
     /// The client id (for `extra-audience`).
@@ -819,7 +832,11 @@ pub(crate) fn forge_id_token(
                 })?;
                 header.insert("alg".into(), json!("HS256"));
                 header.insert("kid".into(), json!(k.kid()));
-                signer = Signer::Hmac(hmac::HMAC_SHA256, public_key_bytes(&k, *encoding));
+                let secret = match encoding {
+                    PublicKeyEncoding::JwksJson => ctx.jwks_json.as_bytes().to_vec(),
+                    _ => public_key_bytes(&k, *encoding),
+                };
+                signer = Signer::Hmac(hmac::HMAC_SHA256, secret);
             }
             OidcFault::HsEmptyKey { alg, kid } => {
                 header.insert("alg".into(), json!(alg.name()));
@@ -933,9 +950,28 @@ fn secs(s: u64) -> i64 {
     i64::try_from(s).unwrap_or(i64::MAX / 4).min(i64::MAX / 4)
 }
 
-/// The byte form of a public key that a confused RP would use as the HMAC secret.
+/// The byte form of a public key that a confused RP would use as the HMAC secret
+/// ([`PublicKeyEncoding::JwksJson`] is the issuer's document, not one key's: here it yields
+/// the single-key JWKS `{"keys":[<jwk>]}`; the ID-token forger uses the served document).
 pub fn public_key_bytes(key: &SigningKey, encoding: PublicKeyEncoding) -> Vec<u8> {
+    let pkcs1 = || key.pkcs1_der().unwrap_or(key.spki_der());
     match encoding {
+        PublicKeyEncoding::SpkiPemCrlf => pem_lf("PUBLIC KEY", key.spki_der())
+            .replace('\n', "\r\n")
+            .into_bytes(),
+        PublicKeyEncoding::SpkiPemNoFinalNewline => pem_lf("PUBLIC KEY", key.spki_der())
+            .trim_end_matches('\n')
+            .as_bytes()
+            .to_vec(),
+        PublicKeyEncoding::SpkiPemLeadingSpace => {
+            format!(" {}", pem_lf("PUBLIC KEY", key.spki_der())).into_bytes()
+        }
+        PublicKeyEncoding::Pkcs1PemCrlf => pem_lf("RSA PUBLIC KEY", pkcs1())
+            .replace('\n', "\r\n")
+            .into_bytes(),
+        PublicKeyEncoding::JwksJson => json!({ "keys": [key.public_jwk_json()] })
+            .to_string()
+            .into_bytes(),
         PublicKeyEncoding::SpkiPem => pem_lf("PUBLIC KEY", key.spki_der()).into_bytes(),
         PublicKeyEncoding::Pkcs1Pem => {
             pem_lf("RSA PUBLIC KEY", key.pkcs1_der().unwrap_or(key.spki_der())).into_bytes()

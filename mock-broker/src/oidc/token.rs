@@ -231,12 +231,13 @@ impl OidcProvider {
             .cfg
             .id_token_signed_response_alg
             .unwrap_or(iss.cfg.id_token_alg);
-        let (active, active_rsa, active_ec) = {
+        let (active, active_rsa, active_ec, jwks_json) = {
             let ring = iss.ring.read().unwrap_or_else(|e| e.into_inner());
             (
                 ring.active(alg),
                 ring.active(SigningAlg::RS256),
                 ring.active(SigningAlg::ES256),
+                ring.jwks_json(),
             )
         };
         let active = active
@@ -251,6 +252,7 @@ impl OidcProvider {
                     active_rsa,
                     active_ec,
                     keys: &self.keys,
+                    jwks_json,
                     client_secret: client.cfg.client_secret.as_deref(),
                     client_id: &client.cfg.client_id,
                     base_url: &self.base_url,

@@ -25,16 +25,31 @@ pub enum KeyBytes {
     Pkcs1Der,
     /// The JWK as compact JSON text.
     JwkJson,
+    /// SPKI PEM with CRLF line ends: the key as the operator pasted it into a config file.
+    SpkiPemCrlf,
+    /// SPKI PEM without the final newline (a config value trimmed of trailing whitespace).
+    SpkiPemNoFinalNewline,
+    /// SPKI PEM preceded by a space (a config value with leading whitespace).
+    SpkiPemLeadingSpace,
+    /// PKCS#1 PEM with CRLF line ends.
+    Pkcs1PemCrlf,
+    /// The provider's whole JWKS document, the response body of `jwks_uri` as fetched.
+    JwksJson,
 }
 
 impl KeyBytes {
     /// Every encoding.
-    pub const ALL: [KeyBytes; 5] = [
+    pub const ALL: [KeyBytes; 10] = [
         KeyBytes::SpkiPem,
         KeyBytes::Pkcs1Pem,
         KeyBytes::SpkiDer,
         KeyBytes::Pkcs1Der,
         KeyBytes::JwkJson,
+        KeyBytes::SpkiPemCrlf,
+        KeyBytes::SpkiPemNoFinalNewline,
+        KeyBytes::SpkiPemLeadingSpace,
+        KeyBytes::Pkcs1PemCrlf,
+        KeyBytes::JwksJson,
     ];
 }
 
@@ -155,7 +170,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 42] = [
+    pub const ALL: [RpFlaw; 47] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -173,6 +188,11 @@ impl RpFlaw {
         RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer),
         RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der),
         RpFlaw::HsKeyConfusion(KeyBytes::JwkJson),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCrlf),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemNoFinalNewline),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemLeadingSpace),
+        RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf),
+        RpFlaw::HsKeyConfusion(KeyBytes::JwksJson),
         RpFlaw::EmptyHmacKey,
         RpFlaw::TrustHeaderKeys,
         RpFlaw::IgnoreCrit,
@@ -222,6 +242,15 @@ impl RpFlaw {
             RpFlaw::HsKeyConfusion(KeyBytes::SpkiDer) => "hs-key-confusion-spki-der",
             RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1Der) => "hs-key-confusion-pkcs1-der",
             RpFlaw::HsKeyConfusion(KeyBytes::JwkJson) => "hs-key-confusion-jwk-json",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCrlf) => "hs-key-confusion-spki-pem-crlf",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemNoFinalNewline) => {
+                "hs-key-confusion-spki-pem-no-final-newline"
+            }
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemLeadingSpace) => {
+                "hs-key-confusion-spki-pem-leading-space"
+            }
+            RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf) => "hs-key-confusion-pkcs1-pem-crlf",
+            RpFlaw::HsKeyConfusion(KeyBytes::JwksJson) => "hs-key-confusion-jwks-json",
             RpFlaw::EmptyHmacKey => "empty-hmac-key",
             RpFlaw::TrustHeaderKeys => "trust-header-keys",
             RpFlaw::IgnoreCrit => "ignore-crit",

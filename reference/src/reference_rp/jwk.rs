@@ -202,6 +202,21 @@ impl Jwk {
             KeyBytes::Pkcs1Pem => pem("RSA PUBLIC KEY", &pkcs1).into_bytes(),
             KeyBytes::SpkiPem => pem("PUBLIC KEY", &der::rsa_spki(&pkcs1)).into_bytes(),
             KeyBytes::JwkJson => self.json.to_string().into_bytes(),
+            KeyBytes::SpkiPemCrlf => pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            KeyBytes::SpkiPemNoFinalNewline => pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))
+                .trim_end_matches('\n')
+                .as_bytes()
+                .to_vec(),
+            KeyBytes::SpkiPemLeadingSpace => {
+                format!(" {}", pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))).into_bytes()
+            }
+            KeyBytes::Pkcs1PemCrlf => pem("RSA PUBLIC KEY", &pkcs1)
+                .replace('\n', "\r\n")
+                .into_bytes(),
+            // The whole document is not one key's to give; the caller fetches it.
+            KeyBytes::JwksJson => return None,
         })
     }
 }

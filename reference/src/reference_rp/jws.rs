@@ -264,9 +264,13 @@ async fn confused_hmac(
         None => jwks.keys.first(),
     }
     .ok_or(JwsError::NoKey("HS256".into()))?;
-    let secret = key
-        .rsa_key_bytes(form)
-        .ok_or(JwsError::NoKey("HS256".into()))?;
+    let secret = match form {
+        // The JWKS response body as fetched, whole: what a library handed "the key set" uses.
+        KeyBytes::JwksJson => provider.jwks_body().await?.into_bytes(),
+        _ => key
+            .rsa_key_bytes(form)
+            .ok_or(JwsError::NoKey("HS256".into()))?,
+    };
     let hkey = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
     check(
         aws_lc_rs::hmac::verify(&hkey, jws.signing_input.as_bytes(), &jws.signature).is_ok(),

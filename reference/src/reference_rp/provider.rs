@@ -157,6 +157,24 @@ impl Provider {
         Ok(jwks)
     }
 
+    /// FLAWED RPs ONLY: the JWKS response body, byte for byte (key confusion with the whole
+    /// document as the HMAC secret).
+    pub async fn jwks_body(&self) -> Result<String, DiscoveryError> {
+        let info = self.info().await?;
+        let url = info.jwks_uri.clone();
+        let fetch = |why: String| DiscoveryError::Fetch {
+            url: url.clone(),
+            why,
+        };
+        let resp = self
+            .http
+            .get(&info.jwks_uri)
+            .send()
+            .await
+            .map_err(|e| fetch(e.to_string()))?;
+        resp.text().await.map_err(|e| fetch(e.to_string()))
+    }
+
     /// Whether a JWKS has been fetched already.
     pub fn has_cached_jwks(&self) -> bool {
         lock(&self.jwks).is_some()

@@ -137,7 +137,10 @@ const REASONS: &[(&str, &str)] = &[
         "oidc-forgery.key-confusion-jwks-json",
         "alg \"HS256\" is not accepted",
     ),
-    ("oidc-forgery.hs256-empty-key", "alg \"HS256\" is not accepted"),
+    (
+        "oidc-forgery.hs256-empty-key",
+        "alg \"HS256\" is not accepted",
+    ),
     (
         "oidc-forgery.hs256-empty-key-unknown-kid",
         "alg \"HS256\" is not accepted",
@@ -172,20 +175,47 @@ const REASONS: &[(&str, &str)] = &[
     ("oidc-claims.aud-wrong", "does not contain the client id"),
     ("oidc-claims.aud-missing", "does not contain the client id"),
     ("oidc-claims.iss-prefix", "ID token: iss"),
-    ("oidc-claims.iss-substring", "ID token: iss Some(\"127.0.0.1\")"),
+    (
+        "oidc-claims.iss-substring",
+        "ID token: iss Some(\"127.0.0.1\")",
+    ),
     ("oidc-claims.iss-empty", "ID token: iss Some(\"\")"),
     ("oidc-claims.iss-superstring", "/evil\")"),
     ("oidc-claims.iss-trailing-slash", "ID token: iss"),
     ("oidc-claims.iss-array", "https://attacker.example"),
     ("oidc-claims.iss-array-single", "ID token: iss Some(\"[\\\""),
-    ("oidc-claims.aud-wrong-array", "[\"some-other-client\"] does not contain the client id"),
-    ("oidc-claims.aud-empty-array", "aud [] does not contain the client id"),
-    ("oidc-claims.aud-empty-string", "aud \"\" does not contain the client id"),
-    ("oidc-claims.exp-string", "claim \"exp\" is missing or not of the right type"),
-    ("oidc-claims.exp-date-string", "claim \"exp\" is missing or not of the right type"),
-    ("oidc-claims.nbf-string", "claim \"nbf\" is missing or not of the right type"),
-    ("oidc-claims.exp-null", "claim \"exp\" is missing or not of the right type"),
-    ("oidc-claims.exp-missing", "claim \"exp\" is missing or not of the right type"),
+    (
+        "oidc-claims.aud-wrong-array",
+        "[\"some-other-client\"] does not contain the client id",
+    ),
+    (
+        "oidc-claims.aud-empty-array",
+        "aud [] does not contain the client id",
+    ),
+    (
+        "oidc-claims.aud-empty-string",
+        "aud \"\" does not contain the client id",
+    ),
+    (
+        "oidc-claims.exp-string",
+        "claim \"exp\" is missing or not of the right type",
+    ),
+    (
+        "oidc-claims.exp-date-string",
+        "claim \"exp\" is missing or not of the right type",
+    ),
+    (
+        "oidc-claims.nbf-string",
+        "claim \"nbf\" is missing or not of the right type",
+    ),
+    (
+        "oidc-claims.exp-null",
+        "claim \"exp\" is missing or not of the right type",
+    ),
+    (
+        "oidc-claims.exp-missing",
+        "claim \"exp\" is missing or not of the right type",
+    ),
     ("oidc-claims.extra-audience-without-azp", "azp is None"),
     ("oidc-claims.sub-missing", "claim \"sub\" is missing"),
     ("oidc-claims.iat-missing", "claim \"iat\" is missing"),

@@ -146,7 +146,11 @@ impl IssForm {
                 match trimmed.rfind('/') {
                     Some(i) if i >= authority_end => json!(&trimmed[..i]),
                     // No path to shorten: drop the last character instead.
-                    _ => json!(&trimmed[..trimmed.len().saturating_sub(1)]),
+                    _ => {
+                        let mut t = trimmed.to_string();
+                        t.pop();
+                        json!(t)
+                    }
                 }
             }
             IssForm::Substring => {
@@ -456,8 +460,8 @@ impl OidcFault {
             OidcFault::SetClaim { target, .. }
             | OidcFault::NullClaim { target, .. }
             | OidcFault::RemoveClaim { target, .. } => match target {
-                    ClaimTarget::Both => &[Endpoint::Token, Endpoint::Userinfo],
-                    ClaimTarget::IdToken => &[Endpoint::Token],
+                ClaimTarget::Both => &[Endpoint::Token, Endpoint::Userinfo],
+                ClaimTarget::IdToken => &[Endpoint::Token],
                 ClaimTarget::Userinfo => &[Endpoint::Userinfo],
             },
             OidcFault::IssVariant { .. }
@@ -1091,7 +1095,10 @@ faults = [
             json!("https://a.exampl")
         );
         assert_eq!(f(IssForm::Substring, sg), json!("127.0.0.1"));
-        assert_eq!(f(IssForm::Substring, "https://a.example/x"), json!("a.example"));
+        assert_eq!(
+            f(IssForm::Substring, "https://a.example/x"),
+            json!("a.example")
+        );
         assert_eq!(f(IssForm::Empty, sg), json!(""));
         assert_eq!(f(IssForm::Superstring, sg), json!(format!("{sg}/evil")));
         assert_eq!(f(IssForm::TrailingSlash, idura), json!(format!("{idura}/")));
@@ -1113,9 +1120,10 @@ faults = [
 
     #[test]
     fn empty_key_tokens_verify_with_an_empty_key() {
-        let plan: OidcFaultPlan =
-            toml::from_str(r#"faults = [{ fault = "hs-empty-key", alg = "HS512", kid = "active" }]"#)
-                .unwrap();
+        let plan: OidcFaultPlan = toml::from_str(
+            r#"faults = [{ fault = "hs-empty-key", alg = "HS512", kid = "active" }]"#,
+        )
+        .unwrap();
         assert_eq!(
             plan.faults[0],
             OidcFault::HsEmptyKey {

@@ -294,7 +294,10 @@ mod tests {
                 assert_eq!(passes(&c, &[f]), accepted_by.contains(&f), "{f} on {v}");
             }
         }
-        assert!(!passes(&with("iss", json!("https://other.example")), &[IssSubstringMatch, IssStartsWith, IssArrayMembership]));
+        assert!(!passes(
+            &with("iss", json!("https://other.example")),
+            &[IssSubstringMatch, IssStartsWith, IssArrayMembership]
+        ));
     }
 
     #[test]
@@ -332,10 +335,19 @@ mod tests {
         let mut no_exp = claims(good());
         no_exp.remove("exp");
         let cases: [(Map<String, Value>, &[&[RpFlaw]]); 5] = [
-            (with("nbf", json!("4102444800")), &[&[malformed], &[malformed, optional]]),
+            (
+                with("nbf", json!("4102444800")),
+                &[&[malformed], &[malformed, optional]],
+            ),
             (with("exp", json!("1000000000")), &[&[malformed, optional]]),
-            (with("exp", json!("2000-01-01T00:00:00Z")), &[&[malformed, optional]]),
-            (with("exp", Value::Null), &[&[optional], &[malformed, optional]]),
+            (
+                with("exp", json!("2000-01-01T00:00:00Z")),
+                &[&[malformed, optional]],
+            ),
+            (
+                with("exp", Value::Null),
+                &[&[optional], &[malformed, optional]],
+            ),
             (no_exp, &[&[optional], &[malformed, optional]]),
         ];
         for (c, accepted_by) in cases {

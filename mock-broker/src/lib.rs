@@ -57,6 +57,8 @@
 pub mod broker;
 pub mod config;
 pub mod dangerous;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod nsis;
 pub mod observed;

@@ -232,7 +232,7 @@ pub(crate) async fn par(State(ctx): State<IssuerCtx>, req: Request) -> Response 
     resp
 }
 
-fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
+pub(crate) fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
     match params.get("response_mode") {
         None | Some("query") => Ok(ResponseMode::Query),
         Some("fragment") => Ok(ResponseMode::Fragment),
@@ -244,7 +244,7 @@ fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
     }
 }
 
-fn is_pkce_token(s: &str) -> bool {
+pub(crate) fn is_pkce_token(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
@@ -724,7 +724,7 @@ fn registered_error_code(code: &str) -> &'static str {
         .unwrap_or("server_error")
 }
 
-fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
+pub(crate) fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
     let bad = |d: String| AuthorizeError::to_client("invalid_request", d);
     let mut persons = true;
     let mut professionals = true;
@@ -770,7 +770,7 @@ fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError
     })
 }
 
-fn idura_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
+pub(crate) fn idura_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
     let Some(v) = params.get("acr_values") else {
         return Ok(LoginPolicy {
             persons: true,

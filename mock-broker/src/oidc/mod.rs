@@ -41,10 +41,10 @@ pub mod error;
 pub mod id_token;
 pub mod keys;
 pub mod observed;
-mod params;
+pub(crate) mod params;
 pub mod provider;
 mod router;
-mod token;
+pub(crate) mod token;
 mod userinfo;
 
 /// The broker's one clock, re-exported where OIDC users have always found it.

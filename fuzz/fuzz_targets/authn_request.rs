@@ -7,6 +7,8 @@ use mitid_mock_broker::saml::authn_request;
 fuzz_target!(|text: &str| {
     if let Ok(req) = authn_request::parse(text) {
         // The accessors the SSO endpoint uses on an accepted request.
-        let _ = (req.loa(), req.profile(), req.legacy_refs());
+        if let Some(rac) = &req.requested_authn_context {
+            let _ = (rac.loa(), rac.profile(), rac.legacy_refs());
+        }
     }
 });

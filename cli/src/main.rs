@@ -7,9 +7,12 @@ use mitid_harness::report::{
 use mitid_harness::scenario::Severity;
 use mitid_harness::scenario::{Catalogue, Protocol, StepBody};
 use mitid_harness::{Baseline, GatePolicy, Harness, RunReport, SpConfig};
-use mitid_mock_broker::{Broker, EncryptionDefault, EntityIdPreset, IdentityStore, Loa, TlsMode};
+use mitid_mock_broker::{
+    Broker, BrokerOptions, EncryptionDefault, EntityIdPreset, IdentityStore, Loa,
+};
 use std::io::Write;
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -168,40 +171,16 @@ enum Cmd {
         sel: Selection,
     },
     /// Run the mock broker until Ctrl-C (for local development instead of NemLog-in).
+    /// SIGHUP re-reads the SP metadata (files and URLs).
     Broker {
-        /// Listen address (loopback only unless --allow-non-loopback).
-        #[arg(long, default_value = "127.0.0.1:8390")]
-        bind: String,
-        /// Public base URL, if SPs reach the broker under another URL.
+        /// A broker.toml (every key is in the README); flags given as well override it.
         #[arg(long)]
-        base_url: Option<String>,
-        /// entityID: mock | integration-test | devtest4 | a URL.
-        #[arg(long, default_value = "mock")]
-        entity_id: String,
-        /// SP metadata file or URL to register (repeatable).
-        #[arg(long = "sp-metadata")]
-        sp_metadata: Vec<String>,
-        /// Identities TOML (added to the built-ins).
-        #[arg(long)]
-        identities: Option<PathBuf>,
-        /// Encryption default when SP metadata names no algorithms.
-        #[arg(long, value_enum, default_value = "nemlogin")]
-        encryption: Enc,
-        /// Serve HTTPS with the mock local CA (see the printed hint to trust it).
-        #[arg(long)]
-        https: bool,
-        /// Allow a non-loopback bind address.
-        #[arg(long)]
-        allow_non_loopback: bool,
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        flags: BrokerFlags,
         /// Print the IdP metadata and exit.
         #[arg(long)]
         print_metadata: bool,
-        /// Your own IdP signing key (PEM) instead of the mock OCES3 key; needs --idp-cert.
-        #[arg(long, requires = "idp_cert")]
-        idp_key: Option<PathBuf>,
-        /// Certificate (PEM) for --idp-key.
-        #[arg(long, requires = "idp_key")]
-        idp_cert: Option<PathBuf>,
     },
     /// Mint one login response for an SP (prints base64; --decrypt prints the XML).
     Mint {
@@ -247,6 +226,87 @@ enum Cmd {
         #[arg(long)]
         private_sp: bool,
     },
+}
+
+/// The `broker` command's flags: each is a key of [`BrokerOptions`] (the broker.toml keys).
+#[derive(clap::Args, Debug, Default)]
+struct BrokerFlags {
+    /// Listen address (loopback only unless --allow-non-loopback) [default: 127.0.0.1:8390].
+    #[arg(long)]
+    bind: Option<SocketAddr>,
+    /// Public base URL, if SPs reach the broker under another URL.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// entityID: mock | integration-test | devtest4 | a URL [default: mock].
+    #[arg(long)]
+    entity_id: Option<String>,
+    /// SP metadata file or URL to register (repeatable; added to the config's).
+    #[arg(long = "sp-metadata")]
+    sp_metadata: Vec<String>,
+    /// Identities TOML (added to the built-ins).
+    #[arg(long)]
+    identities: Option<PathBuf>,
+    /// Encryption default when SP metadata names no algorithms [default: nemlogin].
+    #[arg(long, value_enum)]
+    encryption: Option<Enc>,
+    /// Serve HTTPS with the mock local CA (see the printed hint to trust it).
+    #[arg(long)]
+    https: bool,
+    /// Allow a non-loopback bind address.
+    #[arg(long)]
+    allow_non_loopback: bool,
+    /// Your own IdP signing key (PEM) instead of the mock OCES3 key; needs --idp-cert.
+    #[arg(long, requires = "idp_cert")]
+    idp_key: Option<PathBuf>,
+    /// Certificate (PEM) for --idp-key.
+    #[arg(long, requires = "idp_key")]
+    idp_cert: Option<PathBuf>,
+    /// DEVELOPMENT ONLY: accept ANY OIDC client_id whose redirect URI is on loopback, without
+    /// client authentication. Never on by default.
+    #[arg(long)]
+    dev_accept_any_loopback_client: bool,
+}
+
+/// The broker's listen address when neither a flag nor the config names one.
+const DEFAULT_BROKER_BIND: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8390);
+
+/// The broker's options: the config file (if any), then the flags over it.
+fn broker_options(config: Option<&Path>, f: BrokerFlags) -> Result<BrokerOptions, String> {
+    let mut o = match config {
+        Some(p) => BrokerOptions::from_file(p).map_err(|e| e.to_string())?,
+        None => BrokerOptions::default(),
+    };
+    o.bind = f.bind.or(o.bind).or(Some(DEFAULT_BROKER_BIND));
+    if f.base_url.is_some() {
+        o.base_url = f.base_url;
+    }
+    if let Some(e) = f.entity_id {
+        o.entity_id = Some(EntityIdPreset::parse(&e));
+    }
+    if let Some(e) = f.encryption {
+        o.encryption = Some(e.into());
+    }
+    if f.identities.is_some() {
+        o.identities = f.identities;
+    }
+    o.https |= f.https;
+    o.allow_non_loopback |= f.allow_non_loopback;
+    if f.idp_key.is_some() {
+        o.idp_key = f.idp_key;
+        o.idp_cert = f.idp_cert;
+    }
+    o.sp_metadata.extend(f.sp_metadata);
+    if f.dev_accept_any_loopback_client {
+        o.oidc
+            .get_or_insert_with(Default::default)
+            .dev_accept_any_loopback_client = true;
+    }
+    o.check().map_err(|(key, why)| match config {
+        Some(p) => format!("{} (with the flags): {key}: {why}", p.display()),
+        None => format!("--{}: {why}", key.replace('_', "-")),
+    })?;
+    Ok(o)
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -394,89 +454,10 @@ async fn async_main(cli: Cli) -> ExitCode {
             }
         }
         Cmd::Broker {
-            bind,
-            base_url,
-            entity_id,
-            sp_metadata,
-            identities,
-            encryption,
-            https,
-            allow_non_loopback,
+            config,
+            flags,
             print_metadata,
-            idp_key,
-            idp_cert,
-        } => {
-            let addr = match bind.parse() {
-                Ok(a) => a,
-                Err(_) => {
-                    return fail(format!(
-                        "--bind {bind:?} is not an address like 127.0.0.1:8390"
-                    ));
-                }
-            };
-            let mut b = Broker::builder()
-                .bind(addr)
-                .entity_id(EntityIdPreset::parse(&entity_id))
-                .encryption_default(encryption.into())
-                .allow_non_loopback(allow_non_loopback);
-            if let Some(u) = base_url {
-                b = b.public_base_url(u);
-            }
-            if let Some(p) = identities {
-                match IdentityStore::from_file(&p) {
-                    Ok(i) => b = b.identities(i),
-                    Err(e) => return fail(e),
-                }
-            }
-            if https {
-                b = b.tls(TlsMode::MockCa);
-            }
-            if let (Some(k), Some(c)) = (&idp_key, &idp_cert) {
-                let keys = mitid_mock_broker::pki::Credential::from_pem_files(k, c)
-                    .and_then(|cred| mitid_mock_broker::saml::mint::SigningKeys::with_idp(&cred));
-                match keys {
-                    Ok(keys) => b = b.signing_keys(keys),
-                    Err(e) => return fail(e),
-                }
-            }
-            for s in sp_metadata {
-                b = b.register_sp_source(s);
-            }
-            let running = match b.start().await {
-                Ok(r) => r,
-                Err(e) => return fail(e),
-            };
-            if print_metadata {
-                print!("{}", running.metadata_xml());
-                return ExitCode::SUCCESS;
-            }
-            println!("mock NemLog-in broker (MOCK keys, test identities only)");
-            println!("  entityID      {}", running.entity_id());
-            println!("  metadata      {}", running.metadata_url());
-            println!("  SSO/SLO       {}", running.sso_url());
-            println!(
-                "  identities    {}",
-                running
-                    .state()
-                    .identities()
-                    .iter()
-                    .map(|i| i.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            if https {
-                println!(
-                    "  HTTPS uses the mock local CA. Trust it in your SP for testing only, e.g.:"
-                );
-                println!(
-                    "    mitid-harness broker --print-metadata > /dev/null; cp mock-broker/testdata/pki/tls_ca.cert.pem /usr/local/share/ca-certificates/mitid-mock-ca.crt && update-ca-certificates"
-                );
-            }
-            println!("Ctrl-C to stop.");
-            let _ = tokio::signal::ctrl_c().await;
-            running.shutdown().await;
-            ExitCode::SUCCESS
-        }
+        } => broker_cmd(config, flags, print_metadata).await,
         Cmd::Mint {
             sp_metadata,
             identity,
@@ -506,6 +487,150 @@ async fn async_main(cli: Cli) -> ExitCode {
             private_sp,
         } => inspect_metadata(&source, format, private_sp).await,
     }
+}
+
+/// `mitid-harness broker`: serve until Ctrl-C; SIGHUP re-reads the SP metadata.
+async fn broker_cmd(config: Option<PathBuf>, flags: BrokerFlags, print_metadata: bool) -> ExitCode {
+    let cli_sps = flags.sp_metadata.clone();
+    let options = match broker_options(config.as_deref(), flags) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
+    };
+    let builder = match options.apply(Broker::builder()) {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    let running = match builder.start().await {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    if print_metadata {
+        print!("{}", running.metadata_xml());
+        return ExitCode::SUCCESS;
+    }
+    if options.dev_mode() {
+        let _ = writeln!(
+            anstream::stderr(),
+            "\n!!! DEVELOPMENT MODE: this broker accepts ANY OIDC client_id whose redirect URI is on\n!!! loopback (127.0.0.1, ::1, localhost), with no client authentication. Never use it\n!!! for anything but a developer's own machine.\n"
+        );
+    }
+    println!("mock NemLog-in broker (MOCK keys, test identities only)");
+    if let Some(p) = &config {
+        println!("  config        {}", p.display());
+    }
+    println!("  entityID      {}", running.entity_id());
+    println!("  metadata      {}", running.metadata_url());
+    println!("  SSO/SLO       {}", running.sso_url());
+    println!(
+        "  SAML SPs      {}",
+        sp_list(&running.state().sp_entity_ids())
+    );
+    if let Some(p) = running.oidc() {
+        let cfg = options.oidc.clone().unwrap_or_default();
+        for iss in &cfg.issuers {
+            println!(
+                "  OIDC          {} ({:?}) {}",
+                iss.id,
+                iss.profile,
+                p.discovery_url(&iss.id).unwrap_or_default()
+            );
+        }
+        let clients: Vec<&str> = cfg.clients.iter().map(|c| c.client_id.as_str()).collect();
+        println!(
+            "  OIDC clients  {}",
+            if clients.is_empty() {
+                "(none)".to_string()
+            } else {
+                clients.join(", ")
+            }
+        );
+    }
+    println!(
+        "  identities    {}",
+        running
+            .state()
+            .identities()
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if options.https {
+        println!("  HTTPS uses the mock local CA. Trust it in your SP for testing only, e.g.:");
+        println!(
+            "    mitid-harness broker --print-metadata > /dev/null; cp mock-broker/testdata/pki/tls_ca.cert.pem /usr/local/share/ca-certificates/mitid-mock-ca.crt && update-ca-certificates"
+        );
+    }
+    println!(
+        "Ctrl-C to stop; `kill -HUP {}` re-reads the SP metadata.",
+        std::process::id()
+    );
+    serve_until_ctrl_c(&running, config.as_deref(), &options.sp_metadata, &cli_sps).await;
+    running.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+fn sp_list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "(none)".into()
+    } else {
+        ids.join(", ")
+    }
+}
+
+/// Wait for Ctrl-C; on SIGHUP re-read the SP metadata sources: the config file's list as it
+/// is now (when there is a config file), plus the `--sp-metadata` flags.
+#[cfg(unix)]
+async fn serve_until_ctrl_c(
+    running: &mitid_mock_broker::RunningBroker,
+    config: Option<&Path>,
+    sources: &[String],
+    cli_sps: &[String],
+) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = writeln!(
+                anstream::stderr(),
+                "cannot listen for SIGHUP ({e}); SP metadata will not be re-read"
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    let mut sources = sources.to_vec();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return,
+            _ = hup.recv() => {
+                if let Some(p) = config {
+                    match BrokerOptions::from_file(p) {
+                        Ok(o) => sources = o.sp_metadata.into_iter().chain(cli_sps.iter().cloned()).collect(),
+                        Err(e) => {
+                            let _ = writeln!(anstream::stderr(), "SIGHUP: {e}; the SPs stay as they were");
+                            continue;
+                        }
+                    }
+                }
+                match running.reload_sps(&sources).await {
+                    Ok(_) => println!("SIGHUP: SAML SPs now {}", sp_list(&running.state().sp_entity_ids())),
+                    Err(e) => { let _ = writeln!(anstream::stderr(), "SIGHUP: {e}; the SPs stay as they were"); }
+                }
+            }
+        }
+    }
+}
+
+/// Wait for Ctrl-C (no SIGHUP off Unix).
+#[cfg(not(unix))]
+async fn serve_until_ctrl_c(
+    _running: &mitid_mock_broker::RunningBroker,
+    _config: Option<&Path>,
+    _sources: &[String],
+    _cli_sps: &[String],
+) {
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn run_with_bar(h: &Harness) -> RunReport {
@@ -938,4 +1063,75 @@ fn demo_json(reports: &[RunReport]) -> String {
         .map(|r| serde_json::to_value(r).unwrap_or(serde_json::Value::Null))
         .collect();
     serde_json::to_string_pretty(&values).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broker.toml in a directory of its own (tests run in parallel).
+    fn temp_config(name: &str, text: &str) -> (PathBuf, PathBuf) {
+        let dir =
+            std::env::temp_dir().join(format!("mitid-cli-broker-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("broker.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn flags_alone_keep_the_old_defaults() {
+        let o = broker_options(None, BrokerFlags::default()).unwrap();
+        assert_eq!(o.bind, Some(DEFAULT_BROKER_BIND));
+        assert!(!o.dev_mode());
+        assert!(!o.https);
+        let e = broker_options(
+            None,
+            BrokerFlags {
+                bind: Some("0.0.0.0:8390".parse().unwrap()),
+                ..BrokerFlags::default()
+            },
+        )
+        .unwrap_err();
+        assert!(e.starts_with("--bind: "), "{e}");
+    }
+
+    #[test]
+    fn flags_override_the_config_file_and_add_sps() {
+        let (dir, path) = temp_config(
+            "override",
+            "bind = \"127.0.0.1:9001\"\nentity_id = \"devtest4\"\nsp_metadata = [\"a.xml\"]\n",
+        );
+        let o = broker_options(Some(&path), BrokerFlags::default()).unwrap();
+        assert_eq!(o.bind, Some("127.0.0.1:9001".parse().unwrap()));
+        assert_eq!(o.entity_id, Some(EntityIdPreset::Devtest4));
+        assert_eq!(o.sp_metadata, [dir.join("a.xml").display().to_string()]);
+        let o = broker_options(
+            Some(&path),
+            BrokerFlags {
+                bind: Some("127.0.0.1:9002".parse().unwrap()),
+                entity_id: Some("mock".into()),
+                sp_metadata: vec!["http://127.0.0.1:8080/md".into()],
+                dev_accept_any_loopback_client: true,
+                ..BrokerFlags::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(o.bind, Some("127.0.0.1:9002".parse().unwrap()));
+        assert_eq!(o.entity_id, Some(EntityIdPreset::Mock));
+        assert_eq!(o.sp_metadata.len(), 2);
+        assert!(o.dev_mode());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_config_error_names_file_line_and_key() {
+        let (dir, path) = temp_config("error", "bind = \"127.0.0.1:1\"\nbogus = true\n");
+        let e = broker_options(Some(&path), BrokerFlags::default()).unwrap_err();
+        assert!(
+            e.starts_with(&format!("{}:2: bogus: ", path.display())),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -77,6 +77,9 @@ pub struct Page {
     pub location: Option<String>,
     /// Content-Type.
     pub content_type: Option<String>,
+    /// Every response header (the transcript keeps only a few). The mock broker states why
+    /// it refused a request in one of them.
+    pub headers: reqwest::header::HeaderMap,
     /// Full body (bounded by [`MAX_BODY`]).
     pub body: String,
 }
@@ -266,6 +269,7 @@ impl Agent {
                 headers.push(("set-cookie".into(), format!("{name}=…")));
             }
         }
+        let response_headers = resp.headers().clone();
         let mut resp = resp;
         let mut body = Vec::new();
         loop {
@@ -300,6 +304,7 @@ impl Agent {
             status,
             location,
             content_type,
+            headers: response_headers,
             body,
         })
     }

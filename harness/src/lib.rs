@@ -16,7 +16,7 @@
 //! let sp = SpConfig::builder("http://127.0.0.1:8080/login")
 //!     .sp_metadata("http://127.0.0.1:8080/saml/metadata")
 //!     .oracle(OracleConfig::whoami_json("http://127.0.0.1:8080/whoami", "uuid"))
-//!     .broker(BrokerConfig { bind: Some("127.0.0.1:8390".into()), ..Default::default() })
+//!     .broker(BrokerConfig::bind(([127, 0, 0, 1], 8390).into()))
 //!     .build()
 //!     .unwrap();
 //! let report = Harness::builder(sp).build().await.unwrap().run().await;

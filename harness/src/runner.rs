@@ -12,11 +12,13 @@ use crate::scenario::{
 };
 use crate::sp::SpConfig;
 use mitid_mock_broker::config::{Clock, SystemClock};
+use mitid_mock_broker::control::{
+    BrokerRefusal, ControlClient, ControlClientError, FlowRecordRequest, OidcArmRequest,
+    PreselectRequest, RestoreKeysRequest, RotateRequest, SamlArmRequest,
+};
 use mitid_mock_broker::oidc::{FlowKey, OidcFlowRecord};
 use mitid_mock_broker::saml::{authn_request, redirect};
-use mitid_mock_broker::{
-    ArmedLogin, Broker, EntityIdPreset, IdentityStore, RunningBroker, TlsMode,
-};
+use mitid_mock_broker::{ArmedLogin, Broker, IdentityStore, RunningBroker};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -36,17 +38,22 @@ pub enum RunError {
     /// The gate's baseline file.
     #[error(transparent)]
     Baseline(#[from] BaselineError),
+    /// A file the `[broker]` options name (identities, IdP key).
+    #[error("[broker]: {0}")]
+    BrokerOptions(#[from] mitid_mock_broker::ApplyOptionsError),
 }
 
-/// How the harness reaches the broker.
+/// How the harness reaches the broker. Either way it is controlled through one
+/// [`ControlClient`] (in process: direct calls; external: HTTP), with the same typed requests
+/// and the same refusals.
 #[derive(Debug, Clone)]
 pub enum BrokerLink {
     /// A broker running in this process.
     InProcess(Arc<RunningBroker>),
     /// A broker running elsewhere on loopback, controlled over its HTTP control API.
     External {
-        /// Base URL.
-        base_url: String,
+        /// The control client (it knows the base URL).
+        control: ControlClient,
         /// Identities the external broker knows (assumed: built-ins unless configured).
         identities: Arc<IdentityStore>,
     },
@@ -58,16 +65,26 @@ struct FlowFacts {
     fetched: bool,
 }
 
+/// Why arming a flow failed, in a sentence for an INCONCLUSIVE verdict.
+fn control_failed(what: &str, e: ControlClientError) -> String {
+    format!("cannot {what} at the broker: {e}")
+}
+
 impl BrokerLink {
-    fn sso_url(&self) -> String {
+    /// The control client: the one way the runner arms flows and reads facts back.
+    fn control(&self) -> ControlClient {
         match self {
-            BrokerLink::InProcess(b) => b.sso_url().to_string(),
-            BrokerLink::External { base_url, .. } => format!(
-                "{}{}",
-                base_url.trim_end_matches('/'),
-                mitid_mock_broker::broker::SSO_PATH
-            ),
+            BrokerLink::InProcess(b) => b.control(),
+            BrokerLink::External { control, .. } => control.clone(),
         }
+    }
+
+    fn base_url(&self) -> String {
+        self.control().base_url().to_string()
+    }
+
+    fn sso_url(&self) -> String {
+        self.control().sso_url()
     }
 
     fn identities(&self) -> &IdentityStore {
@@ -77,150 +94,75 @@ impl BrokerLink {
         }
     }
 
-    async fn arm(
-        &self,
-        agent_client: &reqwest::Client,
-        request_id: &str,
-        login: ArmedLogin,
-    ) -> Result<(), String> {
-        match self {
-            BrokerLink::InProcess(b) => b.arm(request_id, login).map_err(|e| e.to_string()),
-            BrokerLink::External { base_url, .. } => {
-                let mut body = serde_json::to_value(&login).map_err(|e| e.to_string())?;
-                body["request_id"] = serde_json::Value::String(request_id.to_string());
-                let r = agent_client
-                    .post(format!("{}/_mock/arm", base_url.trim_end_matches('/')))
-                    .json(&body)
-                    .send()
-                    .await
-                    .map_err(|e| format!("cannot arm the external broker: {e}"))?;
-                if r.status().is_success() {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "external broker refused to arm: HTTP {}",
-                        r.status()
-                    ))
-                }
-            }
-        }
+    async fn arm(&self, request_id: &str, login: ArmedLogin) -> Result<(), String> {
+        let req = SamlArmRequest {
+            request_id: request_id.to_string(),
+            login,
+        };
+        self.control()
+            .arm(&req)
+            .await
+            .map(|_| ())
+            .map_err(|e| control_failed("arm the login", e))
     }
 
-    fn base_url(&self) -> String {
-        match self {
-            BrokerLink::InProcess(b) => b.base_url().to_string(),
-            BrokerLink::External { base_url, .. } => base_url.trim_end_matches('/').to_string(),
-        }
-    }
-
-    /// Arm an OIDC login (identity + faults) for the flow with this `state`, and rotate the
+    /// Arm an OIDC login (identity + faults) for the flow with this key, and rotate the
     /// issuer's key first when asked.
     async fn arm_oidc(
         &self,
-        client: &reqwest::Client,
-        key: mitid_mock_broker::oidc::FlowKey,
+        key: FlowKey,
         identity: &str,
         loa: Option<mitid_mock_broker::Loa>,
         plan: mitid_mock_broker::oidc::OidcFaultPlan,
         rotate_issuer: Option<&str>,
     ) -> Result<(), String> {
-        match self {
-            BrokerLink::InProcess(b) => {
-                let Some(p) = b.oidc() else {
-                    return Err("the broker runs without its OIDC provider".into());
-                };
-                if let Some(iss) = rotate_issuer {
-                    p.rotate_signing_key(iss).map_err(|e| e.to_string())?;
-                }
-                if !plan.faults.is_empty() {
-                    p.arm(key.clone(), plan).map_err(|e| e.to_string())?;
-                }
-                p.preselect(key, identity, loa).map_err(|e| e.to_string())
-            }
-            BrokerLink::External { base_url, .. } => {
-                let base = base_url.trim_end_matches('/');
-                let post = |path: &'static str, body: serde_json::Value| {
-                    let url = format!("{base}/_mock/oidc/{path}");
-                    async move {
-                        let r = client
-                            .post(url)
-                            .json(&body)
-                            .send()
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        if r.status().is_success() {
-                            Ok(())
-                        } else {
-                            Err(format!(
-                                "external broker refused {path}: HTTP {} {}",
-                                r.status(),
-                                r.text().await.unwrap_or_default()
-                            ))
-                        }
-                    }
-                };
-                let key = serde_json::to_value(key).map_err(|e| e.to_string())?;
-                if let Some(iss) = rotate_issuer {
-                    post("rotate", serde_json::json!({"issuer": iss})).await?;
-                }
-                if !plan.faults.is_empty() {
-                    post("arm", serde_json::json!({"key": key, "plan": plan})).await?;
-                }
-                post(
-                    "preselect",
-                    serde_json::json!({"key": key, "identity": identity, "loa": loa}),
-                )
+        let control = self.control();
+        if let Some(issuer) = rotate_issuer {
+            let req = RotateRequest {
+                issuer: issuer.to_string(),
+            };
+            control
+                .oidc_rotate(&req)
                 .await
-            }
+                .map_err(|e| control_failed("rotate the signing key", e))?;
         }
+        if !plan.faults.is_empty() {
+            let req = OidcArmRequest {
+                key: key.clone(),
+                plan,
+            };
+            control
+                .oidc_arm(&req)
+                .await
+                .map_err(|e| control_failed("arm the OIDC faults", e))?;
+        }
+        let req = PreselectRequest {
+            key,
+            identity: identity.to_string(),
+            loa,
+        };
+        control
+            .oidc_preselect(&req)
+            .await
+            .map(|_| ())
+            .map_err(|e| control_failed("preselect the identity", e))
     }
 
     /// The broker's record of an OIDC flow (which endpoints the RP used), if it keeps one.
-    async fn oidc_flow(&self, client: &reqwest::Client, key: &FlowKey) -> Option<OidcFlowRecord> {
-        match self {
-            BrokerLink::InProcess(b) => b.oidc()?.flow_record(key),
-            BrokerLink::External { base_url, .. } => client
-                .post(format!(
-                    "{}/_mock/oidc/flow",
-                    base_url.trim_end_matches('/')
-                ))
-                .json(&serde_json::json!({ "key": key }))
-                .send()
-                .await
-                .ok()
-                .filter(|r| r.status().is_success())?
-                .json()
-                .await
-                .ok(),
-        }
+    async fn oidc_flow(&self, key: &FlowKey) -> Option<OidcFlowRecord> {
+        self.control()
+            .oidc_flow(&FlowRecordRequest { key: key.clone() })
+            .await
+            .ok()
     }
 
     /// Put the signing keys of these issuers back as at start, after a scenario rotated them.
-    async fn restore_keys(&self, client: &reqwest::Client, issuers: &[String]) {
+    async fn restore_keys(&self, issuers: &[String]) {
         for iss in issuers {
-            let restored = match self {
-                BrokerLink::InProcess(b) => match b.oidc() {
-                    Some(p) => p
-                        .restore_signing_keys(iss)
-                        .map(|_| ())
-                        .map_err(|e| e.to_string()),
-                    None => Ok(()),
-                },
-                BrokerLink::External { base_url, .. } => client
-                    .post(format!(
-                        "{}/_mock/oidc/restore-keys",
-                        base_url.trim_end_matches('/')
-                    ))
-                    .json(&serde_json::json!({ "issuer": iss }))
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| match r.status().is_success() {
-                        true => Ok(()),
-                        false => Err(format!("HTTP {}", r.status())),
-                    }),
+            let req = RestoreKeysRequest {
+                issuer: iss.clone(),
             };
-            if let Err(e) = restored {
+            if let Err(e) = self.control().oidc_restore_keys(&req).await {
                 tracing::warn!(issuer = %iss, "could not restore the OIDC signing keys: {e}");
             }
         }
@@ -237,29 +179,26 @@ impl BrokerLink {
         }
     }
 
-    async fn facts(&self, client: &reqwest::Client, request_id: &str) -> FlowFacts {
-        match self {
-            BrokerLink::InProcess(b) => FlowFacts {
-                fetched: b.state().fetches().iter().any(|f| f.token == request_id),
-            },
-            BrokerLink::External { base_url, .. } => {
-                let fetched = async {
-                    let v: serde_json::Value = client
-                        .get(format!("{}/_mock/fetches", base_url.trim_end_matches('/')))
-                        .send()
-                        .await
-                        .ok()?
-                        .json()
-                        .await
-                        .ok()?;
-                    Some(v.as_array()?.iter().any(|f| f["token"] == request_id))
-                }
-                .await
-                .unwrap_or(false);
-                FlowFacts { fetched }
-            }
-        }
+    /// What the broker saw of a flow. A broker that cannot be asked reports nothing (the
+    /// facts only add evidence, e.g. of an external-entity fetch).
+    async fn facts(&self, request_id: &str) -> FlowFacts {
+        let fetched = self
+            .control()
+            .fetches()
+            .await
+            .map(|v| v.iter().any(|f| f.token == request_id))
+            .unwrap_or(false);
+        FlowFacts { fetched }
     }
+}
+
+/// Why the broker refused a browser request, as it states it in
+/// [`REFUSAL_HEADER`](mitid_mock_broker::control::REFUSAL_HEADER).
+fn broker_refusal(page: &Page) -> Option<BrokerRefusal> {
+    page.headers
+        .get(mitid_mock_broker::control::REFUSAL_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(BrokerRefusal::from_header_value)
 }
 
 /// Builder of a [`Harness`] (wiremock-style fluent configuration).
@@ -326,8 +265,9 @@ impl HarnessBuilder {
             Some(b) => b,
             None => match &self.sp.broker.external {
                 Some(url) => BrokerLink::External {
-                    base_url: url.clone(),
-                    identities: Arc::new(match &self.sp.broker.identities {
+                    control: ControlClient::new(url)
+                        .map_err(|e| RunError::Config(format!("[broker] external: {e}")))?,
+                    identities: Arc::new(match &self.sp.broker.options.identities {
                         Some(p) => IdentityStore::from_file(p)?,
                         None => IdentityStore::builtin(),
                     }),
@@ -359,35 +299,14 @@ impl HarnessBuilder {
     }
 }
 
-/// Start the in-process broker described by an `sp.toml`.
+/// Start the in-process broker described by an `sp.toml`: its `[broker]` options, plus the
+/// SP's own metadata and OIDC client registration.
 pub(crate) async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunError> {
-    let mut b = Broker::builder();
-    if let Some(bind) = &sp.broker.bind {
-        let addr = bind.parse().map_err(|_| {
-            RunError::Config(format!(
-                "[broker] bind {bind:?} is not an address like 127.0.0.1:8390"
-            ))
-        })?;
-        b = b.bind(addr);
-    }
-    if let Some(u) = &sp.broker.base_url {
-        b = b.public_base_url(u.clone());
-    }
-    if let Some(e) = &sp.broker.entity_id {
-        b = b.entity_id(EntityIdPreset::parse(e));
-    }
-    if let Some(e) = sp.broker.encryption {
-        b = b.encryption_default(e);
-    }
-    if let Some(p) = &sp.broker.identities {
-        b = b.identities(IdentityStore::from_file(p)?);
-    }
-    if sp.broker.https {
-        b = b.tls(TlsMode::MockCa);
-    }
+    let mut options = sp.broker.options.clone();
     if let Some(md) = &sp.sp_metadata {
-        b = b.register_sp_source(md.clone());
+        options.sp_metadata.push(md.clone());
     }
+    let mut b = options.apply(Broker::builder())?;
     if let Some(c) = &sp.oidc_client {
         b = b.oidc_client(c.clone());
     }
@@ -640,7 +559,7 @@ impl Harness {
     }
 
     fn agent(&self) -> Agent {
-        let roots = if self.sp.broker.https {
+        let roots = if self.sp.broker.options.https {
             vec![
                 mitid_mock_broker::pki::MockPki::builtin()
                     .tls_ca
@@ -828,13 +747,7 @@ impl Harness {
             }
         }
         if rotates {
-            let ctl = reqwest::Client::builder()
-                .timeout(Duration::from_secs(5))
-                .build()
-                .unwrap_or_default();
-            self.broker
-                .restore_keys(&ctl, &self.rotatable_issuers())
-                .await;
+            self.broker.restore_keys(&self.rotatable_issuers()).await;
         }
         transcript.extend(agent.take_transcript());
         result.transcript = transcript;
@@ -1080,12 +993,8 @@ impl Harness {
             loa: step.loa,
             plan: step.plan.clone(),
         };
-        let ctl = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
         self.broker
-            .arm(&ctl, &req.id, login)
+            .arm(&req.id, login)
             .await
             .map_err(Inconclusive)?;
         agent.note(format!(
@@ -1098,7 +1007,9 @@ impl Harness {
             .await
             .map_err(|e| Inconclusive(format!("broker: {e}")))?;
         if page.status != 200 {
-            let why = extract_error(&page.body).unwrap_or_else(|| format!("HTTP {}", page.status));
+            let why = broker_refusal(&page)
+                .map(|r| r.description)
+                .unwrap_or_else(|| format!("HTTP {}", page.status));
             return Err(Inconclusive(format!(
                 "the broker refused the SP's AuthnRequest: {why}"
             )));
@@ -1110,7 +1021,7 @@ impl Harness {
         let (final_page, acs_summary) = self
             .post_and_follow(agent, &form.action, &form.fields)
             .await?;
-        let facts = self.broker.facts(&ctl, &req.id).await;
+        let facts = self.broker.facts(&req.id).await;
         let observation = self
             .oracle
             .observe(agent, final_page.as_ref())
@@ -1211,14 +1122,9 @@ impl Harness {
             .next()
             .unwrap_or("")
             .to_string();
-        let ctl = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
         let flow_key = key.clone();
         self.broker
             .arm_oidc(
-                &ctl,
                 key,
                 identity,
                 step.loa,
@@ -1252,7 +1158,7 @@ impl Harness {
                 _ => return Err(Inconclusive("the broker showed a page instead of answering the RP (preselection not applied?)".into())),
             },
             (st, _) => {
-                let why = extract_error(&page.body).unwrap_or_else(|| format!("HTTP {st}: {}", page.body.chars().take(200).collect::<String>()));
+                let why = broker_refusal(&page).map(|r| r.to_string()).unwrap_or_else(|| format!("HTTP {st}: {}", page.body.chars().take(200).collect::<String>()));
                 return Err(Inconclusive(format!("the broker refused the RP's authorization request: {why}")));
             }
         };
@@ -1265,7 +1171,7 @@ impl Harness {
             .await
             .map_err(unreachable_sp)?;
         // Judged only if some fault of the step reached the RP (applicability from behaviour).
-        let not_applicable = match self.broker.oidc_flow(&ctl, &flow_key).await {
+        let not_applicable = match self.broker.oidc_flow(&flow_key).await {
             Some(seen) => crate::applicability::oidc_step(&step.plan, &seen),
             None => None,
         };
@@ -1390,10 +1296,4 @@ struct StepObservation {
     not_applicable: Option<String>,
     /// OIDC: what the `sub` of this login depends on (for `user_key = "sub"`).
     subject: Option<OidcSubject>,
-}
-
-fn extract_error(html: &str) -> Option<String> {
-    let s = html.find("id=\"error\">")? + "id=\"error\">".len();
-    let e = html[s..].find("</p>")? + s;
-    Some(crate::agent::html_unescape(&html[s..e]))
 }

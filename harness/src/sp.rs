@@ -16,7 +16,7 @@
 //! # protected_url = "http://127.0.0.1:8080/private"   # weaker: 2xx only when logged in
 //! # final_status = true                               # weakest: the login's final HTTP status
 //!
-//! [broker]
+//! [broker]                                      # every key of a broker.toml (BrokerOptions)
 //! bind = "127.0.0.1:8390"                       # fixed port so the SP can be configured once
 //! # base_url = "http://127.0.0.1:8390"          # or an already running broker:
 //! # external = "http://127.0.0.1:8390"
@@ -39,9 +39,9 @@
 //! # redirect_uris = ["http://127.0.0.1:8080/callback"]
 //! ```
 
-use mitid_mock_broker::{EncryptionDefault, IdentityKind, Loa};
+use mitid_mock_broker::{BrokerOptions, IdentityKind, Loa};
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What the SP keys users by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -83,31 +83,41 @@ pub struct OracleConfig {
     pub final_status: bool,
 }
 
-/// Where the broker is.
+/// Where the broker is: one this run starts, set up by [`BrokerOptions`] (every key of a
+/// `broker.toml`, written in this table), or an already running one (`external`).
 #[derive(Debug, Clone, Deserialize, Default, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct BrokerConfig {
-    /// Listen address of the in-process broker (default 127.0.0.1:0).
-    #[serde(default)]
-    pub bind: Option<String>,
-    /// Public base URL of the in-process broker.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Use an already running broker at this base URL (control API over HTTP).
+    /// Use an already running broker at this base URL (control API over HTTP) instead of
+    /// starting one.
     #[serde(default)]
     pub external: Option<String>,
-    /// entityID preset or URL.
-    #[serde(default)]
-    pub entity_id: Option<String>,
-    /// Encryption default.
-    #[serde(default)]
-    pub encryption: Option<EncryptionDefault>,
-    /// Identities TOML file.
-    #[serde(default)]
-    pub identities: Option<PathBuf>,
-    /// Serve HTTPS with the mock CA.
-    #[serde(default)]
-    pub https: bool,
+    /// How the in-process broker is set up. `identities` also tells the harness which
+    /// identities an external broker knows; `https` which CA to trust.
+    #[serde(flatten)]
+    pub options: BrokerOptions,
+}
+
+impl BrokerConfig {
+    /// An in-process broker on this listen address (a fixed port lets the SP be configured
+    /// once).
+    pub fn bind(addr: std::net::SocketAddr) -> Self {
+        BrokerConfig {
+            external: None,
+            options: BrokerOptions {
+                bind: Some(addr),
+                ..BrokerOptions::default()
+            },
+        }
+    }
+
+    /// An already running broker (`mitid-harness broker`) at this base URL.
+    pub fn external(base_url: impl Into<String>) -> Self {
+        BrokerConfig {
+            external: Some(base_url.into()),
+            options: BrokerOptions::default(),
+        }
+    }
 }
 
 /// Browser agent settings.
@@ -390,9 +400,7 @@ impl SpConfig {
                 c.sp_metadata = Some(base_dir.join(md).display().to_string());
             }
         }
-        if let Some(p) = &c.broker.identities {
-            c.broker.identities = Some(base_dir.join(p));
-        }
+        c.broker.options.resolve_paths(base_dir);
         if let Some(p) = &c.gate.baseline {
             c.gate.baseline = Some(base_dir.join(p));
         }
@@ -436,6 +444,13 @@ impl SpConfig {
             && c.broker.external.is_none()
         {
             return Err(invalid("[oidc_client] is required for OIDC with an in-process broker (client_id, client_secret, redirect_uris)".into()));
+        }
+        if let Err((key, why)) = c.broker.options.check() {
+            return Err(invalid(format!("[broker] {key}: {why}")));
+        }
+        if let Some(url) = &c.broker.external {
+            mitid_mock_broker::control::ControlClient::new(url)
+                .map_err(|e| invalid(format!("[broker] external: {e}")))?;
         }
         if c.user_key == UserKey::Sub && c.protocol != crate::scenario::Protocol::Oidc {
             return Err(invalid(
@@ -486,7 +501,14 @@ timeout_ms = 500
         let c = SpConfig::from_toml_str(t, "sp.toml", Path::new("/etc/x")).unwrap();
         assert_eq!(c.required_loa, Loa::High);
         assert_eq!(c.sp_metadata.as_deref(), Some("/etc/x/md.xml"));
-        assert_eq!(c.broker.encryption, Some(EncryptionDefault::Compatible));
+        assert_eq!(
+            c.broker.options.encryption,
+            Some(mitid_mock_broker::EncryptionDefault::Compatible)
+        );
+        assert_eq!(
+            c.broker.options.bind,
+            Some(std::net::SocketAddr::from(([127, 0, 0, 1], 8390)))
+        );
         assert_eq!(c.agent.max_redirects, 20);
     }
 
@@ -533,6 +555,47 @@ redirect_uris = ["http://127.0.0.1:8080/callback"]
             e.to_string().contains("user_key = \"sub\" is for OIDC"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn broker_table_takes_every_broker_toml_key_and_external() {
+        let t = r#"
+login_url = "http://127.0.0.1:8080/login"
+sp_metadata = "md.xml"
+[oracle]
+final_status = true
+[broker]
+external = "http://127.0.0.1:8390"
+identities = "ids.toml"
+https = true
+entity_id = "devtest4"
+sp_metadata = ["other.xml"]
+[[broker.oidc.clients]]
+client_id = "rp"
+client_secret = "s"
+redirect_uris = ["http://127.0.0.1:8080/cb"]
+"#;
+        let c = SpConfig::from_toml_str(t, "sp.toml", Path::new("/etc/x")).unwrap();
+        assert_eq!(c.broker.external.as_deref(), Some("http://127.0.0.1:8390"));
+        let o = &c.broker.options;
+        assert_eq!(o.identities.as_deref(), Some(Path::new("/etc/x/ids.toml")));
+        assert!(o.https);
+        assert_eq!(o.sp_metadata, ["/etc/x/other.xml"]);
+        assert_eq!(o.oidc.as_ref().unwrap().clients[0].client_id, "rp");
+        let e = SpConfig::from_toml_str(
+            &t.replace("https = true", "htps = true"),
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("htps"), "{e}");
+        let e = SpConfig::from_toml_str(
+            &t.replace("https = true", "bind = \"0.0.0.0:1\""),
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[broker] bind"), "{e}");
     }
 
     #[test]

@@ -135,7 +135,7 @@ pub struct ArmedLogin {
 }
 
 /// What happened in one login flow (for the harness, reports and debugging).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FlowRecord {
     /// AuthnRequest ID.
     pub request_id: String,
@@ -180,7 +180,7 @@ pub struct FlowRecord {
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
 /// SP resolved an external entity from a SAML message.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FetchRecord {
     /// Token in the path (the flow's AuthnRequest ID).
     pub token: String,
@@ -565,6 +565,21 @@ impl BrokerState {
         lock(&self.sps).insert(sp.entity_id.clone(), Arc::new(sp));
     }
 
+    /// Replace every registered SP with these.
+    pub fn replace_sps(&self, sps: Vec<SpMetadata>) {
+        *lock(&self.sps) = sps
+            .into_iter()
+            .map(|s| (s.entity_id.clone(), Arc::new(s)))
+            .collect();
+    }
+
+    /// The registered SPs' entityIDs, sorted.
+    pub fn sp_entity_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = lock(&self.sps).keys().cloned().collect();
+        v.sort();
+        v
+    }
+
     /// Arm a login for the AuthnRequest with this ID: the SSO endpoint logs in as the armed
     /// identity with the armed faults, without showing the chooser. Armed logins wait
     /// [`limits::ARMED_TTL`] for their AuthnRequest; at most [`limits::ARMED_MAX`] wait at once.
@@ -740,6 +755,26 @@ impl RunningBroker {
     /// Flow record.
     pub fn flow(&self, request_id: &str) -> Option<FlowRecord> {
         self.state.flow(request_id)
+    }
+
+    /// Re-read SP metadata sources (files or URLs) and make the SPs they list the registered
+    /// ones, replacing all others. All or nothing: when a source cannot be read or parsed, the
+    /// error is returned and the registered SPs stay as they were. `mitid-harness broker`
+    /// calls it on SIGHUP. Returns the number of SPs now registered.
+    pub async fn reload_sps(&self, sources: &[String]) -> Result<usize, BrokerError> {
+        let mut sps = Vec::new();
+        for src in sources {
+            sps.extend(load_sp_source(src).await?);
+        }
+        let n = sps.len();
+        self.state.replace_sps(sps);
+        Ok(n)
+    }
+
+    /// A [`ControlClient`](crate::control::ControlClient) for this broker: the control
+    /// protocol without HTTP, answering (and refusing) exactly as `/_mock/*` does.
+    pub fn control(&self) -> crate::control::ControlClient {
+        crate::control::ControlClient::in_process(self)
     }
 
     /// Stop serving and wait for the server task.

@@ -48,6 +48,21 @@
 //! # }
 //! ```
 //!
+//! # Configure it from a file
+//!
+//! [`BrokerOptions`] is the broker's setup as data: the `broker.toml` of
+//! `mitid-harness broker --config`, the `[broker]` table of the harness's `sp.toml`, and the
+//! `broker` command's flags all become one, and [`BrokerOptions::apply`] turns it into a
+//! builder.
+//!
+//! ```no_run
+//! # async fn t() -> Result<(), Box<dyn std::error::Error>> {
+//! use mitid_mock_broker::{Broker, BrokerOptions};
+//! let options = BrokerOptions::from_file("broker.toml".as_ref())?;
+//! let broker = options.apply(Broker::builder())?.start().await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Determinism
 //!
 //! The clock ([`Clock`]), the ID generator ([`IdGen`]) and the keys are injected through the
@@ -56,6 +71,7 @@
 
 pub mod broker;
 pub mod config;
+pub mod control;
 pub mod dangerous;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -63,6 +79,7 @@ pub mod identity;
 pub mod nsis;
 pub mod observed;
 pub mod oidc;
+pub mod options;
 mod page;
 pub mod pki;
 pub mod saml;
@@ -80,3 +97,4 @@ pub use dangerous::{Fault, FaultPlan};
 pub use identity::{IdentityError, IdentityKind, IdentityStore, TestIdentity};
 pub use nsis::Loa;
 pub use observed::Endpoint;
+pub use options::{ApplyOptionsError, BrokerOptions, BrokerOptionsError};

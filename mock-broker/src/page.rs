@@ -5,8 +5,11 @@
 //! rejection enum (`InboundRejection`, `SsoRejection`, `SloRejection`) that says its status
 //! and sentence in one `From<_> for Refusal`; handlers return `Result<Response, Refusal>` and
 //! convert with `?`. This mirrors the OIDC side, where every endpoint error becomes an
-//! [`OAuthError`](crate::oidc::error::OAuthError) and only that renders.
+//! [`OAuthError`](crate::oidc::error::OAuthError) and only that renders. Both also state the
+//! refusal in the [`REFUSAL_HEADER`](crate::control::REFUSAL_HEADER), for programs: the page
+//! is for people.
 
+use crate::control::BrokerRefusal;
 use crate::saml::xml::escape_text;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -43,9 +46,16 @@ impl Refusal {
         }
     }
 
-    /// 400, the status of every refused SAML message.
-    pub(crate) fn bad_request(why: impl std::fmt::Display) -> Self {
-        Refusal::new(StatusCode::BAD_REQUEST, why.to_string())
+    /// The code stated in the [`REFUSAL_HEADER`](crate::control::REFUSAL_HEADER): OAuth's
+    /// vocabulary, chosen by status (the sentence says the rest).
+    pub(crate) fn code(&self) -> &'static str {
+        match self.status {
+            StatusCode::FORBIDDEN => "access_denied",
+            StatusCode::NOT_FOUND => "not_found",
+            StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+            s if s.is_server_error() => "server_error",
+            _ => "invalid_request",
+        }
     }
 }
 
@@ -53,7 +63,8 @@ impl IntoResponse for Refusal {
     /// Logged at `warn` (the operator sees refusals without opening the page), then rendered.
     fn into_response(self) -> Response {
         tracing::warn!(status = self.status.as_u16(), "refused: {}", self.why);
-        (
+        let refusal = BrokerRefusal::new(self.code(), self.why.clone());
+        let mut resp = (
             self.status,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
             Html(page(
@@ -61,7 +72,9 @@ impl IntoResponse for Refusal {
                 &format!("<p id=\"error\">{}</p>", escape_text(&self.why)),
             )),
         )
-            .into_response()
+            .into_response();
+        refusal.stamp(resp.headers_mut());
+        resp
     }
 }
 
@@ -71,7 +84,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refusal_is_an_escaped_sentence_in_the_error_paragraph() {
-        let resp = Refusal::bad_request("Issuer \"<x>\" & co").into_response();
+        let resp = Refusal::new(StatusCode::BAD_REQUEST, "Issuer \"<x>\" & co").into_response();
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         assert_eq!(
             resp.headers()[header::CONTENT_TYPE],
@@ -87,5 +100,19 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("MOCK NemLog-in"), "{body}");
+    }
+
+    #[test]
+    fn a_refusal_states_code_and_sentence_in_the_refusal_header() {
+        let resp = Refusal::new(StatusCode::BAD_REQUEST, "Issuer \"<x>\" & co").into_response();
+        assert_eq!(
+            BrokerRefusal::from_headers(resp.headers()),
+            Some(BrokerRefusal::new("invalid_request", "Issuer \"<x>\" & co"))
+        );
+        let resp = Refusal::new(StatusCode::FORBIDDEN, "loopback only").into_response();
+        assert_eq!(
+            BrokerRefusal::from_headers(resp.headers()).map(|r| r.code),
+            Some("access_denied".to_string())
+        );
     }
 }

@@ -1,12 +1,16 @@
-//! The broker's HTTP surface (axum): the router, index page, control endpoints (/_mock/*), the
-//! fetch trap, body limits and TLS. The SAML endpoints are in [`crate::saml`] (`endpoint`,
+//! The broker's HTTP surface (axum): the router, index page, the fetch trap, body limits and
+//! TLS. The control endpoints (/_mock/*) are [`crate::control`]. The SAML endpoints are in [`crate::saml`] (`endpoint`,
 //! `sso`, `login`, `slo`), the OIDC ones in [`crate::oidc`].
 //!
 //! Every refusal is an HTTP 4xx page that says what was wrong in one sentence (SP developers
 //! read these pages while debugging), and is logged; [`crate::page::Refusal`] renders them
 //! all. Nothing here panics on input: bodies and query strings are size-capped before parsing.
 
-use crate::broker::{ArmedLogin, BrokerState, FetchRecord, METADATA_PATH, SSO_PATH};
+use crate::broker::{BrokerState, FetchRecord, METADATA_PATH, SSO_PATH};
+use crate::control::{
+    self,
+    server::{control_arm, control_fetches, control_flow},
+};
 use crate::page::{Refusal, page};
 use crate::saml::endpoint::{metadata, sso_get, sso_post};
 use crate::saml::login::login_post;
@@ -32,10 +36,13 @@ pub(crate) fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
         .route("/metadata", get(metadata))
         .route(SSO_PATH, get(sso_get).post(sso_post))
         .route("/login", post(login_post))
-        .route("/_mock/health", get(|| async { "ok" }))
-        .route("/_mock/arm", post(control_arm))
-        .route("/_mock/flows/{id}", get(control_flow))
-        .route("/_mock/fetches", get(control_fetches))
+        .route(control::HEALTH_PATH, get(|| async { "ok" }))
+        .route(control::ARM_PATH, post(control_arm))
+        .route(
+            &format!("{}/{{id}}", control::FLOWS_PATH),
+            get(control_flow),
+        )
+        .route(control::FETCHES_PATH, get(control_fetches))
         .route("/_mock/fetch/{token}", get(fetch_trap))
         .route("/", get(index))
         .with_state(state);
@@ -54,10 +61,6 @@ pub(crate) fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
 /// A refusal page (control API and fallback; the SAML endpoints have rejection enums).
 pub(crate) fn refuse(status: StatusCode, why: &str) -> Response {
     Refusal::new(status, why).into_response()
-}
-
-fn bad(why: impl std::fmt::Display) -> Response {
-    Refusal::bad_request(why).into_response()
 }
 
 async fn index(State(st): St) -> Html<String> {
@@ -99,79 +102,7 @@ pub(crate) async fn read_capped(body: Body) -> Result<Vec<u8>, BodyTooLarge> {
         .map_err(|_| BodyTooLarge)
 }
 
-async fn read_body(body: Body) -> Result<Vec<u8>, Response> {
-    read_capped(body).await.map_err(bad)
-}
-
-// ---------------------------------------------------------------- control API
-
-fn loopback_only(peer: &SocketAddr) -> Result<(), Response> {
-    if peer.ip().is_loopback() {
-        Ok(())
-    } else {
-        Err(refuse(
-            StatusCode::FORBIDDEN,
-            "the control API answers on loopback only",
-        ))
-    }
-}
-
-#[derive(serde::Deserialize)]
-struct ArmRequest {
-    request_id: String,
-    #[serde(flatten)]
-    login: ArmedLogin,
-}
-
-async fn control_arm(
-    State(st): St,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Body,
-) -> Response {
-    if let Err(r) = loopback_only(&peer) {
-        return r;
-    }
-    let bytes = match read_body(body).await {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let req: ArmRequest = match serde_json::from_slice(&bytes) {
-        Ok(r) => r,
-        Err(e) => return bad(format!("arm: invalid JSON: {e}")),
-    };
-    if st.identities.get(&req.login.identity).is_none() {
-        return bad(format!("arm: unknown identity {:?}", req.login.identity));
-    }
-    if let Err(e) = st.arm(&req.request_id, req.login) {
-        return bad(format!("arm: {e}"));
-    }
-    (
-        StatusCode::OK,
-        axum::Json(serde_json::json!({"armed": req.request_id})),
-    )
-        .into_response()
-}
-
-async fn control_flow(
-    State(st): St,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    if let Err(r) = loopback_only(&peer) {
-        return r;
-    }
-    match st.flow(&id) {
-        Some(f) => axum::Json(f).into_response(),
-        None => refuse(StatusCode::NOT_FOUND, &format!("no flow {id:?}")),
-    }
-}
-
-async fn control_fetches(State(st): St, ConnectInfo(peer): ConnectInfo<SocketAddr>) -> Response {
-    if let Err(r) = loopback_only(&peer) {
-        return r;
-    }
-    axum::Json(st.fetches()).into_response()
-}
+// ---------------------------------------------------------------- the fetch trap
 
 async fn fetch_trap(
     State(st): St,

@@ -319,6 +319,9 @@ pub enum OidcConfigError {
     /// A semantic problem; names the entry and the field.
     #[error("OIDC configuration: {what}")]
     Invalid {
+        /// The offending key as a dotted path (`clients[1].redirect_uris`), so a file's
+        /// reader can point at its line.
+        key: String,
         /// What is wrong.
         what: String,
     },
@@ -337,15 +340,16 @@ impl OidcConfig {
 
     /// Check cross-references and shapes (keys exist in the ring, paths are distinct, ...).
     pub fn validate(&self) -> Result<(), OidcConfigError> {
-        let bad = |what: String| Err(OidcConfigError::Invalid { what });
+        let bad = |key: String, what: String| Err(OidcConfigError::Invalid { key, what });
         if self.issuers.is_empty() {
-            return bad("at least one issuer is needed".into());
+            return bad("issuers".into(), "at least one issuer is needed".into());
         }
         let mut ids = HashSet::new();
         let mut paths = HashSet::new();
-        for iss in &self.issuers {
+        for (n, iss) in self.issuers.iter().enumerate() {
+            let key = |field: &str| format!("issuers[{n}].{field}");
             if !ids.insert(iss.id.as_str()) {
-                return bad(format!("issuer id {:?} appears twice", iss.id));
+                return bad(key("id"), format!("issuer id {:?} appears twice", iss.id));
             }
             if !iss.path.starts_with('/')
                 || iss.path.ends_with('/')
@@ -355,81 +359,114 @@ impl OidcConfig {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
             {
-                return bad(format!(
-                    "issuer {:?}: path {:?} must start with '/', not end with '/', not be under /_mock, \
+                return bad(
+                    key("path"),
+                    format!(
+                        "issuer {:?}: path {:?} must start with '/', not end with '/', not be under /_mock, \
                      and use only letters, digits, '/', '-', '_', '.'",
-                    iss.id, iss.path
-                ));
+                        iss.id, iss.path
+                    ),
+                );
             }
             if !paths.insert(iss.path.as_str()) {
-                return bad(format!("issuer path {:?} appears twice", iss.path));
+                return bad(
+                    key("path"),
+                    format!("issuer path {:?} appears twice", iss.path),
+                );
             }
             let ring = match iss.id_token_alg {
                 SigningAlg::RS256 => &iss.rsa_keys,
                 SigningAlg::ES256 => &iss.ec_keys,
             };
             if ring.is_empty() {
-                return bad(format!(
-                    "issuer {:?} signs {} but has no key for it",
-                    iss.id,
-                    iss.id_token_alg.name()
-                ));
+                return bad(
+                    key("id_token_alg"),
+                    format!(
+                        "issuer {:?} signs {} but has no key for it",
+                        iss.id,
+                        iss.id_token_alg.name()
+                    ),
+                );
             }
             let lifetimes = [iss.id_token_lifetime_secs, iss.access_token_lifetime_secs];
             if lifetimes.iter().any(|l| *l == 0 || *l > MAX_LIFETIME_SECS) {
-                return bad(format!(
-                    "issuer {:?}: lifetimes must be between 1 and {MAX_LIFETIME_SECS} seconds",
-                    iss.id
-                ));
+                return bad(
+                    key("id_token_lifetime_secs"),
+                    format!(
+                        "issuer {:?}: lifetimes must be between 1 and {MAX_LIFETIME_SECS} seconds",
+                        iss.id
+                    ),
+                );
             }
         }
         if self.code_lifetime_secs == 0 || self.code_lifetime_secs > 3600 {
-            return bad("code_lifetime_secs must be between 1 and 3600".into());
+            return bad(
+                "code_lifetime_secs".into(),
+                "code_lifetime_secs must be between 1 and 3600".into(),
+            );
         }
         let mut clients = HashSet::new();
-        for c in &self.clients {
+        for (n, c) in self.clients.iter().enumerate() {
+            let key = |field: &str| format!("clients[{n}].{field}");
             if c.client_id.is_empty() || !clients.insert(c.client_id.as_str()) {
-                return bad(format!(
-                    "client id {:?} is empty or appears twice",
-                    c.client_id
-                ));
+                return bad(
+                    key("client_id"),
+                    format!("client id {:?} is empty or appears twice", c.client_id),
+                );
             }
             if c.redirect_uris.is_empty() {
-                return bad(format!("client {:?} has no redirect_uris", c.client_id));
+                return bad(
+                    key("redirect_uris"),
+                    format!("client {:?} has no redirect_uris", c.client_id),
+                );
             }
-            for u in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+            let uris = c.redirect_uris.iter().map(|u| ("redirect_uris", u));
+            let logout = c
+                .post_logout_redirect_uris
+                .iter()
+                .map(|u| ("post_logout_redirect_uris", u));
+            for (field, u) in uris.chain(logout) {
                 match url::Url::parse(u) {
                     Ok(p) if p.fragment().is_none() && p.has_host() => {}
                     _ => {
-                        return bad(format!(
-                            "client {:?}: {u:?} is not an absolute URL without fragment",
-                            c.client_id
-                        ));
+                        return bad(
+                            key(field),
+                            format!(
+                                "client {:?}: {u:?} is not an absolute URL without fragment",
+                                c.client_id
+                            ),
+                        );
                     }
                 }
             }
             for i in &c.issuers {
                 if !ids.contains(i.as_str()) {
-                    return bad(format!(
-                        "client {:?} names unknown issuer {i:?}",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("issuers"),
+                        format!("client {:?} names unknown issuer {i:?}", c.client_id),
+                    );
                 }
             }
             match c.token_endpoint_auth_method {
                 Some(ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost)
                     if c.client_secret.is_none() =>
                 {
-                    return bad(format!(
-                        "client {:?} uses a secret method but has no client_secret",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("token_endpoint_auth_method"),
+                        format!(
+                            "client {:?} uses a secret method but has no client_secret",
+                            c.client_id
+                        ),
+                    );
                 }
                 Some(ClientAuthMethod::PrivateKeyJwt) if c.jwks.is_none() => {
-                    return bad(format!(
-                        "client {:?} uses private_key_jwt but has no jwks",
-                        c.client_id
-                    ));
+                    return bad(
+                        key("token_endpoint_auth_method"),
+                        format!(
+                            "client {:?} uses private_key_jwt but has no jwks",
+                            c.client_id
+                        ),
+                    );
                 }
                 _ => {}
             }
@@ -444,12 +481,15 @@ impl OidcConfig {
                         SigningAlg::ES256 => &iss.ec_keys,
                     };
                     if ring.is_empty() {
-                        return bad(format!(
-                            "client {:?} wants {} but issuer {:?} has no such key",
-                            c.client_id,
-                            alg.name(),
-                            iss.id
-                        ));
+                        return bad(
+                            key("id_token_signed_response_alg"),
+                            format!(
+                                "client {:?} wants {} but issuer {:?} has no such key",
+                                c.client_id,
+                                alg.name(),
+                                iss.id
+                            ),
+                        );
                     }
                 }
             }

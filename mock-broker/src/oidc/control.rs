@@ -1,4 +1,5 @@
-//! Loopback-only control endpoints for the harness, mirroring the admin API:
+//! Loopback-only OIDC control endpoints for the harness, mirroring the admin API (the whole
+//! control protocol, with its client, is [`crate::control`]):
 //!
 //! - `POST /_mock/oidc/arm` `{"key": {"state": "..."}, "plan": {"faults": [...]}}`
 //! - `POST /_mock/oidc/preselect` `{"key": {"client_id": "..."}, "identity": "anna", "loa": "High"}`
@@ -78,6 +79,27 @@ pub struct FlowRecordRequest {
     pub key: FlowKey,
 }
 
+/// Answer to `POST /_mock/oidc/arm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OidcArmed {
+    /// Always `true`: the plan waits for its flow.
+    pub armed: bool,
+}
+
+/// Answer to `POST /_mock/oidc/preselect`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preselected {
+    /// Always `true`: the identity waits for its flow.
+    pub preselected: bool,
+}
+
+/// Answer to `POST /_mock/oidc/rotate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotated {
+    /// The key ids the issuer's JWKS now publishes, active key first.
+    pub active_kids: Vec<String>,
+}
+
 /// Why a control call failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ControlError {
@@ -138,74 +160,89 @@ async fn json_body<T: serde::de::DeserializeOwned>(req: Request) -> Result<T, Co
     serde_json::from_slice(&bytes).map_err(|e| ControlError::Json(e.to_string()))
 }
 
-fn reply(r: Result<serde_json::Value, ControlError>) -> Response {
-    match r {
-        Ok(v) => axum::Json(v).into_response(),
+/// Arm a plan: the one implementation behind the HTTP call and the in-process
+/// [`ControlClient`](crate::control::ControlClient).
+pub(crate) fn do_arm(p: &OidcProvider, a: ArmRequest) -> Result<OidcArmed, OAuthError> {
+    p.arm(a.key, a.plan).map_err(ControlError::from)?;
+    Ok(OidcArmed { armed: true })
+}
+
+/// Preselect an identity (see [`do_arm`]).
+pub(crate) fn do_preselect(
+    p: &OidcProvider,
+    a: PreselectRequest,
+) -> Result<Preselected, OAuthError> {
+    p.preselect(a.key, &a.identity, a.loa)
+        .map_err(ControlError::from)?;
+    Ok(Preselected { preselected: true })
+}
+
+/// Rotate an issuer's signing key (see [`do_arm`]).
+pub(crate) fn do_rotate(p: &OidcProvider, a: RotateRequest) -> Result<Rotated, OAuthError> {
+    let active_kids = p
+        .rotate_signing_key(&a.issuer)
+        .map_err(ControlError::from)?;
+    Ok(Rotated { active_kids })
+}
+
+async fn call<Req: serde::de::DeserializeOwned, Resp: Serialize>(
+    p: &OidcProvider,
+    req: Request,
+    op: fn(&OidcProvider, Req) -> Result<Resp, OAuthError>,
+) -> Response {
+    match json_body::<Req>(req).await {
+        Ok(a) => match op(p, a) {
+            Ok(v) => axum::Json(v).into_response(),
+            Err(e) => e.into_response(),
+        },
         Err(e) => OAuthError::from(e).into_response(),
     }
 }
 
 /// `POST /_mock/oidc/arm`.
 pub(crate) async fn arm(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
-    reply(
-        async {
-            let a: ArmRequest = json_body(req).await?;
-            p.arm(a.key, a.plan)?;
-            Ok(serde_json::json!({ "armed": true }))
-        }
-        .await,
-    )
+    call(&p, req, do_arm).await
 }
 
 /// `POST /_mock/oidc/preselect`.
 pub(crate) async fn preselect(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
-    reply(
-        async {
-            let a: PreselectRequest = json_body(req).await?;
-            p.preselect(a.key, &a.identity, a.loa)?;
-            Ok(serde_json::json!({ "preselected": true }))
-        }
-        .await,
-    )
+    call(&p, req, do_preselect).await
 }
 
 /// `POST /_mock/oidc/rotate`.
 pub(crate) async fn rotate(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
-    reply(
-        async {
-            let a: RotateRequest = json_body(req).await?;
-            let kids = p.rotate_signing_key(&a.issuer)?;
-            Ok(serde_json::json!({ "active_kids": kids }))
-        }
-        .await,
-    )
+    call(&p, req, do_rotate).await
+}
+
+/// Put an issuer's keys back as at start (see [`do_arm`]).
+pub(crate) fn do_restore_keys(
+    p: &OidcProvider,
+    a: RestoreKeysRequest,
+) -> Result<Rotated, OAuthError> {
+    let active_kids = p
+        .restore_signing_keys(&a.issuer)
+        .map_err(ControlError::from)?;
+    Ok(Rotated { active_kids })
+}
+
+/// The record of one flow (see [`do_arm`]).
+pub(crate) fn do_flow(
+    p: &OidcProvider,
+    a: FlowRecordRequest,
+) -> Result<super::observed::OidcFlowRecord, OAuthError> {
+    Ok(p.flow_record(&a.key).ok_or(ControlError::NoFlow(a.key))?)
 }
 
 /// `POST /_mock/oidc/restore-keys`: the issuer's keys as at start (see
 /// [`OidcProvider::restore_signing_keys`]).
 pub(crate) async fn restore_keys(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
-    reply(
-        async {
-            let a: RestoreKeysRequest = json_body(req).await?;
-            let kids = p.restore_signing_keys(&a.issuer)?;
-            Ok(serde_json::json!({ "active_kids": kids }))
-        }
-        .await,
-    )
+    call(&p, req, do_restore_keys).await
 }
 
 /// `POST /_mock/oidc/flow`: the [`OidcFlowRecord`](super::observed::OidcFlowRecord) of a flow
 /// (which endpoints the RP used), 404 when none is recorded under the key.
 pub(crate) async fn flow(State(p): State<Arc<OidcProvider>>, req: Request) -> Response {
-    reply(
-        async {
-            let a: FlowRecordRequest = json_body(req).await?;
-            let r = p.flow_record(&a.key).ok_or(ControlError::NoFlow(a.key))?;
-            // A record is plain data; serialising it cannot fail.
-            Ok(serde_json::to_value(r).unwrap_or_default())
-        }
-        .await,
-    )
+    call(&p, req, do_flow).await
 }
 
 /// `GET /_mock/oidc/attacker/jwks.json`.

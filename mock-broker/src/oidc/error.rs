@@ -3,8 +3,11 @@
 //! unregistered redirect URI: the mock is never an open redirector).
 //!
 //! Each endpoint has its own error enum; each converts to an [`OAuthError`] in one `From` impl,
-//! and [`OAuthError`] is the only type that renders a response.
+//! and [`OAuthError`] is the only type that renders a response. Every rendering (JSON or page)
+//! also states the code and description in the
+//! [`REFUSAL_HEADER`](crate::control::REFUSAL_HEADER), so programs never read the page.
 
+use crate::control::BrokerRefusal;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -38,6 +41,11 @@ impl OAuthError {
         }
     }
 
+    /// The refusal as stated in the [`REFUSAL_HEADER`](crate::control::REFUSAL_HEADER).
+    pub fn refusal(&self) -> BrokerRefusal {
+        BrokerRefusal::new(self.code, self.description.clone())
+    }
+
     /// Add a `WWW-Authenticate` challenge.
     pub fn with_challenge(mut self, challenge: impl Into<String>) -> Self {
         self.www_authenticate = Some(challenge.into());
@@ -51,6 +59,7 @@ impl IntoResponse for OAuthError {
         let mut resp = (self.status, axum::Json(body)).into_response();
         let h = resp.headers_mut();
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        self.refusal().stamp(h);
         if let Some(c) = self
             .www_authenticate
             .and_then(|c| HeaderValue::from_str(&c).ok())
@@ -91,7 +100,9 @@ pub(crate) fn error_page(err: &OAuthError, wants_json: bool) -> Response {
         code = html_escape(err.code),
         desc = html_escape(&err.description),
     );
-    html_response(err.status, body)
+    let mut resp = html_response(err.status, body);
+    err.refusal().stamp(resp.headers_mut());
+    resp
 }
 
 /// An HTML response that must not be cached or framed.
@@ -110,6 +121,23 @@ pub(crate) fn html_response(status: StatusCode, body: String) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_error_page_states_code_and_description_in_the_refusal_header() {
+        let err = OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+            "unknown client \"x\"",
+        );
+        for wants_json in [false, true] {
+            let resp = error_page(&err, wants_json);
+            assert_eq!(
+                BrokerRefusal::from_headers(resp.headers()),
+                Some(BrokerRefusal::new("invalid_client", "unknown client \"x\"")),
+                "wants_json={wants_json}"
+            );
+        }
+    }
 
     #[test]
     fn escapes() {

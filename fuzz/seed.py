@@ -104,6 +104,13 @@ lo = [logout_request(), logout_request(' NotOnOrAfter="2025-01-01T00:00:00Z"'),
 for x in lo:
     add("logout_request", x)
 add("redirect_decode", "SAMLResponse=" + urllib.parse.quote(base64.b64encode(deflate(lo[2])).decode(), safe=""))
+# The POST binding (logout only): base64 without DEFLATE, as a form body.
+for x in lo:
+    param = "SAMLResponse" if "LogoutResponse" in x else "SAMLRequest"
+    add("saml_post", urllib.parse.urlencode({param: base64.b64encode(x.encode()).decode(), "RelayState": "r"}))
+add("saml_post", "SAMLRequest=" + urllib.parse.quote(base64.b64encode(requests[0].encode()).decode(), safe=""))
+add("redirect_decode", "SAMLRequest=" + urllib.parse.quote(base64.b64encode(deflate(lo[0])).decode(), safe="")
+    + "&RelayState=r")
 
 for p in sorted((ROOT / "harness/testdata/inspect").glob("*.xml")):
     add("sp_metadata", p.read_bytes())
@@ -123,7 +130,7 @@ for q in [
     f"&code_verifier={verifier}&code_challenge={verifier}&code_challenge_method=plain",
     "request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Axyz&client_id=rp&a=1&a=2",
 ]:
-    add("oidc_params", q)
+    add("oidc_authorize", q)
 
 
 def b64u(b: bytes) -> str:
@@ -150,6 +157,20 @@ add("client_assertion", "Basic " + base64.b64encode(b"rp:mock-rp-secret").decode
 add("client_assertion", "\nclient_id=rp&client_secret=mock-rp-secret&code=c")
 add("client_assertion", "\nclient_id=rp-public&code=c")
 
+# Token requests that reach the code lookup, and PAR requests that pass every check.
+add("client_assertion", "Basic " + base64.b64encode(b"rp:mock-rp-secret").decode()
+    + "\ngrant_type=authorization_code&code=c&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+    + f"&code_verifier={verifier}")
+authz = ("response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=openid"
+         f"&state=s&nonce=n&code_challenge={challenge}&code_challenge_method=S256")
+add("oidc_authorize", "client_id=rp&" + authz)
+add("oidc_authorize", "client_id=rp-public&" + authz + "&acr_values=urn%3Agrn%3Aauthn%3Adk%3Amitid%3Asubstantial")
+add("oidc_par", "Basic " + base64.b64encode(b"rp:mock-rp-secret").decode() + "\n" + authz)
+add("oidc_par", "\nclient_id=rp&client_secret=mock-rp-secret&" + authz + "&response_mode=form_post")
+add("oidc_par", "\nclient_id=rp-public&" + authz + "&idp_values=mitid_erhverv")
+add("oidc_par", f"\nclient_id=rp-jwt&client_assertion_type={ASSERTION_TYPE}&client_assertion={jwt}&" + authz)
+add("oidc_par", "\nclient_id=rp&client_secret=mock-rp-secret&request_uri=urn%3Ax&" + authz)
+
 # --- TOML ---------------------------------------------------------------------------------
 readme = (ROOT / "README.md").read_text()
 for block in toml_blocks(readme):
@@ -167,6 +188,22 @@ for block in toml_blocks(readme):
         add("identities_toml", "replace_builtin = true\n\n" + block)
 add("sp_toml", 'name = "rp"\nprotocol = "oidc"\nlogin_url = "http://127.0.0.1:1/"\n\n[oidc_client]\n'
     'client_id = "c"\nredirect_uris = ["http://127.0.0.1:1/cb"]\njwks = { keys = [] }\n')
+
+# broker.toml: the README's examples and the tests' (a [broker] table of sp.toml has the
+# same keys), plus OIDC configuration on its own.
+for block in toml_blocks(readme):
+    if "[[waiver]]" in block or "[[identity]]" in block or "[[scenario]]" in block:
+        continue
+    if "[broker]" in block:
+        add("broker_toml", block.split("[broker]", 1)[1].split("\n[", 1)[0])
+    if "bind" in block or "[oidc" in block or "sp_metadata" in block:
+        add("broker_toml", block)
+add("broker_toml", 'bind = "127.0.0.1:8390"\nbase_url = "http://127.0.0.1:8390"\nencryption = "nemlogin"\n'
+    'sp_metadata = ["sp.xml", "http://127.0.0.1:8080/saml/metadata"]\nidentities = "ids.toml"\n\n'
+    '[oidc]\ndev_accept_any_loopback_client = false\n\n[[oidc.clients]]\nclient_id = "rp"\n'
+    'client_secret = "s"\nredirect_uris = ["http://127.0.0.1:9/cb"]\n')
+add("broker_toml", '[[issuers]]\nid = "sg"\npath = "/signaturgruppen/op"\nprofile = "signaturgruppen"\n\n'
+    '[[clients]]\nclient_id = "rp"\nredirect_uris = ["http://127.0.0.1:9/cb"]\nissuers = ["sg"]\n')
 
 for p in sorted((ROOT / "scenarios").glob("*.toml")):
     text = p.read_text()

@@ -3,10 +3,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mitid_mock_broker::fuzzing;
-use time::macros::datetime;
+use mitid_mock_broker::fuzzing::{self, FUZZ_NOW};
 
 fuzz_target!(|text: &str| {
-    let _ = fuzzing::logout_request(text, datetime!(2026-01-01 12:00 UTC));
+    let _ = fuzzing::logout_request(text, FUZZ_NOW);
     let _ = fuzzing::logout_response(text);
 });

@@ -139,7 +139,7 @@ pub(crate) fn verify_pkce(
 }
 
 impl OidcProvider {
-    fn token_request(
+    pub(crate) fn token_request(
         &self,
         issuer: usize,
         headers: &HeaderMap,

@@ -3,19 +3,14 @@
 //! verification against the client's JWKS, claims and `jti` replay; then grant_type, code,
 //! redirect_uri and PKCE). Input: an optional `Authorization` header value, a newline, then
 //! the form body (without a newline, all of it is the body).
+//!
+//! The body is `mitid_mock_broker::fuzzing::run("client_assertion", ..)`, which the stable test
+//! `tests/tests/fuzz_corpus.rs` replays on the seeds and on `fuzz/regressions/client_assertion/`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use mitid_mock_broker::fuzzing;
-use mitid_mock_broker::oidc::OidcProvider;
-use std::sync::LazyLock;
-
-static PROVIDER: LazyLock<OidcProvider> = LazyLock::new(fuzzing::oidc_provider);
 
 fuzz_target!(|data: &[u8]| {
-    let (authorization, body) = match data.iter().position(|b| *b == b'\n') {
-        Some(i) => (Some(&data[..i]).filter(|a| !a.is_empty()), &data[i + 1..]),
-        None => (None, data),
-    };
-    let _ = fuzzing::oidc_token(&PROVIDER, authorization, body);
+    let _ = fuzzing::run("client_assertion", data);
 });

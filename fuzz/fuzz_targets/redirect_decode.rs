@@ -2,19 +2,14 @@
 //! through the endpoint's `read_query` and the message's parser (`fuzzing::saml_redirect`),
 //! plus the base64 + raw-DEFLATE codec on the text and inflate on the raw bytes (deflate
 //! bombs must stay bounded by `MAX_INFLATED_LEN`).
+//!
+//! The body is `mitid_mock_broker::fuzzing::run("redirect_decode", ..)`, which the stable test
+//! `tests/tests/fuzz_corpus.rs` replays on the seeds and on `fuzz/regressions/redirect_decode/`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mitid_mock_broker::fuzzing::{self, FUZZ_NOW};
-use mitid_mock_broker::saml::redirect::codec::{self, Base64Reading, MAX_INFLATED_LEN};
+use mitid_mock_broker::fuzzing;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(s) = codec::inflate(data) {
-        assert!(s.len() <= MAX_INFLATED_LEN);
-    }
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = fuzzing::saml_redirect(text, FUZZ_NOW);
-        let _ = codec::decode(text, Base64Reading::Strict);
-        let _ = codec::decode(text, Base64Reading::Tolerant);
-    }
+    let _ = fuzzing::run("redirect_decode", data);
 });

@@ -9,7 +9,6 @@
 //! authorization code behind a random token).
 
 use crate::oidc::authorize::{idura_policy, is_pkce_token, parse_mode, signaturgruppen_policy};
-use crate::oidc::client_auth::authenticate;
 use crate::oidc::params::Params;
 use crate::oidc::provider::PkceMethod;
 use crate::oidc::token::verify_pkce;
@@ -119,7 +118,7 @@ pub fn oidc_provider() -> OidcProvider {
 
 /// Form parameters alone (query string or `application/x-www-form-urlencoded` body):
 /// duplicate refusal, `response_mode`, both brokers' login policies (`acr_values`,
-/// `idp_values`, `login_hint`, ...) and the PKCE checks of the authorize and token
+/// `idp_values`, `idp_params`) and the PKCE checks of the authorize and token
 /// endpoints. Returns whether the parameters parsed.
 pub fn oidc_params(bytes: &[u8]) -> bool {
     let Ok(params) = Params::parse(bytes) else {
@@ -209,22 +208,89 @@ pub fn oidc_token(provider: &OidcProvider, authorization: Option<&[u8]>, body: &
     accepted
 }
 
-/// Client authentication of a token request at `provider`'s first issuer alone (the
-/// `Authorization` header and the form body). Returns whether the client was authenticated.
-pub fn client_authentication(
-    provider: &OidcProvider,
-    authorization: Option<&[u8]>,
-    body: &[u8],
-) -> bool {
-    let Some(iss) = provider.issuers.first() else {
-        return false;
-    };
-    let Some(headers) = headers(authorization) else {
-        return false;
-    };
-    let Ok(params) = Params::parse(body) else {
-        return false;
-    };
-    let audiences = [iss.url.clone(), iss.endpoint(iss.paths.token)];
-    authenticate(provider, iss, &headers, &params, &audiences).is_ok()
+/// The targets [`run`] knows: the broker's parsers. (`sp_toml` and `scenario_toml` are the
+/// harness's, fuzzed in `fuzz/` and replayed by `tests/tests/fuzz_corpus.rs`.)
+pub const TARGETS: &[&str] = &[
+    "redirect_decode",
+    "saml_post",
+    "authn_request",
+    "logout_request",
+    "sp_metadata",
+    "oidc_authorize",
+    "oidc_par",
+    "client_assertion",
+    "identities_toml",
+    "broker_toml",
+];
+
+/// The provider every OIDC target shares (built once: key loading is slow).
+static PROVIDER: std::sync::LazyLock<OidcProvider> = std::sync::LazyLock::new(oidc_provider);
+
+/// Split a fuzz input into an optional `Authorization` header value (the bytes before the
+/// first newline, if any and non-empty) and a form body (the rest; all of it without a
+/// newline).
+pub fn split_authorization(data: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    match data.iter().position(|b| *b == b'\n') {
+        Some(i) => (Some(&data[..i]).filter(|a| !a.is_empty()), &data[i + 1..]),
+        None => (None, data),
+    }
+}
+
+/// One fuzz input for the broker target `target` (one of [`TARGETS`]): exactly what the
+/// `fuzz/fuzz_targets/<target>.rs` binary runs, so a stable test can replay the seed corpora
+/// and the crash regressions. Text targets ignore input that is not UTF-8 (as libFuzzer's
+/// `&str` targets do). Returns whether the input was accepted; panics on an unknown target.
+pub fn run(target: &str, data: &[u8]) -> bool {
+    let text = std::str::from_utf8(data).ok();
+    match target {
+        "redirect_decode" => {
+            if let Ok(s) = crate::saml::redirect::codec::inflate(data) {
+                assert!(s.len() <= crate::saml::redirect::codec::MAX_INFLATED_LEN);
+            }
+            let Some(text) = text else { return false };
+            use crate::saml::redirect::codec::{Base64Reading, decode};
+            let _ = decode(text, Base64Reading::Strict);
+            let _ = decode(text, Base64Reading::Tolerant);
+            saml_redirect(text, FUZZ_NOW)
+        }
+        "saml_post" => saml_post(data, FUZZ_NOW),
+        "authn_request" => text.is_some_and(authn_request),
+        "logout_request" => text.is_some_and(|t| {
+            let a = logout_request(t, FUZZ_NOW);
+            logout_response(t) | a
+        }),
+        "sp_metadata" => text.is_some_and(|t| {
+            use crate::saml::sp_metadata::SpMetadata;
+            let all = SpMetadata::parse_all(t).is_ok();
+            SpMetadata::parse(t).is_ok() | all
+        }),
+        "oidc_authorize" => {
+            let a = oidc_authorize(&PROVIDER, data);
+            oidc_params(data) | a
+        }
+        "oidc_par" => {
+            let (authorization, body) = split_authorization(data);
+            oidc_par(&PROVIDER, authorization, body)
+        }
+        "client_assertion" => {
+            let (authorization, body) = split_authorization(data);
+            oidc_token(&PROVIDER, authorization, body)
+        }
+        "identities_toml" => {
+            text.is_some_and(|t| IdentityStore::from_toml_str(t, "fuzz.toml").is_ok())
+        }
+        "broker_toml" => text.is_some_and(|t| {
+            let nowhere = std::path::Path::new("/nonexistent");
+            let options = crate::BrokerOptions::from_toml_str(t, "broker.toml", nowhere);
+            if let Err(e) = &options {
+                let _ = e.to_string();
+            }
+            let oidc = OidcConfig::from_toml_str(t, "oidc.toml");
+            if let Err(e) = &oidc {
+                let _ = e.to_string();
+            }
+            options.is_ok() | oidc.is_ok()
+        }),
+        other => panic!("no broker fuzz target {other:?}"),
+    }
 }

@@ -522,6 +522,10 @@ async fn broker_cmd(config: Option<PathBuf>, flags: BrokerFlags, print_metadata:
     println!("  metadata      {}", running.metadata_url());
     println!("  SSO/SLO       {}", running.sso_url());
     println!(
+        "  developer     {}/dev (recent flows, decoded)",
+        running.base_url().trim_end_matches('/')
+    );
+    println!(
         "  SAML SPs      {}",
         sp_list(&running.state().sp_entity_ids())
     );

@@ -247,8 +247,10 @@ fn demo_json_is_one_array_of_reports() {
     assert_eq!(o.code, 0, "{}", o.stderr);
     let v: serde_json::Value = serde_json::from_str(&o.stdout).expect("one JSON value");
     let reports = v.as_array().expect("an array");
-    assert_eq!(reports.len(), 2);
+    // Strict SAML SP, NemID-era SAML SP, strict OIDC RP.
+    assert_eq!(reports.len(), 3);
     assert_eq!(reports[0]["gate"]["status"], "passed");
     assert_eq!(reports[1]["gate"]["status"], "failed");
+    assert_eq!(reports[2]["gate"]["status"], "passed");
     assert!(reports.iter().all(|r| r["schema_version"] == 2));
 }

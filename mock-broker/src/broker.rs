@@ -176,6 +176,13 @@ pub struct FlowRecord {
     pub endpoints: std::collections::BTreeSet<crate::observed::Endpoint>,
     /// The SessionIndex of the assertion, once minted (SLO names it).
     pub session_index: Option<String>,
+    /// The AuthnRequest XML as received (decoded from the binding), for the developer page.
+    #[serde(default)]
+    pub request_xml: Option<String>,
+    /// The (first) assertion as signed, before encryption, for the developer page: what the SP
+    /// decrypts, which the encrypted Response cannot show.
+    #[serde(default)]
+    pub assertion_xml: Option<String>,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -436,7 +443,13 @@ impl BrokerBuilder {
             xml_verifier: Bergshamra,
         });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let router = crate::server::router(state.clone(), oidc.clone().map(|o| o.router()));
+        // The developer page reads both protocols' flows, so it is mounted beside them.
+        let dev = crate::dev::router(state.clone(), oidc.clone());
+        let extra = match oidc.clone().map(|o| o.router()) {
+            Some(o) => o.merge(dev),
+            None => dev,
+        };
+        let router = crate::server::router(state.clone(), Some(extra));
         let join = match self.tls {
             TlsMode::Off => tokio::spawn(async move {
                 let svc = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -974,6 +987,8 @@ mod tests {
             error: None,
             endpoints: Default::default(),
             session_index: None,
+            request_xml: None,
+            assertion_xml: None,
         }
     }
 

@@ -73,6 +73,7 @@ pub mod broker;
 pub mod config;
 pub mod control;
 pub mod dangerous;
+mod dev;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod identity;

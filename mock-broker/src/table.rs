@@ -136,6 +136,14 @@ impl<K: Eq + Hash + Clone, V> BoundedTable<K, V> {
     }
 
     /// The live values, mutably, in no particular order.
+    /// The live values, in no particular order.
+    pub(crate) fn values(&self, now: OffsetDateTime) -> impl Iterator<Item = &V> {
+        self.map
+            .values()
+            .filter(move |e| e.expires_at > now)
+            .map(|e| &e.value)
+    }
+
     pub(crate) fn values_mut(&mut self, now: OffsetDateTime) -> impl Iterator<Item = &mut V> {
         self.map
             .values_mut()

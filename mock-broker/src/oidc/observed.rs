@@ -40,6 +40,10 @@ pub struct OidcFlowRecord {
     /// When the token response was sent (real time, for attributing JWKS fetches).
     #[serde(skip)]
     token_sent: Option<Instant>,
+    /// The validated authorization request's parameters (name, value), for the developer page;
+    /// not part of the control protocol.
+    #[serde(skip)]
+    pub(crate) request: Vec<(&'static str, String)>,
 }
 
 /// Equal when everything a reader sees is equal (the JSON form): the JWKS bookkeeping instant
@@ -56,6 +60,7 @@ impl PartialEq for OidcFlowRecord {
             token_redemptions,
             userinfo_calls,
             token_sent: _,
+            request: _,
         } = self;
         (
             key,
@@ -88,6 +93,28 @@ impl OidcFlowRecord {
     }
 }
 
+/// The authorization request as the developer page shows it.
+fn request_summary(req: &AuthRequest, via_par: bool) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("client_id", req.client_id.clone()),
+        ("redirect_uri", req.redirect_uri.clone()),
+        ("scope", req.scopes.join(" ")),
+        ("response_mode", format!("{:?}", req.mode)),
+        ("requested level", req.policy.requested.to_string()),
+        ("pushed (PAR)", via_par.to_string()),
+    ];
+    if let Some(s) = &req.state {
+        v.push(("state", s.clone()));
+    }
+    if let Some(n) = &req.nonce {
+        v.push(("nonce", n.clone()));
+    }
+    if let Some((c, m)) = &req.pkce {
+        v.push(("code_challenge", format!("{c} ({m:?})")));
+    }
+    v
+}
+
 /// The key a flow is recorded under: `state`, else `nonce`, else the PKCE challenge.
 pub(crate) fn flow_key(req: &AuthRequest) -> Option<FlowKey> {
     if let Some(s) = &req.state {
@@ -117,6 +144,21 @@ pub(crate) fn note_token_sent(flows: &mut Flows, req: &AuthRequest) {
 }
 
 impl OidcProvider {
+    /// The newest `n` live flow records, newest first (records share one lifetime, so the
+    /// latest expiry is the latest flow).
+    pub fn recent_flow_records(&self, n: usize) -> Vec<OidcFlowRecord> {
+        let now = self.now();
+        let g = self.flows();
+        let mut v: Vec<(i64, &OidcFlowRecord)> = g
+            .records
+            .values()
+            .filter(|e| e.expires_at > now)
+            .map(|e| (e.expires_at, &e.value))
+            .collect();
+        v.sort_by_key(|e| std::cmp::Reverse(e.0));
+        v.into_iter().take(n).map(|(_, r)| r.clone()).collect()
+    }
+
     /// The record of the flow with this key (`state`, `nonce` or `code_challenge`).
     pub fn flow_record(&self, key: &FlowKey) -> Option<OidcFlowRecord> {
         let now = self.now();
@@ -147,6 +189,7 @@ impl OidcProvider {
             token_redemptions: 0,
             userinfo_calls: 0,
             token_sent: None,
+            request: request_summary(req, via_par),
         };
         let now = self.now();
         let entry = Expiring {

@@ -321,6 +321,8 @@ pub(crate) fn authn_request_received(
         error: None,
         endpoints: [crate::observed::Endpoint::Sso].into(),
         session_index: None,
+        request_xml: Some(msg.xml.clone()),
+        assertion_xml: None,
     };
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
@@ -514,6 +516,7 @@ pub(crate) fn respond(
         f.response_xml = Some(minted.response_xml.clone());
         f.encryption = minted.encryption.clone().map(|e| (e, why.clone()));
         f.session_index = Some(session_index.clone());
+        f.assertion_xml = minted.signed_assertion_xml.clone();
     });
     Ok(auto_post(
         &flow.acs_url,

@@ -205,6 +205,10 @@ add("broker_toml", 'bind = "127.0.0.1:8390"\nbase_url = "http://127.0.0.1:8390"\
 add("broker_toml", '[[issuers]]\nid = "sg"\npath = "/signaturgruppen/op"\nprofile = "signaturgruppen"\n\n'
     '[[clients]]\nclient_id = "rp"\nredirect_uris = ["http://127.0.0.1:9/cb"]\nissuers = ["sg"]\n')
 
+# The CI recipe's configuration files (docs/ci), as they are.
+add("broker_toml", (ROOT / "docs/ci/broker.toml").read_bytes())
+add("sp_toml", (ROOT / "docs/ci/sp.toml").read_bytes())
+
 for p in sorted((ROOT / "scenarios").glob("*.toml")):
     text = p.read_text()
     parts = re.split(r"(?m)^(?=\[\[scenario\]\])", text)

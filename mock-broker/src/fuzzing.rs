@@ -152,9 +152,8 @@ pub fn oidc_authorize(provider: &OidcProvider, query: &[u8]) -> bool {
         let Ok((client, redirect_uri)) = provider.check_client_redirect(issuer, &params) else {
             continue;
         };
-        let ok = parse_mode(&params).and_then(|_| {
-            provider.validate_request(issuer, &client, &redirect_uri, &params)
-        });
+        let ok = parse_mode(&params)
+            .and_then(|_| provider.validate_request(issuer, &client, &redirect_uri, &params));
         accepted |= ok.is_ok();
     }
     accepted

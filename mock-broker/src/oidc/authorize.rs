@@ -252,7 +252,9 @@ impl OidcProvider {
             form.take(secret);
         }
         if form.contains("request_uri") {
-            return Err(OAuthError::invalid_request("request_uri must not be pushed"));
+            return Err(OAuthError::invalid_request(
+                "request_uri must not be pushed",
+            ));
         }
         let mut map = form.into_map();
         map.insert("client_id".into(), client.cfg.client_id.clone());

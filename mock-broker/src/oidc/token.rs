@@ -106,7 +106,7 @@ pub(crate) async fn token(State(ctx): State<IssuerCtx>, req: Request) -> Respons
     }
 }
 
-fn verify_pkce(
+pub(crate) fn verify_pkce(
     stored: Option<&(String, PkceMethod)>,
     verifier: Option<&str>,
 ) -> Result<(), TokenError> {
@@ -139,7 +139,7 @@ fn verify_pkce(
 }
 
 impl OidcProvider {
-    fn token_request(
+    pub(crate) fn token_request(
         &self,
         issuer: usize,
         headers: &HeaderMap,

@@ -438,11 +438,12 @@ const HOSTILE: &[&str] = &[
 ];
 
 fn random_string(n: usize) -> String {
-    use rand::Rng as _;
-    rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(n)
-        .map(char::from)
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
+    bytes
+        .iter()
+        .map(|b| ALNUM[usize::from(*b) % ALNUM.len()] as char)
         .collect()
 }
 

@@ -793,9 +793,7 @@ pub(crate) fn is_loopback_url(u: &str) -> bool {
 pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     // aws-lc-rs's system RNG; failure here means the OS has no entropy, which no caller can fix.
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        b = rand::random();
-    }
+    aws_lc_rs::rand::fill(&mut b).expect("the system random source is available");
     super::keys::b64url(b)
 }
 

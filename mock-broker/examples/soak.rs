@@ -759,7 +759,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 s.in_flight.fetch_add(1, Ordering::Relaxed);
                 let s2 = s.clone();
-                let saml = n % 2 == 0;
+                let saml = n.is_multiple_of(2);
                 n += 1;
                 tokio::spawn(async move {
                     if saml {

@@ -40,7 +40,7 @@ use std::io::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SP_ENTITY_ID: &str = "https://sp.soak.mock-harness.invalid/saml";
 const ACS_URL: &str = "http://127.0.0.1:9/saml/acs";
@@ -120,8 +120,12 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     println!("SSO {}", broker.sso_url());
     println!("TOKEN {}", broker.control_token().unwrap_or("-"));
     std::io::stdout().flush()?;
-    let mut sink = Vec::new();
-    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    let _ = tokio::task::spawn_blocking(|| {
+        use std::io::Read as _;
+        let mut sink = Vec::new();
+        std::io::stdin().read_to_end(&mut sink)
+    })
+    .await;
     broker.shutdown().await;
     Ok(())
 }
@@ -434,11 +438,12 @@ const HOSTILE: &[&str] = &[
 ];
 
 fn random_string(n: usize) -> String {
-    use rand::Rng as _;
-    rand::rng()
-        .sample_iter(rand::distr::Alphanumeric)
-        .take(n)
-        .map(char::from)
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut bytes = vec![0u8; n];
+    aws_lc_rs::rand::fill(&mut bytes).expect("system randomness");
+    bytes
+        .iter()
+        .map(|b| ALNUM[usize::from(*b) % ALNUM.len()] as char)
         .collect()
 }
 
@@ -499,9 +504,9 @@ async fn hostile(s: &Shared, kind: &str) -> (bool, String) {
                 .collect();
             s.http.get(format!("{base}?{}", kept.join("&")))
         }
-        "uri-too-long" => s
-            .http
-            .get(format!("{}?x={}", s.sso, random_string(100 * 1024))),
+        // Raw: an HTTP client may report the early answer to a head it is still writing as a
+        // transport error; what matters is what the broker answers.
+        "uri-too-long" => return uri_too_long(s).await,
         "wrong-method" => s.http.delete(&s.sso),
         "oidc-unknown-client" => s.http.get(format!(
             "{}?response_type=code&client_id=evil&redirect_uri=https%3A%2F%2Fattacker.example%2F&scope=openid",
@@ -553,7 +558,6 @@ async fn hostile(s: &Shared, kind: &str) -> (bool, String) {
         "fetch-trap-large" => matches!(status, 200 | 414 | 431),
         "fetch-trap" => status == 200,
         "saml-garbage" | "saml-replay" | "saml-unsigned" => status == 400,
-        "uri-too-long" => status == 414,
         "wrong-method" => status == 405,
         "oidc-unknown-client" | "oidc-invented-code" => status == 400,
         // A long state is the RP's business: a code (302) or a refusal, never a 5xx.
@@ -561,6 +565,28 @@ async fn hostile(s: &Shared, kind: &str) -> (bool, String) {
         _ => false,
     };
     (ok, format!("HTTP {status}"))
+}
+
+/// A 100 KiB request target: the broker answers 414 with its refusal page.
+async fn uri_too_long(s: &Shared) -> (bool, String) {
+    let Ok(mut c) = tokio::net::TcpStream::connect(("127.0.0.1", s.port)).await else {
+        return (false, "connect error".into());
+    };
+    let path = url::Url::parse(&s.sso).map_or_else(|_| "/".to_string(), |u| u.path().to_string());
+    let head = format!(
+        "GET {path}?x={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        random_string(100 * 1024),
+        s.port
+    );
+    let _ = c.write_all(head.as_bytes()).await;
+    let mut buf = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(15), c.read_to_end(&mut buf)).await;
+    let text = String::from_utf8_lossy(&buf);
+    let status = text.get(..12).unwrap_or("(no answer)").to_string();
+    (
+        status == "HTTP/1.1 414" && text.contains("Request refused"),
+        status,
+    )
 }
 
 /// Bytes that are not HTTP on a fresh connection: the broker answers 400 or closes.
@@ -633,27 +659,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bound = signing_bound(Duration::from_secs(2));
     let rate = args.rate.unwrap_or(bound / 2.0);
 
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+    let mut child = std::process::Command::new(std::env::current_exe()?)
         .arg("--serve")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()?;
-    let pid = child.id().ok_or("broker process has no pid")?;
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).lines();
+    let pid = child.id();
     let (mut base, mut token, mut sso) = (String::new(), String::new(), String::new());
-    while let Some(l) = lines.next_line().await? {
-        if let Some(b) = l.strip_prefix("BASE ") {
-            base = b.to_string();
-        } else if let Some(b) = l.strip_prefix("SSO ") {
-            sso = b.to_string();
-        } else if let Some(t) = l.strip_prefix("TOKEN ") {
-            token = t.to_string();
-            break;
+    {
+        use std::io::BufRead as _;
+        let out = child.stdout.take().ok_or("no stdout")?;
+        for l in std::io::BufReader::new(out).lines() {
+            let l = l?;
+            if let Some(b) = l.strip_prefix("BASE ") {
+                base = b.to_string();
+            } else if let Some(b) = l.strip_prefix("SSO ") {
+                sso = b.to_string();
+            } else if let Some(t) = l.strip_prefix("TOKEN ") {
+                token = t.to_string();
+                break;
+            }
         }
     }
     if base.is_empty() || token.is_empty() {
+        let _ = child.kill();
         return Err("the broker process did not start".into());
     }
     let port = url::Url::parse(&base)?.port().ok_or("no port")?;
@@ -729,7 +759,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 s.in_flight.fetch_add(1, Ordering::Relaxed);
                 let s2 = s.clone();
-                let saml = n % 2 == 0;
+                let saml = n.is_multiple_of(2);
                 n += 1;
                 tokio::spawn(async move {
                     if saml {
@@ -821,8 +851,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     total.merge(&s.with(std::mem::take));
     drop(child.stdin.take());
-    let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
-    let _ = child.kill().await;
+    let _ = child.kill();
+    let _ = child.wait();
 
     let secs = start.elapsed().as_secs_f64();
     let warm: Vec<(u64, u64)> = samples

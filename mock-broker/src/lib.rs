@@ -74,6 +74,8 @@ pub mod config;
 pub mod control;
 pub mod dangerous;
 mod dev;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod nsis;
 pub mod observed;

@@ -81,6 +81,14 @@ impl<K: Eq + Hash + Clone, V> BoundedTable<K, V> {
         expires_at: OffsetDateTime,
     ) -> Result<(), TableFull> {
         let expires_at = expires_at.min(now + self.ttl);
+        // Expired entries go whenever the table has grown to a power of two (from 1024 on):
+        // amortised constant work, and memory follows the live set instead of creeping up to
+        // the count cap (the soak benchmark's AuthnRequest IDs would otherwise take the better
+        // part of an hour to reach it before the first sweep).
+        let n = self.map.len();
+        if n >= 1024 && n.is_power_of_two() {
+            self.map.retain(|_, e| e.expires_at > now);
+        }
         if !self.map.contains_key(&key) && self.map.len() >= self.max {
             self.map.retain(|_, e| e.expires_at > now);
             if self.map.len() >= self.max {
@@ -213,6 +221,16 @@ mod tests {
         assert_eq!(t.get(&"old", now), None);
         assert_eq!(t.get(&"mid", now), Some(&2));
         assert_eq!(t.get(&"new", now), Some(&3));
+    }
+
+    #[test]
+    fn expired_entries_are_swept_as_the_table_grows() {
+        let mut t = BoundedTable::new("ids", 100_000, Duration::seconds(100), Full::Refuse);
+        for k in 0..5000u32 {
+            let now = T0 + Duration::seconds(i64::from(k));
+            t.insert(k, (), now).unwrap();
+            assert!(t.len() <= 2048, "{} entries at {k}", t.len());
+        }
     }
 
     #[test]

@@ -23,9 +23,10 @@ use super::router::IssuerCtx;
 use crate::identity::IdentityKind;
 use crate::nsis::Loa;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Prefix of PAR `request_uri` values (RFC 9126 §2.2).
@@ -173,36 +174,15 @@ pub(crate) async fn login(State(ctx): State<IssuerCtx>, req: Request) -> Respons
 /// client and hand back a one-time `request_uri`.
 pub(crate) async fn par(State(ctx): State<IssuerCtx>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let mut form = match params::read_form(&parts.headers, body).await {
+    let form = match params::read_form(&parts.headers, body).await {
         Ok(f) => f,
         Err(e) => return OAuthError::from(e).into_response(),
     };
     let p = &ctx.p;
-    let iss = &p.issuers[ctx.issuer];
-    let audiences = [
-        iss.url.clone(),
-        iss.endpoint(iss.paths.token),
-        iss.endpoint(iss.paths.par),
-    ];
-    let client = match client_auth::authenticate(p, iss, &parts.headers, &form, &audiences) {
-        Ok(c) => c,
-        Err(e) => return OAuthError::from(e).into_response(),
+    let (client, map) = match p.check_pushed(ctx.issuer, &parts.headers, form) {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
     };
-    for secret in ["client_secret", "client_assertion", "client_assertion_type"] {
-        form.take(secret);
-    }
-    if form.contains("request_uri") {
-        return OAuthError::invalid_request("request_uri must not be pushed").into_response();
-    }
-    let mut map = form.into_map();
-    map.insert("client_id".into(), client.cfg.client_id.clone());
-    let pushed = Params::from_map(map.clone());
-    let checked = p
-        .check_client_redirect(ctx.issuer, &pushed)
-        .and_then(|(c, uri)| p.validate_request(ctx.issuer, &c, &uri, &pushed));
-    if let Err(e) = checked {
-        return OAuthError::from(e).into_response();
-    }
     let id = random_token();
     let now = p.now();
     let entry = PushedRequest {
@@ -232,7 +212,7 @@ pub(crate) async fn par(State(ctx): State<IssuerCtx>, req: Request) -> Response 
     resp
 }
 
-fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
+pub(crate) fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
     match params.get("response_mode") {
         None | Some("query") => Ok(ResponseMode::Query),
         Some("fragment") => Ok(ResponseMode::Fragment),
@@ -244,13 +224,46 @@ fn parse_mode(params: &Params) -> Result<ResponseMode, AuthorizeError> {
     }
 }
 
-fn is_pkce_token(s: &str) -> bool {
+pub(crate) fn is_pkce_token(s: &str) -> bool {
     (43..=128).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
 }
 
 impl OidcProvider {
+    /// Everything a PAR request is checked for before it is stored: client authentication
+    /// (with the issuer, token and PAR endpoints as assertion audiences), no pushed
+    /// `request_uri`, and the same two stages as the authorize endpoint. Answers the client
+    /// and the parameters to store.
+    pub(crate) fn check_pushed(
+        &self,
+        issuer: usize,
+        headers: &HeaderMap,
+        mut form: Params,
+    ) -> Result<(Arc<Client>, BTreeMap<String, String>), OAuthError> {
+        let iss = &self.issuers[issuer];
+        let audiences = [
+            iss.url.clone(),
+            iss.endpoint(iss.paths.token),
+            iss.endpoint(iss.paths.par),
+        ];
+        let client = client_auth::authenticate(self, iss, headers, &form, &audiences)?;
+        for secret in ["client_secret", "client_assertion", "client_assertion_type"] {
+            form.take(secret);
+        }
+        if form.contains("request_uri") {
+            return Err(OAuthError::invalid_request(
+                "request_uri must not be pushed",
+            ));
+        }
+        let mut map = form.into_map();
+        map.insert("client_id".into(), client.cfg.client_id.clone());
+        let pushed = Params::from_map(map.clone());
+        self.check_client_redirect(issuer, &pushed)
+            .and_then(|(c, uri)| self.validate_request(issuer, &c, &uri, &pushed))?;
+        Ok((client, map))
+    }
+
     fn authorize_request(&self, issuer: usize, mut params: Params, wants_json: bool) -> Response {
         // The mock's own controls never reach the protocol logic.
         let mock_identity = params.take("mock_identity");
@@ -724,7 +737,7 @@ fn registered_error_code(code: &str) -> &'static str {
         .unwrap_or("server_error")
 }
 
-fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
+pub(crate) fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
     let bad = |d: String| AuthorizeError::to_client("invalid_request", d);
     let mut persons = true;
     let mut professionals = true;
@@ -770,7 +783,7 @@ fn signaturgruppen_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError
     })
 }
 
-fn idura_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
+pub(crate) fn idura_policy(params: &Params) -> Result<LoginPolicy, AuthorizeError> {
     let Some(v) = params.get("acr_values") else {
         return Ok(LoginPolicy {
             persons: true,

@@ -44,7 +44,7 @@ pub mod observed;
 pub(crate) mod params;
 pub mod provider;
 pub(crate) mod router;
-mod token;
+pub(crate) mod token;
 mod userinfo;
 
 /// The broker's one clock, re-exported where OIDC users have always found it.

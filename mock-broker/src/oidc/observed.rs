@@ -7,7 +7,7 @@
 //! session id) add to it. Read it with [`OidcProvider::flow_record`] or, for a broker in
 //! another process, `POST /_mock/oidc/flow` with `{"key": {"state": "..."}}`.
 
-use super::provider::{AuthRequest, Expiring, FlowKey, Flows, OidcProvider, bounded_insert};
+use super::provider::{AuthRequest, Expiring, FlowKey, Flows, OidcProvider, evicting_insert};
 use crate::observed::Endpoint;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -196,10 +196,10 @@ impl OidcProvider {
             value: record,
             expires_at: now + RECORD_TTL_SECS,
         };
-        let max = self.config.max_entries;
-        // A full map loses the record, never the login: a missing record only means the
-        // harness judges the flow without knowing which endpoints were used.
-        let _ = bounded_insert(&mut self.flows().records, key, entry, now, max);
+        let max = self.config.max_entries.min(super::provider::EVICTING_MAX);
+        // A full map loses its oldest record, never the login: a missing record only means the
+        // harness judges that (old) flow without knowing which endpoints were used.
+        evicting_insert(&mut self.flows().records, key, entry, now, max);
     }
 
     fn update_record(&self, key: &FlowKey, f: impl FnOnce(&mut OidcFlowRecord)) {

@@ -269,6 +269,16 @@ impl ExpiresAt for i64 {
     }
 }
 
+/// Drops expired entries whenever the map has grown to a power of two (from 1024 on): amortised
+/// constant work per insert, and a map never holds more than about twice its live entries, so
+/// memory follows the live set rather than creeping up to the count cap over an hour.
+pub(crate) fn sweep_on_growth<K: Eq + Hash, V: ExpiresAt>(map: &mut HashMap<K, V>, now: i64) {
+    let n = map.len();
+    if n >= 1024 && n.is_power_of_two() {
+        map.retain(|_, v| v.expires_at() > now);
+    }
+}
+
 /// Insert into a bounded map, evicting expired entries first when it is full.
 pub(crate) fn bounded_insert<K: Eq + Hash, V: ExpiresAt>(
     map: &mut HashMap<K, V>,
@@ -277,6 +287,7 @@ pub(crate) fn bounded_insert<K: Eq + Hash, V: ExpiresAt>(
     now: i64,
     max: usize,
 ) -> Result<(), Full> {
+    sweep_on_growth(map, now);
     if map.len() >= max {
         map.retain(|_, v| v.expires_at() > now);
         if map.len() >= max {
@@ -286,6 +297,42 @@ pub(crate) fn bounded_insert<K: Eq + Hash, V: ExpiresAt>(
     map.insert(key, value);
     Ok(())
 }
+
+/// Insert into a bounded map that must never refuse: when it is full of live entries, the entry
+/// closest to expiry makes room. For maps whose entries are only observations (flow records)
+/// or bearer credentials that an RP uses seconds after it gets them (access tokens): losing
+/// the oldest under sustained load costs at most a late userinfo call, while refusing would
+/// fail every new login until an hour-long lifetime ran out.
+pub(crate) fn evicting_insert<K: Eq + Hash + Clone, V: ExpiresAt>(
+    map: &mut HashMap<K, V>,
+    key: K,
+    value: V,
+    now: i64,
+    max: usize,
+) {
+    sweep_on_growth(map, now);
+    if map.len() >= max && !map.contains_key(&key) {
+        map.retain(|_, v| v.expires_at() > now);
+        while map.len() >= max.max(1) {
+            let Some(oldest) = map
+                .iter()
+                .min_by_key(|(_, v)| v.expires_at())
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            map.remove(&oldest);
+        }
+    }
+    map.insert(key, value);
+}
+
+/// Most flow records and most access tokens held at once (or `max_entries`, if lower). With a
+/// one-hour lifetime, a count cap of `max_entries` (100 000) would let these two tables reach
+/// hundreds of megabytes under a steady stream of logins (the soak benchmark measured about
+/// 8 KiB per OIDC login); 10 000 is more than an hour of a whole harness run's flows and fills
+/// in minutes at the broker's top rate, after which memory stays flat.
+pub(crate) const EVICTING_MAX: usize = 10_000;
 
 /// Token responses kept for [`OidcProvider::token_responses`]: the most recent ones only.
 const ISSUED_KEEP: usize = 256;
@@ -746,15 +793,43 @@ pub(crate) fn is_loopback_url(u: &str) -> bool {
 pub(crate) fn random_token() -> String {
     let mut b = [0u8; 32];
     // aws-lc-rs's system RNG; failure here means the OS has no entropy, which no caller can fix.
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        b = rand::random();
-    }
+    aws_lc_rs::rand::fill(&mut b).expect("the system random source is available");
     super::keys::b64url(b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expired_entries_are_swept_as_a_map_grows_not_only_when_it_is_full() {
+        let mut m: HashMap<u32, i64> = HashMap::new();
+        // 5000 inserts, each live for 100 time units, one per unit: about 100 are live at once.
+        for k in 0..5000u32 {
+            let now = i64::from(k);
+            bounded_insert(&mut m, k, now + 100, now, 100_000).unwrap();
+            assert!(m.len() <= 2048, "{} entries at {k}", m.len());
+        }
+    }
+
+    #[test]
+    fn an_evicting_map_stays_at_its_cap_and_drops_the_entry_closest_to_expiry() {
+        let mut m: HashMap<u32, i64> = HashMap::new();
+        for k in 0..10u32 {
+            evicting_insert(&mut m, k, 1_000 + i64::from(k), 0, 4);
+            assert!(m.len() <= 4);
+        }
+        let mut keys: Vec<u32> = m.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, vec![6, 7, 8, 9], "the newest four remain");
+        // Expired entries go first, and re-inserting a present key evicts nothing.
+        evicting_insert(&mut m, 9, 5_000, 0, 4);
+        assert_eq!(m.len(), 4);
+        evicting_insert(&mut m, 42, 5_000, 1_007, 4);
+        let mut keys: Vec<u32> = m.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, vec![8, 9, 42], "6 and 7 had expired at 1007");
+    }
 
     #[test]
     fn loopback_detection() {

@@ -12,9 +12,7 @@ use super::error::OAuthError;
 use super::id_token::{at_hash, sign_well_formed};
 use super::keys::b64url;
 use super::params::{self, ParamError, Params};
-use super::provider::{
-    AccessGrant, CodeGrant, OidcProvider, PkceMethod, bounded_insert, random_token,
-};
+use super::provider::{AccessGrant, CodeGrant, OidcProvider, PkceMethod, random_token};
 use super::router::IssuerCtx;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -52,8 +50,6 @@ pub(crate) enum TokenError {
     VerifierMalformed,
     #[error("the mock broker could not issue the token: {0}")]
     Server(String),
-    #[error("too many tokens in flight; try again later")]
-    Full,
 }
 
 impl From<TokenError> for OAuthError {
@@ -75,11 +71,6 @@ impl From<TokenError> for OAuthError {
             TokenError::Server(_) => OAuthError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
-                e.to_string(),
-            ),
-            TokenError::Full => OAuthError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
                 e.to_string(),
             ),
             _ => grant(&e),
@@ -106,7 +97,7 @@ pub(crate) async fn token(State(ctx): State<IssuerCtx>, req: Request) -> Respons
     }
 }
 
-fn verify_pkce(
+pub(crate) fn verify_pkce(
     stored: Option<&(String, PkceMethod)>,
     verifier: Option<&str>,
 ) -> Result<(), TokenError> {
@@ -139,7 +130,7 @@ fn verify_pkce(
 }
 
 impl OidcProvider {
-    fn token_request(
+    pub(crate) fn token_request(
         &self,
         issuer: usize,
         headers: &HeaderMap,
@@ -272,14 +263,15 @@ impl OidcProvider {
         };
         {
             let mut flows = self.flows();
-            bounded_insert(
+            // Under sustained load the oldest access token makes room (its userinfo call then
+            // fails as for an expired token); a login is never refused for it.
+            super::provider::evicting_insert(
                 &mut flows.tokens,
                 access_token.clone(),
                 access,
                 now,
-                self.config.max_entries,
-            )
-            .map_err(|_| TokenError::Full)?;
+                self.config.max_entries.min(super::provider::EVICTING_MAX),
+            );
             if let Some(g) = flows.codes.get_mut(code) {
                 g.access_tokens.push(access_token.clone());
             }

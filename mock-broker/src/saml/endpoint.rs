@@ -101,7 +101,7 @@ impl From<InboundRejection> for Refusal {
 
 /// A message read off the Redirect binding, by what it asks for.
 #[derive(Debug)]
-enum RedirectInbound {
+pub(crate) enum RedirectInbound {
     AuthnRequest(RedirectMessage),
     LogoutRequest(RedirectMessage),
     LogoutResponse(RedirectMessage),
@@ -109,7 +109,7 @@ enum RedirectInbound {
 
 /// A message read off the POST binding.
 #[derive(Debug)]
-enum PostInbound {
+pub(crate) enum PostInbound {
     LogoutRequest {
         xml: String,
         relay_state: Option<String>,
@@ -121,7 +121,7 @@ enum PostInbound {
 
 /// Read the Redirect binding: a `SAMLResponse` is an SP's LogoutResponse; a `SAMLRequest` is
 /// told apart by its root element.
-fn read_query(query: &str) -> Result<RedirectInbound, InboundRejection> {
+pub(crate) fn read_query(query: &str) -> Result<RedirectInbound, InboundRejection> {
     if query.len() > redirect::MAX_QUERY {
         return Err(RedirectError::TooLong(query.len()).into());
     }
@@ -148,7 +148,7 @@ fn read_query(query: &str) -> Result<RedirectInbound, InboundRejection> {
 }
 
 /// Read the POST binding (base64, no DEFLATE): only logout messages arrive this way.
-fn read_form(bytes: &[u8]) -> Result<PostInbound, InboundRejection> {
+pub(crate) fn read_form(bytes: &[u8]) -> Result<PostInbound, InboundRejection> {
     let f = form_fields(bytes);
     let (param, value) = match (field(&f, "SAMLRequest"), field(&f, "SAMLResponse")) {
         (Some(v), _) => ("SAMLRequest", v),

@@ -162,6 +162,12 @@ fn logout_response_xml(
     )
 }
 
+/// Whether [`parse_logout_request`] accepts `xml` at `now` (for the fuzz targets, which see
+/// no private types).
+pub(crate) fn logout_request_info(xml: &str, now: OffsetDateTime) -> bool {
+    parse_logout_request(xml, now).is_ok()
+}
+
 /// A LogoutRequest on the Redirect binding: the query signature must verify.
 pub(crate) fn logout_request_redirect(
     st: &Arc<BrokerState>,

@@ -202,9 +202,7 @@ fn now() -> i64 {
 
 fn random() -> String {
     let mut b = [0u8; 32];
-    if aws_lc_rs::rand::fill(&mut b).is_err() {
-        b = rand::random();
-    }
+    aws_lc_rs::rand::fill(&mut b).expect("the system random source is available");
     URL_SAFE_NO_PAD.encode(b)
 }
 

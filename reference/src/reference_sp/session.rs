@@ -61,7 +61,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A fresh unguessable session ID (128 bits, hex).
 fn new_id() -> String {
-    let bytes: [u8; 16] = rand::random();
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).expect("the system random source is available");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -334,7 +334,9 @@ mod tests {
         let optional = ExpOnlyWhenPresent;
         let mut no_exp = claims(good());
         no_exp.remove("exp");
-        let cases: [(Map<String, Value>, &[&[RpFlaw]]); 5] = [
+        // Claims, and the flaw sets under which the RP accepts them.
+        type Case<'a> = (Map<String, Value>, &'a [&'a [RpFlaw]]);
+        let cases: [Case<'_>; 5] = [
             (
                 with("nbf", json!("4102444800")),
                 &[&[malformed], &[malformed, optional]],

@@ -188,6 +188,31 @@ impl IdGen {
 mod tests {
     use super::*;
 
+    /// The presets are the entityIDs NemLog-in publishes (docs/fidelity.md): integration test
+    /// with its trailing slash (ITfoxtec's integration-test IdP metadata), devtest4 without one
+    /// (OIOSAML.Java's devtest4 metadata). A slip here would make every SP configured for the
+    /// real environment reject the mock's assertions, or accept a wrong issuer.
+    #[test]
+    fn entity_id_presets_are_the_published_ones() {
+        assert_eq!(
+            EntityIdPreset::parse("integration-test").entity_id(),
+            "https://saml.test-nemlog-in.dk/"
+        );
+        assert_eq!(
+            EntityIdPreset::parse("inttest").entity_id(),
+            "https://saml.test-nemlog-in.dk/"
+        );
+        assert_eq!(
+            EntityIdPreset::parse("devtest4").entity_id(),
+            "https://saml.test-devtest4-nemlog-in.dk"
+        );
+        assert_eq!(EntityIdPreset::parse("mock").entity_id(), MOCK_ENTITY_ID);
+        assert_eq!(
+            EntityIdPreset::parse("https://saml.nemlog-in.dk").entity_id(),
+            "https://saml.nemlog-in.dk"
+        );
+    }
+
     #[test]
     fn clocks_stand_still_until_moved() {
         let t = time::macros::datetime!(2030-01-01 00:00 UTC);

@@ -17,6 +17,8 @@
 //! share the machine's cores, as they do in a harness run. Every run is bounded by both a
 //! request count and a time limit.
 
+mod common;
+
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::assertion::{ModelContext, oiosaml3_response};
@@ -120,19 +122,6 @@ fn usage(why: &str) -> ! {
         "usage: bench_sso [--clients 1,2,4,8] [--requests N] [--seconds S] [--peer-sso URL --peer-sp ENTITY --peer-acs URL [--peer-pids PID,..]] [--profile-mint N] [--startup-binary PATH-TO-mitid-harness]"
     );
     std::process::exit(2)
-}
-
-fn sp_metadata_xml() -> String {
-    let cert = MockPki::builtin().sp.cert_base64();
-    format!(
-        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{SP_ENTITY_ID}">
-  <md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS_URL}" index="0" isDefault="true"/>
-  </md:SPSSODescriptor>
-</md:EntityDescriptor>"#
-    )
 }
 
 fn request_xml(id: &str, destination: &str, issuer: &str, acs: &str) -> String {
@@ -614,7 +603,10 @@ fn cost_split(sso_url: &str) -> Split {
 
 async fn start_broker() -> RunningBroker {
     Broker::builder()
-        .register_sp(SpMetadata::parse(&sp_metadata_xml()).expect("bench SP metadata"))
+        .register_sp(
+            SpMetadata::parse(&common::sp_metadata_xml(SP_ENTITY_ID, ACS_URL))
+                .expect("bench SP metadata"),
+        )
         .start()
         .await
         .expect("broker starts")

@@ -26,6 +26,8 @@
 //! the broker must say; anything else (a 5xx, a replay accepted, a stalled connection left open,
 //! a transport error) is an error, counted by kind.
 
+mod common;
+
 use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64STD, URL_SAFE_NO_PAD as B64};
@@ -95,24 +97,14 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-fn sp_metadata_xml() -> String {
-    let cert = MockPki::builtin().sp.cert_base64();
-    format!(
-        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="{SP_ENTITY_ID}">
-  <md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
-    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
-    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{ACS_URL}" index="0" isDefault="true"/>
-  </md:SPSSODescriptor>
-</md:EntityDescriptor>"#
-    )
-}
-
 /// `--serve`: the broker process. Prints its base URL and control token, serves until stdin
 /// closes (the driver exits or drops it).
 async fn serve() -> Result<(), Box<dyn std::error::Error>> {
     let broker = Broker::builder()
-        .register_sp(SpMetadata::parse(&sp_metadata_xml())?)
+        .register_sp(SpMetadata::parse(&common::sp_metadata_xml(
+            SP_ENTITY_ID,
+            ACS_URL,
+        ))?)
         .oidc_client(ClientConfig::with_secret(CLIENT, SECRET, REDIRECT))
         .start()
         .await?;

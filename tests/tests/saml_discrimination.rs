@@ -432,3 +432,31 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         }
     });
 }
+
+/// The OIOSAML 4.0 scenarios against a 3.0.3 SP (strict and with every 4.0 flaw): all
+/// SKIPPED, never FAIL; and the 3.0.3 scenarios against a 4.0 SP are not this test's business
+/// (they are run on 3.0.3 SPs above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oiosaml4_scenarios_are_skipped_for_a_303_sp() {
+    let only: Vec<String> = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .iter()
+        .filter(|s| version_of(s) == OiosamlVersion::V4)
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(only.len() >= 10, "the 4.0 scenarios are in the catalogue");
+    let flaws: FlawSet = [
+        Flaw::IgnoreAttributeProfile,
+        Flaw::AcceptCprInAnyProfile,
+        Flaw::Accept303VocabularyIn4,
+    ]
+    .into();
+    for f in [FlawSet::new(), flaws] {
+        let r = run_setup(&f, &SETUPS[0], &only).await;
+        assert_eq!(r.results.len(), only.len());
+        for x in &r.results {
+            assert_eq!(x.verdict, Verdict::Skipped, "{}: {}", x.id, x.message);
+            assert!(x.message.contains("OIOSAML 4.0"), "{}", x.message);
+        }
+    }
+}

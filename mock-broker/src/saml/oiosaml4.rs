@@ -563,8 +563,9 @@ fn attributes(identity: &TestIdentity, loa: Loa, a: &Oiosaml4Assertion) -> Vec<A
 /// Build the OIOSAML 4.0 response for `identity` logging in at `loa` under `a.profile`: the
 /// 3.0.3 envelope (Subject, Conditions, AuthnStatement, as in 3.0.3) with the 4.0 attribute
 /// set, and the 4.0 LoA URI as AuthnContextClassRef (UNCONFIRMED, as 3.0.3's is). Attributes
-/// the SP's metadata does not request are not released, except specVersion, profile and the
-/// LoA attributes.
+/// the SP's metadata does not request are not released, except those that say what the login
+/// is: specVersion, profile, the LoA attributes and the eIDAS member state and LoA (the mock's
+/// rule, as 3.0.3's release rule; UNCONFIRMED for 4.0, where the profile decides the set).
 pub fn oiosaml4_response(
     ctx: &ModelContext,
     identity: &TestIdentity,
@@ -580,6 +581,8 @@ pub fn oiosaml4_response(
                 attr::PROFILE,
                 attr::LOA,
                 ns::attr::LOA,
+                attr::MEMBER_STATE,
+                attr::EIDAS_LOA,
             ]
             .contains(&x.name.as_str())
                 || req.iter().any(|r| r == &x.name)

@@ -817,9 +817,10 @@ fn over_strict_attributes(
     }
     if x.has(Flaw::RejectUnknownAttributes)
         && let Some(n) = attrs.keys().find(|n| {
-            !KNOWN_ATTRIBUTES.contains(&n.as_str())
-                && !n.starts_with(LEGACY_PREFIX)
-                && !(x.oiosaml4.is_some() && KNOWN_ATTRIBUTES_4.contains(&n.as_str()))
+            let known = KNOWN_ATTRIBUTES.contains(&n.as_str())
+                || n.starts_with(LEGACY_PREFIX)
+                || (x.oiosaml4.is_some() && KNOWN_ATTRIBUTES_4.contains(&n.as_str()));
+            !known
         })
     {
         return reject(Check::Attributes, format!("unknown attribute {n:?}"));

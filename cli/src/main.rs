@@ -876,6 +876,7 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
         plan: &plan,
         keys: &keys,
         fetch_recorder_url: None,
+        oiosaml4: None,
     };
     let minted = match mint::mint(&input, &xmlsec::Bergshamra, &xmlsec::Bergshamra) {
         Ok(m) => m,
@@ -938,6 +939,7 @@ async fn inspect_metadata(source: &str, format: Format, private_sp: bool) -> Exi
         required_loa: None,
         expected_profile: None,
         private_sp,
+        oiosaml: Default::default(),
     };
     let report = mitid_harness::inspect::inspect_metadata(&xml, &opts);
     match format {

@@ -102,6 +102,8 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::RemoveAttribute { .. }
         | Fault::AddAudience { .. }
         | Fault::LegacyOiosaml2
+        | Fault::AttributeProfile { .. }
+        | Fault::Oiosaml303Assertion
         | Fault::Status { .. }
         | Fault::NoAssertion
         | Fault::SignWith {

@@ -17,8 +17,9 @@ use mitid_mock_broker::control::{
     PreselectRequest, RestoreKeysRequest, RotateRequest, SamlArmRequest,
 };
 use mitid_mock_broker::oidc::{FlowKey, OidcFlowRecord};
+use mitid_mock_broker::saml::oiosaml4::{AttributeProfile, OiosamlVersion};
 use mitid_mock_broker::saml::{authn_request, redirect};
-use mitid_mock_broker::{ArmedLogin, Broker, IdentityStore, RunningBroker};
+use mitid_mock_broker::{ArmedLogin, Broker, Fault, IdentityStore, RunningBroker};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,46 @@ struct FlowFacts {
     fetched: bool,
 }
 
+/// Why an OIOSAML 4.0 login step does not apply to an SP that requested these attribute
+/// profiles: it logs in with a profile the SP did not request (the broker would refuse to
+/// choose it), or its fault presents a profile the SP did request as if it were a wrong one.
+/// Known only once the AuthnRequest is seen. An SP that requests no profile gets the broker's
+/// default and is judged as requesting every one.
+fn profile_not_applicable(step: &SamlLogin, requested: &[AttributeProfile]) -> Option<String> {
+    let names = || {
+        requested
+            .iter()
+            .map(|p| p.uri())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if requested.is_empty() {
+        return step
+            .plan
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::AttributeProfile { .. }))
+            .then(|| {
+                "not applicable: the SP requests no attribute profile (no RequestedAttributeProfiles), so no profile is one it did not request".to_string()
+            });
+    }
+    if let Some(p) = step.profile
+        && !requested.contains(&p)
+    {
+        return Some(format!(
+            "not applicable: the scenario logs in with attribute profile {p}, which the SP does not request (it requests {})",
+            names()
+        ));
+    }
+    step.plan.faults.iter().find_map(|f| match f {
+        Fault::AttributeProfile { profile } if requested.contains(profile) => Some(format!(
+            "not applicable: the scenario presents attribute profile {profile} as one the SP did not request, but the SP requests it ({})",
+            names()
+        )),
+        _ => None,
+    })
+}
+
 /// Why arming a flow failed, in a sentence for an INCONCLUSIVE verdict.
 fn control_failed(what: &str, e: ControlClientError) -> String {
     format!("cannot {what} at the broker: {e}")
@@ -83,8 +124,12 @@ impl BrokerLink {
         self.control().base_url().to_string()
     }
 
-    fn sso_url(&self) -> String {
-        self.control().sso_url()
+    /// The SSO URL of an OIOSAML version (the broker serves 3.0.3 and 4.0 side by side).
+    fn sso_url_of(&self, v: OiosamlVersion) -> String {
+        match v {
+            OiosamlVersion::V3 => self.control().sso_url(),
+            OiosamlVersion::V4 => self.control().sso4_url(),
+        }
     }
 
     fn identities(&self) -> &IdentityStore {
@@ -422,7 +467,7 @@ impl Harness {
     /// metadata (issue 7's inbound checks), as report entries of the `inspect` families.
     pub async fn inbound_checks(&self) -> Vec<ScenarioResult> {
         use crate::inspect::{self, CapturedAuthnRequest, CheckStatus, InspectOptions};
-        let sso = self.broker.sso_url();
+        let sso = self.broker.sso_url_of(self.sp.oiosaml);
         let mut captured = Vec::new();
         let mut transcript = Vec::new();
         for _ in 0..2 {
@@ -483,6 +528,7 @@ impl Harness {
                 None
             },
             private_sp: self.sp.private_sp,
+            oiosaml: self.sp.oiosaml,
         };
         let mut findings = Vec::new();
         let mut second_id_check = None;
@@ -626,6 +672,7 @@ impl Harness {
             profiles: &self.sp.profiles,
             required_loa: self.sp.required_loa,
             private_sp: self.sp.private_sp,
+            oiosaml: self.sp.oiosaml,
             identity_oracle: self.oracle.evidence() == Evidence::Whoami,
             oidc_profile: self.sp.oidc_profile.or_else(inferred),
         }
@@ -945,7 +992,12 @@ impl Harness {
         step: &SamlLogin,
         identity: &str,
     ) -> Result<StepObservation, Inconclusive> {
-        let sso = self.broker.sso_url();
+        let sso = self.broker.sso_url_of(self.sp.oiosaml);
+        let other_version = match self.sp.oiosaml {
+            OiosamlVersion::V3 => OiosamlVersion::V4,
+            OiosamlVersion::V4 => OiosamlVersion::V3,
+        };
+        let other_sso = self.broker.sso_url_of(other_version);
         // The oracle must say "no session" before the login, or its later "session" means nothing.
         self.no_session_before_login(agent).await?;
         // 1. Start the login at the SP and follow it to the broker.
@@ -963,6 +1015,12 @@ impl Harness {
                     if next.starts_with(&sso) {
                         captured = Some(next);
                         break;
+                    }
+                    if next.starts_with(&other_sso) {
+                        return Err(Inconclusive(format!(
+                            "the SP sent its AuthnRequest to the broker's OIOSAML {other_version} endpoint {other_sso}, but sp.toml says it speaks OIOSAML {} (set `oiosaml = \"{other_version}\"`)",
+                            self.sp.oiosaml
+                        )));
                     }
                     url = next;
                 }
@@ -997,10 +1055,23 @@ impl Harness {
         })?;
         let req = authn_request::parse(&msg.xml)
             .map_err(|e| Inconclusive(format!("the SP's AuthnRequest is invalid: {e}")))?;
+        if self.sp.oiosaml == OiosamlVersion::V4
+            && let Some(why) = profile_not_applicable(step, &req.attribute_profiles())
+        {
+            return Ok(StepObservation {
+                observation: Observation::None { status: 0 },
+                acs_summary: String::new(),
+                fetched_entity: false,
+                posted: None,
+                not_applicable: Some(why),
+                subject: None,
+            });
+        }
         let login = ArmedLogin {
             identity: identity.to_string(),
             loa: step.loa,
             plan: step.plan.clone(),
+            profile: step.profile,
         };
         self.broker
             .arm(&req.id, login)
@@ -1256,7 +1327,7 @@ impl Harness {
         agent: &mut Agent,
         first: Page,
     ) -> Result<(Option<Page>, String), Inconclusive> {
-        let sso = self.broker.sso_url();
+        let sso = self.broker.sso_url_of(self.sp.oiosaml);
         let broker_base = self.broker.base_url();
         let mut summary = format!("ACS answered HTTP {}", first.status);
         if let Some(l) = &first.location {

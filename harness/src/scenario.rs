@@ -25,7 +25,9 @@
 //! `expect`, `identity`, `loa` and `faults` (SAML) or `oidc_faults` (OIDC, with
 //! `protocol = "oidc"`) on the scenario; several with `steps = [{ action, identity, loa, faults |
 //! oidc_faults, rotate_key, expect, jar }, ...]` (scenario-level `identity` and `loa` are the
-//! steps' defaults). Loading sorts each step into a [`StepBody`] — a SAML login, an OIDC login
+//! steps' defaults). OIOSAML 4.0 logins may name `attribute_profile` (`person-dk`,
+//! `person-dk-without-cpr`, ...): the profile the user logs in with, among those the SP
+//! requested. Loading sorts each step into a [`StepBody`] — a SAML login, an OIDC login
 //! or a replay — and refuses a step that mixes SAML and OIDC fields, or a replay that carries
 //! login fields, naming the file, the line and the scenario.
 //!
@@ -39,6 +41,7 @@
 //!   The discrimination tests read them; the runner does not, and user scenarios may omit them.
 
 use mitid_mock_broker::oidc::{OidcFault, OidcFaultPlan};
+use mitid_mock_broker::saml::oiosaml4::{AttributeProfile, OiosamlVersion};
 use mitid_mock_broker::{Fault, FaultPlan, IdentityKind, Loa};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -148,6 +151,10 @@ pub struct SamlLogin {
     pub loa: Option<Loa>,
     /// The faults the broker applies to this login's response.
     pub plan: FaultPlan,
+    /// OIOSAML 4.0: the attribute profile the user logs in with, among those the SP requested
+    /// (`None`: the broker's choice). A step whose profile the SP did not request is not
+    /// applicable to it (SKIPPED), which the runner learns from the AuthnRequest.
+    pub profile: Option<AttributeProfile>,
 }
 
 /// An OIDC login step.
@@ -211,6 +218,10 @@ pub struct Applies {
     /// Only for private SPs (no CPR).
     #[serde(default)]
     pub private_sp: Option<bool>,
+    /// SAML: only for SPs that speak this OIOSAML version (sp.toml `oiosaml`). The 4.0
+    /// scenarios name 4.0 vocabulary; against a 3.0.3 SP they are SKIPPED, never FAIL.
+    #[serde(default)]
+    pub oiosaml: Option<OiosamlVersion>,
     /// Needs an oracle that reports the identity (whoami).
     #[serde(default)]
     pub needs_identity_oracle: bool,
@@ -241,6 +252,8 @@ pub struct SpFacts<'a> {
     pub required_loa: Loa,
     /// Whether the SP is private (no CPR).
     pub private_sp: bool,
+    /// The OIOSAML version the SP speaks (SAML).
+    pub oiosaml: OiosamlVersion,
     /// Whether the oracle reports the logged-in identity (whoami).
     pub identity_oracle: bool,
     /// The RP's OIDC broker, when configured or inferable (`None`: unknown).
@@ -269,6 +282,7 @@ impl Applies {
             required_loa_at_least,
             required_loa_at_most,
             private_sp,
+            oiosaml,
             needs_identity_oracle,
             oidc_profile,
             rp_sends_nonce: _,
@@ -305,6 +319,14 @@ impl Applies {
             } else {
                 "applies to public SPs only".into()
             });
+        }
+        if let Some(v) = oiosaml
+            && *v != sp.oiosaml
+        {
+            return Some(format!(
+                "applies to OIOSAML {v} SPs; this SP speaks {} (sp.toml `oiosaml`)",
+                sp.oiosaml
+            ));
         }
         if *needs_identity_oracle && !sp.identity_oracle {
             return Some("needs an oracle that reports the identity ([oracle] whoami_url)".into());
@@ -461,6 +483,8 @@ struct RawStep {
     identity: Option<String>,
     #[serde(default)]
     loa: Option<Loa>,
+    #[serde(default, rename = "attribute_profile")]
+    profile: Option<AttributeProfile>,
     #[serde(default)]
     faults: Vec<Fault>,
     #[serde(default)]
@@ -480,23 +504,25 @@ impl RawStep {
         protocol: Protocol,
         identity: &Option<String>,
         loa: Option<Loa>,
+        profile: Option<AttributeProfile>,
     ) -> Result<Step, String> {
         let RawStep {
             action,
             identity: step_identity,
             loa: step_loa,
+            profile: step_profile,
             faults,
             oidc_faults,
             rotate_key,
             expect,
             jar,
         } = self;
-        let saml_fields = !faults.is_empty();
+        let saml_fields = !faults.is_empty() || step_profile.is_some();
         let oidc_fields = !oidc_faults.is_empty() || rotate_key;
         let body = match action {
             Action::Replay => {
                 if step_identity.is_some() || step_loa.is_some() || saml_fields || oidc_fields {
-                    return Err("a replay step sends the previous login's response again; `identity`, `loa`, `faults`, `oidc_faults` and `rotate_key` do not apply to it".into());
+                    return Err("a replay step sends the previous login's response again; `identity`, `loa`, `attribute_profile`, `faults`, `oidc_faults` and `rotate_key` do not apply to it".into());
                 }
                 StepBody::Replay
             }
@@ -514,13 +540,18 @@ impl RawStep {
                             "oidc_faults in a SAML scenario; set protocol = \"oidc\"".into()
                         });
                     }
-                    Protocol::Oidc if saml_fields => {
-                        return Err("SAML faults in an OIDC scenario; use oidc_faults".into());
+                    Protocol::Oidc if saml_fields || profile.is_some() => {
+                        return Err(if faults.is_empty() {
+                            "`attribute_profile` (OIOSAML 4.0) in an OIDC scenario".into()
+                        } else {
+                            "SAML faults in an OIDC scenario; use oidc_faults".into()
+                        });
                     }
                     Protocol::Saml => StepBody::SamlLogin(SamlLogin {
                         identity,
                         loa,
                         plan: FaultPlan::new(faults),
+                        profile: step_profile.or(profile),
                     }),
                     Protocol::Oidc => StepBody::OidcLogin(OidcLogin {
                         identity,
@@ -553,6 +584,8 @@ struct RawScenario {
     identity: Option<String>,
     #[serde(default)]
     loa: Option<Loa>,
+    #[serde(default, rename = "attribute_profile")]
+    profile: Option<AttributeProfile>,
     #[serde(default)]
     faults: Vec<Fault>,
     #[serde(default)]
@@ -600,6 +633,7 @@ impl RawScenario {
             expect,
             identity,
             loa,
+            profile,
             faults,
             oidc_faults,
             steps,
@@ -624,6 +658,7 @@ impl RawScenario {
                 action: Action::Login,
                 identity: None,
                 loa: None,
+                profile: None,
                 faults,
                 oidc_faults,
                 rotate_key: false,
@@ -632,7 +667,7 @@ impl RawScenario {
             };
             vec![
                 single
-                    .into_step(protocol, &identity, loa)
+                    .into_step(protocol, &identity, loa, profile)
                     .map_err(|why| (line, why))?,
             ]
         } else {
@@ -650,7 +685,7 @@ impl RawScenario {
                 .map(|(i, raw)| {
                     let at = lines.of(raw.span().start);
                     raw.into_inner()
-                        .into_step(protocol, &identity, loa)
+                        .into_step(protocol, &identity, loa, profile)
                         .map_err(|why| (at, format!("step {} of {n}: {why}", i + 1)))
                 })
                 .collect::<Result<Vec<_>, _>>()?
@@ -661,6 +696,12 @@ impl RawScenario {
         }) = steps.first()
         {
             return Err((line, "the first step cannot be a replay".into()));
+        }
+        if protocol == Protocol::Oidc && applies.oiosaml.is_some() {
+            return Err((
+                line,
+                "applies.oiosaml describes SAML SPs; this is an OIDC scenario".into(),
+            ));
         }
         if protocol == Protocol::Saml && (applies.rp_sends_nonce || applies.rp_sends_state) {
             return Err((
@@ -1147,6 +1188,7 @@ mod tests {
             profiles: &profiles,
             required_loa: Loa::Substantial,
             private_sp: false,
+            oiosaml: OiosamlVersion::V3,
             identity_oracle: false,
             oidc_profile: None,
         };
@@ -1174,6 +1216,14 @@ mod tests {
                 ..Applies::default()
             }),
             None
+        );
+        assert_eq!(
+            why(Applies {
+                oiosaml: Some(OiosamlVersion::V4),
+                ..Applies::default()
+            })
+            .as_deref(),
+            Some("applies to OIOSAML 4.0 SPs; this SP speaks 3.0.3 (sp.toml `oiosaml`)")
         );
         assert_eq!(
             why(Applies {

@@ -9,6 +9,7 @@
 //! user_key = "uuid"                             # uuid | cpr | name-id | sub (OIDC): what the SP keys users by
 //! profiles = ["person", "professional"]         # which MitID profiles the SP accepts
 //! private_sp = false                            # private SPs get no CPR
+//! oiosaml = "3.0.3"                             # SAML profile version the SP speaks: "3.0.3" | "4.0"
 //!
 //! [oracle]                                      # how the harness tells "logged in, as whom"
 //! whoami_url = "http://127.0.0.1:8080/whoami"   # preferred: 2xx + identity when logged in
@@ -189,6 +190,11 @@ pub struct SpConfig {
     /// Private SP (no CPR).
     #[serde(default)]
     pub private_sp: bool,
+    /// SAML: the OIOSAML profile version the SP speaks (`"3.0.3"`, the default, or `"4.0"`):
+    /// which of the broker's SSO endpoints it sends its AuthnRequests to, and which scenarios
+    /// apply (`applies.oiosaml`). The broker serves both at once.
+    #[serde(default)]
+    pub oiosaml: mitid_mock_broker::saml::oiosaml4::OiosamlVersion,
     /// Session oracle.
     #[serde(default)]
     pub oracle: OracleConfig,
@@ -359,6 +365,11 @@ impl SpConfigBuilder {
         self.config.oidc_client = Some(client);
         self
     }
+    /// SAML: the OIOSAML profile version the SP speaks.
+    pub fn oiosaml(mut self, v: mitid_mock_broker::saml::oiosaml4::OiosamlVersion) -> Self {
+        self.config.oiosaml = v;
+        self
+    }
     /// OIDC: which broker the RP is built for.
     pub fn oidc_profile(mut self, profile: mitid_mock_broker::oidc::Profile) -> Self {
         self.config.oidc_profile = Some(profile);
@@ -388,6 +399,7 @@ impl SpConfig {
                 user_key: UserKey::default(),
                 profiles: default_profiles(),
                 private_sp: false,
+                oiosaml: Default::default(),
                 oracle: OracleConfig::default(),
                 broker: BrokerConfig::default(),
                 agent: AgentConfig::default(),

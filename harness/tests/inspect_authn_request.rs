@@ -726,3 +726,106 @@ fn decode_failures_say_why() {
     assert!(by_name("zlib instead of raw DEFLATE").contains("zlib"));
     assert!(by_name("no SAMLRequest").contains("no SAMLRequest"));
 }
+
+// ---- OIOSAML 4.0 ----
+
+const SSO4: &str = "https://127.0.0.1:9443/idp/saml/4.0/";
+const LOA4_SUBSTANTIAL: &str = "https://data.gov.dk/concept/core/loa/Substantial";
+const PERSON_DK: &str = "https://data.gov.dk/eid/Person/DK";
+const PERSON_DK_WITHOUT_CPR: &str = "https://data.gov.dk/eid/Person/DK/WithoutCPR";
+const PROFESSIONAL_DK: &str = "https://data.gov.dk/eid/Professional/DK";
+
+/// A 4.0 request: the 4.0 Destination, these class refs, and `RequestedAttributeProfiles`
+/// with these profiles (`None`: no Extensions at all).
+fn inspect4(class_refs: &[&str], profiles: Option<&[&str]>, private_sp: bool) -> InspectionReport {
+    let req = Req {
+        destination: Some(SSO4.into()),
+        class_refs: Some(class_refs.iter().map(|s| s.to_string()).collect()),
+        ..Req::default()
+    };
+    let mut xml = req.xml();
+    if let Some(ps) = profiles {
+        let ext: String = ps
+            .iter()
+            .map(|p| format!("<nl:Profile>{p}</nl:Profile>"))
+            .collect();
+        xml = xml.replace(
+            "</saml:Issuer>",
+            &format!(
+                r#"</saml:Issuer><samlp:Extensions><nl:RequestedAttributeProfiles xmlns:nl="https://data.gov.dk/eid/saml/extensions">{ext}</nl:RequestedAttributeProfiles></samlp:Extensions>"#
+            ),
+        );
+    }
+    let url = redirect_from_bytes(
+        SSO4,
+        &deflate(&xml),
+        Some("r-6d6f636b"),
+        Sign::Sha256(&MockPki::builtin().sp),
+        false,
+    );
+    let mut o = opts();
+    o.broker_sso_url = Some(SSO4.into());
+    o.oiosaml = mitid_mock_broker::saml::oiosaml4::OiosamlVersion::V4;
+    o.private_sp = private_sp;
+    inspect_authn_request(&captured(url), &sp_metadata(), &o)
+}
+
+#[test]
+fn oiosaml4_requests() {
+    let loa = "authn-request.loa";
+    let profile = "authn-request.profile";
+    // Correct: the 4.0 LoA and the requested profiles.
+    let r = inspect4(
+        &[LOA4_SUBSTANTIAL],
+        Some(&[PERSON_DK, PROFESSIONAL_DK]),
+        false,
+    );
+    assert_eq!(status(&r, loa), CheckStatus::Pass, "{r:?}");
+    assert_eq!(status(&r, profile), CheckStatus::Pass, "{r:?}");
+    assert_eq!(status(&r, "authn-request.destination"), CheckStatus::Pass);
+    // No RequestedAttributeProfiles.
+    let r = inspect4(&[LOA4_SUBSTANTIAL], None, false);
+    assert_eq!(status(&r, profile), CheckStatus::Fail);
+    // A profile NemLog-in does not offer.
+    let r = inspect4(
+        &[LOA4_SUBSTANTIAL],
+        Some(&["https://data.gov.dk/eid/Person"]),
+        false,
+    );
+    assert_eq!(status(&r, profile), CheckStatus::Fail);
+    // A private SP asking for the CPR profile; WithoutCPR is right for it.
+    let r = inspect4(&[LOA4_SUBSTANTIAL], Some(&[PERSON_DK]), true);
+    assert_eq!(status(&r, profile), CheckStatus::Fail);
+    let r = inspect4(&[LOA4_SUBSTANTIAL], Some(&[PERSON_DK_WITHOUT_CPR]), true);
+    assert_eq!(status(&r, profile), CheckStatus::Pass);
+    // A person service requesting only the professional profile.
+    let r = inspect4(&[LOA4_SUBSTANTIAL], Some(&[PROFESSIONAL_DK]), false);
+    assert_eq!(status(&r, profile), CheckStatus::Fail);
+    // 3.0.3 LoA and profile class refs in a 4.0 request.
+    let r = inspect4(
+        &[
+            &Loa::Substantial.classref(),
+            IdentityKind::Person.profile_uri(),
+        ],
+        Some(&[PERSON_DK]),
+        false,
+    );
+    assert_eq!(status(&r, loa), CheckStatus::Fail);
+    // A 4.0 LoA below the service's level.
+    let r = inspect4(
+        &["https://data.gov.dk/concept/core/loa/Low"],
+        Some(&[PERSON_DK]),
+        false,
+    );
+    assert_eq!(status(&r, loa), CheckStatus::Fail);
+    // NemID-era classes.
+    let r = inspect4(
+        &[
+            LOA4_SUBSTANTIAL,
+            "https://nemlogin.dk/internal/credential/type/nemidkeycard",
+        ],
+        Some(&[PERSON_DK]),
+        false,
+    );
+    assert_eq!(status(&r, loa), CheckStatus::Fail);
+}

@@ -134,6 +134,7 @@ fn request_xml(id: &str, destination: &str, issuer: &str, acs: &str) -> String {
         loa: Some(Loa::Substantial),
         profile: None,
         extra_class_refs: Vec::new(),
+        requested_profiles: Vec::new(),
         force_authn: false,
         is_passive: false,
     }
@@ -501,6 +502,7 @@ impl MintFixture {
                 plan: &plan,
                 keys: &self.keys,
                 fetch_recorder_url: None,
+                oiosaml4: None,
             },
             &Bergshamra,
             &Bergshamra,

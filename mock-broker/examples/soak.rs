@@ -256,6 +256,7 @@ fn signed_sso_url(sso: &str, id: &str) -> String {
         loa: Some(Loa::Substantial),
         profile: None,
         extra_class_refs: Vec::new(),
+        requested_profiles: Vec::new(),
         force_authn: false,
         is_passive: false,
     }

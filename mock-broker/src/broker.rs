@@ -29,6 +29,12 @@ use time::OffsetDateTime;
 pub const SSO_PATH: &str = "/idp/saml/3.0/";
 /// Path of the IdP metadata.
 pub const METADATA_PATH: &str = "/idp/saml/3.0/metadata";
+/// Path of the OIOSAML 4.0 SSO and SLO endpoint, served beside the 3.0.3 one (NemLog-in:
+/// `https://login.nemlog-in.dk/idp/saml/4.0/`, FoxIDs.Assets `oiosaml4-idp-prod.xml`).
+pub const SSO4_PATH: &str = "/idp/saml/4.0/";
+/// Path of the OIOSAML 4.0 IdP metadata (the mock's own choice of URL; NemLog-in publishes
+/// its metadata as files).
+pub const METADATA4_PATH: &str = "/idp/saml/4.0/metadata";
 
 /// Errors starting the broker.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +141,11 @@ pub struct ArmedLogin {
     /// Faults.
     #[serde(default)]
     pub plan: FaultPlan,
+    /// OIOSAML 4.0: the attribute profile the user logs in with (the choice among those the
+    /// SP requested). Default: the broker's rule ([`crate::saml::oiosaml4::choose_profile`]).
+    /// Ignored for 3.0.3 flows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<crate::saml::oiosaml4::AttributeProfile>,
 }
 
 /// What happened in one login flow (for the harness, reports and debugging).
@@ -186,6 +197,15 @@ pub struct FlowRecord {
     /// decrypts, which the encrypted Response cannot show.
     #[serde(default)]
     pub assertion_xml: Option<String>,
+    /// The OIOSAML version of the endpoint the AuthnRequest arrived at.
+    #[serde(default)]
+    pub oiosaml: crate::saml::oiosaml4::OiosamlVersion,
+    /// OIOSAML 4.0: the attribute profiles the request named (known ones, in order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requested_profiles: Vec<crate::saml::oiosaml4::AttributeProfile>,
+    /// OIOSAML 4.0: the attribute profile the response was minted for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribute_profile: Option<crate::saml::oiosaml4::AttributeProfile>,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -232,6 +252,7 @@ pub struct BrokerBuilder {
     oidc: Option<crate::oidc::OidcConfig>,
     control_token: crate::control::ControlToken,
     header_read_timeout: std::time::Duration,
+    oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -258,11 +279,19 @@ impl Default for BrokerBuilder {
             oidc: Some(crate::oidc::OidcConfig::default()),
             control_token: crate::control::ControlToken::Random,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings::default(),
         }
     }
 }
 
 impl BrokerBuilder {
+    /// The OIOSAML 4.0 settings: the unconfirmed choices (specVersion value, what a request
+    /// without a requested attribute profile gets).
+    pub fn oiosaml4(mut self, s: crate::saml::oiosaml4::Oiosaml4Settings) -> Self {
+        self.oiosaml4 = s;
+        self
+    }
+
     /// The entityID (default: the mock one).
     pub fn entity_id(mut self, e: EntityIdPreset) -> Self {
         self.entity_id = e;
@@ -411,6 +440,20 @@ impl BrokerBuilder {
         ))
     }
 
+    /// The OIOSAML 4.0 IdP metadata this broker would serve (see [`Self::metadata_xml`]).
+    pub fn metadata4_xml(&self) -> Result<String, BrokerError> {
+        let base_url = self.base_url_for(self.bind)?;
+        let keys = match &self.keys {
+            Some(k) => k.clone(),
+            None => SigningKeys::mock()?,
+        };
+        Ok(crate::saml::endpoint::idp_metadata4_xml(
+            self.entity_id.entity_id(),
+            &format!("{base_url}{SSO4_PATH}"),
+            &keys,
+        ))
+    }
+
     /// Bind, resolve SP metadata, and start serving in the background.
     pub async fn start(self) -> Result<RunningBroker, BrokerError> {
         if !self.allow_non_loopback && !self.bind.ip().is_loopback() {
@@ -465,6 +508,9 @@ impl BrokerBuilder {
             entity_id: self.entity_id.entity_id().to_string(),
             sso_url: format!("{base_url}{SSO_PATH}"),
             metadata_url: format!("{base_url}{METADATA_PATH}"),
+            sso4_url: format!("{base_url}{SSO4_PATH}"),
+            metadata4_url: format!("{base_url}{METADATA4_PATH}"),
+            oiosaml4: self.oiosaml4,
             base_url: base_url.clone(),
             identities: self.identities,
             sps: Mutex::new(
@@ -585,6 +631,12 @@ pub struct BrokerState {
     pub(crate) base_url: String,
     pub(crate) sso_url: String,
     pub(crate) metadata_url: String,
+    /// OIOSAML 4.0 SSO/SLO URL.
+    pub(crate) sso4_url: String,
+    /// OIOSAML 4.0 metadata URL.
+    pub(crate) metadata4_url: String,
+    /// OIOSAML 4.0 settings.
+    pub(crate) oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings,
     pub(crate) identities: IdentityStore,
     pub(crate) sps: Mutex<HashMap<String, Arc<SpMetadata>>>,
     pub(crate) keys: SigningKeys,
@@ -622,6 +674,14 @@ impl BrokerState {
     /// SSO (and SLO) URL.
     pub fn sso_url(&self) -> &str {
         &self.sso_url
+    }
+
+    /// The SSO (= SLO) URL of an OIOSAML version.
+    pub fn sso_url_of(&self, v: crate::saml::oiosaml4::OiosamlVersion) -> &str {
+        match v {
+            crate::saml::oiosaml4::OiosamlVersion::V3 => &self.sso_url,
+            crate::saml::oiosaml4::OiosamlVersion::V4 => &self.sso4_url,
+        }
     }
 
     /// Identities.
@@ -804,6 +864,21 @@ impl RunningBroker {
     /// SSO URL.
     pub fn sso_url(&self) -> &str {
         &self.state.sso_url
+    }
+
+    /// The OIOSAML 4.0 SSO (= SLO) URL.
+    pub fn sso4_url(&self) -> &str {
+        &self.state.sso4_url
+    }
+
+    /// Where the OIOSAML 4.0 IdP metadata is served.
+    pub fn metadata4_url(&self) -> &str {
+        &self.state.metadata4_url
+    }
+
+    /// The OIOSAML 4.0 IdP metadata document.
+    pub fn metadata4_xml(&self) -> String {
+        crate::saml::endpoint::metadata4_xml(&self.state)
     }
 
     /// entityID.
@@ -1066,6 +1141,9 @@ mod tests {
             session_index: None,
             request_xml: None,
             assertion_xml: None,
+            oiosaml: Default::default(),
+            requested_profiles: Vec::new(),
+            attribute_profile: None,
         }
     }
 
@@ -1077,6 +1155,7 @@ mod tests {
             identity: "anna".into(),
             loa: None,
             plan: FaultPlan::none().with(crate::Fault::UnsignedAssertion),
+            profile: None,
         };
         st.arm("_r1", login.clone()).unwrap();
         assert_eq!(st.take_armed("_r2"), None, "arming is per request ID");
@@ -1108,6 +1187,7 @@ mod tests {
             identity: "anna".into(),
             loa: None,
             plan: FaultPlan::none(),
+            profile: None,
         };
         let long = "_".repeat(200_000);
         assert_eq!(

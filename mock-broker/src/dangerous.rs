@@ -146,6 +146,17 @@ pub enum Fault {
     /// Replace the whole assertion with the NemID-era OIOSAML 2 (DK-SAML-2.0) assertion for the
     /// same person: X509SubjectName NameID with `Serial=PID:`, AssuranceLevel 3, basic names.
     LegacyOiosaml2,
+    /// OIOSAML 4.0: the assertion's attributes are those of this attribute profile, whatever
+    /// the SP requested (a profile it did not request, e.g. Person/DK with CPR for a service
+    /// that asked for Person/DK/WithoutCPR).
+    AttributeProfile {
+        /// The profile the assertion follows.
+        profile: crate::saml::oiosaml4::AttributeProfile,
+    },
+    /// OIOSAML 4.0: the assertion is the OIOSAML 3.0.3 one for the same login (specVersion
+    /// OIO-SAML-3.0, no attribute profile, the NSIS LoA only, the 3.0.3 AuthnContextClassRef),
+    /// as an SP still wired to the 3.0.3 endpoint's vocabulary would expect.
+    Oiosaml303Assertion,
     /// Set the response Status.
     Status {
         /// Top-level code.
@@ -301,6 +312,8 @@ impl Fault {
             | Fault::RemoveNameFormat { .. }
             | Fault::AddAudience { .. }
             | Fault::LegacyOiosaml2
+            | Fault::AttributeProfile { .. }
+            | Fault::Oiosaml303Assertion
             | Fault::Status { .. }
             | Fault::NoAssertion
             | Fault::AppendUnsignedAssertion { .. }

@@ -123,6 +123,11 @@ pub struct TestIdentity {
     /// Professional: CVR numbers the person may fully represent.
     #[serde(default)]
     pub authorized_to_represent: Vec<String>,
+    /// For a user identified by another EU member state through eIDAS (OIOSAML 4.0 profiles
+    /// Person/EU and Professional/EU): that state's two-letter code, e.g. `SE`. Absent for
+    /// Danish MitID users (every identity written before OIOSAML 4.0).
+    #[serde(default)]
+    pub member_state: Option<String>,
 }
 
 impl TestIdentity {
@@ -191,6 +196,20 @@ impl TestIdentity {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             if time::Date::parse(dob, &fmt).is_err() {
                 return Err(bad("date_of_birth", format!("{dob:?} is not YYYY-MM-DD")));
+            }
+        }
+        if let Some(ms) = &self.member_state {
+            if ms.len() != 2 || !ms.bytes().all(|b| b.is_ascii_uppercase()) || ms == "DK" {
+                return Err(bad(
+                    "member_state",
+                    format!("{ms:?} is not the two-letter code of another EU member state"),
+                ));
+            }
+            if self.cpr.is_some() {
+                return Err(bad(
+                    "cpr",
+                    "an eIDAS (member_state) identity has no CPR number".into(),
+                ));
             }
         }
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
@@ -401,6 +420,7 @@ fn builtin_identities() -> Vec<TestIdentity> {
         production_unit: None,
         se_number: None,
         authorized_to_represent: vec![],
+        member_state: None,
     };
     let mut anna = person(
         "anna",
@@ -492,6 +512,7 @@ fn builtin_identities() -> Vec<TestIdentity> {
         production_unit: None,
         se_number: None,
         authorized_to_represent: vec![],
+        member_state: None,
     };
     let mut erik = pro(
         "erik-erhverv",
@@ -517,7 +538,33 @@ fn builtin_identities() -> Vec<TestIdentity> {
     );
     frida.email = vec!["frida@mock-kommune.example.dk".into()];
 
-    vec![anna, bo, lav, søren, nocpr, protected, erik, frida]
+    // eIDAS users for the OIOSAML 4.0 EU profiles (after the Danish ones, so that every
+    // default choice and forgery victim stays what it was).
+    let mut elena = person(
+        "elena-eu",
+        "8f3c2b1a-4d5e-4f60-8a7b-1c2d3e4f5a07",
+        None,
+        "Elena",
+        "Mock-Svensson",
+    );
+    elena.member_state = Some("SE".into());
+    elena.date_of_birth = Some("1988-02-11".into());
+    elena.email = vec!["elena@example.se".into()];
+
+    let mut emil = pro(
+        "emil-eu-erhverv",
+        "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c03",
+        "Emil",
+        "Mock-Schmidt",
+        "99000001",
+        "Mock Testorganisation ApS",
+    );
+    emil.member_state = Some("DE".into());
+    emil.email = vec!["emil@mock-testorg.example.dk".into()];
+
+    vec![
+        anna, bo, lav, søren, nocpr, protected, erik, frida, elena, emil,
+    ]
 }
 
 #[cfg(test)]
@@ -537,7 +584,7 @@ mod tests {
     #[test]
     fn builtin_identities_are_valid_and_cprs_fictitious() {
         let s = IdentityStore::builtin();
-        assert_eq!(s.len(), 8);
+        assert_eq!(s.len(), 10);
         for i in s.iter() {
             i.validate().unwrap();
             if let Some(cpr) = &i.cpr {

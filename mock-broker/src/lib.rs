@@ -42,6 +42,7 @@
 //!         identity: "anna".into(),
 //!         loa: None,
 //!         plan: FaultPlan::none().with(Fault::UnsignedAssertion),
+//!         profile: None,
 //!     },
 //! ).expect("a short request ID, and room to arm it");
 //! // The SP must refuse the unsigned assertion; `broker.flow(id)` tells what was sent.

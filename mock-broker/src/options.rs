@@ -19,6 +19,10 @@
 //! #                                        # the token to send
 //! # header_read_timeout_ms = 10000         # time to send a request head before the connection closes
 //!
+//! [oiosaml4]                               # OIOSAML 4.0 (served at /idp/saml/4.0/ beside 3.0.3)
+//! # spec_version = "OIO-SAML-4.0"          # specVersion value (UNCONFIRMED default)
+//! # no_profile_requested = "kind-default"  # kind-default | refuse (UNCONFIRMED default)
+//!
 //! [oidc]                                   # the OIDC provider (see oidc::config)
 //! # dev_accept_any_loopback_client = false # DEVELOPMENT ONLY
 //! [[oidc.clients]]
@@ -86,6 +90,21 @@ pub struct BrokerOptions {
     /// Milliseconds a client may take to send a request line and headers (default 10 000).
     #[serde(default)]
     pub header_read_timeout_ms: Option<u64>,
+    /// OIOSAML 4.0 settings (the unconfirmed choices).
+    #[serde(default)]
+    pub oiosaml4: Option<Oiosaml4Options>,
+}
+
+/// `[oiosaml4]`: the OIOSAML 4.0 choices no public source confirms, settable.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Oiosaml4Options {
+    /// The `specVersion` value of 4.0 assertions (default `OIO-SAML-4.0`, unconfirmed).
+    #[serde(default)]
+    pub spec_version: Option<String>,
+    /// What a 4.0 AuthnRequest without `RequestedAttributeProfiles` gets.
+    #[serde(default)]
+    pub no_profile_requested: Option<crate::saml::oiosaml4::NoProfileRequested>,
 }
 
 /// `control_token` as written: a token, or on/off.
@@ -248,6 +267,14 @@ impl BrokerOptions {
             }
             Some(ControlTokenSetting::Enabled(true)) | None => {}
         }
+        if let Some(v) = self.oiosaml4.as_ref().and_then(|o| o.spec_version.as_ref())
+            && (v.trim().is_empty() || v.len() > 64)
+        {
+            return Err((
+                "oiosaml4.spec_version".into(),
+                "must be a non-empty value of at most 64 characters".into(),
+            ));
+        }
         if self.header_read_timeout_ms == Some(0) {
             return Err((
                 "header_read_timeout_ms".into(),
@@ -320,6 +347,16 @@ impl BrokerOptions {
         }
         if let Some(ms) = self.header_read_timeout_ms {
             b = b.header_read_timeout(std::time::Duration::from_millis(ms));
+        }
+        if let Some(o) = &self.oiosaml4 {
+            let mut s = crate::saml::oiosaml4::Oiosaml4Settings::default();
+            if let Some(v) = &o.spec_version {
+                s.spec_version = v.trim().to_string();
+            }
+            if let Some(p) = o.no_profile_requested {
+                s.no_profile_requested = p;
+            }
+            b = b.oiosaml4(s);
         }
         Ok(b)
     }

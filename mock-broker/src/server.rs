@@ -12,7 +12,7 @@
 //! before parsing, and a client gets [`HttpConfig::header_read_timeout`] to send its request
 //! head before the connection is closed.
 
-use crate::broker::{BrokerState, FetchRecord, METADATA_PATH, SSO_PATH};
+use crate::broker::{BrokerState, FetchRecord, METADATA_PATH, METADATA4_PATH, SSO_PATH, SSO4_PATH};
 use crate::control::{
     self,
     guard::{guard, health},
@@ -20,7 +20,7 @@ use crate::control::{
 };
 use crate::oidc::router::json_405;
 use crate::page::{Refusal, page};
-use crate::saml::endpoint::{metadata, sso_get, sso_post};
+use crate::saml::endpoint::{metadata, metadata4, sso_get, sso_post, sso4_get, sso4_post};
 use crate::saml::login::login_post;
 use crate::saml::xml::escape_text;
 use axum::Router;
@@ -82,6 +82,8 @@ pub(crate) fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
         .route(METADATA_PATH, page_405(get(metadata)))
         .route("/metadata", page_405(get(metadata)))
         .route(SSO_PATH, page_405(get(sso_get).post(sso_post)))
+        .route(METADATA4_PATH, page_405(get(metadata4)))
+        .route(SSO4_PATH, page_405(get(sso4_get).post(sso4_post)))
         .route("/login", page_405(post(login_post)))
         .route("/_mock/fetch/{token}", json_405(get(fetch_trap)))
         .route("/", page_405(get(index)))
@@ -118,7 +120,7 @@ async fn index(State(st): St) -> Html<String> {
     Html(page(
         "mock NemLog-in IdP",
         &format!(
-            "<p>entityID <code>{}</code></p><p>Metadata: <a href=\"{m}\">{m}</a></p><p>SSO/SLO: <code>{}</code></p><h2>Registered SPs</h2><ul>{}</ul><h2>Identities</h2><ul>{}</ul>",
+            "<p>entityID <code>{}</code></p><p>Metadata: <a href=\"{m}\">{m}</a></p><p>SSO/SLO: <code>{}</code></p><p>OIOSAML 4.0: metadata <a href=\"{m4}\">{m4}</a>, SSO/SLO <code>{s4}</code></p><h2>Registered SPs</h2><ul>{}</ul><h2>Identities</h2><ul>{}</ul>",
             escape_text(&st.entity_id),
             escape_text(&st.sso_url),
             sps.join(""),
@@ -127,6 +129,8 @@ async fn index(State(st): St) -> Html<String> {
                 .map(|i| format!("<li>{} ({:?}, {})</li>", escape_text(&i.id), i.kind, i.loa))
                 .collect::<String>(),
             m = escape_text(&st.metadata_url),
+            m4 = escape_text(&st.metadata4_url),
+            s4 = escape_text(&st.sso4_url),
         ),
     ))
 }

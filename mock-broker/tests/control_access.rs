@@ -343,6 +343,7 @@ async fn without_a_token_on_loopback_the_other_checks_remain() {
             identity: "anna".into(),
             loa: None,
             plan: FaultPlan::none(),
+            profile: None,
         },
     })
     .await
@@ -541,6 +542,7 @@ async fn over_https_the_guard_and_the_refusal_pages_hold_too() {
             identity: "anna".into(),
             loa: None,
             plan: FaultPlan::none(),
+            profile: None,
         },
     })
     .await

@@ -48,6 +48,7 @@ async fn the_page_shows_a_saml_and_an_oidc_login_decoded() {
                 identity: "anna".into(),
                 loa: None,
                 plan: FaultPlan::none(),
+                profile: None,
             },
         )
         .unwrap();

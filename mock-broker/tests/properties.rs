@@ -78,6 +78,7 @@ fn authn_request_seed() -> String {
         loa: Some(mitid_mock_broker::Loa::Substantial),
         profile: None,
         extra_class_refs: vec![],
+        requested_profiles: Vec::new(),
         force_authn: true,
         is_passive: false,
     }

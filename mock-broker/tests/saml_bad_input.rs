@@ -509,6 +509,7 @@ async fn unknown_identities_and_bad_preselection() {
                 identity: "ghost".into(),
                 loa: None,
                 plan: FaultPlan::none(),
+                profile: None,
             },
         )
         .expect("armed");

@@ -889,6 +889,10 @@ fn every_fault_variant_has_a_test() {
             separate: false,
         },
         Fault::LegacyOiosaml2,
+        Fault::AttributeProfile {
+            profile: mitid_mock_broker::saml::oiosaml4::AttributeProfile::PersonDk,
+        },
+        Fault::Oiosaml303Assertion,
         Fault::Status {
             code: String::new(),
             sub_code: None,
@@ -943,6 +947,8 @@ fn every_fault_variant_has_a_test() {
             | Fault::RemoveNameFormat { .. }
             | Fault::AddAudience { .. }
             | Fault::LegacyOiosaml2
+            | Fault::AttributeProfile { .. }
+            | Fault::Oiosaml303Assertion
             | Fault::Status { .. }
             | Fault::NoAssertion
             | Fault::AppendUnsignedAssertion { .. }
@@ -965,5 +971,5 @@ fn every_fault_variant_has_a_test() {
             | Fault::ReplaceText { .. } => {}
         }
     }
-    assert_eq!(all.len(), 27);
+    assert_eq!(all.len(), 29);
 }

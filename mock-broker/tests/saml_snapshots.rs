@@ -43,6 +43,25 @@ async fn idp_metadata() {
     snap("idp_metadata", &served);
 }
 
+/// The OIOSAML 4.0 metadata, served beside the 3.0.3 one: same entityID and keys, the 4.0
+/// endpoint, protocol and attribute profiles.
+#[tokio::test]
+async fn idp_metadata4() {
+    let broker = mitid_mock_broker::Broker::builder()
+        .public_base_url("https://127.0.0.1:8443")
+        .start()
+        .await
+        .unwrap();
+    let (status, served) = get(&format!("http://{}/idp/saml/4.0/metadata", broker.addr())).await;
+    assert_eq!(status, 200);
+    assert_eq!(served, broker.metadata4_xml());
+    assert!(served.contains("https://127.0.0.1:8443/idp/saml/4.0/"));
+    assert!(served.contains("https://data.gov.dk/saml/profile/oio/4"));
+    assert!(served.contains("<Profile>https://data.gov.dk/eid/Person/DK/WithoutCPR</Profile>"));
+    assert!(!served.contains("AttributeAuthorityDescriptor"));
+    snap("idp_metadata4", &served);
+}
+
 #[test]
 fn minted_signed_assertion_and_encrypted_response() {
     let m = mint_plan(&FaultPlan::none());

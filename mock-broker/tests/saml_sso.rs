@@ -30,6 +30,7 @@ fn arm(broker: &mitid_mock_broker::RunningBroker, id: &str, identity: &str) {
                 identity: identity.into(),
                 loa: None,
                 plan: FaultPlan::none(),
+                profile: None,
             },
         )
         .expect("armed");

@@ -40,6 +40,7 @@ fn minted(plan: FaultPlan, enc: EncryptionAlgorithms) -> String {
         plan: &plan,
         keys: &keys,
         fetch_recorder_url: None,
+        oiosaml4: None,
     };
     mint(&input, &Bergshamra, &Bergshamra).unwrap().response_xml
 }

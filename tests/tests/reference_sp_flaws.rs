@@ -559,6 +559,7 @@ async fn run(broker: &RunningBroker, sp: &RunningSp, c: &Case) -> Observed {
         identity: c.identity.into(),
         loa: c.loa,
         plan: FaultPlan::new(c.faults.clone()),
+        profile: None,
     };
     let client = browser();
     let out = login(&client, &sp.login_url(), broker, Some(armed))
@@ -758,6 +759,7 @@ async fn error_page_with_200_still_creates_no_session() {
         identity: "anna".into(),
         loa: None,
         plan: FaultPlan::new(vec![Fault::UnsignedAssertion]),
+        profile: None,
     };
     let out = login(&client, &sp.login_url(), &broker, Some(armed))
         .await
@@ -794,6 +796,7 @@ async fn the_consumed_part_of_a_wrapped_response_depends_on_the_flaw() {
             identity: "anna".into(),
             loa: None,
             plan: FaultPlan::new(vec![xsw(XswVariant::Xsw3)]),
+            profile: None,
         };
         login(&client, &sp.login_url(), &broker, Some(armed))
             .await

@@ -25,6 +25,7 @@ async fn strict_sp_logs_in_anna_by_her_mitid_uuid() {
         identity: "anna".into(),
         loa: None,
         plan: FaultPlan::none(),
+        profile: None,
     };
     let out = login(&client, &sp.login_url(), &broker, Some(armed))
         .await

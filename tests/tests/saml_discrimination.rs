@@ -25,12 +25,17 @@
 //! - freezes the JSON report of every configuration with insta.
 //!
 //! Scenarios that do not apply to the main SP (a public SP requiring Substantial) run on an SP
-//! set up for them: a private SP, and one requiring High.
+//! set up for them: a private SP, and one requiring High. The OIOSAML 4.0 scenarios
+//! (`applies.oiosaml = "4.0"`) run on 4.0 SPs: a public one requesting every attribute
+//! profile, then a private one requesting Person/DK/WithoutCPR and Professional/DK (where a
+//! Person/DK assertion is one it did not request). Their reports are frozen apart
+//! (`saml4_<flaws>`), so the 3.0.3 reports stay as they were.
 
 use mitid_harness::scenario::Protocol;
 use mitid_harness::{Catalogue, Grade, Harness, RunReport, Verdict};
+use mitid_mock_broker::saml::oiosaml4::OiosamlVersion;
 use mitid_mock_broker::{Broker, Loa};
-use mitid_reference::reference_sp::{Flaw, ReferenceSp, SpConfig};
+use mitid_reference::reference_sp::{AttributeProfile, Flaw, Oiosaml4Sp, ReferenceSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -124,24 +129,44 @@ fn expected(ann: &BTreeMap<String, Vec<FlawSet>>, config: &FlawSet) -> BTreeSet<
         .collect()
 }
 
-/// The SP setups: (required LoA, private SP). The first runs everything that applies to it;
-/// each later one runs only what no earlier setup could.
-const SETUPS: &[(Loa, bool)] = &[
-    (Loa::Substantial, false),
-    (Loa::Substantial, true),
-    (Loa::High, false),
+/// The SP setups: (required LoA, private SP, OIOSAML 4.0 profiles requested or `None` for a
+/// 3.0.3 SP). Per version, the first runs everything that applies to it; each later one runs
+/// only what no earlier setup could.
+type Setup = (Loa, bool, Option<&'static [AttributeProfile]>);
+const SETUPS: &[Setup] = &[
+    (Loa::Substantial, false, None),
+    (Loa::Substantial, true, None),
+    (Loa::High, false, None),
+];
+const SETUPS_4: &[Setup] = &[
+    (Loa::Substantial, false, Some(&AttributeProfile::ALL)),
+    (
+        Loa::Substantial,
+        true,
+        Some(&[
+            AttributeProfile::PersonDkWithoutCpr,
+            AttributeProfile::ProfessionalDk,
+        ]),
+    ),
 ];
 
-async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) -> RunReport {
+/// The OIOSAML version a scenario is written for.
+fn version_of(s: &mitid_harness::Scenario) -> OiosamlVersion {
+    s.applies.oiosaml.unwrap_or(OiosamlVersion::V3)
+}
+
+async fn run_setup(flaws: &FlawSet, setup: &Setup, only: &[String]) -> RunReport {
+    let (loa, private, profiles) = *setup;
     let broker = Arc::new(Broker::builder().start().await.unwrap());
-    let sp = ReferenceSp::start(
-        SpConfig::new(broker.metadata_xml())
-            .flaws(flaws.iter().copied())
-            .required_loa(loa)
-            .private_sp(private),
-    )
-    .await
-    .unwrap();
+    let mut cfg = SpConfig::new(broker.metadata_xml())
+        .flaws(flaws.iter().copied())
+        .required_loa(loa)
+        .private_sp(private);
+    if let Some(p) = profiles {
+        cfg.idp_metadata_xml = broker.metadata4_xml();
+        cfg = cfg.oiosaml4(Oiosaml4Sp::for_service(private).requesting(p.iter().copied()));
+    }
+    let sp = ReferenceSp::start(cfg).await.unwrap();
     sp.register_with(&broker).unwrap();
     let cfg = sp.harness_config("reference-sp");
     let cat = Catalogue::builtin()
@@ -160,21 +185,26 @@ async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) ->
         .await
 }
 
-/// The whole SAML catalogue against the SP with `flaws`: one report, each scenario from the
-/// first setup it applies to.
-async fn run_all(flaws: FlawSet) -> RunReport {
+/// The SAML catalogue's scenarios of `version` against the SP with `flaws`: one report, each
+/// scenario from the first setup it applies to.
+async fn run_all(flaws: FlawSet, version: OiosamlVersion) -> RunReport {
     let all: Vec<String> = Catalogue::builtin()
         .protocol(Protocol::Saml)
         .iter()
+        .filter(|s| version_of(s) == version)
         .map(|s| s.id.clone())
         .collect();
+    let setups = match version {
+        OiosamlVersion::V3 => SETUPS,
+        OiosamlVersion::V4 => SETUPS_4,
+    };
     let mut todo = all;
     let mut report: Option<RunReport> = None;
-    for (loa, private) in SETUPS {
+    for setup in setups {
         if todo.is_empty() {
             break;
         }
-        let r = run_setup(&flaws, *loa, *private, &todo).await;
+        let r = run_setup(&flaws, setup, &todo).await;
         let skipped: Vec<String> = r
             .results
             .iter()
@@ -282,15 +312,28 @@ async fn each_flaw_fails_exactly_its_scenarios() {
         let sem = sem.clone();
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let r = run_all(c.clone()).await;
-            (c, r)
+            let r3 = run_all(c.clone(), OiosamlVersion::V3).await;
+            let r4 = run_all(c.clone(), OiosamlVersion::V4).await;
+            (c, r3, r4)
         });
     }
     let mut reports = BTreeMap::new();
+    let mut reports4 = BTreeMap::new();
     while let Some(r) = tasks.join_next().await {
-        let (c, rep) = r.expect("configuration task panicked");
-        reports.insert(c, rep);
+        let (c, rep3, rep4) = r.expect("configuration task panicked");
+        reports.insert(c.clone(), rep3);
+        reports4.insert(c, rep4);
     }
+    // One combined report per configuration for the checks; frozen per version below.
+    let combined: BTreeMap<FlawSet, RunReport> = reports
+        .iter()
+        .map(|(c, r3)| {
+            let mut r = r3.clone();
+            r.results.extend(reports4[c].results.iter().cloned());
+            r.sort_and_recount();
+            (c.clone(), r)
+        })
+        .collect();
 
     let warn = warn_annotations();
     let mut problems = Vec::new();
@@ -298,7 +341,7 @@ async fn each_flaw_fails_exactly_its_scenarios() {
     // A flaw may only show in combination (no replay cache matters only when InResponseTo is
     // not checked either), but it must show somewhere.
     let mut flaws_that_fail = BTreeSet::new();
-    for (c, r) in &reports {
+    for (c, r) in &combined {
         let want = expected(&ann, c);
         let want_warn = expected_warn(&warn, &want, c);
         let failed = ids(r, Verdict::Fail);
@@ -379,5 +422,41 @@ async fn each_flaw_fails_exactly_its_scenarios() {
                 insta::assert_snapshot!(name, frozen_lines(r));
             }
         }
+        for (c, r) in &reports4 {
+            let name = format!("saml4_{}", label(c));
+            if c.is_empty() {
+                insta::assert_json_snapshot!(name, frozen(r));
+            } else {
+                insta::assert_snapshot!(name, frozen_lines(r));
+            }
+        }
     });
+}
+
+/// The OIOSAML 4.0 scenarios against a 3.0.3 SP (strict and with every 4.0 flaw): all
+/// SKIPPED, never FAIL; and the 3.0.3 scenarios against a 4.0 SP are not this test's business
+/// (they are run on 3.0.3 SPs above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oiosaml4_scenarios_are_skipped_for_a_303_sp() {
+    let only: Vec<String> = Catalogue::builtin()
+        .protocol(Protocol::Saml)
+        .iter()
+        .filter(|s| version_of(s) == OiosamlVersion::V4)
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(only.len() >= 10, "the 4.0 scenarios are in the catalogue");
+    let flaws: FlawSet = [
+        Flaw::IgnoreAttributeProfile,
+        Flaw::AcceptCprInAnyProfile,
+        Flaw::Accept303VocabularyIn4,
+    ]
+    .into();
+    for f in [FlawSet::new(), flaws] {
+        let r = run_setup(&f, &SETUPS[0], &only).await;
+        assert_eq!(r.results.len(), only.len());
+        for x in &r.results {
+            assert_eq!(x.verdict, Verdict::Skipped, "{}: {}", x.id, x.message);
+            assert!(x.message.contains("OIOSAML 4.0"), "{}", x.message);
+        }
+    }
 }

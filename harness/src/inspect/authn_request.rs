@@ -6,6 +6,7 @@
 //! even when the XML cannot be decoded, and XML-level checks are skipped only then.
 
 use mitid_mock_broker::pki::Credential;
+use mitid_mock_broker::saml::oiosaml4::{self as oio4, AttributeProfile, OiosamlVersion};
 use mitid_mock_broker::saml::redirect::SigAlg;
 use mitid_mock_broker::saml::sp_metadata::SpMetadata;
 use mitid_mock_broker::saml::xmlsec::{Bergshamra, XmlVerifier};
@@ -32,6 +33,10 @@ const NEMID_KEYCARD: &str = "https://nemlogin.dk/internal/credential/type/nemidk
 const NEMID_KEYFILE: &str = "https://nemlogin.dk/internal/credential/type/nemidkeyfile";
 const AC_X509: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:X509";
 const KOMBIT_ASSURANCE: &str = "urn:dk:gov:saml:attribute:AssuranceLevel";
+/// NemLog-in's SAML extension namespace (OIOSAML 4.0 `RequestedAttributeProfiles`).
+const EXTENSIONS_NS: &str = "https://data.gov.dk/eid/saml/extensions";
+/// Most requested profiles read (the 4.0 metadata lists seven).
+const MAX_PROFILES: usize = 16;
 
 /// Allowed difference between IssueInstant and the capture time.
 const CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -71,6 +76,9 @@ struct Request {
     /// `Comparison` (None = attribute absent) and class refs, if RequestedAuthnContext exists.
     authn_context: Option<(Option<String>, Vec<String>)>,
     enveloped_signature: bool,
+    /// OIOSAML 4.0 `Extensions/RequestedAttributeProfiles/Profile` values, as written; `None`
+    /// when the element is absent.
+    attribute_profiles: Option<Vec<String>>,
 }
 
 fn parse_request(xml: &str) -> Result<Request, DecodeError> {
@@ -110,6 +118,19 @@ fn parse_request(xml: &str) -> Result<Request, DecodeError> {
             .collect();
         (rac.attribute("Comparison").map(str::to_string), refs)
     });
+    let attribute_profiles = child(root, PROTOCOL_NS, "Extensions")
+        .and_then(|e| child(e, EXTENSIONS_NS, "RequestedAttributeProfiles"))
+        .map(|r| {
+            r.children()
+                .filter(|c| {
+                    c.is_element()
+                        && c.tag_name().namespace() == Some(EXTENSIONS_NS)
+                        && c.tag_name().name() == "Profile"
+                })
+                .take(MAX_PROFILES)
+                .map(|c| c.text().unwrap_or("").trim().to_string())
+                .collect()
+        });
     Ok(Request {
         id: attr("ID"),
         version: attr("Version"),
@@ -125,6 +146,7 @@ fn parse_request(xml: &str) -> Result<Request, DecodeError> {
         issuer_format: issuer.and_then(|i| i.attribute("Format").map(str::to_string)),
         authn_context,
         enveloped_signature: child(root, DS_NS, "Signature").is_some(),
+        attribute_profiles,
     })
 }
 
@@ -198,8 +220,16 @@ pub(crate) fn inspect(
             findings.push(acs(r, sp));
             findings.push(issue_instant(r, req.captured_at));
             findings.push(id(r, seen_ids));
-            findings.push(loa(r, opts.required_loa));
-            findings.push(profile(r, opts.expected_profile));
+            match opts.oiosaml {
+                OiosamlVersion::V3 => {
+                    findings.push(loa(r, opts.required_loa));
+                    findings.push(profile(r, opts.expected_profile));
+                }
+                OiosamlVersion::V4 => {
+                    findings.push(loa4(r, opts.required_loa));
+                    findings.push(profile4(r, opts.expected_profile, opts.private_sp));
+                }
+            }
             findings.push(force_passive(r));
         }
         None => {
@@ -643,6 +673,134 @@ fn profile(r: &Request, expected: Option<IdentityKind>) -> Finding {
             "{seen}; the service is configured for {}",
             want.profile_uri()
         )),
+    }
+}
+
+/// OIOSAML 4.0: the LoA is requested with `https://data.gov.dk/concept/core/loa/<Level>`
+/// (FoxIDs `NemLoginOiosaml400LoaPrefix`); 3.0.3's `nsis/loa/` URIs and the NemID-era classes
+/// do not belong in a 4.0 request.
+fn loa4(r: &Request, required: Option<Loa>) -> Finding {
+    let Some((comparison, refs)) = &r.authn_context else {
+        return AR_LOA.warn(
+            "no RequestedAuthnContext: the IdP's default level applies and the SP must check the delivered https://data.gov.dk/concept/core/loa itself",
+        );
+    };
+    let comparison = comparison.as_deref().unwrap_or("exact");
+    let listed = refs.join(", ");
+    let v3: Vec<&str> = refs
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            Loa::from_classref(c).is_some()
+                || *c == IdentityKind::Person.profile_uri()
+                || *c == IdentityKind::Professional.profile_uri()
+        })
+        .collect();
+    let legacy: Vec<&str> = refs
+        .iter()
+        .map(String::as_str)
+        .filter(|c| {
+            matches!(*c, NEMID_KEYCARD | NEMID_KEYFILE | AC_X509) || c.starts_with(KOMBIT_ASSURANCE)
+        })
+        .collect();
+    let loas: Vec<Loa> = refs
+        .iter()
+        .filter_map(|c| oio4::loa_from_classref(c))
+        .collect();
+    let mut status = CheckStatus::Pass;
+    let mut lines = vec![format!(
+        "OIOSAML 4.0: Comparison={comparison}, class refs: {listed}"
+    )];
+    if !legacy.is_empty() {
+        status = CheckStatus::Fail;
+        lines.push(format!("NemID-era classes: {}", legacy.join(", ")));
+    }
+    if !v3.is_empty() {
+        status = worse(status, CheckStatus::Fail);
+        lines.push(format!(
+            "OIOSAML 3.0.3 class refs in a 4.0 request (4.0 uses {}<Level> and RequestedAttributeProfiles): {}",
+            oio4::LOA_CLASSREF_PREFIX,
+            v3.join(", ")
+        ));
+    }
+    match (loas.iter().copied().min(), required) {
+        (None, _) => {
+            status = worse(status, CheckStatus::Warn);
+            lines.push(format!(
+                "no 4.0 LoA ({}<Level>) requested",
+                oio4::LOA_CLASSREF_PREFIX
+            ));
+        }
+        (Some(lowest), Some(req)) if comparison != "maximum" && lowest < req => {
+            status = worse(status, CheckStatus::Fail);
+            lines.push(format!(
+                "the service requires {req}, but this request accepts {lowest}"
+            ));
+        }
+        (Some(_), Some(_)) if comparison == "maximum" => {
+            status = worse(status, CheckStatus::Fail);
+            lines.push("Comparison=maximum accepts Low".to_string());
+        }
+        (Some(lowest), _) => lines.push(format!("accepts {lowest} or better")),
+    }
+    match status {
+        CheckStatus::Pass => AR_LOA.pass(lines.join("; ")),
+        CheckStatus::Warn => AR_LOA.warn(lines.join("; ")),
+        CheckStatus::Fail | CheckStatus::Skipped => AR_LOA.fail(lines.join("; ")),
+    }
+}
+
+/// OIOSAML 4.0: `RequestedAttributeProfiles` is present, names only profiles NemLog-in offers
+/// (the 4.0 metadata's SupportedAttributeProfiles), includes one for the kind of user the
+/// service is configured for, and a private SP does not ask for Person/DK (the profile with
+/// CPR, for public authorities).
+fn profile4(r: &Request, expected: Option<IdentityKind>, private_sp: bool) -> Finding {
+    let Some(profiles) = &r.attribute_profiles else {
+        return AR_PROFILE.fail(
+            "OIOSAML 4.0 request without Extensions/RequestedAttributeProfiles (namespace https://data.gov.dk/eid/saml/extensions): the SP does not say which attribute profile it needs",
+        );
+    };
+    if profiles.is_empty() {
+        return AR_PROFILE.fail("RequestedAttributeProfiles names no Profile");
+    }
+    let known: Vec<AttributeProfile> = profiles
+        .iter()
+        .filter_map(|p| AttributeProfile::from_uri(p))
+        .collect();
+    let unknown: Vec<&str> = profiles
+        .iter()
+        .map(String::as_str)
+        .filter(|p| AttributeProfile::from_uri(p).is_none())
+        .collect();
+    let mut status = CheckStatus::Pass;
+    let mut lines = vec![format!("requests {}", profiles.join(", "))];
+    if !unknown.is_empty() {
+        status = CheckStatus::Fail;
+        lines.push(format!(
+            "not attribute profiles NemLog-in 4.0 offers: {}",
+            unknown.join(", ")
+        ));
+    }
+    if private_sp && known.contains(&AttributeProfile::PersonDk) {
+        status = CheckStatus::Fail;
+        lines.push(format!(
+            "a private SP asks for {} (CPR numbers are for public authorities); request {} instead",
+            AttributeProfile::PersonDk.uri(),
+            AttributeProfile::PersonDkWithoutCpr.uri()
+        ));
+    }
+    if let Some(want) = expected
+        && !known.iter().any(|p| p.kind() == want)
+    {
+        status = worse(status, CheckStatus::Fail);
+        lines.push(format!(
+            "no profile for {want:?} users, which the service is configured for"
+        ));
+    }
+    match status {
+        CheckStatus::Pass => AR_PROFILE.pass(lines.join("; ")),
+        CheckStatus::Warn => AR_PROFILE.warn(lines.join("; ")),
+        CheckStatus::Fail | CheckStatus::Skipped => AR_PROFILE.fail(lines.join("; ")),
     }
 }
 

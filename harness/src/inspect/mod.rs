@@ -182,6 +182,9 @@ pub struct InspectOptions {
     pub expected_profile: Option<IdentityKind>,
     /// A private SP (not a public authority) may not ask for CPR numbers or privileges.
     pub private_sp: bool,
+    /// The OIOSAML version the SP speaks: a 4.0 AuthnRequest states its LoA with the 4.0 URIs
+    /// and its attribute profiles in `RequestedAttributeProfiles`.
+    pub oiosaml: mitid_mock_broker::saml::oiosaml4::OiosamlVersion,
 }
 
 impl InspectOptions {
@@ -193,6 +196,7 @@ impl InspectOptions {
             required_loa: None,
             expected_profile: None,
             private_sp: false,
+            oiosaml: Default::default(),
         }
     }
 }

@@ -189,6 +189,14 @@ impl ControlClient {
         }
     }
 
+    /// The broker's OIOSAML 4.0 SSO (and SLO) URL.
+    pub fn sso4_url(&self) -> String {
+        match &self.target {
+            Target::Http { base_url, .. } => format!("{base_url}{}", crate::broker::SSO4_PATH),
+            Target::InProcess { state, .. } => state.sso4_url.clone(),
+        }
+    }
+
     /// `GET /_mock/health`: is the broker serving?
     pub async fn health(&self) -> Result<(), ControlClientError> {
         match &self.target {
@@ -428,6 +436,7 @@ mod tests {
                 identity: identity.into(),
                 loa: None,
                 plan: FaultPlan::none(),
+                profile: None,
             },
         }
     }

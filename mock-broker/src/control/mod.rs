@@ -47,7 +47,7 @@
 //! control
 //!     .arm(&SamlArmRequest {
 //!         request_id: "_id-from-the-authn-request".into(),
-//!         login: ArmedLogin { identity: "anna".into(), loa: None, plan: FaultPlan::none() },
+//!         login: ArmedLogin { identity: "anna".into(), loa: None, plan: FaultPlan::none(), profile: None },
 //!     })
 //!     .await?;
 //! # Ok(()) }
@@ -210,6 +210,7 @@ mod tests {
                 identity: "anna".into(),
                 loa: None,
                 plan: crate::FaultPlan::none(),
+                profile: None,
             },
         };
         let v = serde_json::to_value(&req).unwrap();

@@ -139,6 +139,7 @@ mod tests {
                 identity: identity.into(),
                 loa: None,
                 plan: crate::FaultPlan::none(),
+                profile: None,
             },
         };
         assert!(matches!(

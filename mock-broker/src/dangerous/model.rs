@@ -104,6 +104,40 @@ pub(crate) fn legacy_oiosaml2(
     model.assertions = legacy_oiosaml2_response(ctx, identity).assertions;
 }
 
+/// `attribute-profile`: the assertion's attributes (and its AuthnContextClassRef) become
+/// those of the 4.0 `profile` for the same identity and LoA, with the flow's specVersion
+/// (or the default one on a 3.0.3 flow); the rest of the assertion stays.
+pub(crate) fn attribute_profile(
+    model: &mut ResponseModel,
+    input: &crate::saml::mint::MintInput<'_>,
+    profile: crate::saml::oiosaml4::AttributeProfile,
+) {
+    use crate::saml::oiosaml4::{DEFAULT_SPEC_VERSION, Oiosaml4Assertion, oiosaml4_response};
+    let a = Oiosaml4Assertion {
+        profile,
+        spec_version: input.oiosaml4.as_ref().map_or_else(
+            || DEFAULT_SPEC_VERSION.to_string(),
+            |a| a.spec_version.clone(),
+        ),
+    };
+    let r = oiosaml4_response(&input.ctx, input.identity, input.loa, &a);
+    if let (Some(dst), Some(src)) = (model.assertions.first_mut(), r.assertions.first()) {
+        dst.attribute_statements = src.attribute_statements.clone();
+        dst.authn_statements = src.authn_statements.clone();
+    }
+}
+
+/// `oiosaml303-assertion`: the OIOSAML 3.0.3 assertion for the same login replaces the 4.0
+/// one; the Response around it stays.
+pub(crate) fn oiosaml303_assertion(
+    model: &mut ResponseModel,
+    ctx: &ModelContext,
+    identity: &TestIdentity,
+    loa: crate::nsis::Loa,
+) {
+    model.assertions = crate::saml::assertion::oiosaml3_response(ctx, identity, loa).assertions;
+}
+
 /// `status`: the Response's Status.
 pub(crate) fn status(
     model: &mut ResponseModel,

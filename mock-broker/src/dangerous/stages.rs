@@ -7,7 +7,7 @@
 //!
 //! | stage | acts on | faults |
 //! |---|---|---|
-//! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `status`, `no-assertion` |
+//! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `attribute-profile`, `oiosaml303-assertion`, `status`, `no-assertion` |
 //! | crypto | [`CryptoChoices`]: key, KeyInfo, what is signed, SHA-1, encryption | `sign-with`, `key-info`, `unsigned-assertion`, `sign-response`, `sha1`, `no-encryption`, `encrypt-with`; part of `signed-foreign-element` and `xsw` 1–2 |
 //! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info` |
 //! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8 |
@@ -22,7 +22,7 @@ use super::{
     Fault, FaultError, FaultPlan, XswVariant, document, model, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
-use crate::saml::assertion::{AssertionModel, ResponseModel, oiosaml3_response};
+use crate::saml::assertion::{AssertionModel, ResponseModel};
 use crate::saml::mint::{Assembly, MintError, MintInput, SigningKey};
 use crate::saml::response::write_assertion;
 use crate::saml::xmlsec::{EncryptionAlgorithms, XmlEncryptor, XmlSigner};
@@ -84,6 +84,14 @@ impl FaultPlan {
                 }
                 Fault::LegacyOiosaml2 => s.add_model(|m, i| {
                     model::legacy_oiosaml2(m, &i.ctx, i.identity);
+                    Ok(())
+                }),
+                Fault::AttributeProfile { profile } => s.add_model(move |m, i| {
+                    model::attribute_profile(m, i, *profile);
+                    Ok(())
+                }),
+                Fault::Oiosaml303Assertion => s.add_model(|m, i| {
+                    model::oiosaml303_assertion(m, &i.ctx, i.identity, i.loa);
                     Ok(())
                 }),
                 Fault::Status {
@@ -336,7 +344,9 @@ impl<'a> StageContext<'a> {
         let v = self.victim(victim)?;
         let mut c = self.input.ctx.clone();
         c.assertion_id = format!("{}{suffix}", self.input.ctx.assertion_id);
-        Ok(oiosaml3_response(&c, v, self.input.loa)
+        Ok(self
+            .input
+            .genuine_response(&c, v, self.input.loa)
             .assertions
             .remove(0))
     }

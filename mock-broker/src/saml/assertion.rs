@@ -458,7 +458,7 @@ pub fn legacy_oiosaml2_response(ctx: &ModelContext, identity: &TestIdentity) -> 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::identity::IdentityStore;
 

@@ -28,6 +28,15 @@ impl RequestedAuthnContext {
             .max()
     }
 
+    /// The OIOSAML 4.0 LoA requested (`https://data.gov.dk/concept/core/loa/<Level>`, the
+    /// highest one named).
+    pub fn loa4(&self) -> Option<Loa> {
+        self.class_refs
+            .iter()
+            .filter_map(|c| super::oiosaml4::loa_from_classref(c))
+            .max()
+    }
+
     /// The attribute profile requested, if any.
     pub fn profile(&self) -> Option<IdentityKind> {
         self.class_refs.iter().find_map(|c| match c.as_str() {
@@ -88,6 +97,33 @@ pub struct AuthnRequest {
     /// The request carries an enveloped XML signature (POST binding style); the Redirect
     /// binding signs the query string instead.
     pub has_xml_signature: bool,
+    /// OIOSAML 4.0: the profile URIs of `Extensions/RequestedAttributeProfiles/Profile`
+    /// (namespace `https://data.gov.dk/eid/saml/extensions`), as written, in order; empty when
+    /// the request has none (every 3.0.3 request). Kept as text so that inspection can name an
+    /// unknown one; [`AuthnRequest::attribute_profiles`] gives the known ones.
+    pub requested_attribute_profiles: Vec<String>,
+}
+
+/// Most `RequestedAttributeProfiles/Profile` values read from one request (the 4.0 metadata
+/// lists seven profiles).
+pub const MAX_REQUESTED_PROFILES: usize = 16;
+
+impl AuthnRequest {
+    /// The requested attribute profiles the broker knows, in request order, without
+    /// duplicates.
+    pub fn attribute_profiles(&self) -> Vec<super::oiosaml4::AttributeProfile> {
+        let mut out = Vec::new();
+        for p in self
+            .requested_attribute_profiles
+            .iter()
+            .filter_map(|u| super::oiosaml4::AttributeProfile::from_uri(u))
+        {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        out
+    }
 }
 
 /// Why an AuthnRequest was refused.
@@ -169,6 +205,21 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
                 .map(|n| text_of(n).trim().to_string())
                 .collect(),
         });
+    let requested_attribute_profiles = child(root, ns::SAMLP, "Extensions")
+        .and_then(|e| {
+            child(
+                e,
+                super::oiosaml4::EXTENSIONS_NS,
+                "RequestedAttributeProfiles",
+            )
+        })
+        .map(|r| {
+            children(r, super::oiosaml4::EXTENSIONS_NS, "Profile")
+                .take(MAX_REQUESTED_PROFILES)
+                .map(|n| text_of(n).trim().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(AuthnRequest {
         id,
         version,
@@ -189,6 +240,7 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
             .map(str::to_string),
         requested_authn_context,
         has_xml_signature: child(root, ns::DS, "Signature").is_some(),
+        requested_attribute_profiles,
     })
 }
 
@@ -210,8 +262,11 @@ pub struct AuthnRequestBuilder {
     pub loa: Option<Loa>,
     /// Requested attribute profile.
     pub profile: Option<IdentityKind>,
-    /// Extra class refs (e.g. legacy NemID credential types, for negative inspection tests).
+    /// Extra class refs (e.g. legacy NemID credential types, for negative inspection tests,
+    /// or the OIOSAML 4.0 LoA URI from [`super::oiosaml4::loa_classref`]).
     pub extra_class_refs: Vec<String>,
+    /// OIOSAML 4.0 `RequestedAttributeProfiles` (profile URIs); empty writes no Extensions.
+    pub requested_profiles: Vec<String>,
     /// `ForceAuthn`.
     pub force_authn: bool,
     /// `IsPassive`.
@@ -245,6 +300,16 @@ impl AuthnRequestBuilder {
             ));
         }
         x.push_str(&format!("><saml:Issuer>{}</saml:Issuer>", t(&self.issuer)));
+        if !self.requested_profiles.is_empty() {
+            x.push_str(&format!(
+                r#"<samlp:Extensions><nl:RequestedAttributeProfiles xmlns:nl="{}">"#,
+                super::oiosaml4::EXTENSIONS_NS
+            ));
+            for p in &self.requested_profiles {
+                x.push_str(&format!("<nl:Profile>{}</nl:Profile>", t(p)));
+            }
+            x.push_str("</nl:RequestedAttributeProfiles></samlp:Extensions>");
+        }
         let mut refs: Vec<String> = Vec::new();
         if let Some(l) = self.loa {
             refs.push(l.classref());
@@ -282,6 +347,7 @@ mod tests {
             loa: Some(Loa::Substantial),
             profile: Some(IdentityKind::Person),
             extra_class_refs: vec![ns::legacy::CRED_NEMID_KEYCARD.into()],
+            requested_profiles: Vec::new(),
             force_authn: true,
             is_passive: false,
         }
@@ -302,6 +368,30 @@ mod tests {
             r.issue_instant,
             Some(time::macros::datetime!(2026-01-01 12:00 UTC))
         );
+        assert!(r.requested_attribute_profiles.is_empty());
+    }
+
+    #[test]
+    fn oiosaml4_extension_and_loa() {
+        use crate::saml::oiosaml4::{AttributeProfile, loa_classref};
+        let mut b = builder();
+        b.loa = None;
+        b.profile = None;
+        b.extra_class_refs = vec![loa_classref(Loa::High)];
+        b.requested_profiles = vec![
+            AttributeProfile::PersonDkWithoutCpr.uri().into(),
+            "https://data.gov.dk/eid/Unknown".into(),
+            AttributeProfile::PersonDkWithoutCpr.uri().into(),
+        ];
+        let r = parse(&b.to_xml()).unwrap();
+        assert_eq!(r.requested_attribute_profiles.len(), 3);
+        assert_eq!(
+            r.attribute_profiles(),
+            vec![AttributeProfile::PersonDkWithoutCpr]
+        );
+        let rac = r.requested_authn_context.unwrap();
+        assert_eq!(rac.loa4(), Some(Loa::High));
+        assert_eq!(rac.loa(), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! ([`super::slo`]). Nothing here panics on input: query strings and bodies are size-capped
 //! before parsing, and XML goes through the hardened parser.
 
+use super::oiosaml4::OiosamlVersion;
 use super::redirect::{self, RedirectError, RedirectMessage};
 use super::xml::{XmlError, escape_attr, parse_untrusted};
 use super::{slo, sso};
@@ -178,16 +179,31 @@ pub(crate) fn read_form(bytes: &[u8]) -> Result<PostInbound, InboundRejection> {
     }
 }
 
-/// `GET` on the SSO/SLO URL: the HTTP-Redirect binding.
+/// `GET` on the 3.0.3 SSO/SLO URL: the HTTP-Redirect binding.
 pub(crate) async fn sso_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Response {
+    redirect_binding(&st, &uri, OiosamlVersion::V3)
+}
+
+/// `GET` on the OIOSAML 4.0 SSO/SLO URL.
+pub(crate) async fn sso4_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Response {
+    redirect_binding(&st, &uri, OiosamlVersion::V4)
+}
+
+/// `POST` on the OIOSAML 4.0 SSO/SLO URL.
+pub(crate) async fn sso4_post(State(st): State<Arc<BrokerState>>, body: Body) -> Response {
+    post_binding(&st, body, OiosamlVersion::V4).await
+}
+
+/// The HTTP-Redirect binding on the SSO/SLO URL of `version`.
+fn redirect_binding(st: &Arc<BrokerState>, uri: &Uri, version: OiosamlVersion) -> Response {
     let query = uri.query().unwrap_or("");
     let answer = match read_query(query) {
         Err(e) => Err(Refusal::from(e)),
         Ok(RedirectInbound::AuthnRequest(msg)) => {
-            sso::authn_request_received(&st, &msg, query).map_err(Refusal::from)
+            sso::authn_request_received(st, &msg, query, version).map_err(Refusal::from)
         }
         Ok(RedirectInbound::LogoutRequest(msg)) => {
-            slo::logout_request_redirect(&st, &msg).map_err(Refusal::from)
+            slo::logout_request_redirect(st, &msg).map_err(Refusal::from)
         }
         Ok(RedirectInbound::LogoutResponse(msg)) => {
             slo::logout_response_received(&msg.xml).map_err(Refusal::from)
@@ -198,13 +214,19 @@ pub(crate) async fn sso_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Res
 
 /// `POST` on the SSO/SLO URL: the HTTP-POST binding (logout only, as at NemLog-in).
 pub(crate) async fn sso_post(State(st): State<Arc<BrokerState>>, body: Body) -> Response {
+    post_binding(&st, body, OiosamlVersion::V3).await
+}
+
+/// The HTTP-POST binding on the SSO/SLO URL of `version`.
+async fn post_binding(st: &Arc<BrokerState>, body: Body, _version: OiosamlVersion) -> Response {
     let answer = match read_body(body).await.and_then(|b| read_form(&b)) {
         Err(e) => Err(Refusal::from(e)),
         Ok(PostInbound::LogoutResponse { xml }) => {
             slo::logout_response_received(&xml).map_err(Refusal::from)
         }
         Ok(PostInbound::LogoutRequest { xml, relay_state }) => {
-            slo::logout_request_post(&st, &xml, relay_state.as_deref()).map_err(Refusal::from)
+            // Logout is the same operation on both versions' URL (SessionIndex, signature).
+            slo::logout_request_post(st, &xml, relay_state.as_deref()).map_err(Refusal::from)
         }
     };
     answer.into_response()
@@ -233,7 +255,42 @@ pub(crate) fn idp_metadata_xml(
         slo_url: sso_url,
         signing_certs_b64: &certs,
         valid_until: None,
+        oiosaml4: false,
     })
+}
+
+/// Render the OIOSAML 4.0 IdP metadata.
+pub(crate) fn metadata4_xml(st: &BrokerState) -> String {
+    idp_metadata4_xml(&st.entity_id, &st.sso4_url, &st.keys)
+}
+
+/// The OIOSAML 4.0 IdP metadata: the same entityID and keys, the 4.0 SSO (= SLO) URL.
+pub(crate) fn idp_metadata4_xml(
+    entity_id: &str,
+    sso_url: &str,
+    keys: &crate::saml::mint::SigningKeys,
+) -> String {
+    let certs = vec![keys.idp.cert_b64.clone(), keys.idp_next.cert_b64.clone()];
+    super::idp_metadata::write_idp_metadata(&super::idp_metadata::IdpMetadataParams {
+        entity_id,
+        sso_url,
+        slo_url: sso_url,
+        signing_certs_b64: &certs,
+        valid_until: None,
+        oiosaml4: true,
+    })
+}
+
+/// `GET` the OIOSAML 4.0 IdP metadata.
+pub(crate) async fn metadata4(State(st): State<Arc<BrokerState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/samlmetadata+xml; charset=utf-8",
+        )],
+        metadata4_xml(&st),
+    )
+        .into_response()
 }
 
 /// `GET` the IdP metadata.

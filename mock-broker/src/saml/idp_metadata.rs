@@ -22,6 +22,11 @@ pub struct IdpMetadataParams<'a> {
     pub signing_certs_b64: &'a [String],
     /// `validUntil`, when set.
     pub valid_until: Option<&'a str>,
+    /// OIOSAML 4.0 metadata: the 4.0 protocol in `protocolSupportEnumeration`, the
+    /// `SupportedAttributeProfiles` extension and the 4.0 attributes (FoxIDs.Assets
+    /// `modules/nemlogin/metadata/oiosaml4-idp-prod.xml`). False writes the 3.0.3 document,
+    /// unchanged.
+    pub oiosaml4: bool,
 }
 
 /// Write the IdP metadata.
@@ -40,12 +45,16 @@ pub fn write_idp_metadata(p: &IdpMetadataParams<'_>) -> String {
     if let Some(v) = p.valid_until {
         let _ = write!(o, r#" validUntil="{}""#, ea(v));
     }
+    let protocols = if p.oiosaml4 {
+        format!("{} {}", ns::SAMLP, super::oiosaml4::PROTOCOL_OIO4)
+    } else {
+        ns::SAMLP.to_string()
+    };
     let _ = write!(
         o,
         r#">
-  <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="{}">
-"#,
-        ns::SAMLP
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="{protocols}">
+"#
     );
     for c in p.signing_certs_b64 {
         let _ = write!(
@@ -54,6 +63,21 @@ pub fn write_idp_metadata(p: &IdpMetadataParams<'_>) -> String {
       <ds:KeyInfo><ds:X509Data><ds:X509Certificate>{c}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
     </md:KeyDescriptor>
 "#
+        );
+    }
+    if p.oiosaml4 {
+        let _ = writeln!(
+            o,
+            r#"    <md:Extensions>
+      <SupportedAttributeProfiles xmlns="{}">"#,
+            super::oiosaml4::EXTENSIONS_NS
+        );
+        for profile in super::oiosaml4::AttributeProfile::ALL {
+            let _ = writeln!(o, "        <Profile>{}</Profile>", profile.uri());
+        }
+        let _ = writeln!(
+            o,
+            "      </SupportedAttributeProfiles>\n    </md:Extensions>"
         );
     }
     for b in [ns::BINDING_REDIRECT, ns::BINDING_POST] {
@@ -72,7 +96,12 @@ pub fn write_idp_metadata(p: &IdpMetadataParams<'_>) -> String {
         ns::BINDING_REDIRECT,
         ea(p.sso_url)
     );
-    for (name, friendly) in ns::attr::ALL {
+    let extra: &[(&str, &str)] = if p.oiosaml4 {
+        super::oiosaml4::attr::ALL
+    } else {
+        &[]
+    };
+    for (name, friendly) in ns::attr::ALL.iter().chain(extra) {
         let _ = writeln!(
             o,
             r#"    <saml:Attribute Name="{name}" NameFormat="{}" FriendlyName="{friendly}"/>"#,

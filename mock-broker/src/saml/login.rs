@@ -93,5 +93,6 @@ fn login(st: &Arc<BrokerState>, form: &[u8]) -> Result<Response, SsoRejection> {
         &identity,
         loa,
         Default::default(),
+        None,
     )
 }

@@ -100,6 +100,32 @@ pub struct MintInput<'a> {
     pub keys: &'a SigningKeys,
     /// URL of the broker's fetch recorder for this flow (DOCTYPE fault).
     pub fetch_recorder_url: Option<String>,
+    /// OIOSAML 4.0: the profile and specVersion of the assertion (`None`: OIOSAML 3.0.3).
+    pub oiosaml4: Option<super::oiosaml4::Oiosaml4Assertion>,
+}
+
+impl MintInput<'_> {
+    /// The response NemLog-in would send for `identity` at `loa` in this input's profile
+    /// version (what the model stage starts from, and what forged assertions imitate). A
+    /// 4.0 identity that does not fit the flow's profile gets the default profile of its own
+    /// kind.
+    pub(crate) fn genuine_response(
+        &self,
+        ctx: &ModelContext,
+        identity: &TestIdentity,
+        loa: Loa,
+    ) -> ResponseModel {
+        match &self.oiosaml4 {
+            None => oiosaml3_response(ctx, identity, loa),
+            Some(a) => {
+                let mut a = a.clone();
+                if !a.profile.fits(identity) {
+                    a.profile = super::oiosaml4::AttributeProfile::default_for(identity);
+                }
+                super::oiosaml4::oiosaml4_response(ctx, identity, loa, &a)
+            }
+        }
+    }
 }
 
 /// The result of a mint.
@@ -172,7 +198,7 @@ pub fn mint(
     let stages = input.plan.stages();
 
     // ---- model ----
-    let mut model = oiosaml3_response(&input.ctx, input.identity, input.loa);
+    let mut model = input.genuine_response(&input.ctx, input.identity, input.loa);
     for fault in &stages.model {
         fault(&mut model, input)?;
     }
@@ -323,6 +349,7 @@ mod tests {
                 plan: &plan,
                 keys: &keys,
                 fetch_recorder_url: None,
+                oiosaml4: None,
             };
             let b = super::super::xmlsec::Bergshamra;
             mint(&input, &b, &b).unwrap().response_xml

@@ -16,6 +16,7 @@ pub mod idp_metadata;
 pub(crate) mod login;
 pub mod mint;
 pub mod ns;
+pub mod oiosaml4;
 pub mod redirect;
 pub mod response;
 pub(crate) mod slo;

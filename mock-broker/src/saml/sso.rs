@@ -12,6 +12,7 @@ use super::authn_request::{self, AuthnRequest, AuthnRequestError};
 use super::endpoint::{auto_post, field};
 use super::mint::{MintInput, mint};
 use super::ns;
+use super::oiosaml4::{AttributeProfile, Oiosaml4Assertion, OiosamlVersion};
 use super::redirect::{RedirectError, RedirectMessage};
 use super::sp_metadata::SpMetadata;
 use super::xmlsec::EncryptionAlgorithms;
@@ -141,6 +142,9 @@ pub(crate) enum SsoRejection {
     /// The flow disappeared between accepting the request and answering it.
     #[error("unknown login flow")]
     FlowGone,
+    /// OIOSAML 4.0: no attribute profile can be chosen for this login.
+    #[error(transparent)]
+    Profile(#[from] super::oiosaml4::ProfileChoiceError),
     /// Minting the Response failed (a key or encryption problem, or a fault plan that cannot
     /// apply).
     #[error("cannot build the response for {sp}: {why}")]
@@ -182,6 +186,7 @@ impl SsoRejection {
             | SsoRejection::UnknownChosenIdentity
             | SsoRejection::SpGone
             | SsoRejection::FlowGone
+            | SsoRejection::Profile(_)
             | SsoRejection::Mint { .. } => StatusCode::BAD_REQUEST,
             SsoRejection::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -250,13 +255,15 @@ fn resolve_acs(sp: &SpMetadata, req: &AuthnRequest) -> Result<String, SsoRejecti
         .ok_or_else(|| SsoRejection::NoPostAcs(sp.entity_id.clone()))
 }
 
-/// Check an AuthnRequest that arrived on the Redirect binding, record its flow, and answer it:
-/// at once for a passive, armed or preselected login, else with the login page. `query` is
-/// the whole query string, for the `mock_identity` / `mock_loa` preselection parameters.
+/// Check an AuthnRequest that arrived on the Redirect binding of the `version` endpoint, record
+/// its flow, and answer it: at once for a passive, armed or preselected login, else with the
+/// login page. `query` is the whole query string, for the `mock_identity` / `mock_loa`
+/// preselection parameters.
 pub(crate) fn authn_request_received(
     st: &Arc<BrokerState>,
     msg: &RedirectMessage,
     query: &str,
+    version: OiosamlVersion,
 ) -> Result<Response, SsoRejection> {
     let req = authn_request::parse(&msg.xml)?;
     let issuer = req.issuer.clone().ok_or(AuthnRequestError::MissingIssuer)?;
@@ -265,11 +272,11 @@ pub(crate) fn authn_request_received(
         .ok_or_else(|| SsoRejection::UnknownSp(issuer.clone()))?;
     verify_redirect_signature(st, &sp, msg).map_err(SsoRejection::Signature)?;
     match &req.destination {
-        Some(d) if d == &st.sso_url => {}
+        Some(d) if d == st.sso_url_of(version) => {}
         Some(d) => {
             return Err(SsoRejection::WrongDestination {
                 destination: d.clone(),
-                sso_url: st.sso_url.clone(),
+                sso_url: st.sso_url_of(version).to_string(),
             });
         }
         None => return Err(SsoRejection::NoDestination),
@@ -302,13 +309,32 @@ pub(crate) fn authn_request_received(
     }
     let acs = resolve_acs(&sp, &req)?;
     let rac = req.requested_authn_context.clone().unwrap_or_default();
+    let requested_profiles = match version {
+        OiosamlVersion::V3 => Vec::new(),
+        OiosamlVersion::V4 => req.attribute_profiles(),
+    };
+    let (requested_loa, requested_profile) = match version {
+        OiosamlVersion::V3 => (rac.loa(), rac.profile()),
+        OiosamlVersion::V4 => {
+            // One kind across every requested profile narrows the login page's identities.
+            let kinds: std::collections::BTreeSet<_> = requested_profiles
+                .iter()
+                .map(|p| p.kind().path_segment())
+                .collect();
+            let kind = match kinds.len() {
+                1 => requested_profiles.first().map(|p| p.kind()),
+                _ => None,
+            };
+            (rac.loa4(), kind)
+        }
+    };
     let flow = FlowRecord {
         request_id: req.id.clone(),
         sp_entity_id: sp.entity_id.clone(),
         acs_url: acs,
         relay_state: msg.relay_state.clone(),
-        requested_loa: rac.loa(),
-        requested_profile: rac.profile(),
+        requested_loa,
+        requested_profile,
         force_authn: req.force_authn,
         is_passive: req.is_passive,
         received_at: now,
@@ -323,6 +349,9 @@ pub(crate) fn authn_request_received(
         session_index: None,
         request_xml: Some(msg.xml.clone()),
         assertion_xml: None,
+        oiosaml: version,
+        requested_profiles,
+        attribute_profile: None,
     };
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
@@ -339,7 +368,7 @@ pub(crate) fn authn_request_received(
         ]);
         let first = st.identities.iter().next().cloned();
         if let Some(i) = first {
-            return respond(st, &sp, &req.id, &i, i.loa, plan);
+            return respond(st, &sp, &req.id, &i, i.loa, plan, None);
         }
     }
     if let Some(armed) = st.take_armed(&req.id) {
@@ -349,7 +378,7 @@ pub(crate) fn authn_request_received(
             .cloned()
             .ok_or_else(|| SsoRejection::UnknownArmedIdentity(armed.identity.clone()))?;
         let loa = armed.loa.unwrap_or(identity.loa);
-        return respond(st, &sp, &req.id, &identity, loa, armed.plan);
+        return respond(st, &sp, &req.id, &identity, loa, armed.plan, armed.profile);
     }
     // Non-interactive preselection through extra query parameters (they are outside the
     // signed octets, so adding them does not break the SP's signature).
@@ -366,7 +395,7 @@ pub(crate) fn authn_request_received(
             None => identity.loa,
             Some(l) => l?,
         };
-        return respond(st, &sp, &req.id, &identity, loa, Default::default());
+        return respond(st, &sp, &req.id, &identity, loa, Default::default(), None);
     }
     Ok(super::login::chooser(st, &flow))
 }
@@ -445,7 +474,8 @@ pub fn choose_encryption(
 }
 
 /// Mint the Response for a flow as `identity` at `loa` with `plan`'s faults, record it, and
-/// send it to the flow's ACS.
+/// send it to the flow's ACS. A 4.0 flow's response follows an attribute profile: `profile`
+/// (the user's choice) or the broker's rule ([`super::oiosaml4::choose_profile`]).
 pub(crate) fn respond(
     st: &Arc<BrokerState>,
     sp: &SpMetadata,
@@ -453,8 +483,21 @@ pub(crate) fn respond(
     identity: &TestIdentity,
     loa: Loa,
     plan: crate::dangerous::FaultPlan,
+    profile: Option<AttributeProfile>,
 ) -> Result<Response, SsoRejection> {
     let flow = st.flow(request_id).ok_or(SsoRejection::FlowGone)?;
+    let oiosaml4 = match flow.oiosaml {
+        OiosamlVersion::V3 => None,
+        OiosamlVersion::V4 => Some(Oiosaml4Assertion {
+            profile: super::oiosaml4::choose_profile(
+                &flow.requested_profiles,
+                identity,
+                profile,
+                st.oiosaml4.no_profile_requested,
+            )?,
+            spec_version: st.oiosaml4.spec_version.clone(),
+        }),
+    };
     let (enc, why) = choose_encryption(sp, st.encryption_default.algorithms());
     let requested: Option<Vec<String>> = sp
         .attribute_consuming_services
@@ -486,6 +529,7 @@ pub(crate) fn respond(
         plan: &plan,
         keys: &st.keys,
         fetch_recorder_url: Some(st.fetch_trap_url(request_id)),
+        oiosaml4: oiosaml4.clone(),
     };
     let minted = match mint(&input, &st.xml_signer, &st.xml_encryptor) {
         Ok(m) => m,
@@ -517,6 +561,7 @@ pub(crate) fn respond(
         f.encryption = minted.encryption.clone().map(|e| (e, why.clone()));
         f.session_index = Some(session_index.clone());
         f.assertion_xml = minted.signed_assertion_xml.clone();
+        f.attribute_profile = oiosaml4.as_ref().map(|a| a.profile);
     });
     Ok(auto_post(
         &flow.acs_url,
@@ -554,6 +599,7 @@ mod tests {
                 loa: None,
                 profile: None,
                 extra_class_refs: Vec::new(),
+                requested_profiles: Vec::new(),
                 force_authn: false,
                 is_passive: false,
             }

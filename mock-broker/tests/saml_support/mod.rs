@@ -80,6 +80,7 @@ pub(crate) fn request(broker: &RunningBroker, id: &str) -> AuthnRequestBuilder {
         loa: Some(mitid_mock_broker::Loa::Substantial),
         profile: None,
         extra_class_refs: Vec::new(),
+        requested_profiles: Vec::new(),
         force_authn: false,
         is_passive: false,
     }
@@ -505,6 +506,7 @@ pub(crate) fn mint_with(
         plan,
         keys: keys(),
         fetch_recorder_url: Some(FIXED_TRAP_URL.into()),
+        oiosaml4: None,
     };
     mint(&input, &Bergshamra, &Bergshamra)
 }

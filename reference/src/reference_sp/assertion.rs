@@ -51,7 +51,43 @@ pub(crate) struct Expect<'a> {
     pub time: TimePolicy,
     pub required_loa: Loa,
     pub private_sp: bool,
+    /// OIOSAML 4.0 expectations (`None`: a 3.0.3 SP).
+    pub oiosaml4: Option<Expect4<'a>>,
 }
+
+/// What a 4.0 assertion must match besides the 3.0.3 checks.
+#[derive(Debug)]
+pub(crate) struct Expect4<'a> {
+    /// The profile URIs the SP requested.
+    pub requested_profiles: Vec<&'a str>,
+    /// The specVersion value the SP requires.
+    pub spec_version: &'a str,
+}
+
+// OIOSAML 4.0 vocabulary, spelled here independently of the broker (FoxIDs.Assets
+// `modules/nemlogin/metadata/oiosaml4-idp-prod.xml`).
+const LOA4: &str = "https://data.gov.dk/concept/core/loa";
+const PROFILE4: &str = "https://data.gov.dk/concept/core/eid/profile";
+const MEMBER_STATE4: &str = "https://data.gov.dk/model/core/eid/eidas/memberState";
+/// The only 4.0 profile that may carry a CPR number.
+const PROFILE_PERSON_DK: &str = "https://data.gov.dk/eid/Person/DK";
+const PROFILE_PERSON_PREFIX: &str = "https://data.gov.dk/eid/Person/";
+const PROFILE_PROFESSIONAL_PREFIX: &str = "https://data.gov.dk/eid/Professional/";
+/// 4.0 attribute names the SP knows (for `RejectUnknownAttributes` on a 4.0 SP).
+const KNOWN_ATTRIBUTES_4: &[&str] = &[
+    LOA4,
+    PROFILE4,
+    MEMBER_STATE4,
+    "https://data.gov.dk/concept/core/eid/provider",
+    "https://data.gov.dk/model/core/eidas/loa",
+    "https://data.gov.dk/model/core/nsis/cpr_ial",
+    "https://data.gov.dk/model/core/eid/professional/isRobot",
+    "https://data.gov.dk/model/core/eid/allowQualifiedSigning",
+    "http://eidas.europa.eu/attributes/naturalperson/PersonIdentifier",
+    "http://eidas.europa.eu/attributes/naturalperson/CurrentFamilyName",
+    "http://eidas.europa.eu/attributes/naturalperson/CurrentGivenName",
+    "http://eidas.europa.eu/attributes/naturalperson/DateOfBirth",
+];
 
 impl Expect<'_> {
     fn has(&self, f: Flaw) -> bool {
@@ -506,20 +542,37 @@ pub(crate) fn validate(
     let attrs = attributes(a, x);
     if !x.has(Flaw::AcceptLegacySpecVer) {
         let v = attrs.get(SPEC_VERSION);
-        if v.map(Vec::as_slice) != Some(&[SPEC_VERSION_VALUE.to_string()][..]) {
+        let want = x
+            .oiosaml4
+            .as_ref()
+            .map_or(SPEC_VERSION_VALUE, |o| o.spec_version);
+        let is = |w: &str| v.map(Vec::as_slice) == Some(&[w.to_string()][..]);
+        let lenient_303 =
+            x.oiosaml4.is_some() && x.has(Flaw::Accept303VocabularyIn4) && is(SPEC_VERSION_VALUE);
+        if !is(want) && !lenient_303 {
             return reject(
                 Check::SpecVersion,
-                format!("{SPEC_VERSION} is {v:?}; it must be exactly {SPEC_VERSION_VALUE:?}"),
+                format!("{SPEC_VERSION} is {v:?}; it must be exactly {want:?}"),
             );
         }
     }
-    let loa_label = match attrs.get(LOA) {
-        _ if x.has(Flaw::NoLoaCheck) => single(&attrs, LOA).unwrap_or("(none)").to_string(),
+    // The LoA attribute: 3.0.3's NSIS LoA, or 4.0's general LoA (a 4.0 SP reusing its 3.0.3
+    // code falls back to the NSIS one).
+    let loa_name = match &x.oiosaml4 {
+        None => LOA,
+        Some(_) if !attrs.contains_key(LOA4) && x.has(Flaw::Accept303VocabularyIn4) => LOA,
+        Some(_) => LOA4,
+    };
+    let loa_label = match attrs.get(loa_name) {
+        _ if x.has(Flaw::NoLoaCheck) => single(&attrs, loa_name).unwrap_or("(none)").to_string(),
         Some(values) => {
             let [value] = values.as_slice() else {
                 return reject(
                     Check::Loa,
-                    format!("{LOA} has {} values; exactly one is required", values.len()),
+                    format!(
+                        "{loa_name} has {} values; exactly one is required",
+                        values.len()
+                    ),
                 );
             };
             let Some(loa) = Loa::ALL.into_iter().find(|l| l.name() == value) else {
@@ -563,7 +616,7 @@ pub(crate) fn validate(
                         ),
                     );
                 }
-                None => return reject(Check::Loa, format!("no NSIS LoA attribute {LOA}")),
+                None => return reject(Check::Loa, format!("no LoA attribute {loa_name}")),
             }
         }
     };
@@ -582,6 +635,9 @@ pub(crate) fn validate(
                 ),
             );
         }
+    }
+    if let Some(o) = &x.oiosaml4 {
+        check_profile(o, who.kind, &attrs, x)?;
     }
     over_strict_attributes(a, who.kind, &attrs, x)?;
     let cvr = single(&attrs, CVR).map(str::to_string);
@@ -629,6 +685,79 @@ pub(crate) fn validate(
         },
         remember_until,
     ))
+}
+
+/// OIOSAML 4.0: the attribute profile the assertion names, and what it allows.
+fn check_profile(
+    o: &Expect4<'_>,
+    kind: &str,
+    attrs: &BTreeMap<String, Vec<String>>,
+    x: &Expect<'_>,
+) -> Result<(), Rejection> {
+    let profile = match attrs.get(PROFILE4).map(Vec::as_slice) {
+        Some([one]) => Some(one.as_str()),
+        None if x.has(Flaw::IgnoreAttributeProfile) || x.has(Flaw::Accept303VocabularyIn4) => None,
+        None => {
+            return reject(
+                Check::AttributeProfile,
+                format!("no attribute profile {PROFILE4}; an OIOSAML 4.0 assertion names one"),
+            );
+        }
+        Some(v) => {
+            return reject(
+                Check::AttributeProfile,
+                format!("{PROFILE4} has {} values; exactly one is required", v.len()),
+            );
+        }
+    };
+    let Some(profile) = profile else {
+        return Ok(());
+    };
+    if !x.has(Flaw::IgnoreAttributeProfile) {
+        if !o.requested_profiles.contains(&profile) {
+            return reject(
+                Check::AttributeProfile,
+                format!(
+                    "attribute profile {profile:?} is not one this SP requested ({})",
+                    o.requested_profiles.join(", ")
+                ),
+            );
+        }
+        let want_prefix = if kind == "professional" {
+            PROFILE_PROFESSIONAL_PREFIX
+        } else {
+            PROFILE_PERSON_PREFIX
+        };
+        if !profile.starts_with(want_prefix) {
+            return reject(
+                Check::AttributeProfile,
+                format!("attribute profile {profile:?} does not fit a {kind} NameID"),
+            );
+        }
+        if profile.ends_with("/EU") {
+            match single(attrs, MEMBER_STATE4) {
+                Some(ms) if ms.len() == 2 && ms != "DK" => {}
+                ms => {
+                    return reject(
+                        Check::AttributeProfile,
+                        format!(
+                            "EU profile with member state {ms:?}; another member state's two-letter code is required"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    if profile != PROFILE_PERSON_DK
+        && attrs.contains_key(CPR)
+        && !x.has(Flaw::AcceptCprInAnyProfile)
+    {
+        return reject(
+            Check::ProfileCpr,
+            format!("a CPR number in attribute profile {profile:?}, which carries none"),
+        );
+    }
+    Ok(())
 }
 
 /// Attribute names of the OIOSAML 3 profile this SP "knows" (for the
@@ -687,9 +816,12 @@ fn over_strict_attributes(
         );
     }
     if x.has(Flaw::RejectUnknownAttributes)
-        && let Some(n) = attrs
-            .keys()
-            .find(|n| !KNOWN_ATTRIBUTES.contains(&n.as_str()) && !n.starts_with(LEGACY_PREFIX))
+        && let Some(n) = attrs.keys().find(|n| {
+            let known = KNOWN_ATTRIBUTES.contains(&n.as_str())
+                || n.starts_with(LEGACY_PREFIX)
+                || (x.oiosaml4.is_some() && KNOWN_ATTRIBUTES_4.contains(&n.as_str()));
+            !known
+        })
     {
         return reject(Check::Attributes, format!("unknown attribute {n:?}"));
     }

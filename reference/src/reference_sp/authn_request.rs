@@ -15,6 +15,8 @@ use std::io::Write as _;
 use time::OffsetDateTime;
 
 const RSA_SHA256: &str = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+/// OIOSAML 4.0 LoA `AuthnContextClassRef` prefix (FoxIDs `NemLoginOiosaml400LoaPrefix`).
+const LOA4_PREFIX: &str = "https://data.gov.dk/concept/core/loa/";
 
 /// Building the redirect failed (signing key problem).
 #[derive(Debug, thiserror::Error)]
@@ -29,15 +31,35 @@ pub(crate) fn redirect_url(
     now: OffsetDateTime,
     extras: &[(String, String)],
 ) -> Result<String, AuthnRequestError> {
+    // OIOSAML 4.0: the 4.0 LoA URI and the requested attribute profiles in the extension,
+    // instead of the 3.0.3 LoA and person/professional class refs.
+    let (loa, profile, extra_class_refs, requested_profiles) = match &st.config.oiosaml4 {
+        None => (
+            Some(st.config.required_loa),
+            st.config.profile,
+            Vec::new(),
+            Vec::new(),
+        ),
+        Some(o) => (
+            None,
+            None,
+            vec![format!("{LOA4_PREFIX}{}", st.config.required_loa.name())],
+            o.requested_profiles
+                .iter()
+                .map(|p| p.uri().to_string())
+                .collect(),
+        ),
+    };
     let xml = AuthnRequestBuilder {
         id: request_id.to_string(),
         issue_instant: now,
         destination: st.idp.sso_redirect.clone(),
         issuer: st.entity_id.clone(),
         acs_url: Some(st.acs_url.clone()),
-        loa: Some(st.config.required_loa),
-        profile: st.config.profile,
-        extra_class_refs: Vec::new(),
+        loa,
+        profile,
+        extra_class_refs,
+        requested_profiles,
         force_authn: false,
         is_passive: false,
     }

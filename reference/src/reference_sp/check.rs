@@ -55,6 +55,12 @@ pub enum Check {
     AuthnContext,
     /// No OIOSAML 2 `dk:gov:saml:attribute:*` attribute and no OCES userCertificate.
     LegacyAttributes,
+    /// OIOSAML 4.0: the assertion names exactly one attribute profile, one the SP requested,
+    /// of the NameID's kind; an EU profile names the member state.
+    AttributeProfile,
+    /// OIOSAML 4.0: no CPR number in a profile without one (WithoutCPR, Anonymous,
+    /// professional and EU profiles).
+    ProfileCpr,
     /// Professional logins carry an 8-digit CVR and a non-empty orgName.
     Professional,
     /// The SP's own (over-strict, flawed) expectations of the attribute set; the strict SP
@@ -91,6 +97,8 @@ impl Check {
         Check::Loa,
         Check::LoaLevel,
         Check::LegacyAttributes,
+        Check::AttributeProfile,
+        Check::ProfileCpr,
         Check::Professional,
         Check::Attributes,
         Check::IdentityKey,
@@ -122,6 +130,8 @@ impl Check {
             Check::LoaLevel => "loa-level",
             Check::AuthnContext => "authn-context",
             Check::LegacyAttributes => "legacy-attributes",
+            Check::AttributeProfile => "attribute-profile",
+            Check::ProfileCpr => "profile-cpr",
             Check::Professional => "professional",
             Check::Attributes => "attributes",
             Check::IdentityKey => "identity-key",

@@ -147,6 +147,17 @@ pub enum Flaw {
     /// and reads the assertion through the last top-level `Response` (passport-saml < 3.2.2,
     /// CVE-2022-39299). A well-formed single-root document is handled strictly.
     LenientMultipleRoots,
+    /// OIOSAML 4.0: never compares the assertion's attribute profile with the profiles it
+    /// requested (nor with the NameID's kind): a service built for Person/DK/WithoutCPR
+    /// files a Person/DK login with CPR, an EU login, whatever arrives.
+    IgnoreAttributeProfile,
+    /// OIOSAML 4.0: stores the CPR number whenever one is present, whatever the profile
+    /// says (a WithoutCPR or Anonymous profile must carry none).
+    AcceptCprInAnyProfile,
+    /// OIOSAML 4.0: the SP's 3.0.3 validation reused for 4.0: accepts specVersion
+    /// OIO-SAML-3.0, takes the LoA from the NSIS `nsis/loa` attribute when the 4.0 LoA is
+    /// missing, and tolerates an assertion that names no attribute profile.
+    Accept303VocabularyIn4,
 }
 
 impl Flaw {
@@ -201,6 +212,9 @@ impl Flaw {
         Flaw::ReferencesFromAnySignedInfo,
         Flaw::AcceptResponseSignature,
         Flaw::LenientMultipleRoots,
+        Flaw::IgnoreAttributeProfile,
+        Flaw::AcceptCprInAnyProfile,
+        Flaw::Accept303VocabularyIn4,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -255,6 +269,9 @@ impl Flaw {
             Flaw::ReferencesFromAnySignedInfo => "references-from-any-signed-info",
             Flaw::AcceptResponseSignature => "accept-response-signature",
             Flaw::LenientMultipleRoots => "lenient-multiple-roots",
+            Flaw::IgnoreAttributeProfile => "ignore-attribute-profile",
+            Flaw::AcceptCprInAnyProfile => "accept-cpr-in-any-profile",
+            Flaw::Accept303VocabularyIn4 => "accept-303-vocabulary-in-4",
         }
     }
 
@@ -305,6 +322,9 @@ impl Flaw {
             | Flaw::DigestValueFirstChild
             | Flaw::ReferencesFromAnySignedInfo
             | Flaw::AcceptResponseSignature => Check::Signature,
+            Flaw::IgnoreAttributeProfile => Check::AttributeProfile,
+            Flaw::AcceptCprInAnyProfile => Check::ProfileCpr,
+            Flaw::Accept303VocabularyIn4 => Check::SpecVersion,
             Flaw::ErrorPageWith200 => return None,
         })
     }
@@ -372,6 +392,15 @@ impl Flaw {
             }
             Flaw::LenientMultipleRoots => {
                 "accepts several top-level elements; any signed one vouches for the last Response"
+            }
+            Flaw::IgnoreAttributeProfile => {
+                "OIOSAML 4.0: ignores which attribute profile the assertion names"
+            }
+            Flaw::AcceptCprInAnyProfile => {
+                "OIOSAML 4.0: accepts a CPR number in a profile without CPR"
+            }
+            Flaw::Accept303VocabularyIn4 => {
+                "OIOSAML 4.0: accepts the 3.0.3 specVersion, NSIS LoA and profile-less assertions"
             }
         }
     }

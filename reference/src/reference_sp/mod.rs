@@ -45,6 +45,7 @@ use base64::Engine;
 use mitid_mock_broker::identity::IdentityKind;
 use mitid_mock_broker::nsis::Loa;
 use mitid_mock_broker::pki::{MockPki, RsaSigner};
+pub use mitid_mock_broker::saml::oiosaml4::AttributeProfile;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -69,6 +70,42 @@ pub struct SpConfig {
     pub clock_skew: time::Duration,
     /// Listen address (default `127.0.0.1:0`); must be loopback.
     pub bind: SocketAddr,
+    /// OIOSAML 4.0 (`None`: the SP speaks 3.0.3). Give it the broker's 4.0 metadata
+    /// (`metadata4_xml()`), whose SSO URL is the 4.0 endpoint.
+    pub oiosaml4: Option<Oiosaml4Sp>,
+}
+
+/// How a reference SP speaks OIOSAML 4.0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oiosaml4Sp {
+    /// The attribute profiles it requests (`RequestedAttributeProfiles`), in order. An
+    /// assertion must name one of them.
+    pub requested_profiles: Vec<AttributeProfile>,
+    /// The `specVersion` it requires. The 4.0 value is not publicly confirmed; the default is
+    /// the mock broker's default, `OIO-SAML-4.0`.
+    pub spec_version: String,
+}
+
+impl Oiosaml4Sp {
+    /// What a service of this kind requests: a public one Person/DK and Professional/DK (the
+    /// FoxIDs template's default), a private one Person/DK/WithoutCPR and Professional/DK.
+    pub fn for_service(private_sp: bool) -> Self {
+        let person = if private_sp {
+            AttributeProfile::PersonDkWithoutCpr
+        } else {
+            AttributeProfile::PersonDk
+        };
+        Oiosaml4Sp {
+            requested_profiles: vec![person, AttributeProfile::ProfessionalDk],
+            spec_version: "OIO-SAML-4.0".into(),
+        }
+    }
+
+    /// Request these profiles instead.
+    pub fn requesting(mut self, profiles: impl IntoIterator<Item = AttributeProfile>) -> Self {
+        self.requested_profiles = profiles.into_iter().collect();
+        self
+    }
 }
 
 impl SpConfig {
@@ -83,7 +120,14 @@ impl SpConfig {
             profile: None,
             clock_skew: time::Duration::minutes(5),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            oiosaml4: None,
         }
+    }
+
+    /// Speak OIOSAML 4.0 (the IdP metadata must be the broker's 4.0 metadata).
+    pub fn oiosaml4(mut self, o: Oiosaml4Sp) -> Self {
+        self.oiosaml4 = Some(o);
+        self
     }
 
     /// Required LoA.
@@ -336,11 +380,17 @@ impl RunningSp {
         use mitid_harness::{OracleConfig, SpConfig as HarnessSp};
         use mitid_mock_broker::IdentityKind;
         let cfg = &self.state.config;
+        use mitid_mock_broker::saml::oiosaml4::OiosamlVersion;
         HarnessSp::builder(self.login_url())
             .name(name)
             .sp_metadata(self.metadata_url())
             .required_loa(cfg.required_loa)
             .private_sp(cfg.private_sp)
+            .oiosaml(if cfg.oiosaml4.is_some() {
+                OiosamlVersion::V4
+            } else {
+                OiosamlVersion::V3
+            })
             .profiles([IdentityKind::Person, IdentityKind::Professional])
             .oracle(OracleConfig::whoami_json(self.whoami_url(), "uuid"))
             .build()

@@ -122,6 +122,16 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::TamperAfterSigning { .. }
         | Fault::Doctype
         | Fault::ReplaceText { .. } => Effect::Spoils,
+        // ---- issue 13: published SAML bypass advisories ----
+        // The genuine signed assertion stays in the message, whole and verifiable (moved, its
+        // Signature perhaps beside it); an evil one for another identity is added.
+        Fault::XswDuplicateId { .. }
+        | Fault::XswSignatureInEvil { .. }
+        | Fault::XswAssertionSignatureOnResponse { .. } => Effect::AddsForgery,
+        // The signed assertion itself is tampered (its NameID names another identity).
+        Fault::DigestValueElsewhere { .. }
+        | Fault::HmacKeyConfusion { .. }
+        | Fault::SignatureError { .. } => Effect::Spoils,
     }
 }
 
@@ -213,6 +223,13 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 Fault::DigestValueComment | Fault::TwoSignedInfo => {
                     Some(ForgedIdentity::OtherThanLogin)
                 }
+                // issue 13
+                Fault::XswDuplicateId { victim, .. }
+                | Fault::XswSignatureInEvil { victim, .. }
+                | Fault::XswAssertionSignatureOnResponse { victim, .. } => Some(named(victim)),
+                Fault::DigestValueElsewhere { .. }
+                | Fault::HmacKeyConfusion { .. }
+                | Fault::SignatureError { .. } => Some(ForgedIdentity::OtherThanLogin),
                 _ => None,
             })
             .collect(),

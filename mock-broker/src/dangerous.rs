@@ -198,6 +198,9 @@ pub enum SignatureErrorKind {
     DsaMethod,
     /// SignatureMethod `urn:mock:unknown-signature-method`.
     UnknownMethod,
+    /// No signature over the assertion at all: two `ds:Signature` children whose Reference
+    /// names an ID no element has (XML::Sig CVE-2026-18568 skipped each and returned true).
+    NoResolvableReference,
 }
 
 /// One fault.

@@ -1330,4 +1330,20 @@ fn signature_error_breaks_the_signature_of_a_tampered_assertion() {
         );
         assert!(verified_assertions(&x).is_empty(), "{kind:?}");
     }
+    // Two Signatures that reference nothing, and nothing signing the assertion.
+    let x = plain(vec![Fault::SignatureError {
+        kind: SignatureErrorKind::NoResolvableReference,
+    }]);
+    let id = assertion_ids(&x)[0].clone();
+    assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(bo().name_id()));
+    assert_eq!(count(&x, ns::DS, "Signature"), 2);
+    assert_eq!(
+        attrs_all(&x, ns::DS, "Reference", "URI"),
+        [format!("#{id}-nowhere"), format!("#{id}-nowhere")]
+    );
+    assert_eq!(
+        child_names(&x, &id)[1..3],
+        ["Signature".to_string(), "Signature".to_string()]
+    );
+    assert!(verified_assertions(&x).is_empty());
 }

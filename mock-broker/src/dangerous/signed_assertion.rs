@@ -276,6 +276,16 @@ pub(crate) fn signature_error(
         }
         SignatureErrorKind::DsaMethod => with_method("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
         SignatureErrorKind::UnknownMethod => with_method("urn:mock:unknown-signature-method"),
+        SignatureErrorKind::NoResolvableReference => {
+            let sig = element(&signed, "<ds:Signature", "</ds:Signature>")
+                .unwrap_or_default()
+                .replacen(
+                    &format!(r##"URI="#{id}""##),
+                    &format!(r##"URI="#{id}-nowhere""##),
+                    1,
+                );
+            write_assertion(&model, Some(&format!("{sig}{sig}")))
+        }
     };
     Ok(())
 }

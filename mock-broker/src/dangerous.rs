@@ -692,13 +692,19 @@ faults = [
   { fault = "xsw", variant = "xsw1" },
   { fault = "doctype" },
   { fault = "replace-text", find = "e", replace = "f" },
+  { fault = "digest-value-elsewhere", position = "extensions" },
+  { fault = "xsw-duplicate-id", original = "sibling-after", signature = "evil" },
+  { fault = "xsw-signature-in-evil", original = "wrapper-after" },
+  { fault = "xsw-assertion-signature-on-response" },
+  { fault = "hmac-key-confusion", alg = "hmac-sha1", encoding = "spki-pem" },
+  { fault = "signature-error", kind = "no-resolvable-reference" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 9);
-        assert_eq!(s.signed_assertion.len(), 5);
-        assert_eq!(s.assembly.len(), 4);
+        assert_eq!(s.signed_assertion.len(), 7);
+        assert_eq!(s.assembly.len(), 8);
         assert!(s.response.is_some());
         assert_eq!(s.document.len(), 2);
         let c = &s.crypto;

@@ -1192,7 +1192,7 @@ fn xsw_assertion_signature_on_response_moves_the_signature_up() {
         assert_eq!(ids[0], original, "the clean original comes first");
         assert!(!child_names(&x, &ids[1]).contains(&"Signature".to_string()));
         // The moved Signature still covers the clean original, and nothing else.
-        assert_eq!(verified_assertions(&x), [original.clone()]);
+        assert_eq!(verified_assertions(&x), std::slice::from_ref(&original));
     }
 }
 
@@ -1252,7 +1252,7 @@ fn hmac_key_confusion_macs_the_tampered_assertion_with_the_idp_certificate() {
                     Some(bo().name_id()),
                     "{what}"
                 );
-                assert_eq!(digest_values(&x), [forged.clone()], "{what}");
+                assert_eq!(digest_values(&x), std::slice::from_ref(&forged), "{what}");
                 assert_eq!(
                     count(&x, ns::DS, "X509Certificate"),
                     usize::from(!without_key_info)
@@ -1314,7 +1314,7 @@ fn signature_error_breaks_the_signature_of_a_tampered_assertion() {
             Some(bo().name_id()),
             "{kind:?}"
         );
-        assert_eq!(digest_values(&x), [forged.clone()], "{kind:?}");
+        assert_eq!(digest_values(&x), std::slice::from_ref(&forged), "{kind:?}");
         assert_eq!(
             text_of(&x, ns::DS, "X509Certificate"),
             Some(keys().idp.cert_b64.clone()),

@@ -124,6 +124,16 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::TamperAfterSigning { .. }
         | Fault::Doctype
         | Fault::ReplaceText { .. } => Effect::Spoils,
+        // ---- issue 13: published SAML bypass advisories ----
+        // The genuine signed assertion stays in the message, whole and verifiable (moved, its
+        // Signature perhaps beside it); an evil one for another identity is added.
+        Fault::XswDuplicateId { .. }
+        | Fault::XswSignatureInEvil { .. }
+        | Fault::XswAssertionSignatureOnResponse { .. } => Effect::AddsForgery,
+        // The signed assertion itself is tampered (its NameID names another identity).
+        Fault::DigestValueElsewhere { .. }
+        | Fault::HmacKeyConfusion { .. }
+        | Fault::SignatureError { .. } => Effect::Spoils,
     }
 }
 
@@ -215,6 +225,13 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 Fault::DigestValueComment | Fault::TwoSignedInfo => {
                     Some(ForgedIdentity::OtherThanLogin)
                 }
+                // issue 13
+                Fault::XswDuplicateId { victim, .. }
+                | Fault::XswSignatureInEvil { victim, .. }
+                | Fault::XswAssertionSignatureOnResponse { victim, .. } => Some(named(victim)),
+                Fault::DigestValueElsewhere { .. }
+                | Fault::HmacKeyConfusion { .. }
+                | Fault::SignatureError { .. } => Some(ForgedIdentity::OtherThanLogin),
                 _ => None,
             })
             .collect(),
@@ -295,6 +312,19 @@ mod tests {
             "signature.signed-element-as-first-root".to_string(),
             "signature.two-assertions-first-signed".to_string(),
         ]);
+        // issue 13: the wrapping advisories (the multi-step ones once per step).
+        for (id, steps) in [
+            ("xsw.assertion-signature-on-response", 2),
+            ("xsw.duplicate-id-after", 2),
+            ("xsw.duplicate-id-extensions", 2),
+            ("xsw.duplicate-id-nested", 2),
+            ("xsw.duplicate-id-wrapper", 2),
+            ("xsw.signature-in-evil-extensions", 1),
+            ("xsw.signature-in-evil-nested", 1),
+            ("xsw.signature-in-evil-wrapper", 1),
+        ] {
+            want.extend(std::iter::repeat_n(id.to_string(), steps));
+        }
         intact.sort();
         want.sort();
         assert_eq!(intact, want);

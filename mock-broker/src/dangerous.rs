@@ -84,6 +84,125 @@ pub enum XswVariant {
     Xsw8,
 }
 
+// ---- issue 13: the parameters of the faults for published SAML bypass advisories ----
+
+/// Where `digest-value-elsewhere` puts the digest of the tampered assertion (ruby-saml
+/// CVE-2024-45409: `//ds:DigestValue` searched from the document root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DigestPosition {
+    /// A bare `ds:DigestValue` in the Response's `samlp:Extensions` (before the assertion).
+    Extensions,
+    /// A whole `ds:Reference` (Transforms, DigestMethod, the forged DigestValue) in
+    /// `samlp:Extensions`.
+    ExtensionsReference,
+    /// The forged SignedInfo in a `ds:Object` placed before the genuine SignedInfo inside the
+    /// assertion's Signature: first in document order, yet not the Signature's SignedInfo child.
+    BeforeSignedInfo,
+    /// The forged SignedInfo in a `ds:Object` after SignatureValue: the control, which a
+    /// first-match document-wide reader does not pick (only an "any DigestValue matches" one
+    /// would).
+    AfterSignature,
+}
+
+/// Where the genuine signed assertion goes when an evil assertion takes its ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicateIdPlacement {
+    /// In `samlp:Extensions`, before the evil assertion.
+    Extensions,
+    /// Inside an unknown `<x:W xmlns:x="urn:mock:xsw">` child of the Response, before the evil.
+    WrapperBefore,
+    /// A second (encrypted) assertion after the evil one.
+    SiblingAfter,
+    /// The last child of the evil assertion.
+    NestedLastChild,
+}
+
+/// Which of the two same-ID assertions carries the genuine ds:Signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureHome {
+    /// Left in the genuine assertion, as the IdP signed it.
+    #[default]
+    Genuine,
+    /// Moved into the evil assertion (an SP that wants the Signature enveloped in the consumed
+    /// element finds it there).
+    Evil,
+}
+
+/// Where the clean original goes when the evil assertion carries its Signature (pysaml2
+/// CVE-2021-21238 test vectors).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HiddenOriginal {
+    /// The last child of the evil assertion.
+    NestedLastChild,
+    /// In `samlp:Extensions`.
+    Extensions,
+    /// Inside a non-SAML element that follows the evil assertion in the Response.
+    WrapperAfter,
+}
+
+/// Where the clean original goes when its Signature is moved up to the Response (Keycloak
+/// CVE-2024-8698).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResponseLevelOriginal {
+    /// In `samlp:Extensions`.
+    #[default]
+    Extensions,
+    /// Inside an unknown `<x:W xmlns:x="urn:mock:xsw">` child of the Response.
+    Wrapper,
+}
+
+/// The HMAC SignatureMethod of `hmac-key-confusion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HmacAlg {
+    /// `http://www.w3.org/2000/09/xmldsig#hmac-sha1`.
+    HmacSha1,
+    /// `http://www.w3.org/2001/04/xmldsig-more#hmac-sha256`.
+    HmacSha256,
+}
+
+/// The bytes of the IdP's public signing certificate used as the HMAC key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HmacKeyEncoding {
+    /// `-----BEGIN CERTIFICATE-----`, 64-column base64, LF line ends, final newline.
+    CertPem,
+    /// The metadata's `X509Certificate` text: base64 DER, no header, no line breaks.
+    CertBase64,
+    /// The certificate's DER bytes.
+    CertDer,
+    /// The certificate's public key as `-----BEGIN PUBLIC KEY-----` PEM (SPKI), LF, final
+    /// newline.
+    SpkiPem,
+}
+
+/// How `signature-error` breaks a tampered assertion's signature so that verifying it is an
+/// *error* rather than a mismatch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureErrorKind {
+    /// A one-byte SignatureValue.
+    ShortValue,
+    /// An empty SignatureValue.
+    EmptyValue,
+    /// A SignatureValue that is not base64 (`!!!`).
+    BadBase64,
+    /// SignatureMethod `xmldsig-more#ecdsa-sha256` while the IdP key is RSA.
+    EcdsaMethodRsaKey,
+    /// SignatureMethod `xmldsig#dsa-sha1`.
+    DsaMethod,
+    /// SignatureMethod `urn:mock:unknown-signature-method`.
+    UnknownMethod,
+    /// No signature over the assertion at all: two `ds:Signature` children whose Reference
+    /// names an ID no element has (XML::Sig CVE-2026-18568 skipped each and returned true).
+    NoResolvableReference,
+}
+
 /// One fault.
 ///
 /// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
@@ -264,6 +383,66 @@ pub enum Fault {
         /// Replacement.
         replace: String,
     },
+    // ---- issue 13: published SAML bypass advisories (docs/advisories.md S1-S6) ----
+    /// The NameID is tampered, the genuine Signature kept, and the digest of the tampered
+    /// assertion placed elsewhere in the document (ruby-saml CVE-2024-45409 shape).
+    DigestValueElsewhere {
+        /// Where the forged digest goes.
+        position: DigestPosition,
+    },
+    /// An evil assertion for `victim` with the signed assertion's *own* ID; the genuine one
+    /// moves to `original` (the duplicate-ID wrapping the CVE-2024-45409, CVE-2025-54419 and
+    /// XML::Sig CVE-2026-9487 fixes refuse).
+    XswDuplicateId {
+        /// Where the genuine signed assertion goes.
+        original: DuplicateIdPlacement,
+        /// Which assertion carries the Signature.
+        #[serde(default)]
+        signature: SignatureHome,
+        /// Identity the evil assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    /// The evil assertion (own ID) carries the genuine Signature, whose Reference still names
+    /// the original; the original, signature stripped, goes to `original` (pysaml2
+    /// CVE-2021-21238).
+    XswSignatureInEvil {
+        /// Where the clean original goes.
+        original: HiddenOriginal,
+        /// Identity the evil assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    /// The assertion's Signature moved to be a child of `samlp:Response` (where a Response
+    /// signature sits), its Reference still naming the assertion, whose clean copy goes to
+    /// `original`; an unsigned evil assertion stands in the normal place (Keycloak
+    /// CVE-2024-8698).
+    XswAssertionSignatureOnResponse {
+        /// Where the clean original goes.
+        #[serde(default)]
+        original: ResponseLevelOriginal,
+        /// Identity the evil assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
+    /// A tampered assertion "signed" with an HMAC SignatureMethod keyed with the IdP's *public*
+    /// certificate in some byte form (xml-crypto GHSA-c27r-x354-4m68).
+    HmacKeyConfusion {
+        /// The HMAC algorithm.
+        alg: HmacAlg,
+        /// The key bytes.
+        encoding: HmacKeyEncoding,
+        /// Leave KeyInfo out (default: the IdP certificate in KeyInfo).
+        #[serde(default)]
+        without_key_info: bool,
+    },
+    /// A tampered assertion (digest matching) whose signature cannot be verified at all: the
+    /// verify primitive errors instead of failing (SimpleSAMLphp CVE-2016-9814, php-saml
+    /// GHSA-9wrw-p9rm-r782).
+    SignatureError {
+        /// How it is broken.
+        kind: SignatureErrorKind,
+    },
 }
 
 impl Serialize for Fault {
@@ -333,7 +512,14 @@ impl Fault {
             | Fault::SignedElementAsFirstRoot { .. }
             | Fault::TamperAfterSigning { .. }
             | Fault::Doctype
-            | Fault::ReplaceText { .. } => &[Endpoint::Sso],
+            | Fault::ReplaceText { .. }
+            // issue 13
+            | Fault::DigestValueElsewhere { .. }
+            | Fault::XswDuplicateId { .. }
+            | Fault::XswSignatureInEvil { .. }
+            | Fault::XswAssertionSignatureOnResponse { .. }
+            | Fault::HmacKeyConfusion { .. }
+            | Fault::SignatureError { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -519,13 +705,19 @@ faults = [
   { fault = "xsw", variant = "xsw1" },
   { fault = "doctype" },
   { fault = "replace-text", find = "e", replace = "f" },
+  { fault = "digest-value-elsewhere", position = "extensions" },
+  { fault = "xsw-duplicate-id", original = "sibling-after", signature = "evil" },
+  { fault = "xsw-signature-in-evil", original = "wrapper-after" },
+  { fault = "xsw-assertion-signature-on-response" },
+  { fault = "hmac-key-confusion", alg = "hmac-sha1", encoding = "spki-pem" },
+  { fault = "signature-error", kind = "no-resolvable-reference" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 9);
-        assert_eq!(s.signed_assertion.len(), 5);
-        assert_eq!(s.assembly.len(), 4);
+        assert_eq!(s.signed_assertion.len(), 7);
+        assert_eq!(s.assembly.len(), 8);
         assert!(s.response.is_some());
         assert_eq!(s.document.len(), 2);
         let c = &s.crypto;

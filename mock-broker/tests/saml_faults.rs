@@ -7,7 +7,11 @@
 
 mod saml_support;
 
-use mitid_mock_broker::dangerous::{KeyInfoChoice, ModelPath, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::dangerous::{
+    DigestPosition, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding, KeyInfoChoice,
+    ModelPath, ResponseLevelOriginal, SignatureErrorKind, SignatureHome, SigningKeyChoice,
+    XswVariant,
+};
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
 use mitid_mock_broker::saml::xmlsec::EncryptionAlgorithms;
@@ -935,6 +939,31 @@ fn every_fault_variant_has_a_test() {
             find: String::new(),
             replace: String::new(),
         },
+        // issue 13
+        Fault::DigestValueElsewhere {
+            position: DigestPosition::Extensions,
+        },
+        Fault::XswDuplicateId {
+            original: DuplicateIdPlacement::Extensions,
+            signature: SignatureHome::Genuine,
+            victim: None,
+        },
+        Fault::XswSignatureInEvil {
+            original: HiddenOriginal::Extensions,
+            victim: None,
+        },
+        Fault::XswAssertionSignatureOnResponse {
+            original: ResponseLevelOriginal::Extensions,
+            victim: None,
+        },
+        Fault::HmacKeyConfusion {
+            alg: HmacAlg::HmacSha256,
+            encoding: HmacKeyEncoding::CertPem,
+            without_key_info: false,
+        },
+        Fault::SignatureError {
+            kind: SignatureErrorKind::ShortValue,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -969,7 +998,358 @@ fn every_fault_variant_has_a_test() {
             | Fault::TamperAfterSigning { .. }
             | Fault::Doctype
             | Fault::ReplaceText { .. } => {}
+            // issue 13: tested in the functions below
+            Fault::DigestValueElsewhere { .. }
+            | Fault::XswDuplicateId { .. }
+            | Fault::XswSignatureInEvil { .. }
+            | Fault::XswAssertionSignatureOnResponse { .. }
+            | Fault::HmacKeyConfusion { .. }
+            | Fault::SignatureError { .. } => {}
         }
     }
-    assert_eq!(all.len(), 29);
+    assert_eq!(all.len(), 35);
+}
+
+// ---- issue 13: the faults for published SAML bypass advisories ----
+
+/// The digest of the tampered assertion, as `digest-value-comment` computes it (the comment).
+fn forged_digest() -> String {
+    let x = plain(vec![Fault::DigestValueComment]);
+    let doc = roxmltree::Document::parse(&x).unwrap();
+    let dv = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::DS, "DigestValue")))
+        .unwrap();
+    dv.first_child().unwrap().text().unwrap().to_string()
+}
+
+/// The `DigestValue` texts in document order.
+fn digest_values(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name((ns::DS, "DigestValue")))
+        .map(|n| n.text().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Local names of the element children of the first `ds:Signature`.
+fn signature_children(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let sig = doc
+        .descendants()
+        .find(|n| n.has_tag_name((ns::DS, "Signature")))
+        .unwrap();
+    sig.children()
+        .filter(|c| c.is_element())
+        .map(|c| c.tag_name().name().to_string())
+        .collect()
+}
+
+#[test]
+fn digest_value_elsewhere_puts_the_forged_digest_where_asked() {
+    let genuine = text_of(&plain(vec![]), ns::DS, "DigestValue").unwrap();
+    let forged = forged_digest();
+    assert_ne!(genuine, forged);
+    let at = |position| {
+        let x = plain(vec![Fault::DigestValueElsewhere { position }]);
+        assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(bo().name_id()));
+        assert!(verified_assertions(&x).is_empty(), "tampered: {x}");
+        x
+    };
+    // Extensions: a bare DigestValue, first in document order.
+    let x = at(DigestPosition::Extensions);
+    assert_eq!(digest_values(&x), [forged.clone(), genuine.clone()]);
+    assert_eq!(
+        child_names(&x, &attr_of(&x, ns::SAMLP, "Response", "ID").unwrap())[1],
+        "Extensions"
+    );
+    assert_eq!(count(&x, ns::DS, "Reference"), 1);
+    // A whole Reference in Extensions.
+    let x = at(DigestPosition::ExtensionsReference);
+    assert_eq!(digest_values(&x), [forged.clone(), genuine.clone()]);
+    assert_eq!(count(&x, ns::DS, "Reference"), 2);
+    // Inside the Signature, before and after SignedInfo.
+    let x = at(DigestPosition::BeforeSignedInfo);
+    assert_eq!(digest_values(&x), [forged.clone(), genuine.clone()]);
+    assert_eq!(
+        signature_children(&x)[..3],
+        ["Object", "SignedInfo", "SignatureValue"]
+    );
+    let x = at(DigestPosition::AfterSignature);
+    assert_eq!(digest_values(&x), [genuine, forged]);
+    assert_eq!(signature_children(&x).last().unwrap(), "Object");
+}
+
+#[test]
+fn xsw_duplicate_id_gives_the_evil_assertion_the_signed_ones_id() {
+    let original = assertion_ids(&plain(vec![]))[0].clone();
+    for placement in [
+        DuplicateIdPlacement::Extensions,
+        DuplicateIdPlacement::WrapperBefore,
+        DuplicateIdPlacement::SiblingAfter,
+        DuplicateIdPlacement::NestedLastChild,
+    ] {
+        for signature in [SignatureHome::Genuine, SignatureHome::Evil] {
+            let x = plain(vec![Fault::XswDuplicateId {
+                original: placement,
+                signature,
+                victim: None,
+            }]);
+            let what = format!("{placement:?}/{signature:?}");
+            assert_eq!(
+                assertion_ids(&x),
+                [original.clone(), original.clone()],
+                "{what}"
+            );
+            let doc = roxmltree::Document::parse(&x).unwrap();
+            let assertions: Vec<_> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name((ns::SAML, "Assertion")))
+                .collect();
+            let name_of = |a: roxmltree::Node<'_, '_>| {
+                a.children()
+                    .find(|c| c.has_tag_name((ns::SAML, "Subject")))
+                    .and_then(|s| s.children().find(|c| c.has_tag_name((ns::SAML, "NameID"))))
+                    .and_then(|n| n.text())
+                    .unwrap()
+                    .to_string()
+            };
+            let names: Vec<_> = assertions.iter().map(|a| name_of(*a)).collect();
+            // Document order: the genuine first unless it comes after (or inside) the evil one.
+            let want = match placement {
+                DuplicateIdPlacement::Extensions | DuplicateIdPlacement::WrapperBefore => {
+                    [anna().name_id(), bo().name_id()]
+                }
+                DuplicateIdPlacement::SiblingAfter | DuplicateIdPlacement::NestedLastChild => {
+                    [bo().name_id(), anna().name_id()]
+                }
+            };
+            assert_eq!(names, want, "{what}");
+            let signed = assertions
+                .iter()
+                .find(|a| a.children().any(|c| c.has_tag_name((ns::DS, "Signature"))))
+                .unwrap();
+            let signer = if signature == SignatureHome::Genuine {
+                anna()
+            } else {
+                bo()
+            };
+            assert_eq!(name_of(*signed), signer.name_id(), "{what}");
+            assert_eq!(count(&x, ns::DS, "Signature"), 1, "{what}");
+            if placement == DuplicateIdPlacement::WrapperBefore {
+                assert!(x.contains(r#"<x:W xmlns:x="urn:mock:xsw">"#), "{what}");
+            }
+        }
+    }
+}
+
+#[test]
+fn xsw_signature_in_evil_hides_the_clean_original() {
+    let original = assertion_ids(&plain(vec![]))[0].clone();
+    for placement in [
+        HiddenOriginal::NestedLastChild,
+        HiddenOriginal::Extensions,
+        HiddenOriginal::WrapperAfter,
+    ] {
+        let x = plain(vec![Fault::XswSignatureInEvil {
+            original: placement,
+            victim: None,
+        }]);
+        let ids = assertion_ids(&x);
+        let evil = ids.iter().find(|i| **i != original).unwrap().clone();
+        assert_eq!(ids.len(), 2, "{placement:?}");
+        // The evil assertion carries the only Signature; it references the original.
+        assert_eq!(child_names(&x, &evil)[1], "Signature", "{placement:?}");
+        assert!(!child_names(&x, &original).contains(&"Signature".to_string()));
+        assert_eq!(
+            attr_of(&x, ns::DS, "Reference", "URI"),
+            Some(format!("#{original}"))
+        );
+        assert_eq!(count(&x, ns::DS, "Signature"), 1);
+        let order = match placement {
+            HiddenOriginal::Extensions => [original.clone(), evil.clone()],
+            _ => [evil.clone(), original.clone()],
+        };
+        assert_eq!(ids, order, "{placement:?}");
+    }
+}
+
+#[test]
+fn xsw_assertion_signature_on_response_moves_the_signature_up() {
+    let original = assertion_ids(&plain(vec![]))[0].clone();
+    for placement in [
+        ResponseLevelOriginal::Extensions,
+        ResponseLevelOriginal::Wrapper,
+    ] {
+        let x = plain(vec![Fault::XswAssertionSignatureOnResponse {
+            original: placement,
+            victim: None,
+        }]);
+        let rid = attr_of(&x, ns::SAMLP, "Response", "ID").unwrap();
+        let kids = child_names(&x, &rid);
+        assert_eq!(kids[..2], ["Issuer", "Signature"], "{placement:?}");
+        assert_eq!(
+            attr_of(&x, ns::DS, "Reference", "URI"),
+            Some(format!("#{original}"))
+        );
+        assert!(!child_names(&x, &original).contains(&"Signature".to_string()));
+        let ids = assertion_ids(&x);
+        assert_eq!(ids.len(), 2);
+        assert_eq!(ids[0], original, "the clean original comes first");
+        assert!(!child_names(&x, &ids[1]).contains(&"Signature".to_string()));
+        // The moved Signature still covers the clean original, and nothing else.
+        assert_eq!(verified_assertions(&x), std::slice::from_ref(&original));
+    }
+}
+
+#[test]
+fn hmac_key_confusion_macs_the_tampered_assertion_with_the_idp_certificate() {
+    use aws_lc_rs::hmac;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let cert_b64 = keys().idp.cert_b64.clone();
+    let der = b64.decode(&cert_b64).unwrap();
+    let pem = |tag: &str, der: &[u8]| {
+        let body = b64.encode(der);
+        let lines: Vec<&str> = body
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN {tag}-----\n{}\n-----END {tag}-----\n",
+            lines.join("\n")
+        )
+        .into_bytes()
+    };
+    let spki = spki_of(&der);
+    let forged = forged_digest();
+    for (alg, uri, algo) in [
+        (
+            HmacAlg::HmacSha1,
+            "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+            hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        ),
+        (
+            HmacAlg::HmacSha256,
+            "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256",
+            hmac::HMAC_SHA256,
+        ),
+    ] {
+        for (encoding, key) in [
+            (HmacKeyEncoding::CertPem, pem("CERTIFICATE", &der)),
+            (HmacKeyEncoding::CertBase64, cert_b64.clone().into_bytes()),
+            (HmacKeyEncoding::CertDer, der.clone()),
+            (HmacKeyEncoding::SpkiPem, pem("PUBLIC KEY", &spki)),
+        ] {
+            for without_key_info in [false, true] {
+                let x = plain(vec![Fault::HmacKeyConfusion {
+                    alg,
+                    encoding,
+                    without_key_info,
+                }]);
+                let what = format!("{alg:?}/{encoding:?}/{without_key_info}");
+                assert_eq!(
+                    attr_of(&x, ns::DS, "SignatureMethod", "Algorithm").as_deref(),
+                    Some(uri)
+                );
+                assert_eq!(
+                    text_of(&x, ns::SAML, "NameID"),
+                    Some(bo().name_id()),
+                    "{what}"
+                );
+                assert_eq!(digest_values(&x), std::slice::from_ref(&forged), "{what}");
+                assert_eq!(
+                    count(&x, ns::DS, "X509Certificate"),
+                    usize::from(!without_key_info)
+                );
+                // The MAC, recomputed independently: exclusive c14n of SignedInfo (xml-sec).
+                let doc = xml_sec::Document::parse(&x).unwrap();
+                let si = doc
+                    .descendants()
+                    .find(|n| n.is_element() && n.tag_name().name() == "SignedInfo")
+                    .unwrap();
+                let mut bytes = Vec::new();
+                let algo_c14n = xml_sec::c14n::C14nAlgorithm::from_uri(ns::ALG_EXC_C14N).unwrap();
+                xml_sec::c14n::canonicalize(
+                    &doc,
+                    Some(&|n: xml_sec::Node| n.ancestors().any(|a| a.id() == si.id())),
+                    &algo_c14n,
+                    &mut bytes,
+                )
+                .unwrap();
+                let value = b64
+                    .decode(text_of(&x, ns::DS, "SignatureValue").unwrap())
+                    .unwrap();
+                assert!(
+                    hmac::verify(&hmac::Key::new(algo, &key), &bytes, &value).is_ok(),
+                    "{what}"
+                );
+                assert!(verified_assertions(&x).is_empty());
+            }
+        }
+    }
+}
+
+#[test]
+fn signature_error_breaks_the_signature_of_a_tampered_assertion() {
+    let forged = forged_digest();
+    for (kind, value, method) in [
+        (SignatureErrorKind::ShortValue, Some("AA=="), None),
+        (SignatureErrorKind::EmptyValue, Some(""), None),
+        (SignatureErrorKind::BadBase64, Some("!!!"), None),
+        (
+            SignatureErrorKind::EcdsaMethodRsaKey,
+            None,
+            Some("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"),
+        ),
+        (
+            SignatureErrorKind::DsaMethod,
+            None,
+            Some("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
+        ),
+        (
+            SignatureErrorKind::UnknownMethod,
+            None,
+            Some("urn:mock:unknown-signature-method"),
+        ),
+    ] {
+        let x = plain(vec![Fault::SignatureError { kind }]);
+        assert_eq!(
+            text_of(&x, ns::SAML, "NameID"),
+            Some(bo().name_id()),
+            "{kind:?}"
+        );
+        assert_eq!(digest_values(&x), std::slice::from_ref(&forged), "{kind:?}");
+        assert_eq!(
+            text_of(&x, ns::DS, "X509Certificate"),
+            Some(keys().idp.cert_b64.clone()),
+            "KeyInfo names the IdP"
+        );
+        if let Some(v) = value {
+            assert_eq!(text_of(&x, ns::DS, "SignatureValue").unwrap_or_default(), v);
+        }
+        let want = method.unwrap_or(ns::ALG_RSA_SHA256);
+        assert_eq!(
+            attr_of(&x, ns::DS, "SignatureMethod", "Algorithm").as_deref(),
+            Some(want)
+        );
+        assert!(verified_assertions(&x).is_empty(), "{kind:?}");
+    }
+    // Two Signatures that reference nothing, and nothing signing the assertion.
+    let x = plain(vec![Fault::SignatureError {
+        kind: SignatureErrorKind::NoResolvableReference,
+    }]);
+    let id = assertion_ids(&x)[0].clone();
+    assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(bo().name_id()));
+    assert_eq!(count(&x, ns::DS, "Signature"), 2);
+    assert_eq!(
+        attrs_all(&x, ns::DS, "Reference", "URI"),
+        [format!("#{id}-nowhere"), format!("#{id}-nowhere")]
+    );
+    assert_eq!(
+        child_names(&x, &id)[1..3],
+        ["Signature".to_string(), "Signature".to_string()]
+    );
+    assert!(verified_assertions(&x).is_empty());
 }

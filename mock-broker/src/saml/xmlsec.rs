@@ -74,6 +74,10 @@ pub trait XmlSigner: Send + Sync + std::fmt::Debug {
         key: &Arc<RsaSigner>,
         sha1: bool,
     ) -> Result<String, XmlSecError>;
+
+    /// Fill in a `ds:Signature` template whose SignatureMethod is an HMAC, keyed with `key`
+    /// (the dangerous `hmac-key-confusion` fault: a NemLog-in IdP never MACs anything).
+    fn sign_enveloped_hmac(&self, template_xml: String, key: &[u8]) -> Result<String, XmlSecError>;
 }
 
 /// XML encryption of one element for one recipient certificate.
@@ -166,6 +170,16 @@ impl XmlSigner for Bergshamra {
             key: key.clone(),
             sha1,
         }));
+        bergshamra::dsig::sign::sign_owned(&ctx, template_xml)
+            .map_err(|e| XmlSecError::Library(e.to_string()))
+    }
+
+    fn sign_enveloped_hmac(&self, template_xml: String, key: &[u8]) -> Result<String, XmlSecError> {
+        let data = bergshamra::KeyData::from_symmetric_bytes(kryptering::KeyAlgorithm::Hmac, key)
+            .map_err(|e| XmlSecError::Library(e.to_string()))?;
+        let mut km = bergshamra::KeysManager::new();
+        km.add_key(bergshamra::Key::new(data, bergshamra::KeyUsage::Any));
+        let ctx = bergshamra::DsigContext::new_permissive(km);
         bergshamra::dsig::sign::sign_owned(&ctx, template_xml)
             .map_err(|e| XmlSecError::Library(e.to_string()))
     }

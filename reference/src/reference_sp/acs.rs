@@ -218,7 +218,9 @@ fn consume_xml(
     let naive = st.has(Flaw::FirstAssertion)
         || st.has(Flaw::LastAssertion)
         || st.has(Flaw::IgnoreExtraAssertions)
-        || st.has(Flaw::AnySignatureInDocument);
+        || st.has(Flaw::AnySignatureInDocument)
+        || st.has(Flaw::IdLookupFirstMatch)
+        || st.has(Flaw::IdLookupLastMatch);
     let nodes: Vec<_> = root
         .children()
         .filter(|c| is(*c, SAML, "EncryptedAssertion") || is(*c, SAML, "Assertion"))
@@ -244,8 +246,9 @@ fn consume_xml(
     }
     // The `AcceptResponseSignature` flaw: a Response signature (its own, over the whole
     // Response as received) is taken to vouch for the assertion inside.
-    let response_signed =
-        st.has(Flaw::AcceptResponseSignature) && root_signature_ok(st, root, text);
+    let response_signed = (st.has(Flaw::AcceptResponseSignature)
+        && root_signature_ok(st, root, text))
+        || (st.has(Flaw::SignatureScopeByPosition) && signed_by_position(st, root, text));
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
         let xml = if is(*n, SAML, "Assertion") {
@@ -260,6 +263,8 @@ fn consume_xml(
     }
 
     // ---- signature, and which assertion is consumed ----
+    // The Response with every assertion decrypted in place: what document-wide lookups see.
+    let combined = splice(text, &candidates);
     let consumed: String = if st.has(Flaw::AnySignatureInDocument) {
         let combined = splice(text, &candidates);
         if !st.has(Flaw::NoSignatureCheck) {
@@ -281,13 +286,15 @@ fn consume_xml(
         cdoc.descendants()
             .filter(|n| is(*n, SAML, "Assertion"))
             .map(|n| xml::standalone(n, &combined))
-            .find(|a| st.has(Flaw::NoSignatureCheck) || verify_assertion(st, a).is_ok())
+            .find(|a| st.has(Flaw::NoSignatureCheck) || verify_assertion(st, a, &combined).is_ok())
             .ok_or_else(|| {
                 Rejection::new(
                     Check::Signature,
                     "no assertion in the response carries a valid signature of its own",
                 )
             })?
+    } else if st.has(Flaw::IdLookupFirstMatch) || st.has(Flaw::IdLookupLastMatch) {
+        id_lookup_consume(st, &combined, st.has(Flaw::IdLookupLastMatch))?
     } else if (st.has(Flaw::FirstAssertion) || st.has(Flaw::LastAssertion)) && candidates.len() > 1
     {
         if !st.has(Flaw::NoSignatureCheck) {
@@ -300,7 +307,7 @@ fn consume_xml(
                 .ok_or_else(|| {
                     Rejection::new(Check::Signature, "none of the assertions is signed")
                 })?;
-            verify_assertion(st, &signed.xml)?;
+            verify_assertion(st, &signed.xml, &combined)?;
         }
         if st.has(Flaw::FirstAssertion) {
             candidates.swap_remove(0).xml
@@ -310,7 +317,11 @@ fn consume_xml(
     } else {
         let only = candidates.swap_remove(0).xml;
         if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
-            verify_assertion(st, &only)?;
+            if st.has(Flaw::FirstSignatureInScope) {
+                first_signature_in_scope(st, &combined)?;
+            } else {
+                verify_assertion(st, &only, &combined)?;
+            }
         }
         only
     };
@@ -398,12 +409,17 @@ fn decrypt(
 /// The strict signature rule: the Assertion element itself carries exactly one ds:Signature,
 /// whose single Reference points at the Assertion's own ID, with no SHA-1, and which xml-sec
 /// verifies with an IdP metadata key and proves to cover the Assertion (expected target).
-fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> {
+/// `document` is the Response with the assertions decrypted in place, which only the
+/// home-grown verifier's document-wide lookups read.
+fn verify_assertion(st: &SpState, assertion_xml: &str, document: &str) -> Result<(), Rejection> {
     let doc =
         xml::parse(assertion_xml).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
     let a = doc.root_element();
     let id = a.attribute("ID").unwrap_or_default();
     let sigs: Vec<_> = children(a, DS, "Signature").collect();
+    if st.has(Flaw::SkipUnresolvableSignatures) && skips_every_signature(&doc, &sigs) {
+        return Ok(());
+    }
     let sig = match sigs.as_slice() {
         [] => {
             return reject(
@@ -442,7 +458,7 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
     } else if st.has(Flaw::DigestValueFirstChild) {
         Some(super::naive_dsig::Bug::DigestValueFirstChild)
     } else {
-        None
+        issue13_naive_bug(st, document)
     };
     let own_reference = format!("#{id}");
     let references_ok = match naive {
@@ -481,7 +497,12 @@ fn verify_assertion(st: &SpState, assertion_xml: &str) -> Result<(), Rejection> 
             .collect()
     };
     if let Some(bug) = naive {
-        return super::naive_dsig::verify(assertion_xml, &keys, bug)
+        let certs_der: Vec<Vec<u8>> = st.idp.signing_certs.iter().map(|c| c.der.clone()).collect();
+        let idp_keys = super::naive_dsig::IdpKeys {
+            spki: &keys,
+            certs_der: &certs_der,
+        };
+        return super::naive_dsig::verify(assertion_xml, document, idp_keys, bug)
             .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")));
     }
     let policy = if st.has(Flaw::AcceptSha1) {
@@ -698,4 +719,201 @@ fn any_valid_signature(st: &SpState, combined: &str) -> Result<(), Rejection> {
         Check::Signature,
         "no valid IdP signature anywhere in the response",
     )
+}
+
+// ---- issue 13: the library mistakes behind published SAML bypass advisories ----
+
+/// The home-grown verifier's slip for the issue-13 flaws that use it. `DigestValueFromDocument`
+/// models ruby-saml's path for an unsigned Response (NemLog-in's normal case); for a signed
+/// Response ruby-saml verifies that signature over the original document instead, a path this
+/// flaw leaves strict.
+fn issue13_naive_bug(st: &SpState, document: &str) -> Option<super::naive_dsig::Bug> {
+    use super::naive_dsig::{Bug, KeyForm};
+    let forms = [
+        (Flaw::HmacWithIdpCertPem, KeyForm::CertPem),
+        (Flaw::HmacWithIdpCertBase64, KeyForm::CertBase64),
+        (Flaw::HmacWithIdpCertDer, KeyForm::CertDer),
+        (Flaw::HmacWithIdpSpkiPem, KeyForm::SpkiPem),
+    ];
+    let response_signed =
+        || xml::parse(document).is_ok_and(|d| child(d.root_element(), DS, "Signature").is_some());
+    if st.has(Flaw::DigestValueFromDocument) && !response_signed() {
+        Some(Bug::DigestValueFromDocument)
+    } else if st.has(Flaw::VerifyErrorAsSuccess) {
+        Some(Bug::VerifyErrorAsSuccess)
+    } else {
+        forms
+            .iter()
+            .find(|(f, _)| st.has(*f))
+            .map(|(_, form)| Bug::HmacWithIdpCert(*form))
+    }
+}
+
+/// The Reference URIs anywhere inside a Signature.
+fn reference_uris<'a>(sig: roxmltree::Node<'a, '_>) -> Vec<&'a str> {
+    sig.descendants()
+        .filter(|n| is(*n, DS, "Reference"))
+        .map(|r| r.attribute("URI").unwrap_or(""))
+        .collect()
+}
+
+/// Does `sig` (one Reference, no SHA-1 unless allowed) verify with an IdP key over `target`,
+/// wherever each of them sits in `text`? The target is checked as a copy with only this
+/// Signature enveloped in it, which is what a verifier that resolves the Reference by ID
+/// anywhere in the document computes; a target *inside* the Signature is refused, because the
+/// enveloped-signature transform would strip it.
+fn detached_verifies(
+    st: &SpState,
+    text: &str,
+    sig: roxmltree::Node<'_, '_>,
+    target: roxmltree::Node<'_, '_>,
+) -> bool {
+    if target.ancestors().any(|a| a.id() == sig.id()) || reference_uris(sig).len() != 1 {
+        return false;
+    }
+    let weak = sig
+        .descendants()
+        .filter(|n| is(*n, DS, "SignatureMethod") || is(*n, DS, "DigestMethod"))
+        .filter_map(|n| n.attribute("Algorithm"))
+        .any(|a| SHA1_ALGORITHMS.contains(&a));
+    if weak && !st.has(Flaw::AcceptSha1) {
+        return false;
+    }
+    let Some(method) = child(sig, DS, "SignedInfo")
+        .and_then(|si| child(si, DS, "SignatureMethod"))
+        .and_then(|m| m.attribute("Algorithm"))
+    else {
+        return false;
+    };
+    let is_sig_part = |n: roxmltree::Node<'_, '_>| {
+        is(n, DS, "SignedInfo") || is(n, DS, "SignatureValue") || is(n, DS, "KeyInfo")
+    };
+    let signature = xml::standalone_without(sig, text, |c| !is_sig_part(c));
+    let element = xml::standalone_without(target, text, |c| is(c, DS, "Signature"));
+    let rebuilt = xml::insert_after_start_tag(&element, &signature);
+    let policy = if st.has(Flaw::AcceptSha1) {
+        VerifyPolicy::Compatible
+    } else {
+        VerifyPolicy::SecureSaml
+    };
+    st.crypto
+        .verify_target(
+            &rebuilt,
+            None,
+            method,
+            &idp_keys(st),
+            policy,
+            SignatureRequirement::AtLeast(1),
+        )
+        .is_ok()
+}
+
+/// The elements of `doc` whose `ID` attribute is `id`, in document order.
+fn with_id<'a, 'i>(doc: &'a roxmltree::Document<'i>, id: &str) -> Vec<roxmltree::Node<'a, 'i>> {
+    doc.descendants()
+        .filter(|n| n.is_element() && n.attribute("ID") == Some(id))
+        .collect()
+}
+
+/// The `IdLookupFirstMatch` / `IdLookupLastMatch` flaws (node-saml 5.0.1, XML::Sig < 0.68):
+/// consume `/Response/Assertion[1]`; take the first Signature in the document whose one
+/// Reference names its ID; resolve that ID through a map that keeps the first (`last`: the
+/// last) element registered under it, never asking whether the ID is unique.
+fn id_lookup_consume(st: &SpState, combined: &str, last: bool) -> Result<String, Rejection> {
+    let doc = xml::parse(combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+    let consumed = children(doc.root_element(), SAML, "Assertion")
+        .next()
+        .ok_or_else(|| Rejection::new(Check::AssertionCount, "no Assertion in the response"))?;
+    let out = xml::standalone(consumed, combined);
+    if st.has(Flaw::NoSignatureCheck) {
+        return Ok(out);
+    }
+    let id = consumed.attribute("ID").unwrap_or_default();
+    let own = format!("#{id}");
+    let sig = doc
+        .descendants()
+        .filter(|n| is(*n, DS, "Signature"))
+        .find(|s| reference_uris(*s) == [own.as_str()])
+        .ok_or_else(|| {
+            Rejection::new(Check::Signature, format!("no Signature references #{id}"))
+        })?;
+    let targets = with_id(&doc, id);
+    let target = if last {
+        targets.last()
+    } else {
+        targets.first()
+    };
+    match target {
+        Some(t) if detached_verifies(st, combined, sig, *t) => Ok(out),
+        _ => reject(
+            Check::Signature,
+            format!("the Signature referencing #{id} does not verify"),
+        ),
+    }
+}
+
+/// The `FirstSignatureInScope` flaw (pysaml2 < 6.5.0 over xmlsec1): the consumed assertion
+/// must have a Signature child; the first Signature inside it is verified with the Reference
+/// resolved anywhere in the document (xmlsec1 `--id-attr:ID`, which refuses duplicate IDs),
+/// and nobody asks whether that Reference names this assertion.
+fn first_signature_in_scope(st: &SpState, combined: &str) -> Result<(), Rejection> {
+    let doc = xml::parse(combined).map_err(|e| Rejection::new(Check::Message, e.to_string()))?;
+    let consumed = children(doc.root_element(), SAML, "Assertion")
+        .next()
+        .ok_or_else(|| Rejection::new(Check::AssertionCount, "no Assertion in the response"))?;
+    if child(consumed, DS, "Signature").is_none() {
+        return reject(Check::Signature, "the Assertion is not signed");
+    }
+    let sig = consumed
+        .descendants()
+        .find(|n| is(*n, DS, "Signature"))
+        .ok_or_else(|| Rejection::new(Check::Signature, "the Assertion is not signed"))?;
+    let id = reference_uris(sig)
+        .first()
+        .and_then(|u| u.strip_prefix('#'))
+        .unwrap_or_default()
+        .to_string();
+    match with_id(&doc, &id).as_slice() {
+        [target] if detached_verifies(st, combined, sig, *target) => Ok(()),
+        _ => reject(
+            Check::Signature,
+            "the first Signature in the assertion does not verify",
+        ),
+    }
+}
+
+/// The `SignatureScopeByPosition` flaw (Keycloak < 25.0.6): the Response counts as signed when
+/// a ds:Signature child of the root verifies over whatever (unique) element its Reference
+/// names, which need not be the root.
+fn signed_by_position(st: &SpState, root: roxmltree::Node<'_, '_>, text: &str) -> bool {
+    let Some(sig) = child(root, DS, "Signature") else {
+        return false;
+    };
+    let Some(id) = reference_uris(sig)
+        .first()
+        .and_then(|u| u.strip_prefix('#'))
+        .map(str::to_string)
+    else {
+        return false;
+    };
+    let targets: Vec<_> = root
+        .document()
+        .descendants()
+        .filter(|n| n.is_element() && n.attribute("ID") == Some(id.as_str()))
+        .collect();
+    matches!(targets.as_slice(), [t] if detached_verifies(st, text, sig, *t))
+}
+
+/// The `SkipUnresolvableSignatures` flaw (XML::Sig < 0.72): with several Signatures, one whose
+/// Reference names no element is skipped (`next`), and a loop that skipped every Signature
+/// ends in "verified".
+fn skips_every_signature(doc: &roxmltree::Document<'_>, sigs: &[roxmltree::Node<'_, '_>]) -> bool {
+    let resolves = |uri: &str| {
+        uri.strip_prefix('#')
+            .is_some_and(|id| !with_id(doc, id).is_empty())
+    };
+    sigs.len() > 1
+        && sigs
+            .iter()
+            .all(|s| reference_uris(*s).iter().all(|u| !resolves(u)))
 }

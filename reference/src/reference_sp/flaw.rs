@@ -158,6 +158,45 @@ pub enum Flaw {
     /// OIO-SAML-3.0, takes the LoA from the NSIS `nsis/loa` attribute when the 4.0 LoA is
     /// missing, and tolerates an assertion that names no attribute profile.
     Accept303VocabularyIn4,
+    // ---- issue 13: the library mistakes behind published SAML bypass advisories ----
+    /// The home-grown verifier checks SignatureValue over the Signature's SignedInfo child, but
+    /// looks `ds:Reference`, `ds:Transforms`, `ds:DigestMethod` and `ds:DigestValue` up from the
+    /// document root (`//ds:DigestValue`, first match) in the Response with the decrypted
+    /// assertion in place, as ruby-saml < 1.17.0 did (CVE-2024-45409).
+    DigestValueFromDocument,
+    /// Resolves the Reference URI through an ID map that keeps the *first* element registered
+    /// under an ID (no uniqueness check), takes the first `ds:Signature` in the document that
+    /// references the consumed assertion's ID, and consumes `/Response/Assertion[1]`
+    /// (node-saml 5.0.1 CVE-2025-54419, XML::Sig CVE-2026-9487).
+    IdLookupFirstMatch,
+    /// As [`Flaw::IdLookupFirstMatch`], but the ID map keeps the *last* element registered.
+    IdLookupLastMatch,
+    /// Requires a Signature child on the consumed assertion, then verifies the first
+    /// `ds:Signature` inside it with xmlsec1-style global ID resolution, never checking that
+    /// its Reference names the assertion that encloses it (pysaml2 < 6.5.0, CVE-2021-21238).
+    FirstSignatureInScope,
+    /// Calls the Response signed because a `ds:Signature` child of the root verifies, without
+    /// checking that its Reference is the root's ID, and then does not ask for the assertion's
+    /// own signature (Keycloak < 25.0.6, CVE-2024-8698).
+    SignatureScopeByPosition,
+    /// The home-grown verifier dispatches on the document's SignatureMethod and, for an HMAC,
+    /// keys it with the IdP certificate as PEM (xml-crypto < 2.0.0, GHSA-c27r-x354-4m68).
+    HmacWithIdpCertPem,
+    /// As [`Flaw::HmacWithIdpCertPem`], with the metadata's base64 `X509Certificate` text.
+    HmacWithIdpCertBase64,
+    /// As [`Flaw::HmacWithIdpCertPem`], with the certificate's DER bytes.
+    HmacWithIdpCertDer,
+    /// As [`Flaw::HmacWithIdpCertPem`], with the public key as `BEGIN PUBLIC KEY` PEM.
+    HmacWithIdpSpkiPem,
+    /// The home-grown verifier treats an *error* of the verify primitive (no decodable value, a
+    /// value of the wrong length, an algorithm that does not fit the key) as success, as PHP's
+    /// `if (openssl_verify(...))` does with -1 (SimpleSAMLphp CVE-2016-9814, php-saml
+    /// GHSA-9wrw-p9rm-r782).
+    VerifyErrorAsSuccess,
+    /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
+    /// to no element when there are several, and succeeds when none failed, so an assertion
+    /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
+    SkipUnresolvableSignatures,
 }
 
 impl Flaw {
@@ -215,6 +254,18 @@ impl Flaw {
         Flaw::IgnoreAttributeProfile,
         Flaw::AcceptCprInAnyProfile,
         Flaw::Accept303VocabularyIn4,
+        // issue 13
+        Flaw::DigestValueFromDocument,
+        Flaw::IdLookupFirstMatch,
+        Flaw::IdLookupLastMatch,
+        Flaw::FirstSignatureInScope,
+        Flaw::SignatureScopeByPosition,
+        Flaw::HmacWithIdpCertPem,
+        Flaw::HmacWithIdpCertBase64,
+        Flaw::HmacWithIdpCertDer,
+        Flaw::HmacWithIdpSpkiPem,
+        Flaw::VerifyErrorAsSuccess,
+        Flaw::SkipUnresolvableSignatures,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -272,6 +323,18 @@ impl Flaw {
             Flaw::IgnoreAttributeProfile => "ignore-attribute-profile",
             Flaw::AcceptCprInAnyProfile => "accept-cpr-in-any-profile",
             Flaw::Accept303VocabularyIn4 => "accept-303-vocabulary-in-4",
+            // issue 13
+            Flaw::DigestValueFromDocument => "digest-value-from-document",
+            Flaw::IdLookupFirstMatch => "id-lookup-first-match",
+            Flaw::IdLookupLastMatch => "id-lookup-last-match",
+            Flaw::FirstSignatureInScope => "first-signature-in-scope",
+            Flaw::SignatureScopeByPosition => "signature-scope-by-position",
+            Flaw::HmacWithIdpCertPem => "hmac-with-idp-cert-pem",
+            Flaw::HmacWithIdpCertBase64 => "hmac-with-idp-cert-base64",
+            Flaw::HmacWithIdpCertDer => "hmac-with-idp-cert-der",
+            Flaw::HmacWithIdpSpkiPem => "hmac-with-idp-spki-pem",
+            Flaw::VerifyErrorAsSuccess => "verify-error-as-success",
+            Flaw::SkipUnresolvableSignatures => "skip-unresolvable-signatures",
         }
     }
 
@@ -326,6 +389,18 @@ impl Flaw {
             Flaw::AcceptCprInAnyProfile => Check::ProfileCpr,
             Flaw::Accept303VocabularyIn4 => Check::SpecVersion,
             Flaw::ErrorPageWith200 => return None,
+            // issue 13
+            Flaw::DigestValueFromDocument
+            | Flaw::IdLookupFirstMatch
+            | Flaw::IdLookupLastMatch
+            | Flaw::FirstSignatureInScope
+            | Flaw::SignatureScopeByPosition
+            | Flaw::HmacWithIdpCertPem
+            | Flaw::HmacWithIdpCertBase64
+            | Flaw::HmacWithIdpCertDer
+            | Flaw::HmacWithIdpSpkiPem
+            | Flaw::VerifyErrorAsSuccess
+            | Flaw::SkipUnresolvableSignatures => Check::Signature,
         })
     }
 
@@ -401,6 +476,29 @@ impl Flaw {
             }
             Flaw::Accept303VocabularyIn4 => {
                 "OIOSAML 4.0: accepts the 3.0.3 specVersion, NSIS LoA and profile-less assertions"
+            // issue 13
+            Flaw::DigestValueFromDocument => {
+                "takes Reference and DigestValue from the document root (//ds:DigestValue)"
+            }
+            Flaw::IdLookupFirstMatch => "resolves a duplicated ID to its first element",
+            Flaw::IdLookupLastMatch => "resolves a duplicated ID to its last element",
+            Flaw::FirstSignatureInScope => {
+                "verifies the first Signature in the assertion, whatever it references"
+            }
+            Flaw::SignatureScopeByPosition => {
+                "a valid Signature child of the Response signs it, whatever it references"
+            }
+            Flaw::HmacWithIdpCertPem => "verifies an HMAC SignatureMethod keyed with the IdP PEM",
+            Flaw::HmacWithIdpCertBase64 => {
+                "verifies an HMAC SignatureMethod keyed with the IdP base64 certificate"
+            }
+            Flaw::HmacWithIdpCertDer => "verifies an HMAC SignatureMethod keyed with the IdP DER",
+            Flaw::HmacWithIdpSpkiPem => {
+                "verifies an HMAC SignatureMethod keyed with the IdP public-key PEM"
+            }
+            Flaw::VerifyErrorAsSuccess => "treats an error of the verify primitive as success",
+            Flaw::SkipUnresolvableSignatures => {
+                "skips Signatures whose Reference resolves to nothing; none left is a success"
             }
         }
     }

@@ -17,7 +17,7 @@
 //! uses it (it uses xml-sec, see [`super::xmlsec`]). Canonicalisation is xml-sec's, the RSA
 //! check aws-lc-rs's.
 
-use super::xml::DS;
+use super::xml::{DS, SAML};
 use aws_lc_rs::digest;
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine;
@@ -31,6 +31,44 @@ pub enum Bug {
     DigestValueFirstChild,
     /// References from the last `SignedInfo`, `SignatureValue` over the first.
     ReferencesFromLastSignedInfo,
+    // ---- issue 13 ----
+    /// `Reference`, `Transforms`, `DigestMethod` and `DigestValue` looked up from the root of
+    /// the whole document (ruby-saml's `//ds:DigestValue`), first match.
+    DigestValueFromDocument,
+    /// An HMAC SignatureMethod is verified with the IdP certificate, in this byte form, as key.
+    HmacWithIdpCert(KeyForm),
+    /// An error of the verify primitive (-1) counts as success; only a computed mismatch (0)
+    /// fails.
+    VerifyErrorAsSuccess,
+}
+
+/// The byte form of the IdP certificate a [`Bug::HmacWithIdpCert`] verifier uses as HMAC key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyForm {
+    /// `-----BEGIN CERTIFICATE-----` PEM, LF line ends, final newline.
+    CertPem,
+    /// Base64 DER on one line, as the metadata's `X509Certificate` text.
+    CertBase64,
+    /// DER.
+    CertDer,
+    /// `-----BEGIN PUBLIC KEY-----` PEM of the SubjectPublicKeyInfo.
+    SpkiPem,
+}
+
+/// The IdP's signing keys as the verifier knows them.
+#[derive(Debug, Clone, Copy)]
+pub struct IdpKeys<'a> {
+    /// SubjectPublicKeyInfo DER of each metadata signing certificate.
+    pub spki: &'a [Vec<u8>],
+    /// The certificates' DER.
+    pub certs_der: &'a [Vec<u8>],
+}
+
+/// What the verify primitive says, PHP-`openssl_verify`-style: 1, 0 or -1.
+enum Outcome {
+    Valid,
+    Invalid,
+    Error(String),
 }
 
 fn b64(s: &str) -> Result<Vec<u8>, String> {
@@ -70,16 +108,50 @@ fn c14n(
     Ok(out)
 }
 
-/// Verify the Assertion's enveloped signature with one of `keys_spki`, making `bug`.
-pub fn verify(assertion_xml: &str, keys_spki: &[Vec<u8>], bug: Bug) -> Result<(), String> {
-    let doc = Document::parse(assertion_xml).map_err(|e| e.to_string())?;
-    let assertion = doc.root_element();
+/// Verify the Assertion's enveloped signature with one of the IdP `keys`, making `bug`.
+/// `document_xml` is the Response with the decrypted assertion in place, which only
+/// [`Bug::DigestValueFromDocument`] looks at (its assertion is the Response's Assertion child).
+pub fn verify(
+    assertion_xml: &str,
+    document_xml: &str,
+    keys: IdpKeys<'_>,
+    bug: Bug,
+) -> Result<(), String> {
+    let from_document = bug == Bug::DigestValueFromDocument;
+    let doc = Document::parse(if from_document {
+        document_xml
+    } else {
+        assertion_xml
+    })
+    .map_err(|e| e.to_string())?;
+    let root = doc.root_element();
+    let is_assertion = |n: &Node<'_, '_>| {
+        n.is_element()
+            && n.tag_name().namespace() == Some(SAML)
+            && n.tag_name().name() == "Assertion"
+    };
+    let assertion = if is_assertion(&root) {
+        root
+    } else {
+        root.children()
+            .find(is_assertion)
+            .ok_or("no saml:Assertion in the Response")?
+    };
+    // The document-wide lookup: the first element of that name anywhere (`//ds:name`).
+    let first_in_document = |name: &str| {
+        doc.descendants().find(|n| {
+            n.is_element() && n.tag_name().namespace() == Some(DS) && n.tag_name().name() == name
+        })
+    };
     let sig = one(assertion, "Signature")?;
     let signed_infos: Vec<_> = ds(sig, "SignedInfo").collect();
     let first = *signed_infos.first().ok_or("no ds:SignedInfo")?;
     let refs_from = match bug {
         Bug::ReferencesFromLastSignedInfo => *signed_infos.last().unwrap_or(&first),
-        Bug::DigestValueFirstChild => first,
+        Bug::DigestValueFirstChild
+        | Bug::DigestValueFromDocument
+        | Bug::HmacWithIdpCert(_)
+        | Bug::VerifyErrorAsSuccess => first,
     };
 
     // SignatureValue over the first SignedInfo.
@@ -91,29 +163,21 @@ pub fn verify(assertion_xml: &str, keys_spki: &[Vec<u8>], bug: Bug) -> Result<()
     let method = one(first, "SignatureMethod")?
         .attribute("Algorithm")
         .unwrap_or_default();
-    let alg: &'static dyn signature::VerificationAlgorithm = match method {
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => {
-            &signature::RSA_PKCS1_2048_8192_SHA256
-        }
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => {
-            &signature::RSA_PKCS1_2048_8192_SHA384
-        }
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => {
-            &signature::RSA_PKCS1_2048_8192_SHA512
-        }
-        other => return Err(format!("unsupported SignatureMethod {other}")),
-    };
-    let value = b64(one(sig, "SignatureValue")?.text().unwrap_or_default())?;
-    if !keys_spki.iter().any(|k| {
-        UnparsedPublicKey::new(alg, k)
-            .verify(&signed_bytes, &value)
-            .is_ok()
-    }) {
-        return Err("SignatureValue does not verify with any IdP key".into());
+    let value = one(sig, "SignatureValue")?.text().unwrap_or_default();
+    match signature_outcome(method, value, &signed_bytes, keys, bug) {
+        Outcome::Valid => {}
+        Outcome::Invalid => return Err("SignatureValue does not verify with any IdP key".into()),
+        // The slip: "not 0" is success.
+        Outcome::Error(_) if bug == Bug::VerifyErrorAsSuccess => {}
+        Outcome::Error(e) => return Err(e),
     }
 
     // The References.
-    let refs: Vec<_> = ds(refs_from, "Reference").collect();
+    let refs: Vec<_> = if from_document {
+        first_in_document("Reference").into_iter().collect()
+    } else {
+        ds(refs_from, "Reference").collect()
+    };
     if refs.is_empty() {
         return Err("no ds:Reference".into());
     }
@@ -129,7 +193,12 @@ pub fn verify(assertion_xml: &str, keys_spki: &[Vec<u8>], bug: Bug) -> Result<()
         // Transforms: enveloped-signature, then the (exclusive) canonicalisation named last.
         let mut algorithm = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315".to_string();
         let mut prefix_list = None;
-        if let Ok(ts) = one(r, "Transforms") {
+        let transforms = if from_document {
+            first_in_document("Transforms").ok_or_else(|| "no ds:Transforms".to_string())
+        } else {
+            one(r, "Transforms")
+        };
+        if let Ok(ts) = transforms {
             for t in ds(ts, "Transform") {
                 let a = t.attribute("Algorithm").unwrap_or_default();
                 if a != "http://www.w3.org/2000/09/xmldsig#enveloped-signature" {
@@ -147,21 +216,35 @@ pub fn verify(assertion_xml: &str, keys_spki: &[Vec<u8>], bug: Bug) -> Result<()
             &algorithm,
             prefix_list,
         )?;
-        let digest_alg = match one(r, "DigestMethod")?.attribute("Algorithm") {
+        let digest_method = if from_document {
+            first_in_document("DigestMethod").ok_or("no ds:DigestMethod")?
+        } else {
+            one(r, "DigestMethod")?
+        };
+        let digest_alg = match digest_method.attribute("Algorithm") {
+            // Reached only when the SP accepts SHA-1.
+            Some("http://www.w3.org/2000/09/xmldsig#sha1") => &digest::SHA1_FOR_LEGACY_USE_ONLY,
             Some("http://www.w3.org/2001/04/xmlenc#sha256") => &digest::SHA256,
             Some("http://www.w3.org/2001/04/xmldsig-more#sha384") => &digest::SHA384,
             Some("http://www.w3.org/2001/04/xmlenc#sha512") => &digest::SHA512,
             other => return Err(format!("unsupported DigestMethod {other:?}")),
         };
         let computed = digest::digest(digest_alg, &bytes);
-        let dv = one(r, "DigestValue")?;
+        let dv = if from_document {
+            first_in_document("DigestValue").ok_or("no ds:DigestValue")?
+        } else {
+            one(r, "DigestValue")?
+        };
         let claimed = match bug {
             Bug::DigestValueFirstChild => dv
                 .first_child()
                 .and_then(|c| c.text())
                 .unwrap_or_default()
                 .to_string(),
-            Bug::ReferencesFromLastSignedInfo => dv
+            Bug::ReferencesFromLastSignedInfo
+            | Bug::DigestValueFromDocument
+            | Bug::HmacWithIdpCert(_)
+            | Bug::VerifyErrorAsSuccess => dv
                 .children()
                 .filter(|c| c.is_text())
                 .filter_map(|c| c.text())
@@ -172,4 +255,108 @@ pub fn verify(assertion_xml: &str, keys_spki: &[Vec<u8>], bug: Bug) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Check `value` over `signed` with the method the document names, returning 1 / 0 / -1 as a
+/// C verify primitive would: -1 when it cannot even run (no decodable value, a value of the
+/// wrong length for the key, a method that does not fit an RSA key or is unknown).
+fn signature_outcome(
+    method: &str,
+    value: &str,
+    signed: &[u8],
+    keys: IdpKeys<'_>,
+    bug: Bug,
+) -> Outcome {
+    use aws_lc_rs::hmac;
+    let hmac_alg = match method {
+        "http://www.w3.org/2000/09/xmldsig#hmac-sha1" => Some(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY),
+        "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256" => Some(hmac::HMAC_SHA256),
+        _ => None,
+    };
+    if let Some(alg) = hmac_alg {
+        let Bug::HmacWithIdpCert(form) = bug else {
+            return Outcome::Error(format!("{method} is not an IdP signature method"));
+        };
+        let Ok(mac) = b64(value) else {
+            return Outcome::Error("SignatureValue is not base64".into());
+        };
+        // The slip: the IdP's public certificate, in some byte form, as the HMAC secret.
+        return if keys.certs_der.iter().zip(keys.spki).any(|(der, spki)| {
+            let key = key_bytes(form, der, spki);
+            hmac::verify(&hmac::Key::new(alg, &key), signed, &mac).is_ok()
+        }) {
+            Outcome::Valid
+        } else {
+            Outcome::Invalid
+        };
+    }
+    let alg: &'static dyn signature::VerificationAlgorithm = match method {
+        // Reached only when the SP accepts SHA-1 (verify_assertion refuses it before).
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => {
+            &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY
+        }
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => {
+            &signature::RSA_PKCS1_2048_8192_SHA256
+        }
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => {
+            &signature::RSA_PKCS1_2048_8192_SHA384
+        }
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => {
+            &signature::RSA_PKCS1_2048_8192_SHA512
+        }
+        other => return Outcome::Error(format!("unsupported SignatureMethod {other}")),
+    };
+    let value = match b64(value) {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => return Outcome::Error("empty SignatureValue".into()),
+        Err(e) => return Outcome::Error(e),
+    };
+    if keys.spki.iter().all(|k| rsa_modulus_len(k).is_none()) {
+        return Outcome::Error(format!("{method} needs an RSA key; the IdP has none"));
+    }
+    // A value of the wrong length is a 0, not a -1: OpenSSL's RSA_verify reports "wrong
+    // signature length" as a failed verification.
+    if keys.spki.iter().any(|k| {
+        UnparsedPublicKey::new(alg, k)
+            .verify(signed, &value)
+            .is_ok()
+    }) {
+        Outcome::Valid
+    } else {
+        Outcome::Invalid
+    }
+}
+
+/// The modulus length in bytes of an RSA SubjectPublicKeyInfo.
+fn rsa_modulus_len(spki: &[u8]) -> Option<usize> {
+    use x509_parser::prelude::FromDer;
+    let (_, info) = x509_parser::x509::SubjectPublicKeyInfo::from_der(spki).ok()?;
+    match info.parsed().ok()? {
+        x509_parser::public_key::PublicKey::RSA(rsa) => {
+            let m = rsa.modulus;
+            Some(m.len() - m.iter().take_while(|b| **b == 0).count())
+        }
+        _ => None,
+    }
+}
+
+/// The IdP certificate in the byte form `form`.
+fn key_bytes(form: KeyForm, der: &[u8], spki: &[u8]) -> Vec<u8> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let pem = |label: &str, body: &[u8]| {
+        let text = engine.encode(body);
+        let mut out = format!("-----BEGIN {label}-----\n");
+        for line in text.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str(&format!("-----END {label}-----\n"));
+        out.into_bytes()
+    };
+    match form {
+        KeyForm::CertPem => pem("CERTIFICATE", der),
+        KeyForm::CertBase64 => engine.encode(der).into_bytes(),
+        KeyForm::CertDer => der.to_vec(),
+        KeyForm::SpkiPem => pem("PUBLIC KEY", spki),
+    }
 }

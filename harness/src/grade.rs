@@ -169,7 +169,8 @@ fn oidc_effect(f: &OidcFault) -> Effect {
         | OidcFault::IssParamMissing {}
         | OidcFault::AuthorizationError { .. }
         | OidcFault::CodeReplay {}
-        | OidcFault::UserinfoSubMismatch { .. } => Effect::Spoils,
+        | OidcFault::UserinfoSubMismatch { .. }
+        | OidcFault::UserinfoOtherIdentity { .. } => Effect::Spoils,
     }
 }
 
@@ -244,6 +245,9 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                     Some(s) => ForgedIdentity::Sub(s.clone()),
                     None => ForgedIdentity::OtherThanLogin,
                 }),
+                OidcFault::UserinfoOtherIdentity { identity } => {
+                    Some(ForgedIdentity::Named(identity.clone()))
+                }
                 _ => None,
             })
             .collect(),

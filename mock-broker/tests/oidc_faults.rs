@@ -17,6 +17,14 @@ use mitid_mock_broker::oidc::{FlowKey, OidcFault, OidcFaultPlan};
 use oidc_support::*;
 use serde_json::{Value, json};
 
+/// The test configuration with the Signaturgruppen issuer signing RS256 (its documented
+/// default is ES256): these tests check the RSA-key attacks against the active RSA key.
+fn rs256_config() -> mitid_mock_broker::oidc::OidcConfig {
+    let mut cfg = config();
+    cfg.issuers[0].id_token_alg = Some(mitid_mock_broker::oidc::SigningAlg::RS256);
+    cfg
+}
+
 fn plan(faults: Vec<OidcFault>) -> Option<OidcFaultPlan> {
     Some(OidcFaultPlan::new(faults))
 }
@@ -76,7 +84,7 @@ async fn id_token(
 
 #[tokio::test]
 async fn legacy_nemid_claim_edits_reach_id_token_and_userinfo() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let (h, p, s, input, ui) = id_token(
         &mock,
         vec![
@@ -124,7 +132,7 @@ async fn legacy_nemid_claim_edits_reach_id_token_and_userinfo() {
 
 #[tokio::test]
 async fn idura_legacy_scheme_and_acr() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let (_, tok, ui) = mock
         .run(
             "idura",
@@ -151,7 +159,7 @@ async fn idura_legacy_scheme_and_acr() {
 
 #[tokio::test]
 async fn claim_value_attacks() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let issuer = mock.provider.issuer_url("signaturgruppen").unwrap();
 
@@ -238,7 +246,7 @@ async fn claim_value_attacks() {
 
 #[tokio::test]
 async fn signature_and_header_attacks() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let active = published_jwk(&mock, "signaturgruppen", "mock-oidc_rs256_a")
         .await
         .unwrap();
@@ -323,7 +331,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 
 #[tokio::test]
 async fn key_confusion_uses_the_published_key_as_hmac_secret() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let spki = pki().oidc_rs256_a.public_key_spki_der();
     let pkcs1 = pkcs1_from_spki(&spki);
     let jwk = published_jwk(&mock, "signaturgruppen", "mock-oidc_rs256_a")
@@ -385,7 +393,7 @@ async fn key_confusion_uses_the_published_key_as_hmac_secret() {
 
 #[tokio::test]
 async fn foreign_keys_jku_x5u_jwk_and_oces2() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     // jku: the URL serves a JWKS with the attacker key, which does verify the token.
     let (h, _, s, input, _) = id_token(&mock, vec![OidcFault::JkuHeader { url: None }]).await;
     let jku = h["jku"].as_str().unwrap();
@@ -470,7 +478,7 @@ async fn foreign_keys_jku_x5u_jwk_and_oces2() {
 
 #[tokio::test]
 async fn flow_attacks_on_the_authorization_response() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let issuer = mock.provider.issuer_url("signaturgruppen").unwrap();
     let other = mock.provider.issuer_url("idura").unwrap();
 
@@ -541,7 +549,7 @@ async fn flow_attacks_on_the_authorization_response() {
 
 #[tokio::test]
 async fn plans_are_one_shot_and_keyed_per_flow() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let flow_a = Flow::new("a");
     let flow_b = Flow::new("b");
     mock.provider
@@ -596,7 +604,7 @@ async fn plans_are_one_shot_and_keyed_per_flow() {
 
 #[tokio::test]
 async fn arm_over_http_takes_toml_like_json_and_refuses_conflicts() {
-    let mock = start(config()).await;
+    let mock = start(rs256_config()).await;
     let flow = Flow::new("http");
     let arm = format!("{}/_mock/oidc/arm", mock.base);
     let body = json!({

@@ -36,7 +36,7 @@ async fn verifier(mock: &Mock, issuer: &str, client: &str) -> CoreIdTokenVerifie
 }
 
 #[tokio::test]
-async fn signaturgruppen_rs256_code_flow_verifies_with_openidconnect() {
+async fn signaturgruppen_es256_minimal_code_flow_verifies_with_openidconnect() {
     let mock = start(config()).await;
     let flow = Flow::new("sg");
     let url = mock
@@ -58,8 +58,9 @@ async fn signaturgruppen_rs256_code_flow_verifies_with_openidconnect() {
     assert_eq!(tok["token_type"], "Bearer");
     let raw = tok["id_token"].as_str().unwrap();
     let (header, _, _, _) = decode_jws(raw);
-    assert_eq!(header["alg"], "RS256");
-    assert_eq!(header["kid"], "mock-oidc_rs256_a");
+    // "ES256 (ECDSA using P-256 and SHA-256) or stronger" (Signaturgruppen tech-security.md).
+    assert_eq!(header["alg"], "ES256");
+    assert_eq!(header["kid"], "mock-oidc_es256");
 
     let v = verifier(&mock, "signaturgruppen", "rp").await;
     let id_token = BrokerIdToken::from_str(raw).unwrap();
@@ -81,8 +82,8 @@ async fn signaturgruppen_rs256_code_flow_verifies_with_openidconnect() {
         extra["loa"],
         "https://data.gov.dk/concept/core/nsis/Substantial"
     );
-    assert_eq!(extra["mitid.uuid"], "8f3c2b1a-4d5e-4f60-8a7b-1c2d3e4f5a01");
-    assert_eq!(extra["dk.cpr"], "0304851237");
+    // The ID token is minimal: the identity is at userinfo (issued-claims-tokens.md).
+    assert!(!extra.contains_key("mitid.uuid") && !extra.contains_key("dk.cpr"));
     assert!(extra.contains_key("neb_sid") && extra.contains_key("transaction_id"));
 
     let ui: Value = mock
@@ -92,8 +93,47 @@ async fn signaturgruppen_rs256_code_flow_verifies_with_openidconnect() {
         .await
         .unwrap();
     assert_eq!(ui["sub"].as_str().unwrap(), claims.subject().as_str());
-    assert_eq!(ui["mitid.uuid"], extra["mitid.uuid"]);
+    assert_eq!(ui["mitid.uuid"], "8f3c2b1a-4d5e-4f60-8a7b-1c2d3e4f5a01");
     assert_eq!(ui["dk.cpr"], "0304851237");
+}
+
+/// MitID Erhverv asked for High: Signaturgruppen "cannot issue higher than Substantial"; whether
+/// it refuses or downgrades is unconfirmed, so both are configurable (downgrade by default).
+#[tokio::test]
+async fn erhverv_asked_for_high_is_downgraded_or_refused() {
+    let high = [
+        ("mock_identity", "erik-erhverv"),
+        ("idp_values", "mitid_erhverv"),
+        ("idp_params", r#"{"mitid":{"loa_value":"high"}}"#),
+    ];
+    let mock = start(config()).await;
+    let flow = Flow::new("erhverv-high");
+    let url = mock
+        .authorize_url("signaturgruppen", "rp", &flow, &high)
+        .await;
+    let params = mock.authorize(&url).await;
+    let tok: Value = mock
+        .token("signaturgruppen", "rp", &params["code"], &flow)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (_, claims, _, _) = decode_jws(tok["id_token"].as_str().unwrap());
+    assert_eq!(
+        claims["loa"],
+        "https://data.gov.dk/concept/core/nsis/Substantial"
+    );
+    assert_eq!(claims["loip"], "baseline");
+
+    let mut cfg = config();
+    cfg.issuers[0].professional_above_cap = mitid_mock_broker::oidc::AboveCap::Refuse;
+    let mock = start(cfg).await;
+    let flow = Flow::new("erhverv-high-refused");
+    let url = mock
+        .authorize_url("signaturgruppen", "rp", &flow, &high)
+        .await;
+    let params = mock.authorize(&url).await;
+    assert_eq!(params["error"], "access_denied", "{params:?}");
 }
 
 #[tokio::test]
@@ -392,7 +432,13 @@ async fn code_replay_is_rejected_and_revokes_tokens_unless_armed() {
 
 #[tokio::test]
 async fn key_rotation_switches_the_active_kid_and_keeps_the_previous_published() {
-    let mock = start(config()).await;
+    let mock = start({
+        // Rotation of the RSA ring, which this issuer then signs with (its default is ES256).
+        let mut cfg = config();
+        cfg.issuers[0].id_token_alg = Some(mitid_mock_broker::oidc::SigningAlg::RS256);
+        cfg
+    })
+    .await;
     let jwks_uri = mock.endpoint("signaturgruppen", "jwks_uri").await;
     let kids = |v: Value| -> Vec<String> {
         v["keys"]
@@ -573,9 +619,14 @@ async fn preselect_over_the_control_endpoint_and_par() {
     // One-time use.
     let resp = mock.http.get(u.as_str()).send().await.unwrap();
     assert_eq!(resp.status(), 400);
-    // Signaturgruppen has no PAR endpoint.
+    // Signaturgruppen serves PAR at /op/connect/par since December 2024 (par.md).
+    let sg_par = mock.discovery("signaturgruppen").await["pushed_authorization_request_endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(
-        mock.discovery("signaturgruppen").await["pushed_authorization_request_endpoint"].is_null()
+        sg_par.ends_with("/signaturgruppen/op/connect/par"),
+        "{sg_par}"
     );
 }
 
@@ -626,6 +677,7 @@ async fn single_key_issuer_token_without_kid_verifies() {
     );
     single.rsa_keys = vec!["oidc_rs256_a".into()];
     single.ec_keys = vec![];
+    single.id_token_alg = Some(mitid_mock_broker::oidc::SigningAlg::RS256);
     cfg.issuers.push(single);
     for c in &mut cfg.clients {
         if c.client_id == "rp-es256" {

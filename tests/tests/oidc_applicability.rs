@@ -91,6 +91,7 @@ async fn an_rp_that_never_calls_userinfo_is_not_judged_on_userinfo() {
         &[],
         PairOptions {
             skip_userinfo: true,
+            minimal_id_token: Some(false),
             ..PairOptions::default()
         },
     )
@@ -136,6 +137,7 @@ async fn an_rp_that_never_calls_userinfo_is_not_judged_on_userinfo() {
         &[RpFlaw::SkipUserinfoSub],
         PairOptions {
             skip_userinfo: true,
+            minimal_id_token: Some(false),
             ..PairOptions::default()
         },
     )
@@ -332,6 +334,7 @@ async fn an_external_broker_reports_flows_and_restores_keys_over_control() {
         [],
         PairOptions {
             skip_userinfo: true,
+            minimal_id_token: Some(false),
             kidless: KidlessKeys::OnlyKey,
             ..PairOptions::default()
         },

@@ -34,6 +34,11 @@ fn rotates(id: &str) -> bool {
 
 /// The words the strict RP's refusal must contain, per reject scenario.
 const REASONS: &[(&str, &str)] = &[
+    ("oidc-brokers.userinfo-other-identity", "userinfo sub"),
+    (
+        "oidc-brokers.idura-business-without-role",
+        "business login without employee or companySignatory",
+    ),
     ("oidc-legacy.idp-nemid", "idp Some(\"nemid\")"),
     ("oidc-legacy.nemid-identity-claims", "NemID claim"),
     ("oidc-legacy.nemid-professional-claims", "NemID claim"),
@@ -375,5 +380,33 @@ async fn rp_without_state_or_nonce_skips_exactly_those_scenarios() {
             .collect();
         assert_eq!(not_applicable, want, "omit state={state} nonce={nonce}");
         assert!(!want.is_empty());
+    }
+}
+
+/// Signaturgruppen keeps the identity out of the ID token ("the ID token does not include all
+/// issued user claims", issued-claims-tokens.md): an RP that never calls userinfo finds no MitID
+/// UUID there and cannot log anyone in, while at Idura (identity in the ID token) it can. With
+/// the broker's `minimal_id_token = false` (the mock's old default) the same RP passed, which
+/// is the fidelity gap this default closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_rp_that_never_calls_userinfo_finds_no_identity_at_signaturgruppen() {
+    let id = "oidc-mitid.person-substantial";
+    for (minimal, sg_verdict) in [(None, Verdict::Fail), (Some(false), Verdict::Pass)] {
+        let opts = PairOptions {
+            skip_userinfo: true,
+            minimal_id_token: minimal,
+            ..PairOptions::default()
+        };
+        let pair = RpPair::start([], opts).await.unwrap();
+        let only = || oidc().filter(&[id.to_string()], &[]).unwrap();
+        let sg = run(&pair.signaturgruppen, pair.broker.clone(), only(), 1).await;
+        let idura = run(&pair.idura, pair.broker.clone(), only(), 1).await;
+        assert_eq!(
+            sg.get(id).unwrap().verdict,
+            sg_verdict,
+            "minimal_id_token {minimal:?}: {}",
+            sg.get(id).unwrap().message
+        );
+        assert_eq!(idura.get(id).unwrap().verdict, Verdict::Pass);
     }
 }

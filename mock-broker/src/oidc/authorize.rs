@@ -11,7 +11,7 @@
 
 use super::claims::{IduraMethod, SgIdp};
 use super::client_auth;
-use super::config::Profile;
+use super::config::{AboveCap, Profile};
 use super::dangerous::OidcFaultPlan;
 use super::error::{OAuthError, error_page, html_escape, html_response};
 use super::params::{self, ParamError, Params};
@@ -553,8 +553,21 @@ impl OidcProvider {
         }
         if identity.kind == IdentityKind::Professional
             && let Some(cap) = pol.professional_cap
+            && level > cap
         {
-            level = level.min(cap);
+            match self.issuers[req.issuer].cfg.professional_above_cap {
+                AboveCap::Downgrade => level = cap,
+                AboveCap::Refuse => {
+                    let err = OAuthError::new(
+                        StatusCode::BAD_REQUEST,
+                        "access_denied",
+                        format!(
+                            "MitID Erhverv logins are issued at {cap} at most, {level} was asked"
+                        ),
+                    );
+                    return self.respond_error(&req, &err, plan.as_ref());
+                }
+            }
         }
         if identity.loa < level {
             let err = OAuthError::new(

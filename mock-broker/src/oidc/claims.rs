@@ -14,10 +14,16 @@
 //!   MitID-era PID lookup `nemid.pid` + `nemid.pid_status` (legitimate, unlike NemID logins).
 //! - scope `nemlogin` (MitID Erhverv): `nemlogin.*`.
 //!
+//! - MitID Erhverv: `loip` (`baseline` | `extended`) next to `loa`, capped at Substantial; with
+//!   `nemlogin.alias = Pseudonym` no name claims.
+//! - The ID token is minimal by default ([`SG_MINIMAL_ID_TOKEN_CLAIMS`]); the identity
+//!   attributes are at userinfo.
+//!
 //! Idura (`identityscheme` = `dkmitid`): `authenticationtype` = the acr value used,
-//! `authenticationmethod`, `loA`/`ial`/`aal`/`fal` in capitals, `uuid`, `name`, birth data,
-//! `cprNumberIdentifier` under scope `ssn`; for MitID Erhverv (`...:mitid:business`)
-//! `cvrNumberIdentifier`, `2.5.4.10` (organisation name) and the optional legacy numbers.
+//! `authenticationmethod`, `loA`/`ial`/`aal` in capitals and `fal` `HIGH`, `uuid`, `name`,
+//! birth data, `cprNumberIdentifier` under scope `ssn`; for MitID Erhverv (`...:mitid:business`)
+//! `employee = "true"`, `cvrNumberIdentifier`, `2.5.4.10` (organisation name) and the optional
+//! legacy numbers.
 
 use crate::identity::{IdentityKind, TestIdentity};
 use crate::nsis::Loa;
@@ -34,6 +40,14 @@ pub const SG_NSIS_PREFIX: &str = "https://data.gov.dk/concept/core/nsis/";
 
 /// `mitid.identity_name` for a name-protected person at a private service.
 pub const SG_PROTECTED_NAME: &str = "NAVNE & ADRESSEBESKYTTET";
+
+/// `nemlogin.alias` of a name-protected MitID Erhverv identity, whose name claims are omitted.
+pub const SG_PSEUDONYM: &str = "Pseudonym";
+
+/// Idura's `fal`: every published MitID sample token says `HIGH`, whatever the LoA (LOW next
+/// to `fal` HIGH in `MITID_CITIZEN`, SUBSTANTIAL next to HIGH in
+/// `MITID_BUSINESS_SIGNATORY_RISKDATA`; criipto/docs `src/JwtViewer/samples.ts`).
+pub const IDURA_FAL: &str = "HIGH";
 
 /// Signaturgruppen NSIS value (`https://data.gov.dk/concept/core/nsis/Substantial`).
 pub fn sg_nsis_uri(loa: Loa) -> String {
@@ -211,26 +225,44 @@ pub fn userinfo_claims(profile: Profile, f: &LoginFacts<'_>) -> ClaimSet {
     c
 }
 
+/// Claims a minimal (Signaturgruppen) ID token keeps of the userinfo set: the subject and the
+/// "ID Token identity claims" of `idps/mitid.md` and `idps/mitid-erhverv.md` (`identity_type`,
+/// `idp`, `loa`, `ial`, `aal`, `amr`, `mitid.psd2`, `loip`). Everything else (`mitid.*`,
+/// `dk.cpr`, `nemlogin.*`, `nemid.*`) is at userinfo only. The example payload in
+/// `issued-claims-tokens.md` also shows `mitid.uuid`, but the same page calls it "available
+/// from the Userinfo endpoint" and the MitID page lists it under userinfo: the mock follows the
+/// claim tables (UNCONFIRMED which one the live broker does).
+pub const SG_MINIMAL_ID_TOKEN_CLAIMS: [&str; 9] = [
+    "sub",
+    "idp",
+    "identity_type",
+    "loa",
+    "ial",
+    "aal",
+    "amr",
+    "mitid.psd2",
+    "loip",
+];
+
 /// Identity claims for the ID token (without the JWT bookkeeping `iss`/`aud`/`exp`/...).
-/// `minimal` keeps only what Signaturgruppen documents as ID-token identity claims.
+/// `minimal` keeps only [`SG_MINIMAL_ID_TOKEN_CLAIMS`] (and Idura's scheme and assurance
+/// claims, should an Idura issuer be configured minimal).
 pub fn id_token_identity_claims(profile: Profile, f: &LoginFacts<'_>, minimal: bool) -> ClaimSet {
     let mut c = userinfo_claims(profile, f);
     if minimal {
-        const KEEP: [&str; 12] = [
+        const IDURA_KEEP: [&str; 7] = [
             "sub",
-            "idp",
-            "identity_type",
-            "loa",
-            "ial",
-            "aal",
-            "amr",
-            "mitid.uuid",
             "identityscheme",
             "authenticationtype",
             "loA",
-            "uuid",
+            "ial",
+            "aal",
+            "fal",
         ];
-        c.retain(|k, _| KEEP.contains(&k.as_str()));
+        c.retain(|k, _| match profile {
+            Profile::Signaturgruppen => SG_MINIMAL_ID_TOKEN_CLAIMS.contains(&k.as_str()),
+            Profile::Idura => IDURA_KEEP.contains(&k.as_str()),
+        });
     }
     match profile {
         Profile::Signaturgruppen => {
@@ -270,6 +302,17 @@ fn signaturgruppen_identity(f: &LoginFacts<'_>, c: &mut ClaimSet) {
     c.insert("ial".into(), json!(sg_nsis_uri(id.ial().max(f.loa))));
     c.insert("aal".into(), json!(sg_nsis_uri(f.loa)));
     c.insert("amr".into(), json!(sg_amr(id.kind, f.loa)));
+    if id.kind == IdentityKind::Professional {
+        // "loip: Level of identity proofing. Possible values are: baseline, extended"
+        // (idps/mitid-erhverv.md, ID token identity claims). UNCONFIRMED which identities get
+        // which: the mock says `extended` for an identity proofed at High, else `baseline`.
+        let loip = if id.ial() == Loa::High {
+            "extended"
+        } else {
+            "baseline"
+        };
+        c.insert("loip".into(), json!(loip));
+    }
 
     if id.kind == IdentityKind::Person && f.has_scope("mitid") {
         c.insert("mitid.uuid".into(), json!(id.uuid.to_string()));
@@ -325,9 +368,13 @@ fn signaturgruppen_identity(f: &LoginFacts<'_>, c: &mut ClaimSet) {
         );
         put("cvr", id.cvr.clone());
         put("org_name", id.org_name.clone());
-        put("name", Some(id.full_name()));
-        put("given_name", Some(id.first_name.clone()));
-        put("family_name", Some(id.last_name.clone()));
+        // "If the "nemlogin.alias" claim is set and contains the value "Pseudonym", then all
+        // the name claims will be missing from the response" (idps/mitid-erhverv.md).
+        if id.alias.as_deref() != Some(SG_PSEUDONYM) {
+            put("name", Some(id.full_name()));
+            put("given_name", Some(id.first_name.clone()));
+            put("family_name", Some(id.last_name.clone()));
+        }
         put("email", id.email.first().cloned());
         put("date_of_birth", id.date_of_birth.clone());
         put("nemid.rid", id.rid.clone());
@@ -390,7 +437,7 @@ fn idura_identity(f: &LoginFacts<'_>, c: &mut ClaimSet) {
     c.insert("loA".into(), json!(idura_level(f.loa)));
     c.insert("ial".into(), json!(idura_level(ial)));
     c.insert("aal".into(), json!(idura_level(f.loa)));
-    c.insert("fal".into(), json!(idura_level(f.loa)));
+    c.insert("fal".into(), json!(IDURA_FAL));
     c.insert("uuid".into(), json!(id.uuid.to_string()));
     c.insert("name".into(), json!(id.full_name()));
     match id.kind {
@@ -410,6 +457,12 @@ fn idura_identity(f: &LoginFacts<'_>, c: &mut ClaimSet) {
             }
         }
         IdentityKind::Professional => {
+            // "Employee logins will have an `employee` claim with value `true`. Company
+            // signatory logins will have a `companySignatory` claim with value `true`"
+            // (criipto/docs danish-mitid-erhverv.mdx; the sample payloads carry the string
+            // "true"). The mock's professionals log in as employees; a signatory login is a
+            // scenario's claim edit.
+            c.insert("employee".into(), json!("true"));
             if let Some(cvr) = &id.cvr {
                 c.insert("cvrNumberIdentifier".into(), json!(cvr));
             }
@@ -532,12 +585,62 @@ mod tests {
             "idp",
             "identity_type",
             "loa",
+            "ial",
+            "aal",
             "amr",
-            "mitid.uuid",
             "neb_sid",
+            "transaction_id",
+            "session_expiry",
         ] {
             assert!(min.contains_key(k), "{k}");
         }
+        for k in ["mitid.uuid", "mitid.date_of_birth", "mitid.has_cpr"] {
+            assert!(!min.contains_key(k), "{k} belongs to userinfo");
+        }
+    }
+
+    #[test]
+    fn erhverv_loip_and_pseudonym() {
+        let store = IdentityStore::builtin();
+        let scopes: Vec<String> = ["openid", "nemlogin"].map(String::from).to_vec();
+        let mut erik = store.get("erik-erhverv").unwrap().clone();
+        let f = facts(&erik, &scopes, Loa::Substantial);
+        let c = userinfo_claims(Profile::Signaturgruppen, &f);
+        assert_eq!(c["loip"], "baseline");
+        assert_eq!(c["nemlogin.name"], "Erik Mock-Erhverv");
+        let min = id_token_identity_claims(Profile::Signaturgruppen, &f, true);
+        assert_eq!(min["loip"], "baseline");
+        assert!(!min.contains_key("nemlogin.persistent_professional_id"));
+        erik.alias = Some(SG_PSEUDONYM.into());
+        let c = userinfo_claims(
+            Profile::Signaturgruppen,
+            &facts(&erik, &scopes, Loa::Substantial),
+        );
+        assert_eq!(c["nemlogin.alias"], SG_PSEUDONYM);
+        for k in [
+            "nemlogin.name",
+            "nemlogin.given_name",
+            "nemlogin.family_name",
+        ] {
+            assert!(!c.contains_key(k), "{k} must be omitted for a Pseudonym");
+        }
+        assert!(c.contains_key("nemlogin.persistent_professional_id"));
+    }
+
+    #[test]
+    fn idura_fal_and_employee() {
+        let store = IdentityStore::builtin();
+        let scopes: Vec<String> = vec!["openid".into()];
+        let anna = store.get("anna").unwrap();
+        let c = userinfo_claims(Profile::Idura, &facts(anna, &scopes, Loa::Substantial));
+        assert_eq!(
+            (c["loA"].as_str(), c["fal"].as_str()),
+            (Some("SUBSTANTIAL"), Some("HIGH"))
+        );
+        assert!(!c.contains_key("employee") && !c.contains_key("companySignatory"));
+        let erik = store.get("erik-erhverv").unwrap();
+        let c = userinfo_claims(Profile::Idura, &facts(erik, &scopes, Loa::Substantial));
+        assert_eq!(c["employee"], "true");
     }
 
     #[test]

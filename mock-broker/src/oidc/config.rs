@@ -18,18 +18,24 @@
 //! id = "signaturgruppen"
 //! path = "/signaturgruppen/op"
 //! profile = "signaturgruppen"
-//! id_token_alg = "RS256"
+//! id_token_alg = "ES256"            # profile default: ES256 (Signaturgruppen), RS256 (Idura)
 //! rsa_keys = ["oidc_rs256_a", "oidc_rs256_b"]
 //! ec_keys = ["oidc_es256"]
 //! publish_all_keys = false
 //! require_pkce = false
 //! pkce_plain_allowed = false
 //! authorization_response_iss = true
-//! par = false
+//! par = true                        # both brokers document a PAR endpoint
 //! id_token_lifetime_secs = 300
 //! access_token_lifetime_secs = 3600
-//! minimal_id_token = false
+//! minimal_id_token = true           # profile default: true (Signaturgruppen), false (Idura)
+//! professional_above_cap = "downgrade"   # or "refuse" (Signaturgruppen MitID Erhverv; unconfirmed)
 //! ```
+//!
+//! Profile defaults follow the brokers' documentation (docs/fidelity-oidc.md lists the source
+//! of each): Signaturgruppen signs with "ES256 or stronger" (`tech-security.md`), keeps the ID
+//! token minimal and releases identity claims at userinfo (`issued-claims-tokens.md`), and
+//! serves PAR at `/op/connect/par` (`par.md`, December 2024).
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -72,10 +78,35 @@ impl Profile {
         }
     }
 
-    /// Whether the real broker offers pushed authorization requests (Idura documents
-    /// `/oauth2/par`; nothing was found for Signaturgruppen).
+    /// Whether the real broker offers pushed authorization requests: Idura documents
+    /// `/oauth2/par`, Signaturgruppen `/op/connect/par` since December 2024
+    /// (signaturgruppen-broker-documentation `par.md`). Neither requires it: Signaturgruppen's
+    /// `openid-intro.md` shows plain authorization requests next to PAR and "recommends" PAR.
     pub fn offers_par(self) -> bool {
-        matches!(self, Profile::Idura)
+        match self {
+            Profile::Signaturgruppen | Profile::Idura => true,
+        }
+    }
+
+    /// The ID-token algorithm the real broker uses: Signaturgruppen "will use the algorithm
+    /// ES256 (ECDSA using P-256 and SHA-256) or stronger" (`tech-security.md`); Idura's
+    /// published sample tokens are RS256 (criipto/docs `src/JwtViewer/samples.ts`).
+    pub fn default_alg(self) -> SigningAlg {
+        match self {
+            Profile::Signaturgruppen => SigningAlg::ES256,
+            Profile::Idura => SigningAlg::RS256,
+        }
+    }
+
+    /// Whether the real broker keeps identity attributes out of the ID token: Signaturgruppen's
+    /// "ID token does not include all issued user claims. The full list of user claims will be
+    /// available from the UserInfo endpoint" (`issued-claims-tokens.md`); Idura's sample ID
+    /// tokens carry the identity (criipto/docs `src/snippets/jwt-payloads/danish-mitid*.mdx`).
+    pub fn default_minimal_id_token(self) -> bool {
+        match self {
+            Profile::Signaturgruppen => true,
+            Profile::Idura => false,
+        }
     }
 }
 
@@ -153,9 +184,10 @@ pub struct IssuerConfig {
     pub path: String,
     /// Which broker to imitate.
     pub profile: Profile,
-    /// Default ID-token algorithm; a client may override it.
-    #[serde(default = "default_alg")]
-    pub id_token_alg: SigningAlg,
+    /// Default ID-token algorithm; a client may override it. Unset: the profile's
+    /// ([`Profile::default_alg`]: ES256 for Signaturgruppen, RS256 for Idura).
+    #[serde(default)]
+    pub id_token_alg: Option<SigningAlg>,
     /// Names of mock-PKI RSA credentials this issuer signs RS256 with, in rotation order.
     #[serde(default = "default_rsa_keys")]
     pub rsa_keys: Vec<String>,
@@ -187,10 +219,29 @@ pub struct IssuerConfig {
     #[serde(default = "default_access_token_lifetime")]
     pub access_token_lifetime_secs: u64,
     /// Put only the session and assurance claims in the ID token and leave the identity
-    /// attributes to userinfo, as Signaturgruppen documents. Off by default so an RP that reads
-    /// only the ID token still sees the identity.
+    /// attributes (`mitid.*`, `dk.cpr`, `nemlogin.*`) to userinfo. Unset: the profile's
+    /// ([`Profile::default_minimal_id_token`]: on for Signaturgruppen, as documented, off for
+    /// Idura). An RP that reads identity claims from a Signaturgruppen ID token passes a mock
+    /// with this off and fails the real broker.
     #[serde(default)]
-    pub minimal_id_token: bool,
+    pub minimal_id_token: Option<bool>,
+    /// What a MitID Erhverv login does when the RP asks for more than the broker's cap
+    /// (Signaturgruppen: "cannot issue higher than Substantial", `idps/mitid-erhverv.md`).
+    /// UNCONFIRMED: no source says whether the broker refuses such a request or issues
+    /// Substantial; the mock downgrades by default.
+    #[serde(default)]
+    pub professional_above_cap: AboveCap,
+}
+
+/// How an issuer answers a professional login asked for a level above its cap.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AboveCap {
+    /// Log in at the cap (the `loa` claim says Substantial); the RP must check it.
+    #[default]
+    Downgrade,
+    /// Answer `access_denied` to the RP.
+    Refuse,
 }
 
 impl IssuerConfig {
@@ -200,7 +251,7 @@ impl IssuerConfig {
             id: id.to_string(),
             path: path.to_string(),
             profile,
-            id_token_alg: default_alg(),
+            id_token_alg: None,
             rsa_keys: default_rsa_keys(),
             ec_keys: default_ec_keys(),
             publish_all_keys: false,
@@ -210,13 +261,27 @@ impl IssuerConfig {
             par: None,
             id_token_lifetime_secs: default_id_token_lifetime(),
             access_token_lifetime_secs: default_access_token_lifetime(),
-            minimal_id_token: false,
+            minimal_id_token: None,
+            professional_above_cap: AboveCap::Downgrade,
         }
     }
 
     /// Whether PAR is served.
     pub fn par_enabled(&self) -> bool {
         self.par.unwrap_or_else(|| self.profile.offers_par())
+    }
+
+    /// The ID-token algorithm: configured or the profile's.
+    pub fn signing_alg(&self) -> SigningAlg {
+        self.id_token_alg
+            .unwrap_or_else(|| self.profile.default_alg())
+    }
+
+    /// Whether ID tokens leave the identity attributes to userinfo: configured or the
+    /// profile's.
+    pub fn minimal_id_token(&self) -> bool {
+        self.minimal_id_token
+            .unwrap_or_else(|| self.profile.default_minimal_id_token())
     }
 }
 
@@ -374,7 +439,8 @@ impl OidcConfig {
                     format!("issuer path {:?} appears twice", iss.path),
                 );
             }
-            let ring = match iss.id_token_alg {
+            let alg = iss.signing_alg();
+            let ring = match alg {
                 SigningAlg::RS256 => &iss.rsa_keys,
                 SigningAlg::ES256 => &iss.ec_keys,
             };
@@ -384,7 +450,7 @@ impl OidcConfig {
                     format!(
                         "issuer {:?} signs {} but has no key for it",
                         iss.id,
-                        iss.id_token_alg.name()
+                        alg.name()
                     ),
                 );
             }
@@ -504,9 +570,6 @@ pub const MAX_LIFETIME_SECS: u64 = 365 * 24 * 3600;
 fn yes() -> bool {
     true
 }
-fn default_alg() -> SigningAlg {
-    SigningAlg::RS256
-}
 fn default_rsa_keys() -> Vec<String> {
     vec!["oidc_rs256_a".into(), "oidc_rs256_b".into()]
 }
@@ -553,8 +616,13 @@ redirect_uris = ["http://127.0.0.1:9/cb"]
         )
         .unwrap();
         assert_eq!(c.issuers.len(), 2);
-        assert!(!c.issuers[0].par_enabled());
+        assert!(c.issuers[0].par_enabled());
         assert!(c.issuers[1].par_enabled());
+        assert_eq!(c.issuers[0].signing_alg(), SigningAlg::ES256);
+        assert_eq!(c.issuers[1].signing_alg(), SigningAlg::RS256);
+        assert!(c.issuers[0].minimal_id_token());
+        assert!(!c.issuers[1].minimal_id_token());
+        assert_eq!(c.issuers[0].professional_above_cap, AboveCap::Downgrade);
         assert!(c.issuers[0].authorization_response_iss);
         assert!(!c.issuers[0].pkce_plain_allowed);
     }
@@ -573,7 +641,7 @@ redirect_uris = ["http://127.0.0.1:9/cb"]
             .unwrap_err();
         assert!(e.to_string().contains("path"), "{e}");
         let e = OidcConfig::from_toml_str(
-            "[[issuers]]\nid='x'\npath='/x'\nprofile='idura'\nid_token_alg='ES256'\nec_keys=[]",
+            "[[issuers]]\nid='x'\npath='/x'\nprofile='signaturgruppen'\nec_keys=[]",
             "t",
         )
         .unwrap_err();

@@ -38,6 +38,7 @@
 //! | error from the authorization endpoint | `authorization-error` |
 //! | authorization code replay | `code-replay` |
 //! | userinfo `sub` differs from the ID token's | `userinfo-sub-mismatch` |
+//! | userinfo about another person (its `sub` and claims) | `userinfo-other-identity` |
 
 use super::claims::ClaimSet;
 use super::keys::{OidcKeys, SigningKey, b64url};
@@ -395,6 +396,15 @@ pub enum OidcFault {
         #[serde(default)]
         sub: Option<String>,
     },
+    /// Userinfo answers about another person, consistently: that identity's `sub` and claims
+    /// (its MitID UUID, CPR, name), as an access token from the victim's login would yield (the
+    /// token substitution OIDC Core §16.11 warns of). With a minimal Signaturgruppen ID token
+    /// every identity attribute comes from userinfo, so an RP that skips the §5.3.2 `sub`
+    /// comparison logs the victim in.
+    UserinfoOtherIdentity {
+        /// The identity userinfo describes; it must exist and differ from the one logging in.
+        identity: String,
+    },
 }
 
 fn ten_minutes() -> u64 {
@@ -446,6 +456,7 @@ impl OidcFault {
             OidcFault::AuthorizationError { .. } => "authorization-error",
             OidcFault::CodeReplay {} => "code-replay",
             OidcFault::UserinfoSubMismatch { .. } => "userinfo-sub-mismatch",
+            OidcFault::UserinfoOtherIdentity { .. } => "userinfo-other-identity",
         }
     }
 
@@ -487,7 +498,9 @@ impl OidcFault {
             | OidcFault::AuthorizationError { .. } => &[Endpoint::Authorize],
             // The code is redeemable twice; the RP meets that at the token endpoint.
             OidcFault::CodeReplay {} => &[Endpoint::Token],
-            OidcFault::UserinfoSubMismatch { .. } => &[Endpoint::Userinfo],
+            OidcFault::UserinfoSubMismatch { .. } | OidcFault::UserinfoOtherIdentity { .. } => {
+                &[Endpoint::Userinfo]
+            }
         }
     }
 
@@ -517,7 +530,8 @@ impl OidcFault {
             | OidcFault::IssParamMissing {}
             | OidcFault::AuthorizationError { .. }
             | OidcFault::CodeReplay {}
-            | OidcFault::UserinfoSubMismatch { .. } => false,
+            | OidcFault::UserinfoSubMismatch { .. }
+            | OidcFault::UserinfoOtherIdentity { .. } => false,
             _ => true,
         }
     }
@@ -544,6 +558,9 @@ pub enum FaultPlanError {
     /// A `sign-with-key` names a credential the provider did not load.
     #[error("fault sign-with-key names unknown mock credential {0:?}")]
     UnknownCredential(String),
+    /// A `userinfo-other-identity` names an identity the broker does not have.
+    #[error("fault userinfo-other-identity names unknown identity {0:?}")]
+    UnknownIdentity(String),
 }
 
 impl OidcFaultPlan {
@@ -557,6 +574,7 @@ impl OidcFaultPlan {
         let mut signer: Option<&'static str> = None;
         let mut state: Option<&'static str> = None;
         let mut iss: Option<&'static str> = None;
+        let mut userinfo_sub: Option<&'static str> = None;
         for f in &self.faults {
             let slot = if f.replaces_signer() {
                 Some(&mut signer)
@@ -569,6 +587,15 @@ impl OidcFaultPlan {
                 Some(&mut iss)
             } else {
                 None
+            };
+            let slot = if matches!(
+                f,
+                OidcFault::UserinfoSubMismatch { .. } | OidcFault::UserinfoOtherIdentity { .. }
+            ) {
+                // Both decide the userinfo subject.
+                Some(&mut userinfo_sub)
+            } else {
+                slot
             };
             if let Some(slot) = slot {
                 if let Some(prev) = slot {
@@ -647,6 +674,15 @@ impl OidcFaultPlan {
                 _ => {}
             }
         }
+    }
+
+    /// The identity userinfo must describe instead of the one logging in
+    /// (`userinfo-other-identity`); applied where the userinfo claims are built.
+    pub(crate) fn userinfo_identity(&self) -> Option<&str> {
+        self.faults.iter().find_map(|f| match f {
+            OidcFault::UserinfoOtherIdentity { identity } => Some(identity.as_str()),
+            _ => None,
+        })
     }
 
     /// Apply userinfo claim edits and the `sub` mismatch.

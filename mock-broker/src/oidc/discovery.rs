@@ -3,7 +3,7 @@
 //! (end session, PAR, RFC 9207 `iss`, PKCE methods).
 
 use super::claims::IduraMethod;
-use super::config::{EndpointPaths, IssuerConfig, Profile};
+use super::config::{EndpointPaths, IssuerConfig, Profile, SigningAlg};
 use openidconnect::core::{
     CoreAuthDisplay, CoreClaimName, CoreClaimType, CoreClientAuthMethod, CoreGrantType,
     CoreJsonWebKey, CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm,
@@ -64,6 +64,7 @@ fn claims_supported(profile: Profile) -> &'static [&'static str] {
             "ial",
             "aal",
             "amr",
+            "loip",
             "neb_sid",
             "transaction_id",
             "session_expiry",
@@ -116,6 +117,8 @@ fn claims_supported(profile: Profile) -> &'static [&'static str] {
             "ridNumberIdentifier",
             "seNumber",
             "productionUnit",
+            "employee",
+            "companySignatory",
         ],
     }
 }
@@ -149,10 +152,17 @@ pub(crate) fn metadata_json(
         JsonWebKeySetUrl::new(u(paths.jwks)).map_err(e)?,
         vec![ResponseTypes::new(vec![CoreResponseType::Code])],
         vec![subject_type],
-        vec![
-            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
-            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
-        ],
+        // The issuer's own algorithm first: some RPs take the first value as "the" algorithm.
+        match cfg.signing_alg() {
+            SigningAlg::RS256 => vec![
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            ],
+            SigningAlg::ES256 => vec![
+                CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            ],
+        },
         extra,
     )
     .set_token_endpoint(Some(TokenUrl::new(u(paths.token)).map_err(e)?))

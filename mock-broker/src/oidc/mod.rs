@@ -50,7 +50,8 @@ mod userinfo;
 /// The broker's one clock, re-exported where OIDC users have always found it.
 pub use crate::config::{Clock, ManualClock, SystemClock};
 pub use config::{
-    ClientAuthMethod, ClientConfig, IssuerConfig, OidcConfig, OidcConfigError, Profile, SigningAlg,
+    AboveCap, ClientAuthMethod, ClientConfig, IssuerConfig, OidcConfig, OidcConfigError, Profile,
+    SigningAlg,
 };
 pub use dangerous::{OidcFault, OidcFaultPlan};
 pub use id_token::{BrokerClaims, BrokerIdToken, BrokerIdTokenClaims};

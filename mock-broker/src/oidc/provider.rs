@@ -549,6 +549,11 @@ impl OidcProvider {
                 return Err(FaultPlanError::UnknownCredential(c.to_string()).into());
             }
         }
+        if let Some(id) = plan.userinfo_identity()
+            && self.identities.get(id).is_none()
+        {
+            return Err(FaultPlanError::UnknownIdentity(id.to_string()).into());
+        }
         let now = self.now();
         let mut flows = self.flows();
         if flows.armed.get(&key).is_some_and(|e| e.expires_at > now) {

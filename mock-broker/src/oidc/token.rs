@@ -214,14 +214,14 @@ impl OidcProvider {
         claims.extend(id_token_identity_claims(
             profile,
             &facts,
-            iss.cfg.minimal_id_token,
+            iss.cfg.minimal_id_token(),
         ));
 
         let access_token = random_token();
         let alg = client
             .cfg
             .id_token_signed_response_alg
-            .unwrap_or(iss.cfg.id_token_alg);
+            .unwrap_or_else(|| iss.cfg.signing_alg());
         let (active, active_rsa, active_ec, jwks_json) = {
             let ring = iss.ring.read().unwrap_or_else(|e| e.into_inner());
             (
@@ -256,7 +256,22 @@ impl OidcProvider {
         let expires_in = iss.cfg.access_token_lifetime_secs;
         let access = AccessGrant {
             issuer,
-            userinfo: userinfo_claims(profile, &facts),
+            userinfo: match grant.plan.as_ref().and_then(|p| p.userinfo_identity()) {
+                // `userinfo-other-identity`: the claims of another person's login.
+                Some(other) => {
+                    let victim = self.identities.get(other).ok_or_else(|| {
+                        TokenError::Server(format!("identity {other:?} disappeared"))
+                    })?;
+                    userinfo_claims(
+                        profile,
+                        &LoginFacts {
+                            identity: victim,
+                            ..facts.clone()
+                        },
+                    )
+                }
+                None => userinfo_claims(profile, &facts),
+            },
             plan: grant.plan.clone(),
             expires_at: now + i64::try_from(expires_in).unwrap_or(3600),
             flow: super::observed::flow_key(&grant.req),

@@ -81,6 +81,18 @@ pub enum RpFlaw {
     AcceptDknemid,
     /// Accepts Idura's NemID login methods (`urn:grn:authn:dk:nemid:*`) as Substantial.
     AcceptNemidAcr,
+    /// Refuses a login without a name claim (`mitid.identity_name`, `nemlogin.name`, Idura
+    /// `name`): user provisioning that needs a display name. Signaturgruppen omits every name
+    /// claim of a MitID Erhverv identity whose `nemlogin.alias` is "Pseudonym".
+    RequireName,
+    /// Takes only `employee = "true"` as an Idura business login and refuses company
+    /// signatories (`companySignatory = "true"`), the role a test organisation's admin rarely
+    /// sets up.
+    EmployeeOnly,
+    /// Accepts an Idura business login (`urn:grn:authn:dk:mitid:business`) on the login method
+    /// alone, without an `employee` or `companySignatory` role: Idura documents that private
+    /// logins carry neither.
+    BusinessWithoutRole,
     // --- JWS --------------------------------------------------------------------------------
     /// Decodes the ID token without selecting a key or verifying the signature ("it came over
     /// TLS from the token endpoint").
@@ -170,7 +182,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 47] = [
+    pub const ALL: [RpFlaw; 50] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -181,6 +193,9 @@ impl RpFlaw {
         RpFlaw::IgnoreLoa,
         RpFlaw::AcceptDknemid,
         RpFlaw::AcceptNemidAcr,
+        RpFlaw::RequireName,
+        RpFlaw::EmployeeOnly,
+        RpFlaw::BusinessWithoutRole,
         RpFlaw::SkipSignature,
         RpFlaw::AcceptAlgNone,
         RpFlaw::HsKeyConfusion(KeyBytes::SpkiPem),
@@ -235,6 +250,9 @@ impl RpFlaw {
             RpFlaw::IgnoreLoa => "ignore-loa",
             RpFlaw::AcceptDknemid => "accept-dknemid",
             RpFlaw::AcceptNemidAcr => "accept-nemid-acr",
+            RpFlaw::RequireName => "require-name",
+            RpFlaw::EmployeeOnly => "employee-only",
+            RpFlaw::BusinessWithoutRole => "business-without-role",
             RpFlaw::SkipSignature => "skip-signature",
             RpFlaw::AcceptAlgNone => "accept-alg-none",
             RpFlaw::HsKeyConfusion(KeyBytes::SpkiPem) => "hs-key-confusion-spki-pem",

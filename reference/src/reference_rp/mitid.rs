@@ -86,6 +86,20 @@ pub enum MitidError {
     /// No user key in the claims.
     #[error("no {0} claim to key the user by")]
     NoUserKey(&'static str),
+    /// An Idura business login with neither role claim (Idura: "Private logins will have
+    /// neither of the above").
+    #[error("business login without employee or companySignatory")]
+    NoBusinessRole,
+    /// A (flawed) RP's missing required claim.
+    #[error("no {0} claim")]
+    Missing(&'static str),
+}
+
+/// Whether an Idura role claim says yes: the documented value is the string `"true"`
+/// (criipto/docs danish-mitid-erhverv.mdx); a JSON `true` is read the same.
+fn yes(c: &Map<String, Value>, k: &str) -> bool {
+    matches!(c.get(k), Some(Value::String(v)) if v == "true")
+        || c.get(k) == Some(&Value::Bool(true))
 }
 
 fn s<'a>(c: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
@@ -181,11 +195,18 @@ fn signaturgruppen(
         let found = loa.ok_or_else(|| MitidError::LoaUnknown(owned(loa_raw)))?;
         level_ok(found, required, flaws)?;
     }
-    let (key_claim, kind) = if professional {
-        ("nemlogin.persistent_professional_id", "professional")
+    let (key_claim, kind, name_claim) = if professional {
+        (
+            "nemlogin.persistent_professional_id",
+            "professional",
+            "nemlogin.name",
+        )
     } else {
-        ("mitid.uuid", "person")
+        ("mitid.uuid", "person", "mitid.identity_name")
     };
+    if flaws.has(RpFlaw::RequireName) && s(c, name_claim).is_none() {
+        return Err(MitidError::Missing(name_claim));
+    }
     let uuid = if flaws.has(RpFlaw::KeyBySub) {
         s(c, "sub").ok_or(MitidError::NoUserKey("sub"))?
     } else {
@@ -237,6 +258,18 @@ fn idura(c: &Map<String, Value>, required: Loa, flaws: &Flaws) -> Result<MitidLo
     if !flaws.has(RpFlaw::IgnoreLoa) {
         let found = loa.ok_or_else(|| MitidError::LoaUnknown(owned(method)))?;
         level_ok(found, required, flaws)?;
+    }
+    // A business login acts for the organisation only in a role: `employee` or
+    // `companySignatory` = "true" (criipto/docs danish-mitid-erhverv.mdx).
+    if professional && method.is_some_and(|m| m.starts_with(IDURA_MITID_PREFIX)) {
+        let employee = yes(c, "employee");
+        let signatory = yes(c, "companySignatory") && !flaws.has(RpFlaw::EmployeeOnly);
+        if !employee && !signatory && !flaws.has(RpFlaw::BusinessWithoutRole) {
+            return Err(MitidError::NoBusinessRole);
+        }
+    }
+    if flaws.has(RpFlaw::RequireName) && s(c, "name").is_none() {
+        return Err(MitidError::Missing("name"));
     }
     let key = if flaws.has(RpFlaw::KeyBySub) {
         "sub"
@@ -326,12 +359,27 @@ mod tests {
     fn idura_rules() {
         let strict = Flaws::default();
         let mut c = json!({"sub": "{x}", "identityscheme": "dkmitid", "uuid": "u-2",
-                           "authenticationtype": "urn:grn:authn:dk:mitid:business"})
+                           "authenticationtype": "urn:grn:authn:dk:mitid:business",
+                           "employee": "true"})
         .as_object()
         .cloned()
         .unwrap();
         let ok = check(BrokerProfile::Idura, &c, Loa::Substantial, &strict).unwrap();
         assert_eq!((ok.uuid.as_str(), ok.kind), ("u-2", "professional"));
+        let mut signatory = c.clone();
+        signatory.remove("employee");
+        signatory.insert("companySignatory".into(), json!("true"));
+        assert!(check(BrokerProfile::Idura, &signatory, Loa::Substantial, &strict).is_ok());
+        let only = Flaws::from_iter([RpFlaw::EmployeeOnly]);
+        assert_eq!(
+            check(BrokerProfile::Idura, &signatory, Loa::Substantial, &only),
+            Err(MitidError::NoBusinessRole)
+        );
+        signatory.remove("companySignatory");
+        assert_eq!(
+            check(BrokerProfile::Idura, &signatory, Loa::Substantial, &strict),
+            Err(MitidError::NoBusinessRole)
+        );
         c.insert(
             "authenticationtype".into(),
             json!("urn:grn:authn:dk:mitid:low"),

@@ -145,8 +145,9 @@ pub struct RpConfig {
     pub omit_state: bool,
     /// Send no `nonce` (optional in the code flow); the ID token's nonce is then not checked.
     pub omit_nonce: bool,
-    /// Never call userinfo: log in from the verified ID token alone (correct when the ID token
-    /// carries the claims the service needs, as the brokers' do by default).
+    /// Never call userinfo: log in from the verified ID token alone. Correct only when the ID
+    /// token carries the claims the service needs: Idura's does; Signaturgruppen's is minimal
+    /// (the identity is at userinfo), so at Signaturgruppen such an RP finds no MitID UUID.
     pub skip_userinfo: bool,
     /// What users are keyed by.
     pub user_key: RpUserKey,
@@ -387,6 +388,10 @@ pub struct PairOptions {
     pub user_key: RpUserKey,
     /// How both RPs pick the key of an ID token without `kid` ([`RpConfig::kidless`]).
     pub kidless: KidlessKeys,
+    /// Override the issuers' `minimal_id_token` (default: each profile's, minimal for
+    /// Signaturgruppen). An RP that never calls userinfo needs `Some(false)` to find the
+    /// identity at Signaturgruppen.
+    pub minimal_id_token: Option<bool>,
 }
 
 /// A mock broker with one client per profile and a reference RP for each, with the same flaws:
@@ -430,6 +435,13 @@ impl RpPair {
         ];
         let mut bound = Vec::new();
         let mut builder = mitid_mock_broker::Broker::builder();
+        if let Some(minimal) = opts.minimal_id_token {
+            let mut cfg = mitid_mock_broker::oidc::OidcConfig::default();
+            for iss in &mut cfg.issuers {
+                iss.minimal_id_token = Some(minimal);
+            }
+            builder = builder.oidc(Some(cfg));
+        }
         for (issuer, _) in profiles {
             let b = ReferenceRp::bind().await?;
             let mut client = b.client_registration(&format!("rp-{issuer}"), Self::SECRET);

@@ -22,6 +22,8 @@ use mitid_mock_broker::{ArmedLogin, Broker, IdentityStore, RunningBroker};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod logout;
+
 /// Errors setting up a run (configuration, broker start). Per-scenario problems are verdicts,
 /// not errors.
 #[derive(Debug, thiserror::Error)]
@@ -650,7 +652,7 @@ impl Harness {
                 let named = match &st.body {
                     StepBody::SamlLogin(l) => l.identity.clone(),
                     StepBody::OidcLogin(l) => l.identity.clone(),
-                    StepBody::Replay => last.clone(),
+                    StepBody::Replay | StepBody::IdpLogout(_) => last.clone(),
                 };
                 let id = named.unwrap_or_else(|| self.default_identity());
                 last = Some(id.clone());
@@ -703,6 +705,7 @@ impl Harness {
         let mut transcript: Vec<Exchange> = Vec::new();
         let mut previous_post: Option<(String, Vec<(String, String)>)> = None;
         let mut last_subject: Option<OidcSubject> = None;
+        let mut last_saml_login: Option<String> = None;
         let n = s.steps.len();
         let identities = self.step_identities(s);
         for (i, (step, identity)) in s.steps.iter().zip(&identities).enumerate() {
@@ -729,6 +732,10 @@ impl Harness {
                         "nothing to replay: the previous step produced no response".into(),
                     )),
                 },
+                StepBody::IdpLogout(l) => {
+                    self.idp_logout_step(&mut agent, l, last_saml_login.as_deref())
+                        .await
+                }
             };
             let step_result = match outcome {
                 Err(Inconclusive(why)) => StepResult {
@@ -740,6 +747,9 @@ impl Harness {
                 Ok(mut o) => {
                     if let Some(p) = &o.posted {
                         previous_post = Some(p.clone());
+                    }
+                    if let Some(id) = &o.saml_request_id {
+                        last_saml_login = Some(id.clone());
                     }
                     // A replay is judged against the replayed login's identity, so its `sub`.
                     match &o.subject {
@@ -778,6 +788,9 @@ impl Harness {
         };
         if let Some(why) = &o.not_applicable {
             return mk(Verdict::Skipped, why.clone(), None);
+        }
+        if let StepBody::IdpLogout(_) = &step.body {
+            return self.judge_logout(step, id_handle, o);
         }
         if o.fetched_entity {
             return mk(
@@ -1043,6 +1056,8 @@ impl Harness {
             not_applicable: None,
             posted: Some((form.action, form.fields)),
             subject: None,
+            saml_request_id: Some(req.id),
+            logout_response: None,
         })
     }
 
@@ -1122,6 +1137,8 @@ impl Harness {
                 posted: None,
                 not_applicable: Some(why.into()),
                 subject: None,
+                saml_request_id: None,
+                logout_response: None,
             });
         }
         let issuer_id = au
@@ -1191,6 +1208,8 @@ impl Harness {
             not_applicable,
             posted: Some(callback),
             subject: OidcSubject::from_authorization_url(&au),
+            saml_request_id: None,
+            logout_response: None,
         })
     }
 
@@ -1233,6 +1252,8 @@ impl Harness {
             not_applicable: None,
             posted: None,
             subject: None,
+            saml_request_id: None,
+            logout_response: None,
         })
     }
 
@@ -1305,4 +1326,8 @@ struct StepObservation {
     not_applicable: Option<String>,
     /// OIDC: what the `sub` of this login depends on (for `user_key = "sub"`).
     subject: Option<OidcSubject>,
+    /// SAML login: the AuthnRequest ID (what a later idp-logout step ends).
+    saml_request_id: Option<String>,
+    /// idp-logout: the SP's LogoutResponse as the broker received it.
+    logout_response: Option<mitid_mock_broker::control::LogoutResponseSeen>,
 }

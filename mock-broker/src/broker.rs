@@ -502,6 +502,12 @@ impl BrokerBuilder {
                 limits::SESSIONS_TTL,
                 Full::EvictOldest,
             )),
+            idp_logouts: Mutex::new(BoundedTable::new(
+                "IdP-initiated logouts",
+                crate::saml::idp_logout::IDP_LOGOUTS_MAX,
+                crate::saml::idp_logout::IDP_LOGOUTS_TTL,
+                Full::EvictOldest,
+            )),
             xml_signer: Bergshamra,
             xml_encryptor: Bergshamra,
             xml_verifier: Bergshamra,
@@ -601,6 +607,8 @@ pub struct BrokerState {
     pub(crate) fetches: Mutex<Vec<FetchRecord>>,
     /// SessionIndex -> (SP entityID, NameID), for SLO.
     pub(crate) sessions: Mutex<BoundedTable<String, (String, String)>>,
+    /// IdP-initiated logouts by LogoutRequest ID ([`crate::saml::idp_logout`]).
+    pub(crate) idp_logouts: Mutex<BoundedTable<String, crate::saml::idp_logout::IdpLogoutRecord>>,
     pub(crate) xml_signer: Bergshamra,
     pub(crate) xml_encryptor: Bergshamra,
     /// Verifies what SPs sign (Redirect-binding query signatures, POST LogoutRequests).
@@ -751,6 +759,45 @@ impl BrokerState {
             }
         }
         ended
+    }
+
+    /// The NameID of a live SLO session.
+    pub(crate) fn session_name_id(&self, session_index: &str) -> Option<String> {
+        let now = self.clock.now();
+        lock(&self.sessions)
+            .get(&session_index.to_string(), now)
+            .map(|(_, n)| n.clone())
+    }
+
+    /// End the broker's own session without marking the flow's SP as having used SLO (an
+    /// IdP-initiated logout).
+    pub(crate) fn forget_session(&self, session_index: &str) {
+        let now = self.clock.now();
+        let _ = lock(&self.sessions).take(&session_index.to_string(), now);
+    }
+
+    pub(crate) fn record_idp_logout(&self, r: crate::saml::idp_logout::IdpLogoutRecord) {
+        let now = self.clock.now();
+        // Evicting never fails.
+        let _ = lock(&self.idp_logouts).insert(r.logout_request_id.clone(), r, now);
+    }
+
+    /// The record of an IdP-initiated logout.
+    pub fn idp_logout(&self, id: &str) -> Option<crate::saml::idp_logout::IdpLogoutRecord> {
+        lock(&self.idp_logouts)
+            .get(&id.to_string(), self.clock.now())
+            .cloned()
+    }
+
+    pub(crate) fn update_idp_logout(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut crate::saml::idp_logout::IdpLogoutRecord),
+    ) {
+        let now = self.clock.now();
+        if let Some(r) = lock(&self.idp_logouts).get_mut(&id.to_string(), now) {
+            f(r);
+        }
     }
 
     /// The fetch-trap URL for a flow.

@@ -190,6 +190,7 @@ pub(crate) async fn sso_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Res
             slo::logout_request_redirect(&st, &msg).map_err(Refusal::from)
         }
         Ok(RedirectInbound::LogoutResponse(msg)) => {
+            super::idp_logout::response_received(&st, &msg.xml, Some(&msg));
             slo::logout_response_received(&msg.xml).map_err(Refusal::from)
         }
     };
@@ -201,6 +202,7 @@ pub(crate) async fn sso_post(State(st): State<Arc<BrokerState>>, body: Body) -> 
     let answer = match read_body(body).await.and_then(|b| read_form(&b)) {
         Err(e) => Err(Refusal::from(e)),
         Ok(PostInbound::LogoutResponse { xml }) => {
+            super::idp_logout::response_received(&st, &xml, None);
             slo::logout_response_received(&xml).map_err(Refusal::from)
         }
         Ok(PostInbound::LogoutRequest { xml, relay_state }) => {

@@ -12,6 +12,7 @@
 pub mod assertion;
 pub mod authn_request;
 pub(crate) mod endpoint;
+pub mod idp_logout;
 pub mod idp_metadata;
 pub(crate) mod login;
 pub mod mint;

@@ -147,6 +147,22 @@ pub enum Flaw {
     /// and reads the assertion through the last top-level `Response` (passport-saml < 3.2.2,
     /// CVE-2022-39299). A well-formed single-root document is handled strictly.
     LenientMultipleRoots,
+    /// The SLO endpoint answers an IdP-initiated LogoutRequest with Success but leaves the
+    /// application's session alive (the SAML library's logout and the app's session are
+    /// separate, and nobody connected them).
+    SloIgnoresLogout,
+    /// The SLO endpoint verifies a LogoutRequest's signature only when there is one: an
+    /// unsigned LogoutRequest ends the session.
+    SloUnsignedAccepted,
+    /// The SLO endpoint verifies no LogoutRequest signature at all: unsigned requests and
+    /// requests signed by any key end the session.
+    SloNoSignatureCheck,
+    /// The SLO endpoint does not compare the LogoutRequest's Issuer with the IdP's entityID.
+    SloAnyIssuer,
+    /// The SLO endpoint ends the browser's session whatever NameID the LogoutRequest names.
+    SloNameIdUnchecked,
+    /// The SLO endpoint ignores the LogoutRequest's NotOnOrAfter.
+    SloNoExpiryCheck,
 }
 
 impl Flaw {
@@ -201,6 +217,12 @@ impl Flaw {
         Flaw::ReferencesFromAnySignedInfo,
         Flaw::AcceptResponseSignature,
         Flaw::LenientMultipleRoots,
+        Flaw::SloIgnoresLogout,
+        Flaw::SloUnsignedAccepted,
+        Flaw::SloNoSignatureCheck,
+        Flaw::SloAnyIssuer,
+        Flaw::SloNameIdUnchecked,
+        Flaw::SloNoExpiryCheck,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -255,6 +277,12 @@ impl Flaw {
             Flaw::ReferencesFromAnySignedInfo => "references-from-any-signed-info",
             Flaw::AcceptResponseSignature => "accept-response-signature",
             Flaw::LenientMultipleRoots => "lenient-multiple-roots",
+            Flaw::SloIgnoresLogout => "slo-ignores-logout",
+            Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
+            Flaw::SloNoSignatureCheck => "slo-no-signature-check",
+            Flaw::SloAnyIssuer => "slo-any-issuer",
+            Flaw::SloNameIdUnchecked => "slo-nameid-unchecked",
+            Flaw::SloNoExpiryCheck => "slo-no-expiry-check",
         }
     }
 
@@ -305,6 +333,12 @@ impl Flaw {
             | Flaw::DigestValueFirstChild
             | Flaw::ReferencesFromAnySignedInfo
             | Flaw::AcceptResponseSignature => Check::Signature,
+            Flaw::SloIgnoresLogout
+            | Flaw::SloUnsignedAccepted
+            | Flaw::SloNoSignatureCheck
+            | Flaw::SloAnyIssuer
+            | Flaw::SloNameIdUnchecked
+            | Flaw::SloNoExpiryCheck => Check::Logout,
             Flaw::ErrorPageWith200 => return None,
         })
     }
@@ -373,6 +407,12 @@ impl Flaw {
             Flaw::LenientMultipleRoots => {
                 "accepts several top-level elements; any signed one vouches for the last Response"
             }
+            Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
+            Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",
+            Flaw::SloNoSignatureCheck => "verifies no LogoutRequest signature",
+            Flaw::SloAnyIssuer => "does not check the LogoutRequest Issuer",
+            Flaw::SloNameIdUnchecked => "ends the session whatever NameID the LogoutRequest names",
+            Flaw::SloNoExpiryCheck => "ignores the LogoutRequest's NotOnOrAfter",
         }
     }
 }

@@ -317,6 +317,14 @@ pub(crate) async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunErro
     if let Some(md) = &sp.sp_metadata {
         options.sp_metadata.push(md.clone());
     }
+    // sp.toml's `private_sp` is the SP's sector at NemLog-in: a private SP never gets CPR or
+    // privileges, whatever it requests (unless [broker.release] says otherwise).
+    if sp.private_sp && options.release.is_none() {
+        options.release = Some(mitid_mock_broker::saml::release::ReleasePolicy {
+            sector: mitid_mock_broker::saml::release::SpSector::Private,
+            ..Default::default()
+        });
+    }
     let mut b = options.apply(Broker::builder())?;
     if let Some(c) = &sp.oidc_client {
         b = b.oidc_client(c.clone());

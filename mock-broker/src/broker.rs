@@ -186,6 +186,9 @@ pub struct FlowRecord {
     /// decrypts, which the encrypted Response cannot show.
     #[serde(default)]
     pub assertion_xml: Option<String>,
+    /// The AuthnRequest's AppSwitch extension (mobile app logins), as the SP sent it.
+    #[serde(default)]
+    pub app_switch: Option<crate::saml::app_switch::AppSwitch>,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -232,6 +235,7 @@ pub struct BrokerBuilder {
     oidc: Option<crate::oidc::OidcConfig>,
     control_token: crate::control::ControlToken,
     header_read_timeout: std::time::Duration,
+    release: crate::saml::release::ReleasePolicy,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -258,6 +262,7 @@ impl Default for BrokerBuilder {
             oidc: Some(crate::oidc::OidcConfig::default()),
             control_token: crate::control::ControlToken::Random,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            release: Default::default(),
         }
     }
 }
@@ -303,6 +308,13 @@ impl BrokerBuilder {
     /// Signing keys (default: the mock PKI fixtures).
     pub fn signing_keys(mut self, keys: SigningKeys) -> Self {
         self.keys = Some(keys);
+        self
+    }
+
+    /// Attribute release rules: SP sectors (public/private) and what an SP that requests
+    /// nothing gets ([`crate::saml::release`]).
+    pub fn release_policy(mut self, p: crate::saml::release::ReleasePolicy) -> Self {
+        self.release = p;
         self
     }
 
@@ -474,6 +486,7 @@ impl BrokerBuilder {
             ),
             keys,
             encryption_default: self.encryption_default,
+            release: self.release,
             clock: self.clock,
             ids: self.ids,
             clock_skew: self.clock_skew,
@@ -595,6 +608,8 @@ pub struct BrokerState {
     pub(crate) sps: Mutex<HashMap<String, Arc<SpMetadata>>>,
     pub(crate) keys: SigningKeys,
     pub(crate) encryption_default: EncryptionDefault,
+    /// Attribute release rules.
+    pub(crate) release: crate::saml::release::ReleasePolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGen,
     pub(crate) clock_skew: time::Duration,
@@ -1113,6 +1128,7 @@ mod tests {
             session_index: None,
             request_xml: None,
             assertion_xml: None,
+            app_switch: None,
         }
     }
 

@@ -133,7 +133,23 @@ const SETUPS: &[(Loa, bool)] = &[
 ];
 
 async fn run_setup(flaws: &FlawSet, loa: Loa, private: bool, only: &[String]) -> RunReport {
-    let broker = Arc::new(Broker::builder().start().await.unwrap());
+    use mitid_mock_broker::saml::release::{ReleasePolicy, SpSector};
+    // The private setup's broker treats the SP as private, as NemLog-in's registration does.
+    let sector = if private {
+        SpSector::Private
+    } else {
+        SpSector::Public
+    };
+    let broker = Arc::new(
+        Broker::builder()
+            .release_policy(ReleasePolicy {
+                sector,
+                ..Default::default()
+            })
+            .start()
+            .await
+            .unwrap(),
+    );
     let sp = ReferenceSp::start(
         SpConfig::new(broker.metadata_xml())
             .flaws(flaws.iter().copied())

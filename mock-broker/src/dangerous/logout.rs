@@ -232,6 +232,6 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, LogoutFaultError::UnknownIdentity("nobody".into()));
-        assert!(toml::from_str::<F>(r#"f = [{ fault = "unsigned", x = 1 }]"#).is_err());
+        assert!(toml::from_str::<F>(r#"f = [{ fault = "issuer", value = "x", y = 1 }]"#).is_err());
     }
 }

@@ -88,6 +88,8 @@ pub struct AuthnRequest {
     /// The request carries an enveloped XML signature (POST binding style); the Redirect
     /// binding signs the query string instead.
     pub has_xml_signature: bool,
+    /// The AppSwitch extension ([`super::app_switch`]), accepted and recorded.
+    pub app_switch: Option<super::app_switch::AppSwitch>,
 }
 
 /// Why an AuthnRequest was refused.
@@ -189,6 +191,7 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
             .map(str::to_string),
         requested_authn_context,
         has_xml_signature: child(root, ns::DS, "Signature").is_some(),
+        app_switch: super::app_switch::read(root),
     })
 }
 

@@ -9,6 +9,7 @@
 //! (metadata, and reading messages off the SSO/SLO URL's bindings), `sso` (AuthnRequest to
 //! Response), `login` (the login page) and `slo` (logout).
 
+pub mod app_switch;
 pub mod assertion;
 pub mod authn_request;
 pub(crate) mod endpoint;
@@ -18,6 +19,7 @@ pub(crate) mod login;
 pub mod mint;
 pub mod ns;
 pub mod redirect;
+pub mod release;
 pub mod response;
 pub(crate) mod slo;
 pub mod sp_metadata;

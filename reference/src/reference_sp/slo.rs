@@ -85,7 +85,14 @@ pub(crate) fn read_query(query: &str) -> Option<Result<Inbound, Rejection>> {
             .map(|(_, v)| v)
     };
     let request = raw("SAMLRequest")?;
-    Some((|| {
+    Some(decode_query(request, raw))
+}
+
+fn decode_query<'q>(
+    request: &str,
+    raw: impl Fn(&str) -> Option<&'q str>,
+) -> Result<Inbound, Rejection> {
+    {
         let deflated = B64
             .decode(pct(request).as_bytes())
             .or_else(|_| reject("SAMLRequest is not base64"))?;
@@ -116,23 +123,21 @@ pub(crate) fn read_query(query: &str) -> Option<Result<Inbound, Rejection>> {
             signature,
             signed_octets: octets.into_bytes(),
         })
-    })())
+    }
 }
 
 /// Read the POST binding from the form fields: `None` when there is no `SAMLRequest`.
 pub(crate) fn read_form(fields: &[(String, String)]) -> Option<Result<Inbound, Rejection>> {
     let get = |n: &str| fields.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
     let request = get("SAMLRequest")?;
-    Some((|| {
-        let bytes = B64
-            .decode(request.trim().as_bytes())
-            .or_else(|_| reject("SAMLRequest is not base64"))?;
-        let xml = String::from_utf8(bytes).or_else(|_| reject("SAMLRequest is not UTF-8"))?;
-        Ok(Inbound::Post {
-            xml,
-            relay_state: get("RelayState"),
-        })
-    })())
+    let xml = B64
+        .decode(request.trim().as_bytes())
+        .or_else(|_| reject("SAMLRequest is not base64"))
+        .and_then(|b| String::from_utf8(b).or_else(|_| reject("SAMLRequest is not UTF-8")));
+    Some(xml.map(|xml| Inbound::Post {
+        xml,
+        relay_state: get("RelayState"),
+    }))
 }
 
 /// The Redirect binding's signature: RSA-SHA256 over the octets by an IdP metadata key.
@@ -232,11 +237,13 @@ pub(crate) fn check(
             xml::qname(root)
         ));
     }
-    let id = root
+    let Some(id) = root
         .attribute("ID")
         .filter(|i| !i.is_empty())
         .map(str::to_string)
-        .map_or_else(|| reject("LogoutRequest has no ID"), Ok)?;
+    else {
+        return reject("LogoutRequest has no ID");
+    };
     if !st.has(Flaw::SloNoSignatureCheck) {
         match inbound {
             Inbound::Redirect {

@@ -787,15 +787,22 @@ fn explain_text(s: &mitid_harness::Scenario) -> String {
             i + 1,
             st.action(),
             st.identity().unwrap_or("the default identity"),
-            match st.expect {
-                mitid_harness::Expect::Accept => "ACCEPT (session for exactly that identity)",
-                mitid_harness::Expect::Reject => "REJECT (no session)",
+            match (st.expect, &st.body) {
+                (mitid_harness::Expect::Accept, StepBody::IdpLogout(_)) => {
+                    "ACCEPT the logout (end the session, answer with a LogoutResponse)"
+                }
+                (mitid_harness::Expect::Reject, StepBody::IdpLogout(_)) => {
+                    "REJECT the logout (the session stays)"
+                }
+                (mitid_harness::Expect::Accept, _) => "ACCEPT (session for exactly that identity)",
+                (mitid_harness::Expect::Reject, _) => "REJECT (no session)",
             }
         ));
         let faults: Vec<String> = match &st.body {
             StepBody::SamlLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
             StepBody::OidcLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
             StepBody::Replay => Ok(vec![]),
+            StepBody::IdpLogout(l) => l.faults.iter().map(serde_json::to_string).collect(),
         }
         .unwrap_or_default();
         for f in faults {

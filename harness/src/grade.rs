@@ -182,7 +182,8 @@ impl SignedPart {
         let effects: Vec<Effect> = match &step.body {
             StepBody::SamlLogin(l) => l.plan.faults.iter().map(saml_effect).collect(),
             StepBody::OidcLogin(l) => l.plan.faults.iter().map(oidc_effect).collect(),
-            StepBody::Replay => return SignedPart::Nothing,
+            // A logout is judged by whether the session stays, never graded.
+            StepBody::Replay | StepBody::IdpLogout(_) => return SignedPart::Nothing,
         };
         let adds = effects.contains(&Effect::AddsForgery);
         if adds && !effects.contains(&Effect::Spoils) {
@@ -251,7 +252,7 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 _ => None,
             })
             .collect(),
-        StepBody::Replay => vec![],
+        StepBody::Replay | StepBody::IdpLogout(_) => vec![],
     }
 }
 

@@ -23,6 +23,8 @@ use mitid_mock_broker::{ArmedLogin, Broker, Fault, IdentityStore, RunningBroker}
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod logout;
+
 /// Errors setting up a run (configuration, broker start). Per-scenario problems are verdicts,
 /// not errors.
 #[derive(Debug, thiserror::Error)]
@@ -359,6 +361,14 @@ pub(crate) async fn start_broker(sp: &SpConfig) -> Result<RunningBroker, RunErro
     let mut options = sp.broker.options.clone();
     if let Some(md) = &sp.sp_metadata {
         options.sp_metadata.push(md.clone());
+    }
+    // sp.toml's `private_sp` is the SP's sector at NemLog-in: a private SP never gets CPR or
+    // privileges, whatever it requests (unless [broker.release] says otherwise).
+    if sp.private_sp && options.release.is_none() {
+        options.release = Some(mitid_mock_broker::saml::release::ReleasePolicy {
+            sector: mitid_mock_broker::saml::release::SpSector::Private,
+            ..Default::default()
+        });
     }
     let mut b = options.apply(Broker::builder())?;
     if let Some(c) = &sp.oidc_client {
@@ -697,7 +707,7 @@ impl Harness {
                 let named = match &st.body {
                     StepBody::SamlLogin(l) => l.identity.clone(),
                     StepBody::OidcLogin(l) => l.identity.clone(),
-                    StepBody::Replay => last.clone(),
+                    StepBody::Replay | StepBody::IdpLogout(_) => last.clone(),
                 };
                 let id = named.unwrap_or_else(|| self.default_identity());
                 last = Some(id.clone());
@@ -750,6 +760,7 @@ impl Harness {
         let mut transcript: Vec<Exchange> = Vec::new();
         let mut previous_post: Option<(String, Vec<(String, String)>)> = None;
         let mut last_subject: Option<OidcSubject> = None;
+        let mut last_saml_login: Option<String> = None;
         let n = s.steps.len();
         let identities = self.step_identities(s);
         for (i, (step, identity)) in s.steps.iter().zip(&identities).enumerate() {
@@ -776,6 +787,10 @@ impl Harness {
                         "nothing to replay: the previous step produced no response".into(),
                     )),
                 },
+                StepBody::IdpLogout(l) => {
+                    self.idp_logout_step(&mut agent, l, last_saml_login.as_deref())
+                        .await
+                }
             };
             let step_result = match outcome {
                 Err(Inconclusive(why)) => StepResult {
@@ -787,6 +802,9 @@ impl Harness {
                 Ok(mut o) => {
                     if let Some(p) = &o.posted {
                         previous_post = Some(p.clone());
+                    }
+                    if let Some(id) = &o.saml_request_id {
+                        last_saml_login = Some(id.clone());
                     }
                     // A replay is judged against the replayed login's identity, so its `sub`.
                     match &o.subject {
@@ -825,6 +843,9 @@ impl Harness {
         };
         if let Some(why) = &o.not_applicable {
             return mk(Verdict::Skipped, why.clone(), None);
+        }
+        if let StepBody::IdpLogout(_) = &step.body {
+            return self.judge_logout(step, id_handle, o);
         }
         if o.fetched_entity {
             return mk(
@@ -1114,6 +1135,8 @@ impl Harness {
             not_applicable: None,
             posted: Some((form.action, form.fields)),
             subject: None,
+            saml_request_id: Some(req.id),
+            logout_response: None,
         })
     }
 
@@ -1193,6 +1216,8 @@ impl Harness {
                 posted: None,
                 not_applicable: Some(why.into()),
                 subject: None,
+                saml_request_id: None,
+                logout_response: None,
             });
         }
         let issuer_id = au
@@ -1262,6 +1287,8 @@ impl Harness {
             not_applicable,
             posted: Some(callback),
             subject: OidcSubject::from_authorization_url(&au),
+            saml_request_id: None,
+            logout_response: None,
         })
     }
 
@@ -1304,6 +1331,8 @@ impl Harness {
             not_applicable: None,
             posted: None,
             subject: None,
+            saml_request_id: None,
+            logout_response: None,
         })
     }
 
@@ -1376,4 +1405,8 @@ struct StepObservation {
     not_applicable: Option<String>,
     /// OIDC: what the `sub` of this login depends on (for `user_key = "sub"`).
     subject: Option<OidcSubject>,
+    /// SAML login: the AuthnRequest ID (what a later idp-logout step ends).
+    saml_request_id: Option<String>,
+    /// idp-logout: the SP's LogoutResponse as the broker received it.
+    logout_response: Option<mitid_mock_broker::control::LogoutResponseSeen>,
 }

@@ -102,6 +102,9 @@ pub enum Action {
     Login,
     /// Send the previous login's response (SAMLResponse or authorization response) again.
     Replay,
+    /// The broker ends the previous SAML login's session with a LogoutRequest to the SP's
+    /// SingleLogoutService (IdP-initiated single logout), in the same browser.
+    IdpLogout,
 }
 
 /// Which cookie jar a step uses.
@@ -139,6 +142,19 @@ pub enum StepBody {
     /// authorization response delivered to the redirect URI); judged against that login's
     /// identity.
     Replay,
+    /// The broker sends a LogoutRequest for the previous SAML login's session to the SP's
+    /// SingleLogoutService, through the same browser. `expect = "accept"`: the SP ends the
+    /// session and answers with a LogoutResponse; `"reject"`: the session stays.
+    IdpLogout(IdpLogout),
+}
+
+/// An IdP-initiated logout step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdpLogout {
+    /// The binding the LogoutRequest travels on.
+    pub binding: mitid_mock_broker::control::SloBinding,
+    /// Deliberate defects in the LogoutRequest.
+    pub faults: Vec<mitid_mock_broker::dangerous::LogoutFault>,
 }
 
 /// A SAML login step.
@@ -177,6 +193,7 @@ impl Step {
         match self.body {
             StepBody::SamlLogin(_) | StepBody::OidcLogin(_) => Action::Login,
             StepBody::Replay => Action::Replay,
+            StepBody::IdpLogout(_) => Action::IdpLogout,
         }
     }
 
@@ -185,7 +202,7 @@ impl Step {
         match &self.body {
             StepBody::SamlLogin(l) => l.identity.as_deref(),
             StepBody::OidcLogin(l) => l.identity.as_deref(),
-            StepBody::Replay => None,
+            StepBody::Replay | StepBody::IdpLogout(_) => None,
         }
     }
 
@@ -193,7 +210,7 @@ impl Step {
     pub fn rotates_key(&self) -> bool {
         match &self.body {
             StepBody::OidcLogin(l) => l.rotate_key,
-            StepBody::SamlLogin(_) | StepBody::Replay => false,
+            StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
         }
     }
 }
@@ -240,6 +257,12 @@ pub struct Applies {
     /// authorization request is seen.
     #[serde(default)]
     pub rp_sends_state: bool,
+    /// SAML: only for SPs whose metadata lists a SingleLogoutService on the binding of the
+    /// scenario's `idp-logout` steps (every scenario with one must say so). The broker holds
+    /// the metadata, so this is known at the logout step: the broker refuses to start the
+    /// logout and the scenario is SKIPPED, never FAILED.
+    #[serde(default)]
+    pub sp_slo: bool,
 }
 
 /// What the harness knows about the SP before running anything (sp.toml and the oracle), for
@@ -287,6 +310,7 @@ impl Applies {
             oidc_profile,
             rp_sends_nonce: _,
             rp_sends_state: _,
+            sp_slo: _,
         } = self;
         if let Some(p) = profile
             && !sp.profiles.contains(p)
@@ -491,6 +515,10 @@ struct RawStep {
     oidc_faults: Vec<OidcFault>,
     #[serde(default)]
     rotate_key: bool,
+    #[serde(default)]
+    binding: Option<mitid_mock_broker::control::SloBinding>,
+    #[serde(default)]
+    logout_faults: Vec<mitid_mock_broker::dangerous::LogoutFault>,
     expect: Expect,
     #[serde(default)]
     jar: Jar,
@@ -514,9 +542,15 @@ impl RawStep {
             faults,
             oidc_faults,
             rotate_key,
+            binding,
+            logout_faults,
             expect,
             jar,
         } = self;
+        let logout_fields = binding.is_some() || !logout_faults.is_empty();
+        if logout_fields && action != Action::IdpLogout {
+            return Err("`binding` and `logout_faults` belong to an `idp-logout` step".into());
+        }
         let saml_fields = !faults.is_empty() || step_profile.is_some();
         let oidc_fields = !oidc_faults.is_empty() || rotate_key;
         let body = match action {
@@ -525,6 +559,21 @@ impl RawStep {
                     return Err("a replay step sends the previous login's response again; `identity`, `loa`, `attribute_profile`, `faults`, `oidc_faults` and `rotate_key` do not apply to it".into());
                 }
                 StepBody::Replay
+            }
+            Action::IdpLogout => {
+                if step_identity.is_some() || step_loa.is_some() || saml_fields || oidc_fields {
+                    return Err("an idp-logout step ends the previous login's session; `identity`, `loa`, `faults`, `oidc_faults` and `rotate_key` do not apply to it (use `logout_faults`)".into());
+                }
+                if protocol != Protocol::Saml {
+                    return Err("idp-logout is SAML single logout; this is an OIDC scenario".into());
+                }
+                if jar != Jar::Same {
+                    return Err("an idp-logout step must set `jar = \"same\"`: the logout reaches the SP through the browser that holds the session".into());
+                }
+                StepBody::IdpLogout(IdpLogout {
+                    binding: binding.unwrap_or_default(),
+                    faults: logout_faults,
+                })
             }
             Action::Login => {
                 if saml_fields && oidc_fields {
@@ -662,6 +711,8 @@ impl RawScenario {
                 faults,
                 oidc_faults,
                 rotate_key: false,
+                binding: None,
+                logout_faults: Vec::new(),
                 expect,
                 jar: Jar::Fresh,
             };
@@ -701,6 +752,26 @@ impl RawScenario {
             return Err((
                 line,
                 "applies.oiosaml describes SAML SPs; this is an OIDC scenario".into(),
+            ));
+        }
+        if let Some(Step {
+            body: StepBody::IdpLogout(_),
+            ..
+        }) = steps.first()
+        {
+            return Err((
+                line,
+                "the first step cannot be an idp-logout (it ends a previous login's session)"
+                    .into(),
+            ));
+        }
+        let logs_out = steps
+            .iter()
+            .any(|st| matches!(st.body, StepBody::IdpLogout(_)));
+        if logs_out != applies.sp_slo {
+            return Err((
+                line,
+                "a scenario with an idp-logout step sets `applies.sp_slo = true` (and only such a scenario)".into(),
             ));
         }
         if protocol == Protocol::Saml && (applies.rp_sends_nonce || applies.rp_sends_state) {
@@ -1334,7 +1405,7 @@ mod tests {
         let touches = |s: &Scenario, pred: &dyn Fn(&OidcFault) -> bool| {
             s.steps.iter().any(|st| match &st.body {
                 StepBody::OidcLogin(l) => l.plan.faults.iter().any(pred),
-                StepBody::SamlLogin(_) | StepBody::Replay => false,
+                StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
             })
         };
         let about_state =

@@ -206,6 +206,9 @@ pub struct FlowRecord {
     /// OIOSAML 4.0: the attribute profile the response was minted for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute_profile: Option<crate::saml::oiosaml4::AttributeProfile>,
+    /// The AuthnRequest's AppSwitch extension (mobile app logins), as the SP sent it.
+    #[serde(default)]
+    pub app_switch: Option<crate::saml::app_switch::AppSwitch>,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -253,6 +256,7 @@ pub struct BrokerBuilder {
     control_token: crate::control::ControlToken,
     header_read_timeout: std::time::Duration,
     oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings,
+    release: crate::saml::release::ReleasePolicy,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -280,6 +284,7 @@ impl Default for BrokerBuilder {
             control_token: crate::control::ControlToken::Random,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings::default(),
+            release: Default::default(),
         }
     }
 }
@@ -332,6 +337,13 @@ impl BrokerBuilder {
     /// Signing keys (default: the mock PKI fixtures).
     pub fn signing_keys(mut self, keys: SigningKeys) -> Self {
         self.keys = Some(keys);
+        self
+    }
+
+    /// Attribute release rules: SP sectors (public/private) and what an SP that requests
+    /// nothing gets ([`crate::saml::release`]).
+    pub fn release_policy(mut self, p: crate::saml::release::ReleasePolicy) -> Self {
+        self.release = p;
         self
     }
 
@@ -520,6 +532,7 @@ impl BrokerBuilder {
             ),
             keys,
             encryption_default: self.encryption_default,
+            release: self.release,
             clock: self.clock,
             ids: self.ids,
             clock_skew: self.clock_skew,
@@ -546,6 +559,12 @@ impl BrokerBuilder {
                 "SLO sessions",
                 limits::SESSIONS_MAX,
                 limits::SESSIONS_TTL,
+                Full::EvictOldest,
+            )),
+            idp_logouts: Mutex::new(BoundedTable::new(
+                "IdP-initiated logouts",
+                crate::saml::idp_logout::IDP_LOGOUTS_MAX,
+                crate::saml::idp_logout::IDP_LOGOUTS_TTL,
                 Full::EvictOldest,
             )),
             xml_signer: Bergshamra,
@@ -641,6 +660,8 @@ pub struct BrokerState {
     pub(crate) sps: Mutex<HashMap<String, Arc<SpMetadata>>>,
     pub(crate) keys: SigningKeys,
     pub(crate) encryption_default: EncryptionDefault,
+    /// Attribute release rules.
+    pub(crate) release: crate::saml::release::ReleasePolicy,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGen,
     pub(crate) clock_skew: time::Duration,
@@ -653,6 +674,8 @@ pub struct BrokerState {
     pub(crate) fetches: Mutex<Vec<FetchRecord>>,
     /// SessionIndex -> (SP entityID, NameID), for SLO.
     pub(crate) sessions: Mutex<BoundedTable<String, (String, String)>>,
+    /// IdP-initiated logouts by LogoutRequest ID ([`crate::saml::idp_logout`]).
+    pub(crate) idp_logouts: Mutex<BoundedTable<String, crate::saml::idp_logout::IdpLogoutRecord>>,
     pub(crate) xml_signer: Bergshamra,
     pub(crate) xml_encryptor: Bergshamra,
     /// Verifies what SPs sign (Redirect-binding query signatures, POST LogoutRequests).
@@ -811,6 +834,45 @@ impl BrokerState {
             }
         }
         ended
+    }
+
+    /// The NameID of a live SLO session.
+    pub(crate) fn session_name_id(&self, session_index: &str) -> Option<String> {
+        let now = self.clock.now();
+        lock(&self.sessions)
+            .get(&session_index.to_string(), now)
+            .map(|(_, n)| n.clone())
+    }
+
+    /// End the broker's own session without marking the flow's SP as having used SLO (an
+    /// IdP-initiated logout).
+    pub(crate) fn forget_session(&self, session_index: &str) {
+        let now = self.clock.now();
+        let _ = lock(&self.sessions).take(&session_index.to_string(), now);
+    }
+
+    pub(crate) fn record_idp_logout(&self, r: crate::saml::idp_logout::IdpLogoutRecord) {
+        let now = self.clock.now();
+        // Evicting never fails.
+        let _ = lock(&self.idp_logouts).insert(r.logout_request_id.clone(), r, now);
+    }
+
+    /// The record of an IdP-initiated logout.
+    pub fn idp_logout(&self, id: &str) -> Option<crate::saml::idp_logout::IdpLogoutRecord> {
+        lock(&self.idp_logouts)
+            .get(&id.to_string(), self.clock.now())
+            .cloned()
+    }
+
+    pub(crate) fn update_idp_logout(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut crate::saml::idp_logout::IdpLogoutRecord),
+    ) {
+        let now = self.clock.now();
+        if let Some(r) = lock(&self.idp_logouts).get_mut(&id.to_string(), now) {
+            f(r);
+        }
     }
 
     /// The fetch-trap URL for a flow.
@@ -1144,6 +1206,7 @@ mod tests {
             oiosaml: Default::default(),
             requested_profiles: Vec::new(),
             attribute_profile: None,
+            app_switch: None,
         }
     }
 

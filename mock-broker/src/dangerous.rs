@@ -21,6 +21,7 @@
 
 mod crypto;
 mod document;
+pub mod logout;
 mod model;
 mod model_path;
 mod placeholders;
@@ -28,6 +29,7 @@ mod signed_assertion;
 mod stages;
 mod wrapping;
 
+pub use logout::{LogoutFault, LogoutRequestModel};
 pub use model_path::ModelPath;
 pub use placeholders::expand_placeholders;
 pub(crate) use stages::StageContext;

@@ -87,6 +87,10 @@ pub struct BrokerOptions {
     /// with `external`, the token to send to that broker.
     #[serde(default)]
     pub control_token: Option<ControlTokenSetting>,
+    /// Attribute release: SP sectors and what an SP that requests nothing gets
+    /// (`[release]`: `sector`, `private_sps`, `without_request`).
+    #[serde(default)]
+    pub release: Option<crate::saml::release::ReleasePolicy>,
     /// Milliseconds a client may take to send a request line and headers (default 10 000).
     #[serde(default)]
     pub header_read_timeout_ms: Option<u64>,
@@ -338,6 +342,9 @@ impl BrokerOptions {
         }
         for s in &self.sp_metadata {
             b = b.register_sp_source(s.clone());
+        }
+        if let Some(r) = &self.release {
+            b = b.release_policy(r.clone());
         }
         if let Some(oidc) = &self.oidc {
             b = b.oidc(Some(oidc.clone()));

@@ -70,6 +70,14 @@ pub(crate) fn router(state: Arc<BrokerState>, extra: Option<Router>) -> Router {
             json_405(get(control_flow)),
         )
         .route(control::FETCHES_PATH, json_405(get(control_fetches)))
+        .route(
+            control::IDP_LOGOUT_PATH,
+            json_405(post(control::server::control_idp_logout)),
+        )
+        .route(
+            &format!("{}/{{id}}", control::IDP_LOGOUTS_PATH),
+            json_405(get(control::server::control_idp_logout_record)),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.control.clone(),
             guard,

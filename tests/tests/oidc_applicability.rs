@@ -72,7 +72,7 @@ fn userinfo_only_scenarios() -> BTreeSet<String> {
                             .iter()
                             .all(|f| f.delivered_by() == [Endpoint::Userinfo])
                 }
-                StepBody::SamlLogin(_) | StepBody::Replay => false,
+                StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
             })
         })
         .map(|s| s.id.clone())

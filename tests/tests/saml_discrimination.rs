@@ -156,8 +156,24 @@ fn version_of(s: &mitid_harness::Scenario) -> OiosamlVersion {
 }
 
 async fn run_setup(flaws: &FlawSet, setup: &Setup, only: &[String]) -> RunReport {
+    use mitid_mock_broker::saml::release::{ReleasePolicy, SpSector};
     let (loa, private, profiles) = *setup;
-    let broker = Arc::new(Broker::builder().start().await.unwrap());
+    // The private setup's broker treats the SP as private, as NemLog-in's registration does.
+    let sector = if private {
+        SpSector::Private
+    } else {
+        SpSector::Public
+    };
+    let broker = Arc::new(
+        Broker::builder()
+            .release_policy(ReleasePolicy {
+                sector,
+                ..Default::default()
+            })
+            .start()
+            .await
+            .unwrap(),
+    );
     let mut cfg = SpConfig::new(broker.metadata_xml())
         .flaws(flaws.iter().copied())
         .required_loa(loa)

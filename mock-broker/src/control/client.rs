@@ -303,6 +303,41 @@ impl ControlClient {
         }
     }
 
+    /// `POST /_mock/saml/logout`: start an IdP-initiated logout of one login's session; the
+    /// answer says what the browser must send to the SP. Refused with
+    /// [`NO_SLO_ENDPOINT`](super::NO_SLO_ENDPOINT) when the SP's metadata has no
+    /// SingleLogoutService on that binding.
+    pub async fn idp_logout(
+        &self,
+        req: &super::IdpLogoutRequest,
+    ) -> Result<super::IdpLogoutStarted, ControlClientError> {
+        match &self.target {
+            Target::Http { .. } => self.json(super::IDP_LOGOUT_PATH, Some(req)).await,
+            Target::InProcess { state, .. } => crate::saml::idp_logout::start(state, req.clone())
+                .map_err(|e| OAuthError::from(e).into()),
+        }
+    }
+
+    /// `GET /_mock/saml/logouts/{id}`: an IdP-initiated logout and the SP's answer to it.
+    pub async fn idp_logout_record(
+        &self,
+        logout_request_id: &str,
+    ) -> Result<super::IdpLogoutRecord, ControlClientError> {
+        match &self.target {
+            Target::Http { .. } => {
+                let id: String =
+                    url::form_urlencoded::byte_serialize(logout_request_id.as_bytes()).collect();
+                let id = id.replace('+', "%20");
+                self.json::<(), _>(&format!("{}/{id}", super::IDP_LOGOUTS_PATH), None)
+                    .await
+            }
+            Target::InProcess { state, .. } => {
+                crate::saml::idp_logout::record(state, logout_request_id)
+                    .map_err(|e| OAuthError::from(e).into())
+            }
+        }
+    }
+
     /// `POST /_mock/oidc/flow`: which endpoints the RP used in one flow.
     pub async fn oidc_flow(
         &self,

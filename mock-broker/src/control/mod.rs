@@ -7,6 +7,8 @@
 //! | `POST /_mock/arm` | [`SamlArmRequest`] | [`SamlArmed`] | control |
 //! | `GET /_mock/flows/{id}` | – | [`FlowRecord`] | control (flow records hold the SP's messages) |
 //! | `GET /_mock/fetches` | – | `[`[`FetchRecord`]`]` | control (reads records) |
+//! | `POST /_mock/saml/logout` | [`IdpLogoutRequest`] | [`IdpLogoutStarted`] | control (signs a LogoutRequest as the IdP) |
+//! | `GET /_mock/saml/logouts/{id}` | – | [`IdpLogoutRecord`] | control (reads records) |
 //! | `POST /_mock/oidc/arm` | [`OidcArmRequest`] | [`OidcArmed`] | control |
 //! | `POST /_mock/oidc/preselect` | [`PreselectRequest`] | [`Preselected`] | control |
 //! | `POST /_mock/oidc/rotate` | [`RotateRequest`] | [`Rotated`] | control |
@@ -63,6 +65,10 @@ pub use crate::oidc::control::{
     RestoreKeysRequest, RotateRequest, Rotated,
 };
 pub use crate::oidc::observed::OidcFlowRecord;
+pub use crate::saml::idp_logout::{
+    IdpLogoutRecord, IdpLogoutRequest, IdpLogoutStarted, LogoutDelivery, LogoutResponseSeen,
+    NO_SLO_ENDPOINT, ResponseSignature, SloBinding,
+};
 pub use client::{ControlClient, ControlClientError};
 pub(crate) use guard::ControlAccess;
 pub use guard::{ControlToken, MAX_TOKEN_LEN, MIN_TOKEN_LEN, TOKEN_ENV};
@@ -76,6 +82,10 @@ pub const ARM_PATH: &str = "/_mock/arm";
 pub const FLOWS_PATH: &str = "/_mock/flows";
 /// `GET`: every [`FetchRecord`] so far.
 pub const FETCHES_PATH: &str = "/_mock/fetches";
+/// `POST` an [`IdpLogoutRequest`]: start an IdP-initiated logout.
+pub const IDP_LOGOUT_PATH: &str = "/_mock/saml/logout";
+/// `GET {IDP_LOGOUTS_PATH}/{logout_request_id}`: an [`IdpLogoutRecord`].
+pub const IDP_LOGOUTS_PATH: &str = "/_mock/saml/logouts";
 /// Prefix of the OIDC control calls (`arm`, `preselect`, `rotate`).
 pub use crate::oidc::control::CONTROL_PREFIX as OIDC_PREFIX;
 

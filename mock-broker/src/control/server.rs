@@ -107,6 +107,31 @@ pub(crate) async fn control_flow(State(st): St, _: Guarded, Path(id): Path<Strin
     answer(flow(&st, &id))
 }
 
+/// `POST /_mock/saml/logout`.
+pub(crate) async fn control_idp_logout(State(st): St, _: Guarded, body: Body) -> Response {
+    use crate::saml::idp_logout::{IdpLogoutError, start_from_json};
+    let r = match read_capped(body).await {
+        Ok(bytes) => start_from_json(&st, &bytes),
+        Err(e) => Err(IdpLogoutError::Json(e.to_string())),
+    };
+    match r {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => OAuthError::from(e).into_response(),
+    }
+}
+
+/// `GET /_mock/saml/logouts/{id}`.
+pub(crate) async fn control_idp_logout_record(
+    State(st): St,
+    _: Guarded,
+    Path(id): Path<String>,
+) -> Response {
+    match crate::saml::idp_logout::record(&st, &id) {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(e) => OAuthError::from(e).into_response(),
+    }
+}
+
 /// `GET /_mock/fetches`.
 pub(crate) async fn control_fetches(State(st): St, _: Guarded) -> Response {
     answer(Ok(fetches(&st)))

@@ -97,6 +97,8 @@ pub struct AuthnRequest {
     /// The request carries an enveloped XML signature (POST binding style); the Redirect
     /// binding signs the query string instead.
     pub has_xml_signature: bool,
+    /// The AppSwitch extension ([`super::app_switch`]), accepted and recorded.
+    pub app_switch: Option<super::app_switch::AppSwitch>,
     /// OIOSAML 4.0: the profile URIs of `Extensions/RequestedAttributeProfiles/Profile`
     /// (namespace `https://data.gov.dk/eid/saml/extensions`), as written, in order; empty when
     /// the request has none (every 3.0.3 request). Kept as text so that inspection can name an
@@ -241,6 +243,7 @@ pub fn parse(xml: &str) -> Result<AuthnRequest, AuthnRequestError> {
         requested_authn_context,
         has_xml_signature: child(root, ns::DS, "Signature").is_some(),
         requested_attribute_profiles,
+        app_switch: super::app_switch::read(root),
     })
 }
 

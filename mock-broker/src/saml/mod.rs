@@ -9,15 +9,18 @@
 //! (metadata, and reading messages off the SSO/SLO URL's bindings), `sso` (AuthnRequest to
 //! Response), `login` (the login page) and `slo` (logout).
 
+pub mod app_switch;
 pub mod assertion;
 pub mod authn_request;
 pub(crate) mod endpoint;
+pub mod idp_logout;
 pub mod idp_metadata;
 pub(crate) mod login;
 pub mod mint;
 pub mod ns;
 pub mod oiosaml4;
 pub mod redirect;
+pub mod release;
 pub mod response;
 pub(crate) mod slo;
 pub mod sp_metadata;

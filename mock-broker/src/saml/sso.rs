@@ -352,6 +352,7 @@ pub(crate) fn authn_request_received(
         oiosaml: version,
         requested_profiles,
         attribute_profile: None,
+        app_switch: req.app_switch.clone(),
     };
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
@@ -499,12 +500,16 @@ pub(crate) fn respond(
         }),
     };
     let (enc, why) = choose_encryption(sp, st.encryption_default.algorithms());
-    let requested: Option<Vec<String>> = sp
-        .attribute_consuming_services
-        .iter()
-        .find(|a| a.is_default == Some(true))
-        .or_else(|| sp.attribute_consuming_services.first())
-        .map(|a| a.requested.iter().map(|r| r.name.clone()).collect());
+    let request = flow
+        .request_xml
+        .as_deref()
+        .and_then(|x| authn_request::parse(x).ok());
+    let requested = st.release.requested_attributes(
+        sp,
+        request
+            .as_ref()
+            .and_then(|r| r.attribute_consuming_service_index),
+    );
     let session_index = st.ids.next("s");
     let ctx = ModelContext {
         idp_entity_id: st.entity_id.clone(),

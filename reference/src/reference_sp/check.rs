@@ -70,6 +70,9 @@ pub enum Check {
     IdentityKey,
     /// The assertion ID has not been consumed before.
     Replay,
+    /// An IdP-initiated LogoutRequest (the SLO endpoint, not the ACS): signed by a key from
+    /// the IdP metadata, issued by the IdP, unexpired, and naming this session's user.
+    Logout,
 }
 
 impl Check {
@@ -103,6 +106,7 @@ impl Check {
         Check::Attributes,
         Check::IdentityKey,
         Check::Replay,
+        Check::Logout,
     ];
 
     /// Stable kebab-case id (as serialised).
@@ -136,6 +140,7 @@ impl Check {
             Check::Attributes => "attributes",
             Check::IdentityKey => "identity-key",
             Check::Replay => "replay",
+            Check::Logout => "logout",
         }
     }
 }

@@ -197,6 +197,22 @@ pub enum Flaw {
     /// to no element when there are several, and succeeds when none failed, so an assertion
     /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
     SkipUnresolvableSignatures,
+    /// The SLO endpoint answers an IdP-initiated LogoutRequest with Success but leaves the
+    /// application's session alive (the SAML library's logout and the app's session are
+    /// separate, and nobody connected them).
+    SloIgnoresLogout,
+    /// The SLO endpoint verifies a LogoutRequest's signature only when there is one: an
+    /// unsigned LogoutRequest ends the session.
+    SloUnsignedAccepted,
+    /// The SLO endpoint verifies no LogoutRequest signature at all: unsigned requests and
+    /// requests signed by any key end the session.
+    SloNoSignatureCheck,
+    /// The SLO endpoint does not compare the LogoutRequest's Issuer with the IdP's entityID.
+    SloAnyIssuer,
+    /// The SLO endpoint ends the browser's session whatever NameID the LogoutRequest names.
+    SloNameIdUnchecked,
+    /// The SLO endpoint ignores the LogoutRequest's NotOnOrAfter.
+    SloNoExpiryCheck,
 }
 
 impl Flaw {
@@ -266,6 +282,12 @@ impl Flaw {
         Flaw::HmacWithIdpSpkiPem,
         Flaw::VerifyErrorAsSuccess,
         Flaw::SkipUnresolvableSignatures,
+        Flaw::SloIgnoresLogout,
+        Flaw::SloUnsignedAccepted,
+        Flaw::SloNoSignatureCheck,
+        Flaw::SloAnyIssuer,
+        Flaw::SloNameIdUnchecked,
+        Flaw::SloNoExpiryCheck,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -335,6 +357,12 @@ impl Flaw {
             Flaw::HmacWithIdpSpkiPem => "hmac-with-idp-spki-pem",
             Flaw::VerifyErrorAsSuccess => "verify-error-as-success",
             Flaw::SkipUnresolvableSignatures => "skip-unresolvable-signatures",
+            Flaw::SloIgnoresLogout => "slo-ignores-logout",
+            Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
+            Flaw::SloNoSignatureCheck => "slo-no-signature-check",
+            Flaw::SloAnyIssuer => "slo-any-issuer",
+            Flaw::SloNameIdUnchecked => "slo-nameid-unchecked",
+            Flaw::SloNoExpiryCheck => "slo-no-expiry-check",
         }
     }
 
@@ -388,6 +416,12 @@ impl Flaw {
             Flaw::IgnoreAttributeProfile => Check::AttributeProfile,
             Flaw::AcceptCprInAnyProfile => Check::ProfileCpr,
             Flaw::Accept303VocabularyIn4 => Check::SpecVersion,
+            Flaw::SloIgnoresLogout
+            | Flaw::SloUnsignedAccepted
+            | Flaw::SloNoSignatureCheck
+            | Flaw::SloAnyIssuer
+            | Flaw::SloNameIdUnchecked
+            | Flaw::SloNoExpiryCheck => Check::Logout,
             Flaw::ErrorPageWith200 => return None,
             // issue 13
             Flaw::DigestValueFromDocument
@@ -500,6 +534,12 @@ impl Flaw {
             Flaw::SkipUnresolvableSignatures => {
                 "skips Signatures whose Reference resolves to nothing; none left is a success"
             }
+            Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
+            Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",
+            Flaw::SloNoSignatureCheck => "verifies no LogoutRequest signature",
+            Flaw::SloAnyIssuer => "does not check the LogoutRequest Issuer",
+            Flaw::SloNameIdUnchecked => "ends the session whatever NameID the LogoutRequest names",
+            Flaw::SloNoExpiryCheck => "ignores the LogoutRequest's NotOnOrAfter",
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct IdpMetadata {
     pub entity_id: String,
     /// `SingleSignOnService` with the HTTP-Redirect binding.
     pub sso_redirect: String,
+    /// The SingleLogoutService on the HTTP-Redirect binding, if listed (where LogoutResponses
+    /// go).
+    pub slo_redirect: Option<String>,
     /// Signing certificates (NemLog-in lists two during key rotation).
     pub signing_certs: Vec<IdpSigningCert>,
 }
@@ -73,6 +76,10 @@ impl IdpMetadata {
             .and_then(|s| s.attribute("Location"))
             .ok_or(IdpMetadataError::NoRedirectSso)?
             .to_string();
+        let slo_redirect = children(idp, MD, "SingleLogoutService")
+            .find(|s| s.attribute("Binding") == Some(BINDING_REDIRECT))
+            .and_then(|s| s.attribute("Location"))
+            .map(str::to_string);
         let mut signing_certs = Vec::new();
         for kd in children(idp, MD, "KeyDescriptor")
             .filter(|k| matches!(k.attribute("use"), None | Some("signing")))
@@ -96,6 +103,7 @@ impl IdpMetadata {
         Ok(IdpMetadata {
             entity_id,
             sso_redirect,
+            slo_redirect,
             signing_certs,
         })
     }

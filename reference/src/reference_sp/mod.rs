@@ -20,7 +20,8 @@
 //! Routes: `GET /login` (302 to the broker with a signed AuthnRequest; `?mock_identity=anna`
 //! is passed through to the mock broker), `POST /acs`, `GET /whoami` (200 JSON `{"uuid",
 //! "name_id", "kind", "loa", "cpr", "cvr", "name"}` when logged in, else 401), `GET /protected`
-//! (200 only when logged in), `GET /metadata`, `GET /logout`, `GET|POST /slo` (local logout).
+//! (200 only when logged in), `GET /metadata`, `GET /logout` (local logout), `GET|POST /slo` (IdP-initiated logout on the Redirect
+//! and POST bindings, [`slo`]; without a `SAMLRequest`, a local logout).
 
 pub mod acs;
 pub mod assertion;
@@ -32,6 +33,7 @@ pub mod idp_metadata;
 pub mod naive_dsig;
 pub mod server;
 pub mod session;
+pub mod slo;
 pub mod sp_metadata;
 pub mod xml;
 pub mod xmlsec;

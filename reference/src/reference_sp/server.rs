@@ -30,7 +30,7 @@ pub(crate) fn router(st: Arc<SpState>) -> Router {
         .route("/protected", get(protected))
         .route("/metadata", get(metadata))
         .route("/logout", get(logout))
-        .route("/slo", get(logout).post(logout))
+        .route("/slo", get(slo_get).post(slo_post))
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on the reference SP") })
         .with_state(st)
 }
@@ -246,8 +246,83 @@ async fn metadata(State(st): St) -> Response {
         .into_response()
 }
 
-/// Local logout (also the SLO endpoint: the reference SP does not validate LogoutRequests,
-/// it simply ends the local session; SLO is outside the login conformance it exists for).
+/// `GET /slo`: an IdP-initiated LogoutRequest on the Redirect binding, or (without one) a
+/// local logout.
+async fn slo_get(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
+    match super::slo::read_query(q.as_deref().unwrap_or("")) {
+        None => logout(State(st), headers).await,
+        Some(inbound) => idp_logout(&st, &headers, inbound),
+    }
+}
+
+/// `POST /slo`: an IdP-initiated LogoutRequest on the POST binding, or a local logout.
+async fn slo_post(State(st): St, headers: HeaderMap, body: Body) -> Response {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ACS_BODY).await else {
+        let r = Rejection::new(super::Check::Logout, "the POST body is too large");
+        return logout_refused(&st, &r);
+    };
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    match super::slo::read_form(&fields) {
+        None => logout(State(st), headers).await,
+        Some(inbound) => idp_logout(&st, &headers, inbound),
+    }
+}
+
+/// Check an IdP-initiated LogoutRequest against this browser's session; when it holds, end
+/// the session and answer the IdP with a signed LogoutResponse.
+fn idp_logout(
+    st: &SpState,
+    headers: &HeaderMap,
+    inbound: Result<super::slo::Inbound, Rejection>,
+) -> Response {
+    let now = OffsetDateTime::now_utc();
+    let sid = session_id(st, headers);
+    let login = st.sessions.login(sid.as_deref());
+    let accepted = inbound
+        .and_then(|i| super::slo::check(st, &i, login.as_ref().map(|l| l.name_id.as_str()), now));
+    let accepted = match accepted {
+        Ok(a) => a,
+        Err(r) => return logout_refused(st, &r),
+    };
+    let url = match super::slo::response_url(st, &accepted, now) {
+        Ok(u) => u,
+        Err(e) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot sign the LogoutResponse: {e}"),
+            )
+                .into_response();
+        }
+    };
+    let mut resp = (StatusCode::FOUND, [(header::LOCATION, url)]).into_response();
+    if !st.has(Flaw::SloIgnoresLogout) {
+        st.sessions.log_out(sid.as_deref());
+        let (k, v) = clear_cookie(st);
+        resp.headers_mut().insert(k, v);
+    }
+    tracing::info!("reference SP: IdP-initiated logout accepted");
+    resp
+}
+
+fn logout_refused(st: &SpState, r: &Rejection) -> Response {
+    st.record_rejection(r.clone());
+    let body = page(
+        "Logout refused",
+        &format!(
+            r#"<p id="error" data-check="{}">{}</p>"#,
+            escape_attr(r.check.id()),
+            escape_text(&r.detail)
+        ),
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// Local logout: ends this browser's session.
 async fn logout(State(st): St, headers: HeaderMap) -> Response {
     st.sessions.log_out(session_id(&st, &headers).as_deref());
     let mut resp = (StatusCode::FOUND, [(header::LOCATION, "/")]).into_response();

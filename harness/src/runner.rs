@@ -1086,6 +1086,8 @@ impl Harness {
                 posted: None,
                 not_applicable: Some(why),
                 subject: None,
+                saml_request_id: None,
+                logout_response: None,
             });
         }
         let login = ArmedLogin {

@@ -510,6 +510,7 @@ impl Flaw {
             }
             Flaw::Accept303VocabularyIn4 => {
                 "OIOSAML 4.0: accepts the 3.0.3 specVersion, NSIS LoA and profile-less assertions"
+            }
             // issue 13
             Flaw::DigestValueFromDocument => {
                 "takes Reference and DigestValue from the document root (//ds:DigestValue)"

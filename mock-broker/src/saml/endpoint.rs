@@ -206,7 +206,7 @@ fn redirect_binding(st: &Arc<BrokerState>, uri: &Uri, version: OiosamlVersion) -
             slo::logout_request_redirect(st, &msg).map_err(Refusal::from)
         }
         Ok(RedirectInbound::LogoutResponse(msg)) => {
-            super::idp_logout::response_received(&st, &msg.xml, Some(&msg));
+            super::idp_logout::response_received(st, &msg.xml, Some(&msg));
             slo::logout_response_received(&msg.xml).map_err(Refusal::from)
         }
     };
@@ -223,7 +223,7 @@ async fn post_binding(st: &Arc<BrokerState>, body: Body, _version: OiosamlVersio
     let answer = match read_body(body).await.and_then(|b| read_form(&b)) {
         Err(e) => Err(Refusal::from(e)),
         Ok(PostInbound::LogoutResponse { xml }) => {
-            super::idp_logout::response_received(&st, &xml, None);
+            super::idp_logout::response_received(st, &xml, None);
             slo::logout_response_received(&xml).map_err(Refusal::from)
         }
         Ok(PostInbound::LogoutRequest { xml, relay_state }) => {

@@ -107,6 +107,10 @@ async fn an_rp_that_never_calls_userinfo_is_not_judged_on_userinfo() {
         for id in &userinfo_only {
             let r = without.get(id).unwrap();
             assert_eq!(r.verdict, Verdict::Skipped, "{profile} {id}: {}", r.message);
+            if r.message.contains("applies to") {
+                // A scenario of the other broker profile.
+                continue;
+            }
             assert!(
                 r.message
                     .contains("the RP never called the userinfo endpoint in this flow, so a forged userinfo response"),
@@ -143,13 +147,18 @@ async fn an_rp_that_never_calls_userinfo_is_not_judged_on_userinfo() {
     )
     .await;
     for (r, r_never) in flawed.iter().zip(&flawed_never) {
-        let failed: BTreeSet<&str> = r.ids_with(Verdict::Fail).into_iter().collect();
-        assert_eq!(
-            failed,
-            userinfo_only.iter().map(String::as_str).collect(),
-            "{}",
-            r.summary_line()
-        );
+        let failed: BTreeSet<String> = r
+            .ids_with(Verdict::Fail)
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let rejects: BTreeSet<String> = oidc()
+            .iter()
+            .filter(|s| userinfo_only.contains(&s.id))
+            .filter(|s| s.steps.iter().any(|st| st.expect == Expect::Reject))
+            .map(|s| s.id.clone())
+            .collect();
+        assert_eq!(failed, rejects, "{}", r.summary_line());
         assert!(
             r_never.ids_with(Verdict::Fail).is_empty(),
             "{}",
@@ -264,6 +273,9 @@ async fn an_rp_keyed_by_sub_gets_identity_verdicts() {
 async fn kid_absent_single_key_does_not_depend_on_a_rotation_before_it() {
     let opts = PairOptions {
         kidless: KidlessKeys::OnlyKey,
+        // RS256: the rotation below leaves two RSA keys published (the issuer's default ES256
+        // ring has one key, which a rotation cannot multiply).
+        id_token_alg: Some(mitid_mock_broker::oidc::SigningAlg::RS256),
         ..PairOptions::default()
     };
     let pair = RpPair::start([], opts).await.unwrap();

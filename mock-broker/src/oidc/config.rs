@@ -20,7 +20,7 @@
 //! profile = "signaturgruppen"
 //! id_token_alg = "ES256"            # profile default: ES256 (Signaturgruppen), RS256 (Idura)
 //! rsa_keys = ["oidc_rs256_a", "oidc_rs256_b"]
-//! ec_keys = ["oidc_es256"]
+//! ec_keys = ["oidc_es256", "oidc_es256_b"]
 //! publish_all_keys = false
 //! require_pkce = false
 //! pkce_plain_allowed = false
@@ -574,7 +574,7 @@ fn default_rsa_keys() -> Vec<String> {
     vec!["oidc_rs256_a".into(), "oidc_rs256_b".into()]
 }
 fn default_ec_keys() -> Vec<String> {
-    vec!["oidc_es256".into()]
+    vec!["oidc_es256".into(), "oidc_es256_b".into()]
 }
 fn default_id_token_lifetime() -> u64 {
     300

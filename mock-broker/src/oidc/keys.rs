@@ -237,10 +237,11 @@ pub struct OidcKeys {
 }
 
 /// The credential names the default configuration and the dangerous API expect.
-pub const DEFAULT_KEY_NAMES: [&str; 5] = [
+pub const DEFAULT_KEY_NAMES: [&str; 6] = [
     "oidc_rs256_a",
     "oidc_rs256_b",
     "oidc_es256",
+    "oidc_es256_b",
     "idp_oces2",
     "attacker",
 ];

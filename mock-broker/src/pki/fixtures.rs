@@ -82,6 +82,7 @@ pub const FIXTURES: &[(&str, KeySpec)] = &[
     ("oidc_rs256_a", KeySpec::Rsa(2048)),
     ("oidc_rs256_b", KeySpec::Rsa(2048)),
     ("oidc_es256", KeySpec::P256),
+    ("oidc_es256_b", KeySpec::P256),
 ];
 
 /// Generates a fresh private key, returned as PKCS#8 PEM. Slow for RSA-4096 (seconds).
@@ -548,6 +549,14 @@ fn layout(name: &str) -> (CertSpec, &'static str, SigAlg) {
                 ..self_signed_leaf(name, "mitid-harness MOCK OIDC signing key ES256")
             },
             "oidc_es256",
+            EcdsaSha256,
+        ),
+        "oidc_es256_b" => (
+            CertSpec {
+                key_usage: vec![ku::DIGITAL_SIGNATURE],
+                ..self_signed_leaf(name, "mitid-harness MOCK OIDC signing key ES256 B")
+            },
+            "oidc_es256_b",
             EcdsaSha256,
         ),
         // Unknown names cannot reach here: callers iterate FIXTURES. Keep a harmless default.

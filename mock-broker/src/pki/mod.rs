@@ -131,4 +131,6 @@ mock_pki! {
     oidc_rs256_b,
     /// OIDC ES256 signing key (P-256, self-signed certificate).
     oidc_es256,
+    /// OIDC ES256 signing key B (P-256), for key rotation at ES256 issuers.
+    oidc_es256_b,
 }

@@ -539,6 +539,7 @@ fn classify_every_fixture() {
         &p.oidc_rs256_a,
         &p.oidc_rs256_b,
         &p.oidc_es256,
+        &p.oidc_es256_b,
     ] {
         assert_eq!(expect(c), CertClass::SelfSigned, "{}", c.subject());
     }

@@ -11,6 +11,9 @@ const ACCEPTED_LOA = [`${NSIS}Substantial`, `${NSIS}High`];
 const ALLOWED_NEMID_CLAIMS = ['nemid.pid', 'nemid.pid_status'];
 
 // Why these claims must not become a session, or null when they are a proper MitID login.
+// `claims` is the identity: the ID token's claims merged over userinfo's (the ID token wins where
+// both have a claim). `userinfo` is userinfo's own answer, scanned for NemID markers as well, so
+// a NemID `amr` there is not hidden by the ID token's.
 function mitidProblem(claims, userinfo) {
   for (const c of [claims, userinfo || {}]) {
     const legacy = Object.keys(c).filter((k) => k.startsWith('nemid.') && !ALLOWED_NEMID_CLAIMS.includes(k));

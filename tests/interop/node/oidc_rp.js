@@ -2,12 +2,18 @@
 // process per row, against the row's own mock broker (Signaturgruppen-style issuer).
 //
 //   CONFIG=default   openid-client's README quick start: discovery with the client secret,
-//                    authorization code flow with PKCE S256 and no `state` (see below), the ID token
-//                    claims as the user. openid-client validates the ID token's claims but,
-//                    as documented, not its signature unless enableNonRepudiationChecks() is on.
+//                    authorization code flow with PKCE S256 and no `state` (see below), then
+//                    fetchUserInfo with the ID token's `sub` as the expected subject, the ID token
+//                    claims merged over the userinfo claims as the user (Signaturgruppen's ID
+//                    token is minimal: mitid.uuid is at userinfo only). openid-client validates
+//                    the ID token's claims but, as documented, not its signature unless
+//                    enableNonRepudiationChecks() is on.
 //   CONFIG=hardened  what a careful MitID team adds: enableNonRepudiationChecks (signature
-//                    against the broker's JWKS), a nonce, `idp_values=mitid`, userinfo with the
-//                    ID token's `sub` required, and the MitID claim checks (oidc_mitid_checks.js).
+//                    against the broker's JWKS), a nonce, `idp_values=mitid`, and the MitID claim
+//                    checks (oidc_mitid_checks.js) on the merged ID token + userinfo claims.
+//
+// ID token algorithm: no id_token_signed_response_alg is configured, so openid-client accepts
+// what discovery advertises (id_token_signing_alg_values_supported: ES256 at Signaturgruppen).
 //
 // `state`: the quick start sends it only when the server does not advertise PKCE (the mock
 // does), relying on PKCE alone against CSRF (RFC 9700 4.7.1). The default row does exactly that
@@ -95,13 +101,17 @@ async function callback(req, res) {
       idTokenExpected: true,
     });
     const claims = tokens.claims();
+    // Signaturgruppen's ID token is minimal: who logged in (mitid.uuid, dk.cpr, nemlogin.*) is
+    // only at userinfo. fetchUserInfo compares the userinfo `sub` with the ID token's and
+    // throws when they differ (OIDC Core 5.3.2: then the userinfo values must not be used).
+    const userinfo = await client.fetchUserInfo(cfg, tokens.access_token, claims.sub);
+    // The ID token is the signed statement; userinfo fills in what it leaves out.
+    const identity = { ...userinfo, ...claims };
     if (HARDENED) {
-      // fetchUserInfo compares the userinfo `sub` with the one given here
-      const userinfo = await client.fetchUserInfo(cfg, tokens.access_token, claims.sub);
-      const why = mitidProblem(claims, userinfo);
+      const why = mitidProblem(identity, userinfo);
       if (why) throw new Error(`not a MitID login this service accepts: ${why}`);
     }
-    req.session.user = claims;
+    req.session.user = identity;
     res.redirect('/whoami');
   } catch (e) {
     console.error(`login refused: ${e && (e.code || e.name)}: ${e && e.message}`);

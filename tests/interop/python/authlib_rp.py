@@ -2,12 +2,17 @@
 process per row, against the row's own mock broker (Signaturgruppen-style issuer).
 
 CONFIG=default   Authlib's Flask client quick start: register with server_metadata_url, then
-                 authorize_redirect / authorize_access_token; the verified ID token claims
-                 (token["userinfo"]) are the user. Authlib adds state and nonce by itself.
+                 authorize_redirect / authorize_access_token, then oauth.broker.userinfo() with
+                 its `sub` required to equal the ID token's; the verified ID token claims
+                 (token["userinfo"]) merged over the userinfo claims are the user
+                 (Signaturgruppen's ID token is minimal: mitid.uuid is at userinfo only).
+                 Authlib adds state and nonce by itself.
 CONFIG=hardened  what a careful MitID team adds: PKCE S256, `idp_values=mitid`, the RFC 9207
-                 `iss` authorization response parameter checked (Authlib does not), userinfo
-                 fetched and its `sub` compared with the ID token's, and the MitID claim checks
-                 (oidc_mitid_checks.py).
+                 `iss` authorization response parameter checked (Authlib does not), and the
+                 MitID claim checks (oidc_mitid_checks.py) on the merged claims.
+
+ID token algorithm: Authlib accepts the algorithms discovery advertises
+(id_token_signing_alg_values_supported: ES256 at Signaturgruppen); nothing here narrows them.
 
 Environment: CONFIG, PORT, ISSUER, CLIENT_ID, CLIENT_SECRET.
 Routes: /login (302 to the broker), /callback (the redirect URI, GET or form_post POST),
@@ -79,17 +84,22 @@ def callback():
         claims = token.get("userinfo")  # the ID token's claims, verified by Authlib
         if claims is None:
             raise Refused("no ID token")
+        # Signaturgruppen's ID token is minimal: who logged in (mitid.uuid, dk.cpr, nemlogin.*)
+        # is only at userinfo. OIDC Core 5.3.2: its `sub` must equal the ID token's, or none of
+        # its values may be used (Authlib does not compare them).
+        info = oauth.broker.userinfo(token=token)
+        if info.get("sub") != claims.get("sub"):
+            raise Refused("userinfo sub %r is not the ID token's" % info.get("sub"))
+        # The ID token is the signed statement; userinfo fills in what it leaves out.
+        identity = {**info, **claims}
         if HARDENED:
-            info = oauth.broker.userinfo(token=token)
-            if info.get("sub") != claims.get("sub"):
-                raise Refused("userinfo sub %r is not the ID token's" % info.get("sub"))
-            why = mitid_problem(claims, info)
+            why = mitid_problem(identity, info)
             if why:
                 raise Refused("not a MitID login this service accepts: " + why)
     except Exception as e:  # noqa: BLE001 - every refusal is the same to the browser
         log.warning("login refused: %s: %s", type(e).__name__, e)
         return "login refused: %s\n" % e, 401, {"Content-Type": "text/plain"}
-    session["user"] = dict(claims)
+    session["user"] = identity
     return redirect("/whoami")
 
 

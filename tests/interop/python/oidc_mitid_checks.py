@@ -14,7 +14,12 @@ ALLOWED_NEMID_CLAIMS = ("nemid.pid", "nemid.pid_status")
 
 
 def mitid_problem(claims, userinfo=None):
-    """Why these claims must not become a session, or None for a proper MitID login."""
+    """Why these claims must not become a session, or None for a proper MitID login.
+
+    `claims` is the identity: the ID token's claims merged over userinfo's (the ID token wins
+    where both have a claim). `userinfo` is userinfo's own answer, scanned for NemID markers as
+    well, so a NemID `amr` there is not hidden by the ID token's.
+    """
     for c in (claims, userinfo or {}):
         legacy = sorted(k for k in c if k.startswith("nemid.") and k not in ALLOWED_NEMID_CLAIMS)
         if legacy:

@@ -1,8 +1,8 @@
-//! A home-grown XML-DSig verifier, for two of the reference SP's flaws only.
+//! A home-grown XML-DSig verifier, for the reference SP's naive-verifier flaws only.
 //!
 //! Teams that find XML-DSig libraries heavy sometimes write the ~100 lines themselves:
 //! canonicalise `SignedInfo`, check `SignatureValue`, then for each `Reference` canonicalise the
-//! target and compare its digest with `DigestValue`. Two classic slips in such code are modelled
+//! target and compare its digest with `DigestValue`. Classic slips in such code are modelled
 //! here, each behind a [`Bug`]:
 //!
 //! - [`Bug::DigestValueFirstChild`]: `DigestValue` is read from its *first child node*, so a
@@ -12,6 +12,13 @@
 //! - [`Bug::ReferencesFromLastSignedInfo`]: `SignatureValue` is checked over the first
 //!   `SignedInfo`, the References are taken from the last one, so an attacker appends a second
 //!   `SignedInfo` with digests of the forged content.
+//! - [`Bug::DigestValueFromDocument`] (issue 13, ruby-saml CVE-2024-45409): `Reference`,
+//!   `Transforms`, `DigestMethod` and `DigestValue` are looked up from the document root, so a
+//!   forged digest placed earlier in the Response is compared.
+//! - [`Bug::HmacWithIdpCert`] (xml-crypto GHSA-c27r-x354-4m68): the document's SignatureMethod
+//!   is obeyed, and an HMAC is keyed with the IdP's public certificate.
+//! - [`Bug::VerifyErrorAsSuccess`] (SimpleSAMLphp CVE-2016-9814): a verify primitive that
+//!   cannot run (-1) counts as success.
 //!
 //! Without those slips the same code is a correct (if minimal) verifier; the strict SP never
 //! uses it (it uses xml-sec, see [`super::xmlsec`]). Canonicalisation is xml-sec's, the RSA

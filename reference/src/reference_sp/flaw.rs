@@ -210,6 +210,7 @@ pub enum Flaw {
     /// The SLO endpoint does not compare the LogoutRequest's Issuer with the IdP's entityID.
     SloAnyIssuer,
     /// The SLO endpoint ends the browser's session whatever NameID the LogoutRequest names.
+    #[serde(rename = "slo-nameid-unchecked")]
     SloNameIdUnchecked,
     /// The SLO endpoint ignores the LogoutRequest's NotOnOrAfter.
     SloNoExpiryCheck,

@@ -92,38 +92,36 @@ fn decode_query<'q>(
     request: &str,
     raw: impl Fn(&str) -> Option<&'q str>,
 ) -> Result<Inbound, Rejection> {
-    {
-        let deflated = B64
-            .decode(pct(request).as_bytes())
-            .or_else(|_| reject("SAMLRequest is not base64"))?;
-        let mut xml = String::new();
-        flate2::read::DeflateDecoder::new(deflated.as_slice())
-            .take(MAX_INFLATED)
-            .read_to_string(&mut xml)
-            .or_else(|_| reject("SAMLRequest does not inflate to UTF-8 XML"))?;
-        // SAML Bindings 3.4.4.1: the signature covers the parameters exactly as received.
-        let mut octets = format!("SAMLRequest={request}");
-        if let Some(r) = raw("RelayState") {
-            octets.push_str(&format!("&RelayState={r}"));
-        }
-        if let Some(a) = raw("SigAlg") {
-            octets.push_str(&format!("&SigAlg={a}"));
-        }
-        let signature = match raw("Signature") {
-            Some(s) => Some(
-                B64.decode(pct(s).as_bytes())
-                    .or_else(|_| reject("Signature is not base64"))?,
-            ),
-            None => None,
-        };
-        Ok(Inbound::Redirect {
-            xml,
-            relay_state: raw("RelayState").map(pct),
-            sig_alg: raw("SigAlg").map(pct),
-            signature,
-            signed_octets: octets.into_bytes(),
-        })
+    let deflated = B64
+        .decode(pct(request).as_bytes())
+        .or_else(|_| reject("SAMLRequest is not base64"))?;
+    let mut xml = String::new();
+    flate2::read::DeflateDecoder::new(deflated.as_slice())
+        .take(MAX_INFLATED)
+        .read_to_string(&mut xml)
+        .or_else(|_| reject("SAMLRequest does not inflate to UTF-8 XML"))?;
+    // SAML Bindings 3.4.4.1: the signature covers the parameters exactly as received.
+    let mut octets = format!("SAMLRequest={request}");
+    if let Some(r) = raw("RelayState") {
+        octets.push_str(&format!("&RelayState={r}"));
     }
+    if let Some(a) = raw("SigAlg") {
+        octets.push_str(&format!("&SigAlg={a}"));
+    }
+    let signature = match raw("Signature") {
+        Some(s) => Some(
+            B64.decode(pct(s).as_bytes())
+                .or_else(|_| reject("Signature is not base64"))?,
+        ),
+        None => None,
+    };
+    Ok(Inbound::Redirect {
+        xml,
+        relay_state: raw("RelayState").map(pct),
+        sig_alg: raw("SigAlg").map(pct),
+        signature,
+        signed_octets: octets.into_bytes(),
+    })
 }
 
 /// Read the POST binding from the form fields: `None` when there is no `SAMLRequest`.

@@ -616,7 +616,7 @@ last_name = "Jensen"
 loa = "High"
 "#;
         let s = IdentityStore::from_toml_str(t, "x.toml").unwrap();
-        assert_eq!(s.len(), 9);
+        assert_eq!(s.len(), 11);
         assert_eq!(s.get("karen").unwrap().loa, Loa::High);
 
         let bad = t.replace("kind = \"person\"", "kind = \"professional\"");

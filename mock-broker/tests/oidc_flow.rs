@@ -466,7 +466,8 @@ async fn key_rotation_switches_the_active_kid_and_keeps_the_previous_published()
     );
 
     let active = mock.provider.rotate_signing_key("signaturgruppen").unwrap();
-    assert_eq!(active, ["mock-oidc_rs256_b", "mock-oidc_es256"]);
+    // Both rings rotate: the ES256 ring holds a second mock key too.
+    assert_eq!(active, ["mock-oidc_rs256_b", "mock-oidc_es256_b"]);
     let after = kids(
         mock.http
             .get(&jwks_uri)
@@ -479,7 +480,12 @@ async fn key_rotation_switches_the_active_kid_and_keeps_the_previous_published()
     );
     assert_eq!(
         after,
-        ["mock-oidc_rs256_b", "mock-oidc_rs256_a", "mock-oidc_es256"]
+        [
+            "mock-oidc_rs256_b",
+            "mock-oidc_rs256_a",
+            "mock-oidc_es256_b",
+            "mock-oidc_es256"
+        ]
     );
     let (_, tok, _) = mock.run("signaturgruppen", "anna", None).await;
     let raw = tok["id_token"].as_str().unwrap();

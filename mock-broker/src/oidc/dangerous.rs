@@ -41,6 +41,7 @@
 //! | userinfo about another person (its `sub` and claims) | `userinfo-other-identity` |
 
 use super::claims::ClaimSet;
+use super::config::SigningAlg;
 use super::keys::{OidcKeys, SigningKey, b64url};
 use crate::observed::Endpoint;
 use aws_lc_rs::hmac;
@@ -227,7 +228,8 @@ pub enum KidChoice {
     /// The foreign key's own `kid` (not in the JWKS).
     #[default]
     Own,
-    /// The issuer's active `kid`: the token claims to be signed by the published key.
+    /// The issuer's active `kid` for a key of the foreign key's type (RSA or EC): the token
+    /// claims to be signed by the published key.
     Active,
     /// No `kid` header.
     None,
@@ -908,7 +910,15 @@ pub(crate) fn forge_id_token(
                         header.insert("kid".into(), json!(k.kid()));
                     }
                     KidChoice::Active => {
-                        header.insert("kid".into(), json!(ctx.active.kid()));
+                        // The issuer's active key of the foreign key's own type, so the RP
+                        // must reject the token for its signature, not for an alg that does
+                        // not fit the key (an ES256 issuer still publishes an active RSA key).
+                        let same_type = match k.alg() {
+                            SigningAlg::RS256 => ctx.active_rsa.clone(),
+                            SigningAlg::ES256 => ctx.active_ec.clone(),
+                        };
+                        let active = same_type.unwrap_or_else(|| ctx.active.clone());
+                        header.insert("kid".into(), json!(active.kid()));
                     }
                     KidChoice::None => {
                         header.remove("kid");

@@ -504,12 +504,18 @@ pub(crate) fn respond(
         .request_xml
         .as_deref()
         .and_then(|x| authn_request::parse(x).ok());
-    let requested = st.release.requested_attributes(
-        sp,
-        request
-            .as_ref()
-            .and_then(|r| r.attribute_consuming_service_index),
-    );
+    // OIOSAML 3.0.3 releases by sector and AttributeConsumingService; 4.0 by the attribute
+    // profile chosen above (the profile's attribute set is applied when the assertion is
+    // minted), so the 3.0.3 rules would strip e.g. the CPR that Person/DK carries.
+    let requested = match flow.oiosaml {
+        OiosamlVersion::V3 => st.release.requested_attributes(
+            sp,
+            request
+                .as_ref()
+                .and_then(|r| r.attribute_consuming_service_index),
+        ),
+        OiosamlVersion::V4 => None,
+    };
     let session_index = st.ids.next("s");
     let ctx = ModelContext {
         idp_entity_id: st.entity_id.clone(),

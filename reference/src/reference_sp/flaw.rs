@@ -157,6 +157,7 @@ pub enum Flaw {
     /// OIOSAML 4.0: the SP's 3.0.3 validation reused for 4.0: accepts specVersion
     /// OIO-SAML-3.0, takes the LoA from the NSIS `nsis/loa` attribute when the 4.0 LoA is
     /// missing, and tolerates an assertion that names no attribute profile.
+    #[serde(rename = "accept-303-vocabulary-in-4")]
     Accept303VocabularyIn4,
     // ---- issue 13: the library mistakes behind published SAML bypass advisories ----
     /// The home-grown verifier checks SignatureValue over the Signature's SignedInfo child, but

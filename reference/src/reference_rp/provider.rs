@@ -181,11 +181,14 @@ impl Provider {
     }
 }
 
-/// The RP's HTTP client: loopback use only, no redirects, bounded time.
+/// The RP's HTTP client: loopback use only, no redirects, bounded time. The bound is generous
+/// because the discrimination tests run thousands of logins side by side on a 2-core CI
+/// machine: with 5 s a discovery or PAR call starved under that load once ended a login in a
+/// 502 and made a verdict INCONCLUSIVE.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(20))
         .build()
         .unwrap_or_default()
 }

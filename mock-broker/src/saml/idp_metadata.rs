@@ -65,6 +65,9 @@ pub fn write_idp_metadata(p: &IdpMetadataParams<'_>) -> String {
 "#
         );
     }
+    // After the KeyDescriptors, as in NemLog-in's published 4.0 metadata, although the schema
+    // wants md:Extensions before them: SPs that validate metadata must meet the real document
+    // (docs/fidelity-oiosaml4.md; Shibboleth refuses it with validate="true").
     if p.oiosaml4 {
         let _ = writeln!(
             o,

@@ -99,6 +99,7 @@ sp_metadata = "sp-metadata.xml"
 required_loa = "Substantial"
 user_key = "uuid"
 profiles = ["person"]
+oiosaml = "${ROW_OIOSAML:-3.0.3}"
 
 [oracle]
 whoami_url = "$4"

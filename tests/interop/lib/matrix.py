@@ -148,7 +148,8 @@ def markdown(rows, reports, versions, notes, partial, unstable=()):
         rep = reports[row]
         c = counts(rep)
         v = verdicts_of(rep)
-        happy = v.get("mitid.person-substantial", v.get("oidc-mitid.person-substantial", "-"))
+        happy = v.get("mitid.person-substantial",
+                      v.get("oidc-mitid.person-substantial", v.get("oiosaml4.person-dk", "-")))
         out.append(
             f"| {stack} | {config} | {md_escape(versions.get(stack, '?'))} | {SHORT.get(happy, happy)} | "
             f"{c['PASS']} | {c['FAIL']} | {c['WARN']} | {c['INCONCLUSIVE']} | {c['SKIPPED']} |"

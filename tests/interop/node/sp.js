@@ -10,6 +10,12 @@
 // Assertion, no RequestedAuthnContext of the library's own. CONFIG=hardened adds the MitID
 // attribute checks (specVersion, NSIS LoA, MitID NameID) and InResponseTo checking.
 //
+// CONFIG=oiosaml4 is the default setup speaking OIOSAML 4.0 (IDP_METADATA is then the broker's
+// 4.0 metadata): the AuthnRequest carries RequestedAttributeProfiles in samlp:Extensions and the
+// 4.0 LoA, through the library's own options (node-saml/passport-saml:
+// samlAuthnRequestExtensions, authnContext, racComparison; samlify: loginRequestTemplate and
+// createLoginRequest's customTagReplacement). passport-saml 3.2.1 has no such option.
+//
 // Environment: STACK, CONFIG, PORT, ROW (dir with sp.key/sp.crt), IDP_METADATA (file).
 // Routes: /login, /acs (HTTP-POST), /whoami (200 "user=<NameID>" or 401), /metadata.
 'use strict';
@@ -24,6 +30,16 @@ const PORT = Number(process.env.PORT);
 const ROW = process.env.ROW;
 const BASE = `http://127.0.0.1:${PORT}`;
 const HARDENED = CONFIG === 'hardened';
+const OIOSAML4 = CONFIG === 'oiosaml4';
+// OIOSAML 4.0: what a public, person-only service requests (every person profile) and the LoA.
+const OIO4_NS = 'https://data.gov.dk/eid/saml/extensions';
+const OIO4_PROFILES = [
+  'https://data.gov.dk/eid/Person/DK',
+  'https://data.gov.dk/eid/Person/DK/WithoutCPR',
+  'https://data.gov.dk/eid/Person/DK/Anonymous',
+  'https://data.gov.dk/eid/Person/EU',
+];
+const OIO4_LOA = 'https://data.gov.dk/concept/core/loa/Substantial';
 const SP_KEY = fs.readFileSync(`${ROW}/sp.key`, 'utf8');
 const SP_CERT = fs.readFileSync(`${ROW}/sp.crt`, 'utf8');
 const IDP_XML = fs.readFileSync(process.env.IDP_METADATA, 'utf8');
@@ -85,6 +101,15 @@ function nodeSamlOptions(v3) {
     wantAuthnResponseSigned: false,
   };
   if (v3) o.cert = IDP.certs; else o.idpCert = IDP.certs;
+  if (OIOSAML4) {
+    // node-saml writes this object (xmlbuilder2 notation) into samlp:Extensions.
+    o.samlAuthnRequestExtensions = {
+      'nl:RequestedAttributeProfiles': { '@xmlns:nl': OIO4_NS, 'nl:Profile': OIO4_PROFILES },
+    };
+    o.disableRequestedAuthnContext = false;
+    o.authnContext = [OIO4_LOA];
+    o.racComparison = 'minimum';
+  }
   // The default rows keep every other library default (passport-saml 3 does not even require a
   // signed assertion by default); hardened adds what the library can check for us.
   if (HARDENED) {
@@ -145,6 +170,18 @@ if (STACK === 'node-saml') {
   // The validator compiles an Emscripten xmllint with the SAML schemas on first use (over ten
   // seconds on a busy 2-core machine): do it before serving, so no login pays for it.
   warmUp = validator.validate('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').catch(() => null);
+  // OIOSAML 4.0: samlify's documented way to shape the AuthnRequest is a custom template
+  // (loginRequestTemplate) whose tags the customTagReplacement callback fills in.
+  const oio4Template = '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+    + 'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{ID}" Version="2.0" IssueInstant="{IssueInstant}" '
+    + 'Destination="{Destination}" ProtocolBinding="{ProtocolBinding}" AssertionConsumerServiceURL="{AssertionConsumerServiceURL}">'
+    + '<saml:Issuer>{Issuer}</saml:Issuer>'
+    + `<samlp:Extensions><nl:RequestedAttributeProfiles xmlns:nl="${OIO4_NS}">`
+    + OIO4_PROFILES.map((p) => `<nl:Profile>${p}</nl:Profile>`).join('')
+    + '</nl:RequestedAttributeProfiles></samlp:Extensions>'
+    + '<samlp:NameIDPolicy Format="{NameIDFormat}" AllowCreate="{AllowCreate}"/>'
+    + `<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>${OIO4_LOA}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`
+    + '</samlp:AuthnRequest>';
   const sp = samlify.ServiceProvider({
     entityID: `${BASE}/metadata`,
     authnRequestsSigned: true,
@@ -158,12 +195,29 @@ if (STACK === 'node-saml') {
     requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     nameIDFormat: [PERSISTENT],
     assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: `${BASE}/acs` }],
+    ...(OIOSAML4 ? { loginRequestTemplate: { context: oio4Template } } : {}),
   });
   // samlify decides whether to decrypt from the *IdP's* isAssertionEncrypted setting.
   const idp = samlify.IdentityProvider({ metadata: IDP_XML, wantAuthnRequestsSigned: true, isAssertionEncrypted: true });
+  const oio4Tags = (template) => {
+    const id = sp.entitySetting.generateID();
+    return {
+      id,
+      context: samlify.SamlLib.replaceTagsByValue(template, {
+        ID: id,
+        Destination: idp.entityMeta.getSingleSignOnService('redirect'),
+        Issuer: sp.entityMeta.getEntityID(),
+        IssueInstant: new Date().toISOString(),
+        NameIDFormat: PERSISTENT,
+        AllowCreate: sp.entitySetting.allowCreate,
+        ProtocolBinding: samlify.Constants.namespace.binding.post,
+        AssertionConsumerServiceURL: sp.entityMeta.getAssertionConsumerService('post'),
+      }),
+    };
+  };
   app.get('/metadata', (req, res) => res.type('text/xml').send(sp.getMetadata()));
   app.get('/login', (req, res) => {
-    const { id, context } = sp.createLoginRequest(idp, 'redirect');
+    const { id, context } = OIOSAML4 ? sp.createLoginRequest(idp, 'redirect', oio4Tags) : sp.createLoginRequest(idp, 'redirect');
     req.session.reqid = id;
     res.redirect(context);
   });

@@ -3,6 +3,10 @@
 Configured the way pysaml2's docs set up an SP, with the changes NemLog-in forces on everybody
 (signed Redirect-binding AuthnRequests with RSA-SHA256, an unsigned Response around a signed
 and encrypted Assertion). CONFIG=hardened adds the MitID attribute checks (mitid_checks.py).
+CONFIG=oiosaml4 is the default setup speaking OIOSAML 4.0 (IDP_METADATA is then the broker's
+4.0 metadata): RequestedAttributeProfiles go into the AuthnRequest through the `extensions`
+argument of prepare_for_authenticate/create_authn_request, the 4.0 LoA through
+`requested_authn_context`, both pysaml2's documented API.
 
 Environment: PORT, ROW (directory with sp.key/sp.crt), IDP_METADATA (file), CONFIG.
 Routes: /login (start), /acs (HTTP-POST), /whoami (oracle: 200 "user=<NameID>" or 401),
@@ -13,10 +17,12 @@ import os
 import sys
 
 from flask import Flask, redirect, request, session
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, ExtensionElement
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.saml import AuthnContextClassRef
+from saml2.samlp import Extensions, RequestedAuthnContext
 from saml2.xmldsig import SIG_RSA_SHA256
 
 from mitid_checks import mitid_problem
@@ -51,6 +57,33 @@ conf.load(
     }
 )
 client = Saml2Client(conf)
+
+# OIOSAML 4.0: what a public, person-only service requests (every person profile) and the LoA.
+OIO4_NS = "https://data.gov.dk/eid/saml/extensions"
+OIO4_PROFILES = [
+    "https://data.gov.dk/eid/Person/DK",
+    "https://data.gov.dk/eid/Person/DK/WithoutCPR",
+    "https://data.gov.dk/eid/Person/DK/Anonymous",
+    "https://data.gov.dk/eid/Person/EU",
+]
+OIO4_LOA = "https://data.gov.dk/concept/core/loa/Substantial"
+
+
+def oiosaml4_request_args():
+    if CONFIG != "oiosaml4":
+        return {}
+    profiles = ExtensionElement(
+        "RequestedAttributeProfiles",
+        namespace=OIO4_NS,
+        children=[ExtensionElement("Profile", namespace=OIO4_NS, text=p) for p in OIO4_PROFILES],
+    )
+    return {
+        "extensions": Extensions(extension_elements=[profiles]),
+        "requested_authn_context": RequestedAuthnContext(
+            authn_context_class_ref=[AuthnContextClassRef(OIO4_LOA)], comparison="minimum"
+        ),
+    }
+
 app = Flask(__name__)
 app.secret_key = os.urandom(32)
 
@@ -63,7 +96,11 @@ def metadata():
 @app.route("/login")
 def login():
     reqid, info = client.prepare_for_authenticate(
-        relay_state="/whoami", binding=BINDING_HTTP_REDIRECT, sign=True, sigalg=SIG_RSA_SHA256
+        relay_state="/whoami",
+        binding=BINDING_HTTP_REDIRECT,
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+        **oiosaml4_request_args(),
     )
     session["reqid"] = reqid
     return redirect(dict(info["headers"])["Location"])

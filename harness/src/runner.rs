@@ -24,6 +24,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod logout;
+#[cfg(test)]
+mod tests;
 
 /// Errors setting up a run (configuration, broker start). Per-scenario problems are verdicts,
 /// not errors.

@@ -1,6 +1,8 @@
 // Node SAML SPs for the mitid-harness interop tier: one process per stack x config row.
 //
 //   STACK=node-saml            @node-saml/node-saml (the SAML class, no framework)
+//   STACK=node-saml-5.0.1      @node-saml/node-saml 5.0.1 (CVE-2025-54419), installed under the npm
+//                              alias node-saml-5.0.1; the same app as node-saml
 //   STACK=passport-saml        @node-saml/passport-saml (current), Express + Passport
 //   STACK=passport-saml-3.2.1  passport-saml 3.2.1 (CVE-2022-39299), Express + Passport
 //   STACK=samlify              samlify with its node-xmllint schema validator
@@ -124,8 +126,8 @@ function checkProfile(profile) {
   return mitidProblem(profile.nameID, profile.attributes || profile);
 }
 
-if (STACK === 'node-saml') {
-  const { SAML } = require('@node-saml/node-saml');
+if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
+  const { SAML } = require(STACK === 'node-saml' ? '@node-saml/node-saml' : 'node-saml-5.0.1');
   const saml = new SAML(nodeSamlOptions(false));
   app.get('/metadata', (req, res) => res.type('text/xml').send(saml.generateServiceProviderMetadata(SP_CERT, SP_CERT)));
   app.get('/login', async (req, res, next) => {

@@ -28,7 +28,7 @@ _node_metadata() { # rowdir port
     advertise_compatible_encryption "$1/sp-metadata.xml"
 }
 
-for _s in node-saml passport-saml passport-saml-3.2.1 samlify; do
+for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 samlify; do
     eval "
 ${_s}_prepare() { _node_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
 ${_s}_start() { _node_start \"\$1\" \"\$2\" \"\$3\" $_s; }
@@ -38,6 +38,13 @@ ${_s}_metadata() { _node_metadata \"\$1\" \"\$3\"; }
 done
 unset _s
 node-saml_version() { _node_pkg_version @node-saml/node-saml; }
+node-saml-5.0.1_version() { _node_pkg_version node-saml-5.0.1; }
+# An advisory row (tests/interop/notes.md, "Advisory rows"): node-saml 5.0.1 resolved the
+# Reference URI to the first element with that ID and read the identity elsewhere
+# (CVE-2025-54419, fixed in 5.1.0 by rejecting duplicate IDs), so it runs the scenarios that send
+# an evil assertion under the signed one's own ID, and one plain login as the control that the
+# row logs in at all.
+node-saml-5.0.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.duplicate-id*'; }
 passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
 passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
 samlify_version() { _node_pkg_version samlify; }

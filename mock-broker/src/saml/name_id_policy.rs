@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn the_transient_value_has_the_oiosaml3_form() {
-        let u = uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_456789abcdef);
+        let u = uuid::Uuid::from_u128(0x0123_4567_89ab_4def_8123_4567_89ab_cdef);
         assert_eq!(
             transient_value(crate::identity::IdentityKind::Person, u),
             "https://data.gov.dk/model/core/eid/person/uuid/01234567-89ab-4def-8123-456789abcdef"

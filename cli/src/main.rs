@@ -874,6 +874,7 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
             requested_attributes: None,
             conditions_lifetime: time::Duration::hours(1),
             confirmation_lifetime: time::Duration::minutes(5),
+            transient_name_id: None,
         },
         identity,
         loa: a.loa.unwrap_or(identity.loa),

@@ -482,6 +482,7 @@ impl MintFixture {
                 requested_attributes: None,
                 conditions_lifetime: time::Duration::hours(1),
                 confirmation_lifetime: time::Duration::minutes(5),
+                transient_name_id: None,
             },
             algs: EncryptionAlgorithms::nemlogin_default(),
         }

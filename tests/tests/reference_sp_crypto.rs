@@ -29,6 +29,7 @@ fn minted(plan: FaultPlan, enc: EncryptionAlgorithms) -> String {
         requested_attributes: None,
         conditions_lifetime: time::Duration::hours(1),
         confirmation_lifetime: time::Duration::minutes(5),
+        transient_name_id: None,
     };
     let input = MintInput {
         ctx,

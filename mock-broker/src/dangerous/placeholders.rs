@@ -115,6 +115,7 @@ mod tests {
             requested_attributes: None,
             conditions_lifetime: time::Duration::hours(1),
             confirmation_lifetime: time::Duration::minutes(5),
+            transient_name_id: None,
         };
         assert_eq!(
             expand_placeholders("{now-10m}", &c).unwrap(),
@@ -146,6 +147,7 @@ mod tests {
             requested_attributes: None,
             conditions_lifetime: time::Duration::hours(1),
             confirmation_lifetime: time::Duration::minutes(5),
+            transient_name_id: None,
         }
     }
 

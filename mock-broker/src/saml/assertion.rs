@@ -235,6 +235,10 @@ pub struct ModelContext {
     pub conditions_lifetime: Duration,
     /// Lifetime of the bearer SubjectConfirmation (5 min, as OIOSAML.Java's test IdP).
     pub confirmation_lifetime: Duration,
+    /// A transient NameID for this login (the AuthnRequest's NameIDPolicy asked for one):
+    /// the Subject carries it with format `transient` instead of the identity's persistent
+    /// NameID ([`super::name_id_policy`]).
+    pub transient_name_id: Option<String>,
 }
 
 /// Format an instant as SAML wants it (UTC, `Z`, no fraction unless there is one).
@@ -336,11 +340,19 @@ pub fn oiosaml3_response(ctx: &ModelContext, identity: &TestIdentity, loa: Loa) 
         issue_instant: Some(now.clone()),
         issuer: Some(issuer.clone()),
         subject: Some(SubjectModel {
-            name_id: Some(NameIdModel {
-                value: identity.name_id(),
-                format: Some(ns::NAMEID_PERSISTENT.into()),
-                name_qualifier: None,
-                sp_name_qualifier: None,
+            name_id: Some(match &ctx.transient_name_id {
+                Some(t) => NameIdModel {
+                    value: t.clone(),
+                    format: Some(ns::NAMEID_TRANSIENT.into()),
+                    name_qualifier: None,
+                    sp_name_qualifier: None,
+                },
+                None => NameIdModel {
+                    value: identity.name_id(),
+                    format: Some(ns::NAMEID_PERSISTENT.into()),
+                    name_qualifier: None,
+                    sp_name_qualifier: None,
+                },
             }),
             confirmations: vec![SubjectConfirmationModel {
                 method: Some(ns::CM_BEARER.into()),
@@ -475,6 +487,7 @@ pub(crate) mod tests {
             requested_attributes: None,
             conditions_lifetime: Duration::hours(1),
             confirmation_lifetime: Duration::minutes(5),
+            transient_name_id: None,
         }
     }
 

@@ -275,15 +275,22 @@ pub(crate) fn start(
             binding: req.binding.uri(),
         })?;
     let now = st.clock.now();
+    let persistent = flow
+        .identity
+        .as_deref()
+        .and_then(|i| st.identities.get(i))
+        .map(|i| i.name_id());
     let name_id = st
         .session_name_id(&session_index)
-        .or_else(|| {
-            flow.identity
-                .as_deref()
-                .and_then(|i| st.identities.get(i))
-                .map(|i| i.name_id())
-        })
+        .or_else(|| persistent.clone())
         .ok_or_else(|| IdpLogoutError::NotLoggedIn(req.login_request_id.clone()))?;
+    // The LogoutRequest names the session by the NameID the SP received: a login that asked
+    // for a transient NameID recorded that one, which is not the identity's persistent one.
+    let name_id_format = if persistent.as_deref() == Some(name_id.as_str()) {
+        ns::NAMEID_PERSISTENT
+    } else {
+        ns::NAMEID_TRANSIENT
+    };
     let mut model = LogoutRequestModel {
         id: st.ids.next("lo"),
         issue_instant: now,
@@ -291,7 +298,7 @@ pub(crate) fn start(
         destination: destination.clone(),
         issuer: st.entity_id.clone(),
         name_id,
-        name_id_format: ns::NAMEID_PERSISTENT.into(),
+        name_id_format: name_id_format.into(),
         session_index: Some(session_index.clone()),
     };
     let cx = LogoutFaultContext {

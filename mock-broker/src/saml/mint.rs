@@ -333,6 +333,7 @@ mod tests {
             requested_attributes: None,
             conditions_lifetime: time::Duration::hours(1),
             confirmation_lifetime: time::Duration::minutes(5),
+            transient_name_id: None,
         }
     }
 

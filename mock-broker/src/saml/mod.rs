@@ -17,6 +17,7 @@ pub mod idp_logout;
 pub mod idp_metadata;
 pub(crate) mod login;
 pub mod mint;
+pub mod name_id_policy;
 pub mod ns;
 pub mod oiosaml4;
 pub mod redirect;

@@ -357,6 +357,23 @@ pub(crate) fn authn_request_received(
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
 
+    if let Err(e) = super::name_id_policy::choose(req.name_id_policy_format.as_deref()) {
+        // SAML core 3.4.1.1: a NameID format the IdP cannot issue is an error status, not a
+        // silent persistent NameID the SP did not ask for.
+        tracing::info!(sp = %sp.entity_id, request_id = %req.id, "{e}");
+        let plan = crate::dangerous::FaultPlan::new(vec![
+            crate::dangerous::Fault::Status {
+                code: ns::STATUS_REQUESTER.into(),
+                sub_code: Some(ns::STATUS_INVALID_NAME_ID_POLICY.into()),
+                message: Some(e.to_string()),
+            },
+            crate::dangerous::Fault::NoAssertion,
+        ]);
+        let first = st.identities.iter().next().cloned();
+        if let Some(i) = first {
+            return respond(st, &sp, &req.id, &i, i.loa, plan, None);
+        }
+    }
     if req.is_passive {
         // NemLog-in logins are interactive; a passive request gets a NoPassive status.
         let plan = crate::dangerous::FaultPlan::new(vec![
@@ -516,6 +533,21 @@ pub(crate) fn respond(
         ),
         OiosamlVersion::V4 => None,
     };
+    // A request asking for a transient NameID gets a fresh one at every login; an unsupported
+    // format was answered with InvalidNameIDPolicy before the login started, so it is not
+    // seen here (a fault-injected request falls back to the persistent NameID).
+    let transient_name_id = match request
+        .as_ref()
+        .map(|r| super::name_id_policy::choose(r.name_id_policy_format.as_deref()))
+    {
+        Some(Ok(super::name_id_policy::NameIdChoice::Transient)) => Some(
+            super::name_id_policy::transient_value(identity.kind, st.ids.uuid()),
+        ),
+        Some(Ok(super::name_id_policy::NameIdChoice::Persistent)) | Some(Err(_)) | None => None,
+    };
+    let issued_name_id = transient_name_id
+        .clone()
+        .unwrap_or_else(|| identity.name_id());
     let session_index = st.ids.next("s");
     let ctx = ModelContext {
         idp_entity_id: st.entity_id.clone(),
@@ -529,6 +561,7 @@ pub(crate) fn respond(
         requested_attributes: requested,
         conditions_lifetime: time::Duration::hours(1),
         confirmation_lifetime: time::Duration::minutes(5),
+        transient_name_id,
     };
     let input = MintInput {
         ctx,
@@ -562,7 +595,7 @@ pub(crate) fn respond(
         );
     }
     let b64 = B64.encode(minted.response_xml.as_bytes());
-    st.record_session(&session_index, &sp.entity_id, &identity.name_id());
+    st.record_session(&session_index, &sp.entity_id, &issued_name_id);
     st.update_flow(request_id, |f| {
         f.identity = Some(identity.id.clone());
         f.loa = Some(loa);

@@ -480,6 +480,7 @@ pub(crate) fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelC
         requested_attributes: None,
         conditions_lifetime: time::Duration::hours(1),
         confirmation_lifetime: time::Duration::minutes(5),
+        transient_name_id: None,
     }
 }
 

@@ -5,6 +5,10 @@
 //                              alias node-saml-5.0.1; the same app as node-saml
 //   STACK=passport-saml        @node-saml/passport-saml (current), Express + Passport
 //   STACK=passport-saml-3.2.1  passport-saml 3.2.1 (CVE-2022-39299), Express + Passport
+//   STACK=passport-saml-3.2.1-xml-crypto-1.5.3
+//                              the same passport-saml 3.2.1 app on xml-crypto 1.5.3
+//                              (GHSA-c27r-x354-4m68: HMAC keyed with the IdP certificate), under
+//                              that npm alias with xml-crypto pinned by a scoped override
 //   STACK=samlify              samlify with its node-xmllint schema validator
 //
 // Each is set up as its README shows, plus what NemLog-in forces on everybody: signed
@@ -141,10 +145,12 @@ if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
     if (why) return refuse(res, why);
     loggedIn(req, res, profile.nameID);
   });
-} else if (STACK === 'passport-saml' || STACK === 'passport-saml-3.2.1') {
-  const v3 = STACK === 'passport-saml-3.2.1';
+} else if (STACK === 'passport-saml' || STACK.startsWith('passport-saml-3.2.1')) {
+  const v3 = STACK.startsWith('passport-saml-3.2.1');
   const passport = require('passport');
-  const { Strategy } = v3 ? require('passport-saml') : require('@node-saml/passport-saml');
+  const { Strategy } = v3
+    ? require(STACK === 'passport-saml-3.2.1' ? 'passport-saml' : STACK)
+    : require('@node-saml/passport-saml');
   const verify = (profile, done) => {
     const why = checkProfile(profile);
     return why ? done(null, false, { message: why }) : done(null, { nameID: profile.nameID });

@@ -28,7 +28,7 @@ _node_metadata() { # rowdir port
     advertise_compatible_encryption "$1/sp-metadata.xml"
 }
 
-for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 samlify; do
+for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 passport-saml-3.2.1-xml-crypto-1.5.3 samlify; do
     eval "
 ${_s}_prepare() { _node_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
 ${_s}_start() { _node_start \"\$1\" \"\$2\" \"\$3\" $_s; }
@@ -47,6 +47,17 @@ node-saml-5.0.1_version() { _node_pkg_version node-saml-5.0.1; }
 node-saml-5.0.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.duplicate-id*'; }
 passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
 passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
+# An advisory row: xml-crypto <= 1.5.3 took the SignatureMethod from the document and used one
+# key variable for RSA and HMAC, so an `hmac-sha1` signature MACed with the IdP's public
+# certificate verified (GHSA-c27r-x354-4m68, fixed in 2.0.0). passport-saml 3.2.1 hands
+# xml-crypto the certificate as PEM (`getKey: () => Buffer.from(certPem)`), the key the
+# `signature.hmac-*` scenarios MAC with in their PEM forms. The row is the passport-saml 3.2.1
+# app on xml-crypto 1.5.3 (npm alias plus a scoped override in package.json); the current
+# passport-saml row runs the same scenarios in the whole catalogue.
+passport-saml-3.2.1-xml-crypto-1.5.3_version() {
+    echo "passport-saml $(_node_pkg_version passport-saml-3.2.1-xml-crypto-1.5.3), xml-crypto $(_node_pkg_version passport-saml-3.2.1-xml-crypto-1.5.3/node_modules/xml-crypto)"
+}
+passport-saml-3.2.1-xml-crypto-1.5.3_scenarios() { printf '%s\n' mitid.person-substantial 'signature.hmac*'; }
 samlify_version() { _node_pkg_version samlify; }
 
 # samlify's recommended pure-JS validator (node-xmllint, an Emscripten build of xmllint) is not

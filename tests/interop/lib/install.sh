@@ -71,6 +71,10 @@ install_all() {
     pids+=($!)
     install_venv "$WORK/venv-authlib" "$INTEROP/python/requirements-authlib.txt" &
     pids+=($!)
+    install_venv "$WORK/venv-pyjwt" "$INTEROP/python/requirements-pyjwt.txt" &
+    pids+=($!)
+    install_venv "$WORK/venv-pyjwt-2.10.0" "$INTEROP/python/requirements-pyjwt-2.10.0.txt" &
+    pids+=($!)
     install_node &
     pids+=($!)
     install_cargo &

@@ -1,5 +1,6 @@
 # The OIDC RPs written here on third-party libraries: openid-client (node/oidc_rp.js, npm into
-# .work/node) and Authlib (python/authlib_rp.py, venv .work/venv-authlib). One process per row,
+# .work/node), Authlib (python/authlib_rp.py, venv .work/venv-authlib) and PyJWT
+# (python/pyjwt_rp.py, venvs .work/venv-pyjwt and .work/venv-pyjwt-2.10.0). One process per row,
 # against the row's own mock broker (lib/common.sh). Sourced by tests/interop/run.
 
 _oidc_app_prepare() { # rowdir config port stack
@@ -37,3 +38,29 @@ authlib_start() { # rowdir config port
 }
 authlib_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
 authlib_metadata() { :; }
+
+# PyJWT: the app is the same for every release; the venv decides the PyJWT version.
+_pyjwt_start() { # rowdir config port stack venv
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") \
+        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/pyjwt_rp.py"
+}
+pyjwt_version() { _py_version venv-pyjwt PyJWT; }
+pyjwt_protocol() { echo oidc; }
+pyjwt_prepare() { _oidc_app_prepare "$1" "$2" "$3" pyjwt; }
+pyjwt_start() { _pyjwt_start "$1" "$2" "$3" pyjwt venv-pyjwt; }
+pyjwt_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
+pyjwt_metadata() { :; }
+
+# An advisory row: PyJWT 2.10.0's `_validate_iss` checked `isinstance(issuer, Sequence)` first,
+# and a `str` is a Sequence, so a string issuer was tested with `payload["iss"] not in issuer`:
+# any substring of the expected issuer passed (CVE-2024-53861, fixed in 2.10.1 by testing `str`
+# first). It runs the issuer scenarios, the control login, and `oidc-forgery.unknown-crit`:
+# PyJWT before 2.12.0 also accepted unknown `crit` header parameters (CVE-2026-32597).
+pyjwt-2.10.0_version() { _py_version venv-pyjwt-2.10.0 PyJWT; }
+pyjwt-2.10.0_protocol() { echo oidc; }
+pyjwt-2.10.0_prepare() { _oidc_app_prepare "$1" "$2" "$3" pyjwt-2.10.0; }
+pyjwt-2.10.0_start() { _pyjwt_start "$1" "$2" "$3" pyjwt-2.10.0 venv-pyjwt-2.10.0; }
+pyjwt-2.10.0_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
+pyjwt-2.10.0_metadata() { :; }
+pyjwt-2.10.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*' oidc-forgery.unknown-crit; }

@@ -64,3 +64,27 @@ pyjwt-2.10.0_start() { _pyjwt_start "$1" "$2" "$3" pyjwt-2.10.0 venv-pyjwt-2.10.
 pyjwt-2.10.0_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
 pyjwt-2.10.0_metadata() { :; }
 pyjwt-2.10.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*' oidc-forgery.unknown-crit; }
+
+# fast-jwt: one Express app (node/fastjwt_rp.js) for every release; STACK names the module, the
+# current `fast-jwt` or an npm alias of an older release (package.json).
+_fastjwt_start() { # rowdir config port stack
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
+        NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/fastjwt_rp.js"
+}
+for _s in fast-jwt fast-jwt-5.0.5; do
+    eval "
+${_s}_version() { _node_pkg_version $_s; }
+${_s}_protocol() { echo oidc; }
+${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_start() { _fastjwt_start \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
+${_s}_metadata() { :; }
+"
+done
+unset _s
+# An advisory row: fast-jwt before 5.0.6 checked every element of an array `iss` against
+# `allowedIss` and passed when any one matched, so `["https://attacker.example", "<issuer>"]`
+# verified (CVE-2025-30144; 5.0.6 requires `iss` to be a string). It runs the issuer scenarios
+# and the control login.
+fast-jwt-5.0.5_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*'; }

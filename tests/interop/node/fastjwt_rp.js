@@ -11,11 +11,18 @@
 //                    allowedIss: ISSUER, allowedAud: CLIENT_ID, allowedNonce: <the nonce>,
 //                    requiredClaims: ['iss', 'aud', 'exp'] })
 //
+// CONFIG=kid-map (advisory GHSA-gmvf-9v4p-v8jc's setting): the key resolver looks the token's
+// `kid` up in a map of the JWKS keys and answers `keys[kid] || ''`, and no `algorithms` option
+// is given, so fast-jwt derives the allowed algorithms from the key it gets (ES256 for the
+// broker's EC key). Before 6.2.4 an empty string was taken as an HMAC secret of zero bytes, so a
+// token with `alg: HS256` and a `kid` that is absent or unknown, MACed with no key at all,
+// verified.
+//
 // The fast-jwt version comes from the module name in STACK: `fast-jwt` (current) or the npm
 // alias `fast-jwt-5.0.5`, the last release before CVE-2025-30144's fix: an `iss` claim given as
 // an array passed when any one element matched `allowedIss` (5.0.6 requires a string).
 //
-// Environment: STACK, CONFIG, PORT, ISSUER, CLIENT_ID, CLIENT_SECRET.
+// Environment: STACK, CONFIG (default | kid-map), PORT, ISSUER, CLIENT_ID, CLIENT_SECRET.
 // Routes: /login (302 to the broker), /callback (the redirect URI), /whoami (200 "user=<MitID
 // UUID>" with a session, 401 without).
 'use strict';
@@ -24,6 +31,7 @@ const session = require('express-session');
 const crypto = require('crypto');
 
 const STACK = process.env.STACK || 'fast-jwt';
+const KID_MAP = (process.env.CONFIG || 'default') === 'kid-map';
 const { createVerifier } = require(STACK);
 const PORT = Number(process.env.PORT);
 const BASE = `http://127.0.0.1:${PORT}`;
@@ -53,6 +61,20 @@ async function keyFor(header) {
   const jwk = (keys || []).find((k) => k.kid === header.kid && k.use !== 'enc');
   if (!jwk) throw new Error(`no JWKS key with kid ${JSON.stringify(header.kid)}`);
   return crypto.createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+}
+
+// CONFIG=kid-map: the JWKS as a map kid -> PEM, read for each token, and '' for a miss.
+async function keyFromMap(header) {
+  const m = await discovery();
+  const r = await fetch(m.jwks_uri, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!r.ok) throw new Error(`jwks_uri answered ${r.status}`);
+  const keys = {};
+  for (const jwk of (await r.json()).keys || []) {
+    if (jwk.kid && jwk.use !== 'enc') {
+      keys[jwk.kid] = crypto.createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+    }
+  }
+  return keys[header.kid] || '';
 }
 
 const app = express();
@@ -108,8 +130,8 @@ app.get('/callback', async (req, res) => {
     const token = await tr.json();
     if (!token.id_token) throw new Error('no ID token');
     const verify = createVerifier({
-      key: async ({ header }) => keyFor(header),
-      algorithms: m.id_token_signing_alg_values_supported || ['RS256'],
+      key: async ({ header }) => (KID_MAP ? keyFromMap(header) : keyFor(header)),
+      ...(KID_MAP ? {} : { algorithms: m.id_token_signing_alg_values_supported || ['RS256'] }),
       allowedIss: ISSUER,
       allowedAud: CLIENT_ID,
       allowedNonce: nonce,
@@ -138,4 +160,4 @@ app.get('/whoami', (req, res) => {
   res.type('text/plain').send(`user=${u['mitid.uuid'] || '(session-without-mitid.uuid)'}\nsub=${u.sub}\n`);
 });
 
-app.listen(PORT, '127.0.0.1', () => console.error(`${STACK} RP on ${BASE}, issuer ${ISSUER}`));
+app.listen(PORT, '127.0.0.1', () => console.error(`${STACK} RP (${KID_MAP ? 'kid-map' : 'default'}) on ${BASE}, issuer ${ISSUER}`));

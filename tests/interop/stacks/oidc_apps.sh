@@ -72,7 +72,7 @@ _fastjwt_start() { # rowdir config port stack
     spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
         NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/fastjwt_rp.js"
 }
-for _s in fast-jwt fast-jwt-5.0.5; do
+for _s in fast-jwt fast-jwt-5.0.5 fast-jwt-6.2.3; do
     eval "
 ${_s}_version() { _node_pkg_version $_s; }
 ${_s}_protocol() { echo oidc; }
@@ -88,3 +88,8 @@ unset _s
 # verified (CVE-2025-30144; 5.0.6 requires `iss` to be a string). It runs the issuer scenarios
 # and the control login.
 fast-jwt-5.0.5_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*'; }
+# An advisory row, config kid-map only: fast-jwt before 6.2.4 took the '' of a key resolver's
+# `keys[kid] || ''` as a zero-length HMAC secret, and with no `algorithms` option HS256/384/512
+# were then allowed, so a token MACed with no key verified (CVE-2026-44351 /
+# GHSA-gmvf-9v4p-v8jc). It runs the empty-key scenarios and the control login.
+fast-jwt-6.2.3_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }

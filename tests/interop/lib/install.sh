@@ -51,6 +51,15 @@ install_cargo() {
         log "cargo build --profile $HARNESS_PROFILE -p mitid-harness-cli"
         (cd "$ROOT" && cargo build --profile "$HARNESS_PROFILE" -q -p mitid-harness-cli) || die "cannot build mitid-harness"
     fi
+    # The jsonwebtoken RP: the current release and the advisory row's 10.2.0, each locked.
+    local m t
+    for m in "jsonwebtoken-rp:jsonwebtoken-target" "jsonwebtoken-rp/10.2.0:jsonwebtoken-10.2.0-target"; do
+        t=${m#*:}
+        m=${m%%:*}
+        log "cargo build ($m: own workspace, target .work/$t)"
+        (cd "$INTEROP/$m" && CARGO_TARGET_DIR=$WORK/$t cargo build -q --locked) \
+            || die "cannot build $m"
+    done
     if [ -f "$INTEROP/samael-sp/Cargo.toml" ]; then
         log "cargo build (samael-sp: own workspace, target in .work; dev profile, the crypto is C)"
         (cd "$INTEROP/samael-sp" && CARGO_TARGET_DIR=$WORK/samael-target cargo build -q) \

@@ -84,6 +84,11 @@ install_all() {
     pids+=($!)
     install_venv "$WORK/venv-pyjwt-2.10.0" "$INTEROP/python/requirements-pyjwt-2.10.0.txt" &
     pids+=($!)
+    local j
+    for j in "" -1.7.2; do
+        install_venv "$WORK/venv-joserfc$j" "$INTEROP/python/requirements-joserfc$j.txt" &
+        pids+=($!)
+    done
     install_node &
     pids+=($!)
     install_cargo &

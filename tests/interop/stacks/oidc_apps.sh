@@ -1,6 +1,7 @@
 # The OIDC RPs written here on third-party libraries: openid-client (node/oidc_rp.js, npm into
 # .work/node), Authlib (python/authlib_rp.py, venv .work/venv-authlib) and PyJWT
-# (python/pyjwt_rp.py, venvs .work/venv-pyjwt and .work/venv-pyjwt-2.10.0). One process per row,
+# (python/pyjwt_rp.py) and joserfc (python/joserfc_rp.py), one venv per release under .work.
+# One process per row,
 # against the row's own mock broker (lib/common.sh). Sourced by tests/interop/run.
 
 _oidc_app_prepare() { # rowdir config port stack
@@ -93,3 +94,27 @@ fast-jwt-5.0.5_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-c
 # were then allowed, so a token MACed with no key verified (CVE-2026-44351 /
 # GHSA-gmvf-9v4p-v8jc). It runs the empty-key scenarios and the control login.
 fast-jwt-6.2.3_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }
+
+# joserfc: one app (python/joserfc_rp.py) for every release; the venv decides the version.
+_joserfc_start() { # rowdir config port stack venv
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") \
+        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/joserfc_rp.py"
+}
+for _s in joserfc:venv-joserfc joserfc-1.7.2:venv-joserfc-1.7.2; do
+    _v=${_s#*:}
+    _s=${_s%%:*}
+    eval "
+${_s}_version() { _py_version $_v joserfc; }
+${_s}_protocol() { echo oidc; }
+${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_start() { _joserfc_start \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
+${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
+${_s}_metadata() { :; }
+"
+done
+unset _s _v
+# An advisory row: joserfc 1.7.2's claims registry had no type check for `iss` and compared a
+# list element by element, so `["https://attacker.example", "<issuer>"]` passed
+# (CVE-2026-75509, fixed in 1.7.3): the issuer scenarios and the control login.
+joserfc-1.7.2_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*'; }

@@ -215,6 +215,10 @@ pub enum Flaw {
     SloNameIdUnchecked,
     /// The SLO endpoint ignores the LogoutRequest's NotOnOrAfter.
     SloNoExpiryCheck,
+    /// The SLO endpoint checks NotOnOrAfter on the Redirect binding only: the POST handler
+    /// skips it (node-saml < 4.0.5, GHSA-vx8m-6fhw-pccw, whose POST path never called the
+    /// expiry check the Redirect path had).
+    SloPostNoExpiryCheck,
 }
 
 impl Flaw {
@@ -290,6 +294,7 @@ impl Flaw {
         Flaw::SloAnyIssuer,
         Flaw::SloNameIdUnchecked,
         Flaw::SloNoExpiryCheck,
+        Flaw::SloPostNoExpiryCheck,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -365,6 +370,7 @@ impl Flaw {
             Flaw::SloAnyIssuer => "slo-any-issuer",
             Flaw::SloNameIdUnchecked => "slo-nameid-unchecked",
             Flaw::SloNoExpiryCheck => "slo-no-expiry-check",
+            Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
         }
     }
 
@@ -423,7 +429,8 @@ impl Flaw {
             | Flaw::SloNoSignatureCheck
             | Flaw::SloAnyIssuer
             | Flaw::SloNameIdUnchecked
-            | Flaw::SloNoExpiryCheck => Check::Logout,
+            | Flaw::SloNoExpiryCheck
+            | Flaw::SloPostNoExpiryCheck => Check::Logout,
             Flaw::ErrorPageWith200 => return None,
             // issue 13
             Flaw::DigestValueFromDocument
@@ -543,6 +550,9 @@ impl Flaw {
             Flaw::SloAnyIssuer => "does not check the LogoutRequest Issuer",
             Flaw::SloNameIdUnchecked => "ends the session whatever NameID the LogoutRequest names",
             Flaw::SloNoExpiryCheck => "ignores the LogoutRequest's NotOnOrAfter",
+            Flaw::SloPostNoExpiryCheck => {
+                "ignores the LogoutRequest's NotOnOrAfter on the POST binding"
+            }
         }
     }
 }

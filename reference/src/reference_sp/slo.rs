@@ -268,7 +268,9 @@ pub(crate) fn check(
     {
         return reject(format!("LogoutRequest Destination {d:?} is not {own}"));
     }
-    if !st.has(Flaw::SloNoExpiryCheck) {
+    let skip_expiry = st.has(Flaw::SloNoExpiryCheck)
+        || (matches!(inbound, Inbound::Post { .. }) && st.has(Flaw::SloPostNoExpiryCheck));
+    if !skip_expiry {
         match root
             .attribute("NotOnOrAfter")
             .map(|t| OffsetDateTime::parse(t, &Rfc3339))

@@ -222,6 +222,9 @@ pub struct ModelContext {
     pub in_response_to: Option<String>,
     /// Clock.
     pub now: OffsetDateTime,
+    /// When the user authenticated (`None`: now). An answer from the broker's SSO session
+    /// carries the session's instant (SAML core 2.7.2).
+    pub authn_instant: Option<OffsetDateTime>,
     /// Response ID.
     pub response_id: String,
     /// Assertion ID.
@@ -370,7 +373,7 @@ pub fn oiosaml3_response(ctx: &ModelContext, identity: &TestIdentity, loa: Loa) 
             audience_restrictions: vec![vec![ctx.sp_entity_id.clone()]],
         }),
         authn_statements: vec![AuthnStatementModel {
-            authn_instant: Some(now.clone()),
+            authn_instant: Some(fmt_instant(ctx.authn_instant.unwrap_or(ctx.now))),
             session_index: Some(ctx.session_index.clone()),
             session_not_on_or_after: Some(fmt_instant(ctx.now + Duration::hours(8))),
             class_ref: Some(ns::AC_NSIS.into()),
@@ -481,6 +484,7 @@ pub(crate) mod tests {
             acs_url: "https://sp.example/acs".into(),
             in_response_to: Some("_req1".into()),
             now: time::macros::datetime!(2026-01-01 12:00 UTC),
+            authn_instant: None,
             response_id: "_r1".into(),
             assertion_id: "_a1".into(),
             session_index: "_s1".into(),

@@ -317,6 +317,14 @@ fn oiosaml3_attributes(id: &TestIdentity, loa: Loa) -> Vec<AttributeModel> {
                 id.authorized_to_represent.clone(),
             ));
         }
+        if !id.privileges.is_empty() {
+            // OIO BPP 1.2; withheld from private SPs and SPs that do not request it by the
+            // release rules (`super::release::RESTRICTED`).
+            out.push(AttributeModel::oiosaml3(
+                PRIVILEGES_INTERMEDIATE,
+                one(super::bpp::attribute_value(&id.privileges)),
+            ));
+        }
     }
     out
 }
@@ -493,6 +501,51 @@ pub(crate) mod tests {
             confirmation_lifetime: Duration::minutes(5),
             transient_name_id: None,
         }
+    }
+
+    #[test]
+    fn bpp_privileges_are_an_attribute_of_base64_xml_released_only_when_requested() {
+        use base64::Engine as _;
+        let ids = IdentityStore::builtin();
+        let mut pro = ids
+            .first_of(IdentityKind::Professional)
+            .expect("a builtin professional")
+            .clone();
+        assert!(pro.privileges.is_empty(), "builtin identities carry none");
+        pro.privileges = vec![crate::saml::bpp::PrivilegeGroup {
+            scope: "urn:dk:gov:saml:cvrNumberIdentifier:90000009".into(),
+            privileges: vec!["urn:dk:mock:privilege:admin".into()],
+            constraints: vec![],
+        }];
+        pro.validate().expect("valid");
+        let everything = oiosaml3_response(&ctx(), &pro, Loa::Substantial);
+        let v = &everything.assertions[0]
+            .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+            .expect("released when nothing narrows the set")
+            .values;
+        let xml = base64::engine::general_purpose::STANDARD
+            .decode(&v[0])
+            .expect("base64");
+        assert!(
+            String::from_utf8(xml)
+                .unwrap()
+                .contains(r#"Scope="urn:dk:gov:saml:cvrNumberIdentifier:90000009""#)
+        );
+        let mut asked = ctx();
+        asked.requested_attributes = Some(vec![ns::attr::PRIVILEGES_INTERMEDIATE.into()]);
+        let r = oiosaml3_response(&asked, &pro, Loa::Substantial);
+        assert!(
+            r.assertions[0]
+                .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+                .is_some()
+        );
+        asked.requested_attributes = Some(vec![ns::attr::PROFESSIONAL_CVR.into()]);
+        let r = oiosaml3_response(&asked, &pro, Loa::Substantial);
+        assert!(
+            r.assertions[0]
+                .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+                .is_none()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 pub mod app_switch;
 pub mod assertion;
 pub mod authn_request;
+pub mod bpp;
 pub(crate) mod endpoint;
 pub mod idp_logout;
 pub mod idp_metadata;

@@ -161,6 +161,13 @@ async fn a_second_request_is_answered_from_the_session_with_the_first_authn_inst
     );
     let issue = attr_of(&second.post.xml, ns::SAMLP, "Response", "IssueInstant");
     assert_eq!(issue, Some(instant(3)), "the Response itself is new");
+    // The developer page says so.
+    let (status, page) = get(&format!("{}/dev", b.broker.base_url())).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("answered from the browser's SSO session"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -868,6 +868,7 @@ fn mint_cmd(a: MintArgs) -> ExitCode {
             acs_url: acs,
             in_response_to: a.in_response_to,
             now: time::OffsetDateTime::now_utc(),
+            authn_instant: None,
             response_id: ids_gen.next("r"),
             assertion_id: ids_gen.next("a"),
             session_index: ids_gen.next("s"),

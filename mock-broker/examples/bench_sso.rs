@@ -476,6 +476,7 @@ impl MintFixture {
                 acs_url: ACS_URL.into(),
                 in_response_to: Some("_bench".into()),
                 now: time::OffsetDateTime::now_utc(),
+                authn_instant: None,
                 response_id: "_r-bench".into(),
                 assertion_id: "_a-bench".into(),
                 session_index: "_s-bench".into(),

@@ -209,6 +209,10 @@ pub struct FlowRecord {
     /// The AuthnRequest's AppSwitch extension (mobile app logins), as the SP sent it.
     #[serde(default)]
     pub app_switch: Option<crate::saml::app_switch::AppSwitch>,
+    /// The response was answered from the browser's SSO session, without a new
+    /// authentication ([`crate::saml::sso_session`]): its AuthnInstant is the session's.
+    #[serde(default)]
+    pub from_sso_session: bool,
 }
 
 /// A recorded fetch of the broker's external-entity trap (`/_mock/fetch/...`): evidence that an
@@ -257,6 +261,8 @@ pub struct BrokerBuilder {
     header_read_timeout: std::time::Duration,
     oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings,
     release: crate::saml::release::ReleasePolicy,
+    sso_session: crate::saml::sso_session::SsoSessionPolicy,
+    sso_lifetime: time::Duration,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -285,11 +291,27 @@ impl Default for BrokerBuilder {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             oiosaml4: crate::saml::oiosaml4::Oiosaml4Settings::default(),
             release: Default::default(),
+            sso_session: Default::default(),
+            sso_lifetime: time::Duration::minutes(i64::from(
+                crate::saml::sso_session::DEFAULT_LIFETIME_MINUTES,
+            )),
         }
     }
 }
 
 impl BrokerBuilder {
+    /// The SSO session settings ([`crate::saml::sso_session`]): on or off, its length, and
+    /// which SessionIndex an answer from it carries. A length outside 1 minute to a day is
+    /// refused.
+    pub fn sso_session(
+        mut self,
+        p: crate::saml::sso_session::SsoSessionPolicy,
+    ) -> Result<Self, crate::saml::sso_session::BadLifetime> {
+        self.sso_lifetime = p.lifetime()?;
+        self.sso_session = p;
+        Ok(self)
+    }
+
     /// The OIOSAML 4.0 settings: the unconfirmed choices (specVersion value, what a request
     /// without a requested attribute profile gets).
     pub fn oiosaml4(mut self, s: crate::saml::oiosaml4::Oiosaml4Settings) -> Self {
@@ -533,6 +555,14 @@ impl BrokerBuilder {
             keys,
             encryption_default: self.encryption_default,
             release: self.release,
+            sso_policy: self.sso_session,
+            sso_lifetime: self.sso_lifetime,
+            sso_sessions: Mutex::new(BoundedTable::new(
+                "SSO sessions",
+                crate::saml::sso_session::SSO_SESSIONS_MAX,
+                self.sso_lifetime,
+                Full::EvictOldest,
+            )),
             clock: self.clock,
             ids: self.ids,
             clock_skew: self.clock_skew,
@@ -662,6 +692,12 @@ pub struct BrokerState {
     pub(crate) encryption_default: EncryptionDefault,
     /// Attribute release rules.
     pub(crate) release: crate::saml::release::ReleasePolicy,
+    /// SSO session settings.
+    pub(crate) sso_policy: crate::saml::sso_session::SsoSessionPolicy,
+    /// SSO session length (checked when the policy was set).
+    pub(crate) sso_lifetime: time::Duration,
+    /// Browsers' SSO sessions by cookie value ([`crate::saml::sso_session`]).
+    pub(crate) sso_sessions: Mutex<BoundedTable<String, crate::saml::sso_session::SsoSession>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) ids: IdGen,
     pub(crate) clock_skew: time::Duration,
@@ -672,8 +708,10 @@ pub struct BrokerState {
     pub(crate) request_ids: Mutex<BoundedTable<String, ()>>,
     pub(crate) flows: Mutex<BoundedTable<String, FlowRecord>>,
     pub(crate) fetches: Mutex<Vec<FetchRecord>>,
-    /// SessionIndex -> (SP entityID, NameID), for SLO.
-    pub(crate) sessions: Mutex<BoundedTable<String, (String, String)>>,
+    /// (SP entityID, SessionIndex) -> NameID, for SLO. Keyed by SP too, since with
+    /// [`crate::saml::sso_session::SessionIndexPolicy::PerSession`] several SPs hold the same
+    /// SessionIndex.
+    pub(crate) sessions: Mutex<BoundedTable<(String, String), String>>,
     /// IdP-initiated logouts by LogoutRequest ID ([`crate::saml::idp_logout`]).
     pub(crate) idp_logouts: Mutex<BoundedTable<String, crate::saml::idp_logout::IdpLogoutRecord>>,
     pub(crate) xml_signer: Bergshamra,
@@ -819,36 +857,101 @@ impl BrokerState {
         let now = self.clock.now();
         // Evicting never fails.
         let _ = lock(&self.sessions).insert(
-            session_index.to_string(),
-            (sp.to_string(), name_id.to_string()),
+            (sp.to_string(), session_index.to_string()),
+            name_id.to_string(),
             now,
         );
     }
 
-    pub(crate) fn end_session(&self, session_index: &str) -> Option<(String, String)> {
+    /// End the SP's session `session_index` (an SP-initiated logout): the SLO session, the
+    /// browser's SSO session it came from, and the flow records' note that the SP used SLO.
+    pub(crate) fn end_session(&self, sp: &str, session_index: &str) -> Option<String> {
         let now = self.clock.now();
-        let ended = lock(&self.sessions).take(&session_index.to_string(), now);
+        let ended = lock(&self.sessions).take(&(sp.to_string(), session_index.to_string()), now);
         for f in lock(&self.flows).values_mut(now) {
-            if f.session_index.as_deref() == Some(session_index) {
+            if f.session_index.as_deref() == Some(session_index) && f.sp_entity_id == sp {
                 f.endpoints.insert(crate::observed::Endpoint::Slo);
             }
         }
+        self.end_sso_sessions_with(session_index);
         ended
     }
 
     /// The NameID of a live SLO session.
-    pub(crate) fn session_name_id(&self, session_index: &str) -> Option<String> {
+    pub(crate) fn session_name_id(&self, sp: &str, session_index: &str) -> Option<String> {
         let now = self.clock.now();
         lock(&self.sessions)
-            .get(&session_index.to_string(), now)
-            .map(|(_, n)| n.clone())
+            .get(&(sp.to_string(), session_index.to_string()), now)
+            .cloned()
     }
 
-    /// End the broker's own session without marking the flow's SP as having used SLO (an
-    /// IdP-initiated logout).
-    pub(crate) fn forget_session(&self, session_index: &str) {
+    /// End the broker's own sessions (SLO and SSO) without marking the flow's SP as having
+    /// used SLO (an IdP-initiated logout).
+    pub(crate) fn forget_session(&self, sp: &str, session_index: &str) {
         let now = self.clock.now();
-        let _ = lock(&self.sessions).take(&session_index.to_string(), now);
+        let _ = lock(&self.sessions).take(&(sp.to_string(), session_index.to_string()), now);
+        self.end_sso_sessions_with(session_index);
+    }
+
+    /// The live SSO session of a browser's cookie.
+    pub(crate) fn sso_session(
+        &self,
+        cookie: Option<&str>,
+    ) -> Option<crate::saml::sso_session::SsoSession> {
+        let cookie = cookie?;
+        if !self.sso_policy.enabled {
+            return None;
+        }
+        lock(&self.sso_sessions)
+            .get(&cookie.to_string(), self.clock.now())
+            .cloned()
+    }
+
+    /// Start a browser's SSO session after a fresh authentication; returns the cookie value
+    /// (`None` when sessions are off). A fresh value every time, so that a session never
+    /// outlives a re-authentication under the old cookie.
+    pub(crate) fn start_sso_session(
+        &self,
+        session: crate::saml::sso_session::SsoSession,
+        replaces: Option<&str>,
+    ) -> Option<String> {
+        if !self.sso_policy.enabled {
+            return None;
+        }
+        let now = self.clock.now();
+        let value = uuid::Uuid::new_v4().simple().to_string();
+        let mut t = lock(&self.sso_sessions);
+        if let Some(old) = replaces {
+            let _ = t.take(&old.to_string(), now);
+        }
+        // Evicting never fails.
+        let _ = t.insert(value.clone(), session, now);
+        Some(value)
+    }
+
+    /// The `Set-Cookie` value giving a browser its SSO session cookie.
+    pub(crate) fn sso_set_cookie(&self, value: &str) -> String {
+        crate::saml::sso_session::set_cookie(
+            value,
+            self.sso_lifetime,
+            self.base_url.starts_with("https://"),
+        )
+    }
+
+    /// Note a SessionIndex issued from a browser's SSO session.
+    pub(crate) fn note_sso_session_index(&self, cookie: &str, session_index: &str) {
+        let now = self.clock.now();
+        if let Some(s) = lock(&self.sso_sessions).get_mut(&cookie.to_string(), now) {
+            s.add_session_index(session_index);
+        }
+    }
+
+    /// End every SSO session that issued `session_index`.
+    fn end_sso_sessions_with(&self, session_index: &str) {
+        let now = self.clock.now();
+        lock(&self.sso_sessions).remove_where(now, |s| {
+            s.session_indexes.iter().any(|i| i == session_index)
+        });
     }
 
     pub(crate) fn record_idp_logout(&self, r: crate::saml::idp_logout::IdpLogoutRecord) {
@@ -1207,6 +1310,7 @@ mod tests {
             requested_profiles: Vec::new(),
             attribute_profile: None,
             app_switch: None,
+            from_sso_session: false,
         }
     }
 
@@ -1346,11 +1450,41 @@ mod tests {
         let broker = Broker::builder().oidc(None).start().await.unwrap();
         let st = broker.state();
         st.record_session("_s1", "https://sp.example", "name-id");
+        st.record_session("_s1", "https://other.example", "other-name-id");
+        assert_eq!(st.end_session("https://nobody.example", "_s1"), None);
         assert_eq!(
-            st.end_session("_s1"),
-            Some(("https://sp.example".into(), "name-id".into()))
+            st.end_session("https://sp.example", "_s1"),
+            Some("name-id".into())
         );
-        assert_eq!(st.end_session("_s1"), None);
+        assert_eq!(st.end_session("https://sp.example", "_s1"), None);
+        assert_eq!(
+            st.session_name_id("https://other.example", "_s1")
+                .as_deref(),
+            Some("other-name-id"),
+            "the same SessionIndex at another SP is another session"
+        );
+        // A logout of any SessionIndex an SSO session issued ends the SSO session too.
+        let sso = |si: &str| crate::saml::sso_session::SsoSession {
+            identity: "anna".into(),
+            kind: crate::IdentityKind::Person,
+            loa: Loa::Substantial,
+            authn_instant: st.clock.now(),
+            session_index: si.into(),
+            session_indexes: vec![si.into()],
+        };
+        let c1 = st.start_sso_session(sso("_s2"), None).unwrap();
+        let c2 = st.start_sso_session(sso("_s3"), None).unwrap();
+        st.note_sso_session_index(&c1, "_s4");
+        st.record_session("_s4", "https://sp.example", "name-id");
+        st.end_session("https://sp.example", "_s4");
+        assert_eq!(st.sso_session(Some(&c1)), None);
+        assert!(st.sso_session(Some(&c2)).is_some());
+        st.forget_session("https://sp.example", "_s3");
+        assert_eq!(st.sso_session(Some(&c2)), None);
+        let c3 = st.start_sso_session(sso("_s5"), None).unwrap();
+        let c4 = st.start_sso_session(sso("_s6"), Some(&c3)).unwrap();
+        assert_eq!(st.sso_session(Some(&c3)), None, "replaced");
+        assert!(st.sso_session(Some(&c4)).is_some());
         let url = st.fetch_trap_url("a/b c");
         assert!(url.starts_with(broker.base_url()));
         assert!(url.ends_with("/_mock/fetch/a%2Fb+c"), "{url}");

@@ -180,6 +180,13 @@ fn saml_flow(out: &mut String, f: &FlowRecord) {
             f.is_passive
         ),
     );
+    if f.from_sso_session {
+        row(
+            out,
+            "authentication",
+            "answered from the browser's SSO session (no new login; the AuthnInstant is the session's)",
+        );
+    }
     match (&f.identity, f.loa) {
         (Some(id), Some(loa)) => row(out, "logged in", &format!("{id} at {loa}")),
         (Some(id), None) => row(out, "logged in", id),

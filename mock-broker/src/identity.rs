@@ -128,6 +128,10 @@ pub struct TestIdentity {
     /// Danish MitID users (every identity written before OIOSAML 4.0).
     #[serde(default)]
     pub member_state: Option<String>,
+    /// Professional: OIO BPP privilege groups, released as `privilegesIntermediate` to public
+    /// SPs that request it ([`crate::saml::bpp`], [`crate::saml::release`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileges: Vec<crate::saml::bpp::PrivilegeGroup>,
 }
 
 impl TestIdentity {
@@ -233,6 +237,7 @@ impl TestIdentity {
                 {
                     return Err(bad("se_number", format!("{se:?} is not 8 digits")));
                 }
+                crate::saml::bpp::check(&self.privileges).map_err(|why| bad("privileges", why))?;
             }
             IdentityKind::Person => {
                 for f in [
@@ -243,6 +248,12 @@ impl TestIdentity {
                     if f.1.is_some() {
                         return Err(bad(f.0, "only professionals carry this field".into()));
                     }
+                }
+                if !self.privileges.is_empty() {
+                    return Err(bad(
+                        "privileges",
+                        "only professionals carry OIO BPP privileges".into(),
+                    ));
                 }
             }
         }
@@ -421,6 +432,7 @@ fn builtin_identities() -> Vec<TestIdentity> {
         se_number: None,
         authorized_to_represent: vec![],
         member_state: None,
+        privileges: Vec::new(),
     };
     let mut anna = person(
         "anna",
@@ -513,6 +525,7 @@ fn builtin_identities() -> Vec<TestIdentity> {
         se_number: None,
         authorized_to_represent: vec![],
         member_state: None,
+        privileges: Vec::new(),
     };
     let mut erik = pro(
         "erik-erhverv",
@@ -630,5 +643,37 @@ loa = "High"
             IdentityStore::from_toml_str(&dup, "x").unwrap_err(),
             IdentityError::Duplicate(_)
         ));
+    }
+
+    #[test]
+    fn professionals_carry_bpp_privileges_from_toml() {
+        let t = r#"
+[[identity]]
+id = "pia"
+kind = "professional"
+uuid = "5b1b5b6c-1111-4a4a-9d9d-000000000002"
+first_name = "Pia"
+last_name = "Privilegeret"
+loa = "Substantial"
+cvr = "90000001"
+org_name = "Mock Kommune"
+
+[[identity.privileges]]
+scope = "urn:dk:gov:saml:cvrNumberIdentifier:90000001"
+privileges = ["urn:dk:mock:privilege:sagsbehandler"]
+constraints = [{ name = "urn:dk:kombit:KLE", value = "25.*" }]
+"#;
+        let s = IdentityStore::from_toml_str(t, "x.toml").unwrap();
+        let pia = s.get("pia").unwrap();
+        assert_eq!(pia.privileges.len(), 1);
+        assert_eq!(pia.privileges[0].scoped_number(), Some("90000001"));
+        let bad = t.replace("cvrNumberIdentifier:90000001", "cvrNumberIdentifier:x");
+        let e = IdentityStore::from_toml_str(&bad, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("`privileges` [0].scope"), "{e}");
+        let person = t
+            .replace("kind = \"professional\"", "kind = \"person\"")
+            .replace("cvr = \"90000001\"\norg_name = \"Mock Kommune\"\n", "");
+        let e = IdentityStore::from_toml_str(&person, "x.toml").unwrap_err();
+        assert!(e.to_string().contains("only professionals"), "{e}");
     }
 }

@@ -23,6 +23,11 @@
 //! # spec_version = "OIO-SAML-4.0"          # specVersion value (UNCONFIRMED default)
 //! # no_profile_requested = "kind-default"  # kind-default | refuse (UNCONFIRMED default)
 //!
+//! [sso_session]                            # the browser's SSO session (IsPassive, ForceAuthn)
+//! # enabled = true
+//! # lifetime_minutes = 30                   # 1 to 1440 (UNCONFIRMED default)
+//! # session_index = "per-login"            # per-login | per-session (UNCONFIRMED default)
+//!
 //! [oidc]                                   # the OIDC provider (see oidc::config)
 //! # dev_accept_any_loopback_client = false # DEVELOPMENT ONLY
 //! [[oidc.clients]]
@@ -97,6 +102,10 @@ pub struct BrokerOptions {
     /// OIOSAML 4.0 settings (the unconfirmed choices).
     #[serde(default)]
     pub oiosaml4: Option<Oiosaml4Options>,
+    /// The broker's SSO session (`[sso_session]`: `enabled`, `lifetime_minutes`,
+    /// `session_index`); see [`crate::saml::sso_session`].
+    #[serde(default)]
+    pub sso_session: Option<crate::saml::sso_session::SsoSessionPolicy>,
 }
 
 /// `[oiosaml4]`: the OIOSAML 4.0 choices no public source confirms, settable.
@@ -175,6 +184,9 @@ pub enum ApplyOptionsError {
     /// The identities file.
     #[error(transparent)]
     Identities(#[from] IdentityError),
+    /// The SSO session settings.
+    #[error(transparent)]
+    SsoSession(#[from] crate::saml::sso_session::BadLifetime),
     /// The IdP signing key or certificate.
     #[error("IdP signing key {key} / {cert}: {source}")]
     IdpKey {
@@ -279,6 +291,9 @@ impl BrokerOptions {
                 "must be a non-empty value of at most 64 characters".into(),
             ));
         }
+        if let Some(Err(e)) = self.sso_session.as_ref().map(|p| p.lifetime()) {
+            return Err(("sso_session.lifetime_minutes".into(), e.to_string()));
+        }
         if self.header_read_timeout_ms == Some(0) {
             return Err((
                 "header_read_timeout_ms".into(),
@@ -345,6 +360,9 @@ impl BrokerOptions {
         }
         if let Some(r) = &self.release {
             b = b.release_policy(r.clone());
+        }
+        if let Some(p) = &self.sso_session {
+            b = b.sso_session(p.clone())?;
         }
         if let Some(oidc) = &self.oidc {
             b = b.oidc(Some(oidc.clone()));
@@ -616,6 +634,28 @@ redirect_uris = ["not a url"]
         assert!(msg.contains("loopback"), "{msg}");
         let (_, key, _) = invalid("header_read_timeout_ms = 0");
         assert_eq!(key, "header_read_timeout_ms");
+    }
+
+    #[test]
+    fn sso_session_settings_parse_and_a_bad_lifetime_is_named() {
+        let o = parse("[sso_session]\nlifetime_minutes = 90\nsession_index = \"per-session\"\n")
+            .unwrap();
+        let p = o.sso_session.as_ref().unwrap();
+        assert_eq!(p.lifetime_minutes, 90);
+        assert!(p.enabled, "on unless switched off");
+        assert_eq!(
+            p.session_index,
+            crate::saml::sso_session::SessionIndexPolicy::PerSession
+        );
+        assert!(o.apply(BrokerBuilder::default()).is_ok());
+        let (line, key, msg) = invalid("[sso_session]\n\nlifetime_minutes = 0\n");
+        assert_eq!(
+            (line, key.as_str()),
+            (Some(3), "sso_session.lifetime_minutes"),
+            "{msg}"
+        );
+        let (_, key, _) = invalid("[sso_session]\nforever = true\n");
+        assert_eq!(key, "sso_session.forever");
     }
 
     #[tokio::test]

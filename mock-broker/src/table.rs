@@ -143,7 +143,6 @@ impl<K: Eq + Hash + Clone, V> BoundedTable<K, V> {
         (e.expires_at > now).then_some(e.value)
     }
 
-    /// The live values, mutably, in no particular order.
     /// The live values, in no particular order.
     pub(crate) fn values(&self, now: OffsetDateTime) -> impl Iterator<Item = &V> {
         self.map
@@ -152,11 +151,18 @@ impl<K: Eq + Hash + Clone, V> BoundedTable<K, V> {
             .map(|e| &e.value)
     }
 
+    /// The live values, mutably, in no particular order.
     pub(crate) fn values_mut(&mut self, now: OffsetDateTime) -> impl Iterator<Item = &mut V> {
         self.map
             .values_mut()
             .filter(move |e| e.expires_at > now)
             .map(|e| &mut e.value)
+    }
+
+    /// Remove every live entry whose value matches `pred` (and any expired ones).
+    pub(crate) fn remove_where(&mut self, now: OffsetDateTime, mut pred: impl FnMut(&V) -> bool) {
+        self.map
+            .retain(|_, e| e.expires_at > now && !pred(&e.value));
     }
 
     /// Whether `key` is live.

@@ -23,6 +23,7 @@ fn minted(plan: FaultPlan, enc: EncryptionAlgorithms) -> String {
         acs_url: "http://127.0.0.1:1/acs".into(),
         in_response_to: Some("_req1".into()),
         now: time::OffsetDateTime::now_utc(),
+        authn_instant: None,
         response_id: "_r1".into(),
         assertion_id: "_a1".into(),
         session_index: "_s1".into(),

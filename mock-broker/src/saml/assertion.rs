@@ -222,6 +222,9 @@ pub struct ModelContext {
     pub in_response_to: Option<String>,
     /// Clock.
     pub now: OffsetDateTime,
+    /// When the user authenticated (`None`: now). An answer from the broker's SSO session
+    /// carries the session's instant (SAML core 2.7.2).
+    pub authn_instant: Option<OffsetDateTime>,
     /// Response ID.
     pub response_id: String,
     /// Assertion ID.
@@ -314,6 +317,14 @@ fn oiosaml3_attributes(id: &TestIdentity, loa: Loa) -> Vec<AttributeModel> {
                 id.authorized_to_represent.clone(),
             ));
         }
+        if !id.privileges.is_empty() {
+            // OIO BPP 1.2; withheld from private SPs and SPs that do not request it by the
+            // release rules (`super::release::RESTRICTED`).
+            out.push(AttributeModel::oiosaml3(
+                PRIVILEGES_INTERMEDIATE,
+                one(super::bpp::attribute_value(&id.privileges)),
+            ));
+        }
     }
     out
 }
@@ -370,7 +381,7 @@ pub fn oiosaml3_response(ctx: &ModelContext, identity: &TestIdentity, loa: Loa) 
             audience_restrictions: vec![vec![ctx.sp_entity_id.clone()]],
         }),
         authn_statements: vec![AuthnStatementModel {
-            authn_instant: Some(now.clone()),
+            authn_instant: Some(fmt_instant(ctx.authn_instant.unwrap_or(ctx.now))),
             session_index: Some(ctx.session_index.clone()),
             session_not_on_or_after: Some(fmt_instant(ctx.now + Duration::hours(8))),
             class_ref: Some(ns::AC_NSIS.into()),
@@ -481,6 +492,7 @@ pub(crate) mod tests {
             acs_url: "https://sp.example/acs".into(),
             in_response_to: Some("_req1".into()),
             now: time::macros::datetime!(2026-01-01 12:00 UTC),
+            authn_instant: None,
             response_id: "_r1".into(),
             assertion_id: "_a1".into(),
             session_index: "_s1".into(),
@@ -489,6 +501,51 @@ pub(crate) mod tests {
             confirmation_lifetime: Duration::minutes(5),
             transient_name_id: None,
         }
+    }
+
+    #[test]
+    fn bpp_privileges_are_an_attribute_of_base64_xml_released_only_when_requested() {
+        use base64::Engine as _;
+        let ids = IdentityStore::builtin();
+        let mut pro = ids
+            .first_of(IdentityKind::Professional)
+            .expect("a builtin professional")
+            .clone();
+        assert!(pro.privileges.is_empty(), "builtin identities carry none");
+        pro.privileges = vec![crate::saml::bpp::PrivilegeGroup {
+            scope: "urn:dk:gov:saml:cvrNumberIdentifier:90000009".into(),
+            privileges: vec!["urn:dk:mock:privilege:admin".into()],
+            constraints: vec![],
+        }];
+        pro.validate().expect("valid");
+        let everything = oiosaml3_response(&ctx(), &pro, Loa::Substantial);
+        let v = &everything.assertions[0]
+            .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+            .expect("released when nothing narrows the set")
+            .values;
+        let xml = base64::engine::general_purpose::STANDARD
+            .decode(&v[0])
+            .expect("base64");
+        assert!(
+            String::from_utf8(xml)
+                .unwrap()
+                .contains(r#"Scope="urn:dk:gov:saml:cvrNumberIdentifier:90000009""#)
+        );
+        let mut asked = ctx();
+        asked.requested_attributes = Some(vec![ns::attr::PRIVILEGES_INTERMEDIATE.into()]);
+        let r = oiosaml3_response(&asked, &pro, Loa::Substantial);
+        assert!(
+            r.assertions[0]
+                .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+                .is_some()
+        );
+        asked.requested_attributes = Some(vec![ns::attr::PROFESSIONAL_CVR.into()]);
+        let r = oiosaml3_response(&asked, &pro, Loa::Substantial);
+        assert!(
+            r.assertions[0]
+                .attribute(ns::attr::PRIVILEGES_INTERMEDIATE)
+                .is_none()
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::page::Refusal;
 use crate::server::BodyTooLarge;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{Uri, header};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -180,13 +180,21 @@ pub(crate) fn read_form(bytes: &[u8]) -> Result<PostInbound, InboundRejection> {
 }
 
 /// `GET` on the 3.0.3 SSO/SLO URL: the HTTP-Redirect binding.
-pub(crate) async fn sso_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Response {
-    redirect_binding(&st, &uri, OiosamlVersion::V3)
+pub(crate) async fn sso_get(
+    State(st): State<Arc<BrokerState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    redirect_binding(&st, &uri, &headers, OiosamlVersion::V3)
 }
 
 /// `GET` on the OIOSAML 4.0 SSO/SLO URL.
-pub(crate) async fn sso4_get(State(st): State<Arc<BrokerState>>, uri: Uri) -> Response {
-    redirect_binding(&st, &uri, OiosamlVersion::V4)
+pub(crate) async fn sso4_get(
+    State(st): State<Arc<BrokerState>>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    redirect_binding(&st, &uri, &headers, OiosamlVersion::V4)
 }
 
 /// `POST` on the OIOSAML 4.0 SSO/SLO URL.
@@ -194,13 +202,21 @@ pub(crate) async fn sso4_post(State(st): State<Arc<BrokerState>>, body: Body) ->
     post_binding(&st, body, OiosamlVersion::V4).await
 }
 
-/// The HTTP-Redirect binding on the SSO/SLO URL of `version`.
-fn redirect_binding(st: &Arc<BrokerState>, uri: &Uri, version: OiosamlVersion) -> Response {
+/// The HTTP-Redirect binding on the SSO/SLO URL of `version`; an AuthnRequest is answered
+/// with the browser's SSO session (its cookie in `headers`).
+fn redirect_binding(
+    st: &Arc<BrokerState>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    version: OiosamlVersion,
+) -> Response {
     let query = uri.query().unwrap_or("");
     let answer = match read_query(query) {
         Err(e) => Err(Refusal::from(e)),
         Ok(RedirectInbound::AuthnRequest(msg)) => {
-            sso::authn_request_received(st, &msg, query, version).map_err(Refusal::from)
+            let cookie = super::sso_session::cookie_value(headers);
+            sso::authn_request_received(st, &msg, query, version, cookie.as_deref())
+                .map_err(Refusal::from)
         }
         Ok(RedirectInbound::LogoutRequest(msg)) => {
             slo::logout_request_redirect(st, &msg).map_err(Refusal::from)

@@ -281,7 +281,7 @@ pub(crate) fn start(
         .and_then(|i| st.identities.get(i))
         .map(|i| i.name_id());
     let name_id = st
-        .session_name_id(&session_index)
+        .session_name_id(&sp.entity_id, &session_index)
         .or_else(|| persistent.clone())
         .ok_or_else(|| IdpLogoutError::NotLoggedIn(req.login_request_id.clone()))?;
     // The LogoutRequest names the session by the NameID the SP received: a login that asked
@@ -353,7 +353,7 @@ pub(crate) fn start(
     };
     if req.faults.is_empty() {
         // The IdP's own session of this login ends with the logout it starts.
-        st.forget_session(&session_index);
+        st.forget_session(&sp.entity_id, &session_index);
     }
     tracing::info!(sp = %sp.entity_id, logout = %model.id, binding = ?req.binding, faults = req.faults.len(), "IdP-initiated logout started");
     st.record_idp_logout(IdpLogoutRecord {

@@ -57,15 +57,26 @@ pub(crate) fn chooser(st: &BrokerState, flow: &FlowRecord) -> Response {
 }
 
 /// `POST /login`: the login page's form.
-pub(crate) async fn login_post(State(st): State<Arc<BrokerState>>, body: Body) -> Response {
+pub(crate) async fn login_post(
+    State(st): State<Arc<BrokerState>>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let cookie = super::sso_session::cookie_value(&headers);
     let answer = match read_capped(body).await {
-        Ok(bytes) => login(&st, &bytes),
+        Ok(bytes) => login(&st, &bytes, cookie.as_deref()),
         Err(e) => Err(SsoRejection::from(e)),
     };
     answer.map_err(Refusal::from).into_response()
 }
 
-fn login(st: &Arc<BrokerState>, form: &[u8]) -> Result<Response, SsoRejection> {
+/// The user chose an identity on the login page: a fresh authentication, which replaces the
+/// browser's SSO session (`sso_cookie`).
+fn login(
+    st: &Arc<BrokerState>,
+    form: &[u8],
+    sso_cookie: Option<&str>,
+) -> Result<Response, SsoRejection> {
     let f = form_fields(form);
     let flow_id = field(&f, "flow").ok_or(SsoRejection::MissingFlowField)?;
     let flow = st
@@ -94,5 +105,8 @@ fn login(st: &Arc<BrokerState>, form: &[u8]) -> Result<Response, SsoRejection> {
         loa,
         Default::default(),
         None,
+        super::sso::Authn::Fresh {
+            replaces: sso_cookie,
+        },
     )
 }

@@ -327,6 +327,7 @@ mod tests {
             acs_url: "https://sp.example/acs".into(),
             in_response_to: Some("_req".into()),
             now: time::macros::datetime!(2026-01-01 12:00:00.987 UTC),
+            authn_instant: None,
             response_id: "_r".into(),
             assertion_id: "_a".into(),
             session_index: "_s".into(),

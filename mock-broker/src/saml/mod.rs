@@ -7,11 +7,13 @@
 //! The broker's SAML endpoints are here too, one module per operation, each with one rejection
 //! enum that becomes a refusal page in one place (`page::Refusal`): `endpoint`
 //! (metadata, and reading messages off the SSO/SLO URL's bindings), `sso` (AuthnRequest to
-//! Response), `login` (the login page) and `slo` (logout).
+//! Response), `login` (the login page) and `slo` (logout); `sso_session` is the browser's SSO session
+//! that lets `sso` answer IsPassive and repeated requests without a new authentication.
 
 pub mod app_switch;
 pub mod assertion;
 pub mod authn_request;
+pub mod bpp;
 pub(crate) mod endpoint;
 pub mod idp_logout;
 pub mod idp_metadata;
@@ -26,5 +28,6 @@ pub mod response;
 pub(crate) mod slo;
 pub mod sp_metadata;
 pub(crate) mod sso;
+pub mod sso_session;
 pub mod xml;
 pub mod xmlsec;

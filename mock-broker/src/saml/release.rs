@@ -146,6 +146,18 @@ mod tests {
             private.requested_attributes(&asks, None).unwrap(),
             vec![ns::attr::EMAIL]
         );
+        // The OIO BPP privileges likewise.
+        let asks_privileges = sp(&[ns::attr::PRIVILEGES_INTERMEDIATE, ns::attr::EMAIL]);
+        assert_eq!(
+            public.requested_attributes(&asks_privileges, None).unwrap(),
+            vec![ns::attr::PRIVILEGES_INTERMEDIATE, ns::attr::EMAIL]
+        );
+        assert_eq!(
+            private
+                .requested_attributes(&asks_privileges, None)
+                .unwrap(),
+            vec![ns::attr::EMAIL]
+        );
         // Nothing requested: everything but CPR and privileges (unconfirmed default) ...
         let silent = sp(&[]);
         let got = public.requested_attributes(&silent, None).unwrap();

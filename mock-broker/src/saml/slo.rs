@@ -213,7 +213,7 @@ fn finish_logout(
     relay: Option<&str>,
 ) -> Result<Response, SloRejection> {
     if let Some(si) = &info.session_index {
-        st.end_session(si);
+        st.end_session(&sp.entity_id, si);
     }
     tracing::info!(sp = %sp.entity_id, "SP-initiated logout");
     if let Some(ep) = sp.slo.iter().find(|e| e.binding == ns::BINDING_REDIRECT) {

@@ -255,15 +255,37 @@ fn resolve_acs(sp: &SpMetadata, req: &AuthnRequest) -> Result<String, SsoRejecti
         .ok_or_else(|| SsoRejection::NoPostAcs(sp.entity_id.clone()))
 }
 
+/// How the user of a login being answered was authenticated ([`super::sso_session`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Authn<'a> {
+    /// Not at all: an error status without an assertion (NoPassive, InvalidNameIDPolicy).
+    NotAuthenticated,
+    /// Freshly (armed, preselected, or on the login page): starts the browser's SSO session,
+    /// replacing the one under `replaces`.
+    Fresh {
+        /// The browser's SSO cookie, if it sent one.
+        replaces: Option<&'a str>,
+    },
+    /// From the browser's SSO session under `cookie`, without a new authentication.
+    Session {
+        /// The browser's SSO cookie.
+        cookie: &'a str,
+        /// Its session.
+        session: super::sso_session::SsoSession,
+    },
+}
+
 /// Check an AuthnRequest that arrived on the Redirect binding of the `version` endpoint, record
-/// its flow, and answer it: at once for a passive, armed or preselected login, else with the
-/// login page. `query` is the whole query string, for the `mock_identity` / `mock_loa`
-/// preselection parameters.
+/// its flow, and answer it: from the browser's SSO session (`sso_cookie`) when it can and the
+/// request does not force a new authentication, at once for a passive (NoPassive), armed or
+/// preselected login, else with the login page. `query` is the whole query string, for the
+/// `mock_identity` / `mock_loa` preselection parameters.
 pub(crate) fn authn_request_received(
     st: &Arc<BrokerState>,
     msg: &RedirectMessage,
     query: &str,
     version: OiosamlVersion,
+    sso_cookie: Option<&str>,
 ) -> Result<Response, SsoRejection> {
     let req = authn_request::parse(&msg.xml)?;
     let issuer = req.issuer.clone().ok_or(AuthnRequestError::MissingIssuer)?;
@@ -353,6 +375,7 @@ pub(crate) fn authn_request_received(
         requested_profiles,
         attribute_profile: None,
         app_switch: req.app_switch.clone(),
+        from_sso_session: false,
     };
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
@@ -371,24 +394,83 @@ pub(crate) fn authn_request_received(
         ]);
         let first = st.identities.iter().next().cloned();
         if let Some(i) = first {
-            return respond(st, &sp, &req.id, &i, i.loa, plan, None);
+            return respond(
+                st,
+                &sp,
+                &req.id,
+                &i,
+                i.loa,
+                plan,
+                None,
+                Authn::NotAuthenticated,
+            );
         }
     }
-    if req.is_passive {
-        // NemLog-in logins are interactive; a passive request gets a NoPassive status.
-        let plan = crate::dangerous::FaultPlan::new(vec![
-            crate::dangerous::Fault::Status {
-                code: ns::STATUS_RESPONDER.into(),
-                sub_code: Some(ns::STATUS_NO_PASSIVE.into()),
-                message: Some("IsPassive requested; the mock broker has no SSO session".into()),
-            },
-            crate::dangerous::Fault::NoAssertion,
-        ]);
-        let first = st.identities.iter().next().cloned();
-        if let Some(i) = first {
-            return respond(st, &sp, &req.id, &i, i.loa, plan, None);
+    let session = st.sso_session(sso_cookie);
+    let asked = super::sso_session::Asked {
+        force_authn: req.force_authn,
+        is_passive: req.is_passive,
+        min_loa: requested_loa,
+        kind: requested_profile,
+    };
+    match (super::sso_session::decide(session, asked), sso_cookie) {
+        (super::sso_session::Decision::NoPassive(why), _) => {
+            // SAML core 3.4.1: without a session that satisfies the request the IdP may not
+            // interact, so a passive request gets a NoPassive status (a MitID login always
+            // interacts).
+            tracing::info!(sp = %sp.entity_id, request_id = %req.id, "NoPassive: {why}");
+            let plan = crate::dangerous::FaultPlan::new(vec![
+                crate::dangerous::Fault::Status {
+                    code: ns::STATUS_RESPONDER.into(),
+                    sub_code: Some(ns::STATUS_NO_PASSIVE.into()),
+                    message: Some(why.to_string()),
+                },
+                crate::dangerous::Fault::NoAssertion,
+            ]);
+            let first = st.identities.iter().next().cloned();
+            if let Some(i) = first {
+                return respond(
+                    st,
+                    &sp,
+                    &req.id,
+                    &i,
+                    i.loa,
+                    plan,
+                    None,
+                    Authn::NotAuthenticated,
+                );
+            }
         }
+        (super::sso_session::Decision::FromSession(session), Some(cookie)) => {
+            // Single sign-on: the session's identity at the session's level, without asking
+            // the user; an armed login's faults (and 4.0 profile choice) still apply, its
+            // identity does not (nobody is asked who they are).
+            if let Some(identity) = st.identities.get(&session.identity).cloned() {
+                let (plan, profile) = st
+                    .take_armed(&req.id)
+                    .map(|a| (a.plan, a.profile))
+                    .unwrap_or_default();
+                tracing::info!(sp = %sp.entity_id, request_id = %req.id, identity = %identity.id, "answered from the SSO session");
+                let loa = session.loa;
+                return respond(
+                    st,
+                    &sp,
+                    &req.id,
+                    &identity,
+                    loa,
+                    plan,
+                    profile,
+                    Authn::Session { cookie, session },
+                );
+            }
+        }
+        // A session without a cookie cannot be: `sso_session` finds none without one.
+        (super::sso_session::Decision::FromSession(_), None)
+        | (super::sso_session::Decision::Authenticate, _) => {}
     }
+    let fresh = Authn::Fresh {
+        replaces: sso_cookie,
+    };
     if let Some(armed) = st.take_armed(&req.id) {
         let identity = st
             .identities
@@ -396,7 +478,16 @@ pub(crate) fn authn_request_received(
             .cloned()
             .ok_or_else(|| SsoRejection::UnknownArmedIdentity(armed.identity.clone()))?;
         let loa = armed.loa.unwrap_or(identity.loa);
-        return respond(st, &sp, &req.id, &identity, loa, armed.plan, armed.profile);
+        return respond(
+            st,
+            &sp,
+            &req.id,
+            &identity,
+            loa,
+            armed.plan,
+            armed.profile,
+            fresh,
+        );
     }
     // Non-interactive preselection through extra query parameters (they are outside the
     // signed octets, so adding them does not break the SP's signature).
@@ -413,7 +504,16 @@ pub(crate) fn authn_request_received(
             None => identity.loa,
             Some(l) => l?,
         };
-        return respond(st, &sp, &req.id, &identity, loa, Default::default(), None);
+        return respond(
+            st,
+            &sp,
+            &req.id,
+            &identity,
+            loa,
+            Default::default(),
+            None,
+            fresh,
+        );
     }
     Ok(super::login::chooser(st, &flow))
 }
@@ -493,7 +593,11 @@ pub fn choose_encryption(
 
 /// Mint the Response for a flow as `identity` at `loa` with `plan`'s faults, record it, and
 /// send it to the flow's ACS. A 4.0 flow's response follows an attribute profile: `profile`
-/// (the user's choice) or the broker's rule ([`super::oiosaml4::choose_profile`]).
+/// (the user's choice) or the broker's rule ([`super::oiosaml4::choose_profile`]). `authn`
+/// says how the user was authenticated: a fresh authentication starts the browser's SSO
+/// session (the answer sets its cookie); an answer from the session carries the session's
+/// AuthnInstant (SAML core 2.7.2: the time "at which the authentication took place").
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn respond(
     st: &Arc<BrokerState>,
     sp: &SpMetadata,
@@ -502,6 +606,7 @@ pub(crate) fn respond(
     loa: Loa,
     plan: crate::dangerous::FaultPlan,
     profile: Option<AttributeProfile>,
+    authn: Authn<'_>,
 ) -> Result<Response, SsoRejection> {
     let flow = st.flow(request_id).ok_or(SsoRejection::FlowGone)?;
     let oiosaml4 = match flow.oiosaml {
@@ -548,13 +653,24 @@ pub(crate) fn respond(
     let issued_name_id = transient_name_id
         .clone()
         .unwrap_or_else(|| identity.name_id());
-    let session_index = st.ids.next("s");
+    let (session_index, authn_instant) = match &authn {
+        Authn::Session { session, .. } => (
+            match st.sso_policy.session_index {
+                super::sso_session::SessionIndexPolicy::PerLogin => st.ids.next("s"),
+                super::sso_session::SessionIndexPolicy::PerSession => session.session_index.clone(),
+            },
+            Some(session.authn_instant),
+        ),
+        Authn::NotAuthenticated | Authn::Fresh { .. } => (st.ids.next("s"), None),
+    };
+    let now = st.clock.now();
     let ctx = ModelContext {
         idp_entity_id: st.entity_id.clone(),
         sp_entity_id: sp.entity_id.clone(),
         acs_url: flow.acs_url.clone(),
         in_response_to: Some(request_id.to_string()),
-        now: st.clock.now(),
+        now,
+        authn_instant,
         response_id: st.ids.next("r"),
         assertion_id: st.ids.next("a"),
         session_index: session_index.clone(),
@@ -596,6 +712,27 @@ pub(crate) fn respond(
     }
     let b64 = B64.encode(minted.response_xml.as_bytes());
     st.record_session(&session_index, &sp.entity_id, &issued_name_id);
+    let from_sso_session = matches!(authn, Authn::Session { .. });
+    let set_cookie = match authn {
+        Authn::NotAuthenticated => None,
+        Authn::Fresh { replaces } => st
+            .start_sso_session(
+                super::sso_session::SsoSession {
+                    identity: identity.id.clone(),
+                    kind: identity.kind,
+                    loa,
+                    authn_instant: now,
+                    session_index: session_index.clone(),
+                    session_indexes: vec![session_index.clone()],
+                },
+                replaces,
+            )
+            .map(|cookie| st.sso_set_cookie(&cookie)),
+        Authn::Session { cookie, .. } => {
+            st.note_sso_session_index(cookie, &session_index);
+            None
+        }
+    };
     st.update_flow(request_id, |f| {
         f.identity = Some(identity.id.clone());
         f.loa = Some(loa);
@@ -606,13 +743,18 @@ pub(crate) fn respond(
         f.session_index = Some(session_index.clone());
         f.assertion_xml = minted.signed_assertion_xml.clone();
         f.attribute_profile = oiosaml4.as_ref().map(|a| a.profile);
+        f.from_sso_session = from_sso_session;
     });
-    Ok(auto_post(
+    let mut page = auto_post(
         &flow.acs_url,
         "SAMLResponse",
         &b64,
         flow.relay_state.as_deref(),
-    ))
+    );
+    if let Some(c) = set_cookie.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        page.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(page)
 }
 
 #[cfg(test)]

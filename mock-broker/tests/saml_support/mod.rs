@@ -474,6 +474,7 @@ pub(crate) fn fixed_ctx(seed: u64) -> mitid_mock_broker::saml::assertion::ModelC
         acs_url: ACS_URL.into(),
         in_response_to: Some("_req-fixed".into()),
         now: FIXED_NOW,
+        authn_instant: None,
         response_id: ids.next("r"),
         assertion_id: ids.next("a"),
         session_index: ids.next("s"),

@@ -263,6 +263,7 @@ pub struct BrokerBuilder {
     release: crate::saml::release::ReleasePolicy,
     sso_session: crate::saml::sso_session::SsoSessionPolicy,
     sso_lifetime: time::Duration,
+    name_id_without_policy: crate::saml::name_id_policy::NameIdChoice,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -295,6 +296,7 @@ impl Default for BrokerBuilder {
             sso_lifetime: time::Duration::minutes(i64::from(
                 crate::saml::sso_session::DEFAULT_LIFETIME_MINUTES,
             )),
+            name_id_without_policy: Default::default(),
         }
     }
 }
@@ -310,6 +312,14 @@ impl BrokerBuilder {
         self.sso_lifetime = p.lifetime()?;
         self.sso_session = p;
         Ok(self)
+    }
+
+    /// The NameID format for an AuthnRequest without a `NameIDPolicy` Format (or with
+    /// `unspecified`): persistent by default. NemLog-in's choice is not publicly confirmed
+    /// ([`crate::saml::name_id_policy`]).
+    pub fn name_id_without_policy(mut self, c: crate::saml::name_id_policy::NameIdChoice) -> Self {
+        self.name_id_without_policy = c;
+        self
     }
 
     /// The OIOSAML 4.0 settings: the unconfirmed choices (specVersion value, what a request
@@ -557,6 +567,7 @@ impl BrokerBuilder {
             release: self.release,
             sso_policy: self.sso_session,
             sso_lifetime: self.sso_lifetime,
+            name_id_without_policy: self.name_id_without_policy,
             sso_sessions: Mutex::new(BoundedTable::new(
                 "SSO sessions",
                 crate::saml::sso_session::SSO_SESSIONS_MAX,
@@ -696,6 +707,8 @@ pub struct BrokerState {
     pub(crate) sso_policy: crate::saml::sso_session::SsoSessionPolicy,
     /// SSO session length (checked when the policy was set).
     pub(crate) sso_lifetime: time::Duration,
+    /// The NameID format for a request that leaves it to the IdP.
+    pub(crate) name_id_without_policy: crate::saml::name_id_policy::NameIdChoice,
     /// Browsers' SSO sessions by cookie value ([`crate::saml::sso_session`]).
     pub(crate) sso_sessions: Mutex<BoundedTable<String, crate::saml::sso_session::SsoSession>>,
     pub(crate) clock: Arc<dyn Clock>,

@@ -23,6 +23,9 @@
 //! # spec_version = "OIO-SAML-4.0"          # specVersion value (UNCONFIRMED default)
 //! # no_profile_requested = "kind-default"  # kind-default | refuse (UNCONFIRMED default)
 //!
+//! # name_id_without_policy = "persistent"  # NameID for a request without a NameIDPolicy Format:
+//! #                                        #   persistent | transient (UNCONFIRMED default)
+//!
 //! [sso_session]                            # the browser's SSO session (IsPassive, ForceAuthn)
 //! # enabled = true
 //! # lifetime_minutes = 30                   # 1 to 1440 (UNCONFIRMED default)
@@ -106,6 +109,10 @@ pub struct BrokerOptions {
     /// `session_index`); see [`crate::saml::sso_session`].
     #[serde(default)]
     pub sso_session: Option<crate::saml::sso_session::SsoSessionPolicy>,
+    /// The NameID format for a request without a `NameIDPolicy` Format (`persistent`, the
+    /// default, or `transient`; NemLog-in's choice is unconfirmed).
+    #[serde(default)]
+    pub name_id_without_policy: Option<crate::saml::name_id_policy::NameIdChoice>,
 }
 
 /// `[oiosaml4]`: the OIOSAML 4.0 choices no public source confirms, settable.
@@ -363,6 +370,9 @@ impl BrokerOptions {
         }
         if let Some(p) = &self.sso_session {
             b = b.sso_session(p.clone())?;
+        }
+        if let Some(c) = self.name_id_without_policy {
+            b = b.name_id_without_policy(c);
         }
         if let Some(oidc) = &self.oidc {
             b = b.oidc(Some(oidc.clone()));
@@ -634,6 +644,22 @@ redirect_uris = ["not a url"]
         assert!(msg.contains("loopback"), "{msg}");
         let (_, key, _) = invalid("header_read_timeout_ms = 0");
         assert_eq!(key, "header_read_timeout_ms");
+    }
+
+    #[test]
+    fn name_id_without_policy_parses_and_an_unknown_format_is_named() {
+        use crate::saml::name_id_policy::NameIdChoice;
+        assert_eq!(parse("").unwrap().name_id_without_policy, None);
+        assert_eq!(
+            parse("name_id_without_policy = \"transient\"")
+                .unwrap()
+                .name_id_without_policy,
+            Some(NameIdChoice::Transient)
+        );
+        let (line, key, msg) = invalid("\nname_id_without_policy = \"email\"\n");
+        assert_eq!(line, Some(2), "{msg}");
+        assert!(key.contains("name_id_without_policy"), "{key}: {msg}");
+        assert!(msg.contains("persistent"), "{msg}");
     }
 
     #[test]

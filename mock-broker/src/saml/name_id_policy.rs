@@ -8,18 +8,22 @@
 //! login (SAML core 8.3.8), so an SP that asks for it must key its users by the UUID
 //! attributes, never by the NameID.
 //!
-//! Which format NemLog-in issues when the request has no `NameIDPolicy` is not confirmed by
-//! a public source; the mock issues the persistent one (what every SP built against the
-//! mock so far received). A format NemLog-in does not offer is answered with the SAML status
+//! Which format NemLog-in issues when the request has no `NameIDPolicy` (or asks for
+//! `unspecified`) is not confirmed by a public source. The mock issues the persistent one by
+//! default (what every SP built against the mock so far received), and `name_id_without_policy`
+//! in broker.toml / sp.toml `[broker]` changes it. A format NemLog-in does not offer is answered with the SAML status
 //! `Requester` / `InvalidNameIDPolicy` (SAML core 3.4.1.1: "the identity provider MUST return
 //! an error ... if it cannot support the requested format"; 3.2.2.2 names the status).
 
 use super::ns;
 
-/// The NameID format the assertion will carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The NameID format the assertion will carry; also the setting for a request that leaves the
+/// choice to the IdP (`name_id_without_policy = "persistent" | "transient"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NameIdChoice {
     /// The identity's stable `.../uuid/<uuid>` value, format `persistent`.
+    #[default]
     Persistent,
     /// A value fresh at every login, format `transient`.
     Transient,
@@ -36,13 +40,15 @@ pub struct UnsupportedNameIdFormat(pub String);
 
 /// Choose the NameID format for a request's `NameIDPolicy/@Format` (`None`: no policy, or
 /// one without a Format). `unspecified` leaves the choice to the IdP (SAML core 3.4.1.1),
-/// which is then the same as no policy.
-pub fn choose(format: Option<&str>) -> Result<NameIdChoice, UnsupportedNameIdFormat> {
+/// which is then the same as no policy: `without_policy`, the configured default.
+pub fn choose(
+    format: Option<&str>,
+    without_policy: NameIdChoice,
+) -> Result<NameIdChoice, UnsupportedNameIdFormat> {
     match format.map(str::trim) {
-        None => Ok(NameIdChoice::Persistent),
-        Some(f) if f == ns::NAMEID_PERSISTENT || f == ns::NAMEID_UNSPECIFIED => {
-            Ok(NameIdChoice::Persistent)
-        }
+        None => Ok(without_policy),
+        Some(f) if f == ns::NAMEID_UNSPECIFIED => Ok(without_policy),
+        Some(f) if f == ns::NAMEID_PERSISTENT => Ok(NameIdChoice::Persistent),
         Some(f) if f == ns::NAMEID_TRANSIENT => Ok(NameIdChoice::Transient),
         Some(f) => Err(UnsupportedNameIdFormat(f.to_string())),
     }
@@ -64,13 +70,31 @@ mod tests {
 
     #[test]
     fn no_policy_persistent_and_unspecified_give_the_persistent_name_id() {
-        assert_eq!(choose(None), Ok(NameIdChoice::Persistent));
         assert_eq!(
-            choose(Some(ns::NAMEID_PERSISTENT)),
+            choose(None, NameIdChoice::Persistent),
             Ok(NameIdChoice::Persistent)
         );
         assert_eq!(
-            choose(Some(ns::NAMEID_UNSPECIFIED)),
+            choose(Some(ns::NAMEID_PERSISTENT), NameIdChoice::Persistent),
+            Ok(NameIdChoice::Persistent)
+        );
+        assert_eq!(
+            choose(Some(ns::NAMEID_UNSPECIFIED), NameIdChoice::Persistent),
+            Ok(NameIdChoice::Persistent)
+        );
+    }
+
+    #[test]
+    fn the_configured_default_answers_requests_without_a_format() {
+        for format in [None, Some(ns::NAMEID_UNSPECIFIED)] {
+            assert_eq!(
+                choose(format, NameIdChoice::Transient),
+                Ok(NameIdChoice::Transient)
+            );
+        }
+        // An explicit persistent request is persistent whatever the default.
+        assert_eq!(
+            choose(Some(ns::NAMEID_PERSISTENT), NameIdChoice::Transient),
             Ok(NameIdChoice::Persistent)
         );
     }
@@ -78,11 +102,14 @@ mod tests {
     #[test]
     fn transient_is_honoured() {
         assert_eq!(
-            choose(Some(ns::NAMEID_TRANSIENT)),
+            choose(Some(ns::NAMEID_TRANSIENT), NameIdChoice::Persistent),
             Ok(NameIdChoice::Transient)
         );
         assert_eq!(
-            choose(Some(&format!(" {} ", ns::NAMEID_TRANSIENT))),
+            choose(
+                Some(&format!(" {} ", ns::NAMEID_TRANSIENT)),
+                NameIdChoice::Persistent
+            ),
             Ok(NameIdChoice::Transient)
         );
     }
@@ -97,7 +124,10 @@ mod tests {
             "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
             "",
         ] {
-            assert_eq!(choose(Some(f)), Err(UnsupportedNameIdFormat(f.into())));
+            assert_eq!(
+                choose(Some(f), NameIdChoice::Persistent),
+                Err(UnsupportedNameIdFormat(f.into()))
+            );
         }
     }
 

@@ -380,7 +380,10 @@ pub(crate) fn authn_request_received(
     tracing::info!(sp = %flow.sp_entity_id, request_id = %flow.request_id, loa = ?flow.requested_loa, "AuthnRequest accepted");
     st.put_flow(flow.clone());
 
-    if let Err(e) = super::name_id_policy::choose(req.name_id_policy_format.as_deref()) {
+    if let Err(e) = super::name_id_policy::choose(
+        req.name_id_policy_format.as_deref(),
+        st.name_id_without_policy,
+    ) {
         // SAML core 3.4.1.1: a NameID format the IdP cannot issue is an error status, not a
         // silent persistent NameID the SP did not ask for.
         tracing::info!(sp = %sp.entity_id, request_id = %req.id, "{e}");
@@ -641,10 +644,12 @@ pub(crate) fn respond(
     // A request asking for a transient NameID gets a fresh one at every login; an unsupported
     // format was answered with InvalidNameIDPolicy before the login started, so it is not
     // seen here (a fault-injected request falls back to the persistent NameID).
-    let transient_name_id = match request
-        .as_ref()
-        .map(|r| super::name_id_policy::choose(r.name_id_policy_format.as_deref()))
-    {
+    let transient_name_id = match request.as_ref().map(|r| {
+        super::name_id_policy::choose(
+            r.name_id_policy_format.as_deref(),
+            st.name_id_without_policy,
+        )
+    }) {
         Some(Ok(super::name_id_policy::NameIdChoice::Transient)) => Some(
             super::name_id_policy::transient_value(identity.kind, st.ids.uuid()),
         ),

@@ -188,8 +188,8 @@ mod tests {
     #[test]
     fn entities_hold_exactly_the_text_they_replace() {
         let x = with(DoctypeSubset::InternalEntity).unwrap();
-        assert!(x.contains(r#"<!ENTITY d "e/acs">"#), "{x}");
-        assert!(x.contains(r#"Destination="https://sp.exampl&d;""#), "{x}");
+        assert!(x.contains(r#"<!ENTITY d "example/acs">"#), "{x}");
+        assert!(x.contains(r#"Destination="https://sp.&d;""#), "{x}");
         let n = with(DoctypeSubset::EntityInNameId).unwrap();
         assert!(
             n.contains(r#"<!ENTITY n "-4d5e-4f60-8a71-92b3c4d5e6f7">"#),

@@ -170,7 +170,13 @@ mod tests {
     fn every_saml_fault_reaches_the_sp_through_the_response() {
         use mitid_mock_broker::Fault;
         // Through SSO: the harness posts the Response to the ACS itself.
-        for f in [Fault::Sha1, Fault::Doctype, Fault::NoAssertion] {
+        for f in [
+            Fault::Sha1,
+            Fault::Doctype {
+                subset: Default::default(),
+            },
+            Fault::NoAssertion,
+        ] {
             assert_eq!(f.delivered_by(), &[Endpoint::Sso]);
         }
     }

@@ -122,7 +122,7 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::TwoSignedInfo
         | Fault::SignedForeignElement { .. }
         | Fault::TamperAfterSigning { .. }
-        | Fault::Doctype
+        | Fault::Doctype { .. }
         | Fault::ReplaceText { .. } => Effect::Spoils,
         // ---- issue 13: published SAML bypass advisories ----
         // The genuine signed assertion stays in the message, whole and verifiable (moved, its

@@ -205,6 +205,40 @@ pub enum SignatureErrorKind {
     NoResolvableReference,
 }
 
+/// What a `doctype` fault's DOCTYPE holds (docs/advisories.md S8: a DTD that declares no
+/// external entity still reaches SPs that only switched external entities off).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DoctypeSubset {
+    /// `<!ENTITY xxe SYSTEM "…fetch recorder…">` referenced in the Response's Issuer (XXE).
+    #[default]
+    ExternalEntity,
+    /// `<!DOCTYPE samlp:Response>` and nothing else.
+    Bare,
+    /// An internal subset of `<!ATTLIST>` declarations (the Response's and Assertion's `ID` as
+    /// ID attributes, as the xmlseclibs entity-reference and XMLTooling shapes need).
+    Attlist,
+    /// An internal-subset comment holding `]>` and `<ds:Signature>`-looking text (a scanner
+    /// that ends the DOCTYPE at the first `]>`, or searches the raw text for a signature, is
+    /// fooled; an XML parser sees a comment).
+    CommentMarkup,
+    /// An internal `<!ENTITY>` whose expansion completes `Response/@Destination`: the document
+    /// carries the right Destination only after expansion (ruby-saml CVE-2025-25291 shape).
+    InternalEntity,
+    /// An internal `<!ENTITY>` whose expansion is the tail of the signed NameID of a plaintext
+    /// assertion (needs `no-encryption`): canonicalisation expands it, so the signature holds;
+    /// a reader that drops entity-reference nodes sees a truncated NameID (XMLTooling
+    /// CVE-2018-0486).
+    EntityInNameId,
+}
+
+impl DoctypeSubset {
+    /// Whether this is the default (kept out of serialised plans so existing ones are unchanged).
+    pub fn is_default(&self) -> bool {
+        *self == DoctypeSubset::ExternalEntity
+    }
+}
+
 /// One fault.
 ///
 /// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
@@ -375,9 +409,13 @@ pub enum Fault {
         #[serde(default)]
         victim: Option<String>,
     },
-    /// Prepend a DOCTYPE with an external entity pointing at the broker's fetch recorder; a
-    /// safe SP refuses it and fetches nothing.
-    Doctype,
+    /// Prepend a DOCTYPE (by default with an external entity pointing at the broker's fetch
+    /// recorder); a safe SP refuses any DOCTYPE and fetches nothing.
+    Doctype {
+        /// What the DOCTYPE holds (default: the external entity).
+        #[serde(default, skip_serializing_if = "DoctypeSubset::is_default")]
+        subset: DoctypeSubset,
+    },
     /// Replace text in the final Response XML (before base64).
     ReplaceText {
         /// Text to find.
@@ -513,7 +551,7 @@ impl Fault {
             | Fault::SignedForeignElement { .. }
             | Fault::SignedElementAsFirstRoot { .. }
             | Fault::TamperAfterSigning { .. }
-            | Fault::Doctype
+            | Fault::Doctype { .. }
             | Fault::ReplaceText { .. }
             // issue 13
             | Fault::DigestValueElsewhere { .. }
@@ -573,6 +611,9 @@ pub enum FaultError {
     /// Unknown identity named in a fault.
     #[error("fault names unknown identity {0:?}")]
     UnknownIdentity(String),
+    /// The fault needs something this response does not have (e.g. a plaintext NameID).
+    #[error("fault cannot be applied to this response: {0}")]
+    NotApplicable(String),
 }
 
 #[cfg(test)]
@@ -706,6 +747,7 @@ faults = [
   { fault = "xsw", variant = "xsw2" },
   { fault = "xsw", variant = "xsw1" },
   { fault = "doctype" },
+  { fault = "doctype", subset = "internal-entity" },
   { fault = "replace-text", find = "e", replace = "f" },
   { fault = "digest-value-elsewhere", position = "extensions" },
   { fault = "xsw-duplicate-id", original = "sibling-after", signature = "evil" },
@@ -721,7 +763,7 @@ faults = [
         assert_eq!(s.signed_assertion.len(), 7);
         assert_eq!(s.assembly.len(), 8);
         assert!(s.response.is_some());
-        assert_eq!(s.document.len(), 2);
+        assert_eq!(s.document.len(), 3);
         let c = &s.crypto;
         assert_eq!(c.key, SigningKeyChoice::Attacker);
         assert_eq!(c.key_info, KeyInfoChoice::KeyValue);

@@ -8,9 +8,9 @@
 mod saml_support;
 
 use mitid_mock_broker::dangerous::{
-    DigestPosition, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding, KeyInfoChoice,
-    ModelPath, ResponseLevelOriginal, SignatureErrorKind, SignatureHome, SigningKeyChoice,
-    XswVariant,
+    DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
+    KeyInfoChoice, ModelPath, ResponseLevelOriginal, SignatureErrorKind, SignatureHome,
+    SigningKeyChoice, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -835,7 +835,9 @@ fn tamper_after_signing_breaks_the_digest() {
 
 #[test]
 fn doctype_points_at_the_fetch_trap() {
-    let x = plain(vec![Fault::Doctype]);
+    let x = plain(vec![Fault::Doctype {
+        subset: DoctypeSubset::ExternalEntity,
+    }]);
     assert!(x.starts_with("<?xml"));
     assert!(
         x.contains(&format!("<!ENTITY xxe SYSTEM \"{FIXED_TRAP_URL}\">")),
@@ -852,6 +854,76 @@ fn doctype_points_at_the_fetch_trap() {
         ..Default::default()
     };
     assert!(roxmltree::Document::parse_with_options(&x, opts).is_err());
+}
+
+/// The DTD-without-external-entity variants (docs/advisories.md S8): each is refused by a
+/// DTD-refusing parser; the two entity variants carry the right value only once expanded, and
+/// the NameID one keeps the assertion's signature valid over the expanded text.
+#[test]
+fn doctype_subsets_without_external_entities() {
+    let refuses = |x: &str| {
+        let opts = roxmltree::ParsingOptions {
+            allow_dtd: false,
+            ..Default::default()
+        };
+        roxmltree::Document::parse_with_options(x, opts).is_err()
+    };
+    let expand = |x: &str| {
+        let start = x.find("<!DOCTYPE").unwrap();
+        let end = x.find("]><samlp:Response").unwrap() + 2;
+        let decl = &x[start..end];
+        let name_at = decl.find("<!ENTITY ").unwrap() + "<!ENTITY ".len();
+        let name = decl[name_at..].split(' ').next().unwrap();
+        let value = decl.split('"').nth(1).unwrap();
+        format!("{}{}", &x[..start], &x[end..]).replace(&format!("&{name};"), value)
+    };
+    for subset in [
+        DoctypeSubset::Bare,
+        DoctypeSubset::Attlist,
+        DoctypeSubset::CommentMarkup,
+    ] {
+        let x = plain(vec![Fault::Doctype { subset }]);
+        assert!(refuses(&x), "{subset:?}");
+        assert!(!x.contains("<!ENTITY"), "{subset:?}");
+        // With the DTD cut away the response is the genuine one, signature intact.
+        let start = x.find("<!DOCTYPE").unwrap();
+        let end = x.find("<samlp:Response").unwrap();
+        let cut = format!("{}{}", &x[..start], &x[end..]);
+        assert_eq!(verified_assertions(&cut).len(), 1, "{subset:?}");
+    }
+    let x = plain(vec![Fault::Doctype {
+        subset: DoctypeSubset::InternalEntity,
+    }]);
+    assert!(refuses(&x));
+    assert!(x.contains("&d;\""), "the Destination ends in the entity");
+    let full = expand(&x);
+    assert_eq!(
+        attr_of(&full, ns::SAMLP, "Response", "Destination"),
+        attr_of(&plain(vec![]), ns::SAMLP, "Response", "Destination")
+    );
+
+    let x = plain(vec![Fault::Doctype {
+        subset: DoctypeSubset::EntityInNameId,
+    }]);
+    assert!(refuses(&x));
+    assert!(x.contains("&n;</saml:NameID>"));
+    let full = expand(&x);
+    assert_eq!(
+        verified_assertions(&full).len(),
+        1,
+        "the signature covers the expanded text"
+    );
+    assert!(full.contains(&format!(">{}</saml:NameID>", anna().name_id())));
+    // Encrypted, there is no NameID in the Response to put an entity in: a clear error.
+    let e = mint_with(
+        "anna",
+        &FaultPlan::new(vec![Fault::Doctype {
+            subset: DoctypeSubset::EntityInNameId,
+        }]),
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no-encryption"), "{e}");
 }
 
 #[test]
@@ -934,7 +1006,9 @@ fn every_fault_variant_has_a_test() {
         },
         Fault::SignedElementAsFirstRoot { victim: None },
         Fault::TamperAfterSigning { victim: None },
-        Fault::Doctype,
+        Fault::Doctype {
+            subset: DoctypeSubset::Bare,
+        },
         Fault::ReplaceText {
             find: String::new(),
             replace: String::new(),
@@ -996,7 +1070,7 @@ fn every_fault_variant_has_a_test() {
             | Fault::SignedForeignElement { .. }
             | Fault::SignedElementAsFirstRoot { .. }
             | Fault::TamperAfterSigning { .. }
-            | Fault::Doctype
+            | Fault::Doctype { .. }
             | Fault::ReplaceText { .. } => {}
             // issue 13: tested in the functions below
             Fault::DigestValueElsewhere { .. }

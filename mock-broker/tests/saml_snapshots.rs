@@ -126,6 +126,11 @@ fn fault_digest_value_comment() {
 
 #[test]
 fn fault_doctype() {
-    let m = mint_plan(&FaultPlan::new(vec![Fault::Doctype, Fault::NoEncryption]));
+    let m = mint_plan(&FaultPlan::new(vec![
+        Fault::Doctype {
+            subset: Default::default(),
+        },
+        Fault::NoEncryption,
+    ]));
     snap("fault_doctype", &m.response_xml);
 }

@@ -9,7 +9,7 @@
 //! both directions, so a flaw that breaks too much fails the test just like one that breaks
 //! too little.
 
-use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::dangerous::{DoctypeSubset, KeyInfoChoice, SigningKeyChoice, XswVariant};
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
 use mitid_reference::login_flow::{browser, login, post_form, whoami};
 use mitid_reference::reference_sp::{Check, Flaw, ReferenceSp, RunningSp, SpConfig};
@@ -95,6 +95,22 @@ const NEMID_ERA_SP: &[Flaw] = &[
     Flaw::AcceptX509SubjectNameId,
     Flaw::AcceptLegacyAuthnContext,
     Flaw::AcceptLegacyAttributes,
+];
+/// Every flaw that reads a DOCTYPE without external entities instead of refusing it.
+const ANY_DTD_READER: &[&[Flaw]] = &[
+    &[Flaw::ResolveDoctype],
+    &[Flaw::AcceptInternalDtd],
+    &[Flaw::AcceptDtdWithoutEntities],
+    &[Flaw::SkipEntityReferences],
+];
+/// Plaintext assertions accepted, internal entities expanded.
+const PLAINTEXT_EXPANDING: &[Flaw] = &[Flaw::AllowPlaintextAssertion, Flaw::AcceptInternalDtd];
+/// Plaintext assertions accepted, entity references dropped by the reader, any last path
+/// segment of the NameID taken as the user.
+const PLAINTEXT_DROPPING_LAX: &[Flaw] = &[
+    Flaw::AllowPlaintextAssertion,
+    Flaw::SkipEntityReferences,
+    Flaw::LaxNameId,
 ];
 /// No replay defence at all: neither a replay cache nor one-time InResponseTo.
 const NO_REPLAY_DEFENCE: &[Flaw] = &[Flaw::NoReplayCache, Flaw::SkipInResponseTo];
@@ -286,9 +302,59 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "doctype",
-            vec![Fault::Doctype],
+            vec![Fault::Doctype {
+                subset: Default::default(),
+            }],
             Reject(C::Doctype),
             &[&[F::ResolveDoctype]],
+        ),
+        // docs/advisories.md S8: DOCTYPEs without an external entity.
+        case(
+            "doctype-bare",
+            vec![Fault::Doctype {
+                subset: DoctypeSubset::Bare,
+            }],
+            Reject(C::Doctype),
+            ANY_DTD_READER,
+        ),
+        case(
+            "doctype-attlist",
+            vec![Fault::Doctype {
+                subset: DoctypeSubset::Attlist,
+            }],
+            Reject(C::Doctype),
+            ANY_DTD_READER,
+        ),
+        case(
+            "doctype-comment-markup",
+            vec![Fault::Doctype {
+                subset: DoctypeSubset::CommentMarkup,
+            }],
+            Reject(C::Doctype),
+            ANY_DTD_READER,
+        ),
+        // The reader that drops the reference sees half a Destination and refuses it; the
+        // entity-only check refuses the declaration.
+        case(
+            "doctype-internal-entity",
+            vec![Fault::Doctype {
+                subset: DoctypeSubset::InternalEntity,
+            }],
+            Reject(C::Doctype),
+            &[&[F::ResolveDoctype], &[F::AcceptInternalDtd]],
+        ),
+        // Plaintext only. Expanded: the genuine identity; dropped: a truncated NameID, which
+        // only a lax NameID reading logs in (as someone else).
+        case(
+            "entity-in-plaintext-name-id",
+            vec![
+                Fault::NoEncryption,
+                Fault::Doctype {
+                    subset: DoctypeSubset::EntityInNameId,
+                },
+            ],
+            Reject(C::Doctype),
+            &[PLAINTEXT_EXPANDING, PLAINTEXT_DROPPING_LAX],
         ),
         case(
             "status-responder",
@@ -433,7 +499,8 @@ fn cases() -> Vec<Case> {
                 ),
             ],
             Reject(C::NameId),
-            &[&[F::AcceptX509SubjectNameId]],
+            // The lax reading takes the whole DN as the user (a key no one else has).
+            &[&[F::AcceptX509SubjectNameId], &[F::LaxNameId]],
         ),
         case(
             "legacy-oiosaml2",
@@ -615,6 +682,8 @@ fn configs() -> Vec<Vec<Flaw>> {
     v.push(NEMID_ERA_SP.to_vec());
     v.push(NO_REPLAY_DEFENCE.to_vec());
     v.push(vec![Flaw::NoLoaCheck, Flaw::AcceptLegacyAttributes]);
+    v.push(PLAINTEXT_EXPANDING.to_vec());
+    v.push(PLAINTEXT_DROPPING_LAX.to_vec());
     v
 }
 

@@ -166,9 +166,8 @@ impl FaultPlan {
                 },
 
                 // ---- document ----
-                Fault::Doctype => s.add_document(|x, cx| {
-                    document::doctype(x, cx.input.fetch_recorder_url.as_deref());
-                    Ok(())
+                Fault::Doctype { subset } => s.add_document(move |x, cx| {
+                    document::doctype(x, *subset, cx.input.fetch_recorder_url.as_deref())
                 }),
                 Fault::ReplaceText { find, replace } => s.add_document(move |x, _| {
                     document::replace_text(x, find, replace);

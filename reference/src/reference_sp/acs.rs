@@ -67,17 +67,44 @@ pub(crate) async fn consume(
         Ok(t) => t,
         Err(e) => return (Err(e), None),
     };
-    let text = if st.has(Flaw::ResolveDoctype) {
-        match super::doctype::resolve(&text).await {
-            Ok(t) => t,
-            Err(e) => return (Err(Rejection::new(Check::Doctype, e.to_string())), None),
+    // The DTD flaws (the strict parser refuses any DOCTYPE in `consume_xml`). Each is a
+    // pre-pass that reads the DTD as the flawed parser would; `SkipEntityReferences` yields two
+    // views of one document: the reader's (references dropped) and the canonicaliser's
+    // (references expanded), which only the signature check reads.
+    let dtd = |r: Result<String, super::doctype::DoctypeError>| {
+        r.map_err(|e| Rejection::new(Check::Doctype, e.to_string()))
+    };
+    let (text, c14n_view) = if st.has(Flaw::ResolveDoctype) {
+        (dtd(super::doctype::resolve(&text).await), None)
+    } else if st.has(Flaw::AcceptInternalDtd) {
+        (dtd(super::doctype::expand_internal(&text)), None)
+    } else if st.has(Flaw::AcceptDtdWithoutEntities) {
+        (dtd(super::doctype::strip_entityless(&text)), None)
+    } else if st.has(Flaw::SkipEntityReferences) {
+        let expanded = dtd(super::doctype::expand_internal(&text));
+        let reader = dtd(super::doctype::drop_entity_references(&text));
+        match expanded {
+            Ok(x) if x != reader.as_deref().unwrap_or_default() => (reader, Some(x)),
+            Ok(_) => (reader, None),
+            Err(e) => (Err(e), None),
         }
     } else {
-        text
+        (Ok(text), None)
+    };
+    let text = match text {
+        Ok(t) => t,
+        Err(e) => return (Err(e), None),
     };
     let now = OffsetDateTime::now_utc();
     let mut answered = None;
-    let r = consume_xml(st, &text, outstanding, now, &mut answered);
+    let r = consume_xml(
+        st,
+        &text,
+        c14n_view.as_deref(),
+        outstanding,
+        now,
+        &mut answered,
+    );
     (r, answered)
 }
 
@@ -87,9 +114,13 @@ struct Candidate {
     xml: String,
 }
 
+/// `text` is the document every check reads; `c14n_view`, under the `SkipEntityReferences`
+/// flaw only, the same document as its canonicaliser sees it (entities expanded), in which the
+/// signature check looks up the assertion it verifies.
 fn consume_xml(
     st: &SpState,
     text: &str,
+    c14n_view: Option<&str>,
     outstanding: &[String],
     now: OffsetDateTime,
     answered: &mut Option<String>,
@@ -319,6 +350,8 @@ fn consume_xml(
         if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
             if st.has(Flaw::FirstSignatureInScope) {
                 first_signature_in_scope(st, &combined)?;
+            } else if let Some(view) = c14n_view {
+                verify_assertion(st, &canonicaliser_copy(&only, view)?, view)?;
             } else {
                 verify_assertion(st, &only, &combined)?;
             }
@@ -360,6 +393,31 @@ fn consume_xml(
             .remember(&login.assertion_id, remember_until, now);
     }
     Ok(Accepted { login })
+}
+
+/// `SkipEntityReferences`: the assertion the reader chose (`assertion_xml`), as the
+/// canonicaliser sees it: the top-level assertion with the same ID in the entity-expanded
+/// `view`. Signature verification digests this copy; the reader goes on with its own.
+fn canonicaliser_copy(assertion_xml: &str, view: &str) -> Result<String, Rejection> {
+    let read = xml::parse(assertion_xml)
+        .map_err(|e| Rejection::new(Check::Message, format!("assertion XML: {e}")))?;
+    let id = read.root_element().attribute("ID").unwrap_or_default();
+    let vdoc = xml::parse(view).map_err(|e| {
+        Rejection::new(
+            Check::Message,
+            format!("the entity-expanded response is not well-formed XML: {e}"),
+        )
+    })?;
+    vdoc.root_element()
+        .children()
+        .find(|n| is(*n, SAML, "Assertion") && n.attribute("ID") == Some(id))
+        .map(|n| xml::standalone(n, view))
+        .ok_or_else(|| {
+            Rejection::new(
+                Check::Signature,
+                format!("no assertion with ID {id:?} in the canonicaliser's view"),
+            )
+        })
 }
 
 /// Decrypt one EncryptedAssertion: exactly one EncryptedData, decrypting to exactly one

@@ -4,6 +4,17 @@
 //! SYSTEM URL and substitutes the result. To honour the loopback-only rule it fetches only
 //! `http://127.0.0.1…` / `http://localhost…` URLs (the broker's fetch recorder lives there);
 //! anything else is substituted with nothing.
+//!
+//! The milder parser mistakes of docs/advisories.md S8 live here too, each a DTD-reading
+//! pre-pass before the strict (DTD-refusing) parser reads the result:
+//! - [`expand_internal`] (the `AcceptInternalDtd` flaw: libxml2/Nokogiri, REXML or Xerces with
+//!   external entities and the network off, the internal subset and internal entities still
+//!   honoured: ruby-saml before CVE-2025-25291's fix refused no DOCTYPE);
+//! - [`strip_entityless`] (the `AcceptDtdWithoutEntities` flaw: refuse a DOCTYPE only when it
+//!   declares entities, defusedxml's default `forbid_dtd=False, forbid_entities=True`);
+//! - [`drop_entity_references`] (the `SkipEntityReferences` flaw's reader view: Xerces keeps
+//!   entity-reference nodes, the canonicaliser expands them, XMLTooling before
+//!   CVE-2018-0486's fix read only the Text children and so never saw their content).
 
 use std::time::Duration;
 
@@ -18,6 +29,97 @@ pub enum DoctypeError {
     /// The DOCTYPE declaration never ends.
     #[error("unterminated DOCTYPE declaration")]
     Unterminated,
+    /// An external entity is declared; the parser loads none, so the document is refused.
+    #[error("the DOCTYPE declares external entity {0:?}, which this parser does not load")]
+    External(String),
+    /// The DOCTYPE declares entities (the only thing the entity-only check looks for).
+    #[error("the DOCTYPE declares entities, refused")]
+    DeclaresEntities,
+    /// Entity expansion exceeded the parser's bounds (a billion-laughs guard).
+    #[error("entity expansion exceeds {MAX_EXPANDED_BYTES} bytes or {MAX_EXPANSION_ROUNDS} levels")]
+    ExpansionLimit,
+}
+
+/// Largest document after internal-entity expansion (libxml2 has a similar amplification guard).
+const MAX_EXPANDED_BYTES: usize = 1024 * 1024;
+/// Deepest nesting of entity references inside entity values.
+const MAX_EXPANSION_ROUNDS: usize = 4;
+
+/// The DOCTYPE of `xml` as (start, end) byte offsets, if there is one.
+fn locate(xml: &str) -> Result<Option<(usize, usize)>, DoctypeError> {
+    let Some(start) = xml.find("<!DOCTYPE") else {
+        return Ok(None);
+    };
+    let end = doctype_end(&xml[start..]).ok_or(DoctypeError::Unterminated)? + start;
+    Ok(Some((start, end)))
+}
+
+/// `AcceptInternalDtd`: drop the DOCTYPE and expand its internal entities into the document
+/// (their replacement text is markup, as in XML), refusing any external entity declaration.
+/// Unchanged when there is no DOCTYPE. Bounded: a few levels of nesting, 1 MiB of output.
+pub fn expand_internal(xml: &str) -> Result<String, DoctypeError> {
+    let Some((start, end)) = locate(xml)? else {
+        return Ok(xml.to_string());
+    };
+    let entities = parse_entities(&xml[start..end]);
+    if let Some(e) = entities.iter().find(|e| e.value.is_none()) {
+        return Err(DoctypeError::External(e.name.clone()));
+    }
+    let mut rest = format!("{}{}", &xml[..start], &xml[end..]);
+    for _ in 0..MAX_EXPANSION_ROUNDS {
+        let mut changed = false;
+        for e in entities.iter().take(MAX_ENTITIES) {
+            let reference = format!("&{};", e.name);
+            if rest.contains(&reference) {
+                rest = rest.replace(&reference, e.value.as_deref().unwrap_or_default());
+                changed = true;
+            }
+            if rest.len() > MAX_EXPANDED_BYTES {
+                return Err(DoctypeError::ExpansionLimit);
+            }
+        }
+        if !changed {
+            return Ok(rest);
+        }
+    }
+    if entities
+        .iter()
+        .any(|e| rest.contains(&format!("&{};", e.name)))
+    {
+        return Err(DoctypeError::ExpansionLimit);
+    }
+    Ok(rest)
+}
+
+/// `AcceptDtdWithoutEntities`: refuse a DOCTYPE that contains `<!ENTITY`, drop any other one
+/// unread (its `<!ATTLIST>` and comments go with it). Unchanged when there is no DOCTYPE.
+pub fn strip_entityless(xml: &str) -> Result<String, DoctypeError> {
+    let Some((start, end)) = locate(xml)? else {
+        return Ok(xml.to_string());
+    };
+    if xml[start..end].contains("<!ENTITY") {
+        return Err(DoctypeError::DeclaresEntities);
+    }
+    Ok(format!("{}{}", &xml[..start], &xml[end..]))
+}
+
+/// `SkipEntityReferences`, the reader's view: the DOCTYPE dropped and every reference to one of
+/// its internal entities removed unexpanded (as a reader that skips entity-reference nodes sees
+/// the text), refusing external entities as [`expand_internal`] does. The verifier's view of
+/// the same document is [`expand_internal`]'s. Unchanged when there is no DOCTYPE.
+pub fn drop_entity_references(xml: &str) -> Result<String, DoctypeError> {
+    let Some((start, end)) = locate(xml)? else {
+        return Ok(xml.to_string());
+    };
+    let entities = parse_entities(&xml[start..end]);
+    if let Some(e) = entities.iter().find(|e| e.value.is_none()) {
+        return Err(DoctypeError::External(e.name.clone()));
+    }
+    let mut rest = format!("{}{}", &xml[..start], &xml[end..]);
+    for e in entities.iter().take(MAX_ENTITIES) {
+        rest = rest.replace(&format!("&{};", e.name), "");
+    }
+    Ok(rest)
 }
 
 /// One `<!ENTITY name SYSTEM "url">` or `<!ENTITY name "value">`.
@@ -54,7 +156,16 @@ pub async fn resolve(xml: &str) -> Result<String, DoctypeError> {
 fn doctype_end(s: &str) -> Option<usize> {
     let mut in_subset = false;
     let mut quote: Option<char> = None;
+    let mut skip_to = 0;
     for (i, c) in s.char_indices() {
+        if i < skip_to {
+            continue;
+        }
+        // A comment in the internal subset may hold quotes, brackets and `>` freely.
+        if quote.is_none() && in_subset && s[i..].starts_with("<!--") {
+            skip_to = i + 4 + s[i + 4..].find("-->")? + 3;
+            continue;
+        }
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -137,6 +248,53 @@ mod tests {
         assert!(is_loopback_http("http://127.0.0.1:9/x"));
         assert!(!is_loopback_http("http://example.com/x"));
         assert!(!is_loopback_http("file:///etc/passwd"));
+    }
+
+    #[test]
+    fn internal_entities_expand_and_external_ones_are_refused() {
+        let x = r#"<?xml version="1.0"?><!DOCTYPE r [<!-- it's <ds:Signature> ] --><!ATTLIST r ID ID #IMPLIED><!ENTITY a "x&b;"><!ENTITY b "y">]><r d="1&a;"/>"#;
+        assert_eq!(
+            expand_internal(x).unwrap(),
+            r#"<?xml version="1.0"?><r d="1xy"/>"#
+        );
+        let ext = r#"<!DOCTYPE r [<!ENTITY e SYSTEM "http://127.0.0.1:9/">]><r>&e;</r>"#;
+        assert_eq!(
+            expand_internal(ext),
+            Err(DoctypeError::External("e".into()))
+        );
+        let laughs = r#"<!DOCTYPE r [<!ENTITY a "&a;&a;">]><r>&a;</r>"#;
+        assert_eq!(expand_internal(laughs), Err(DoctypeError::ExpansionLimit));
+        assert_eq!(expand_internal("<r/>").unwrap(), "<r/>");
+    }
+
+    #[test]
+    fn the_reader_view_drops_references_unexpanded() {
+        let x = r#"<!DOCTYPE r [<!ENTITY n "-4d5e">]><r><id>8f3c&n;</id></r>"#;
+        assert_eq!(drop_entity_references(x).unwrap(), "<r><id>8f3c</id></r>");
+        assert_eq!(
+            expand_internal(x).unwrap(),
+            "<r><id>8f3c-4d5e</id></r>",
+            "the verifier's view of the same document"
+        );
+        let ext = r#"<!DOCTYPE r [<!ENTITY e SYSTEM "http://127.0.0.1:9/">]><r>&e;</r>"#;
+        assert_eq!(
+            drop_entity_references(ext),
+            Err(DoctypeError::External("e".into()))
+        );
+        assert_eq!(drop_entity_references("<r/>").unwrap(), "<r/>");
+    }
+
+    #[test]
+    fn only_entity_free_doctypes_are_stripped() {
+        let attlist = r#"<!DOCTYPE r [<!ATTLIST r ID ID #IMPLIED>]><r/>"#;
+        assert_eq!(strip_entityless(attlist).unwrap(), "<r/>");
+        assert_eq!(strip_entityless("<!DOCTYPE r><r/>").unwrap(), "<r/>");
+        let ent = r#"<!DOCTYPE r [<!ENTITY a "b">]><r/>"#;
+        assert_eq!(strip_entityless(ent), Err(DoctypeError::DeclaresEntities));
+        assert_eq!(
+            strip_entityless("<!DOCTYPE r [<r/>"),
+            Err(DoctypeError::Unterminated)
+        );
     }
 
     #[tokio::test]

@@ -23,6 +23,23 @@ pub enum Flaw {
     /// Resolves a DOCTYPE's external entities (fetches the SYSTEM URL on loopback and
     /// substitutes it), as an XXE-vulnerable parser does, then carries on.
     ResolveDoctype,
+    /// Parses a DOCTYPE's internal subset and expands its internal entities, refusing only
+    /// external entities: the libxml2/Nokogiri configuration with network and external
+    /// entity loading off but DTDs still accepted (ruby-saml before CVE-2025-25291's fix,
+    /// XMLTooling before CVE-2018-0486's). Internal entities change what the reader sees.
+    AcceptInternalDtd,
+    /// Accepts a DOCTYPE that declares no entity (bare, `<!ATTLIST>`, comments), refusing only
+    /// one that contains `<!ENTITY`: the "look for entity declarations" check in place of
+    /// refusing every DTD (defusedxml's defaults, `forbid_dtd=False, forbid_entities=True`), so
+    /// an `<!ATTLIST>` (which can declare ID attributes) gets through.
+    AcceptDtdWithoutEntities,
+    /// Accepts internal DTD subsets (external entities refused) and reads the document through
+    /// two views: the canonicaliser expands entity references, so the signature verifies over
+    /// the expanded text, while the reader drops the entity-reference nodes and reads only the
+    /// text around them (XMLTooling before CVE-2018-0486's fix: Xerces kept the references as
+    /// nodes and the unmarshaller read only Text children). A signed value with an entity in it
+    /// reaches the application truncated.
+    SkipEntityReferences,
     /// Ignores `samlp:Status`: an error response that still carries an assertion logs in.
     IgnoreStatus,
     /// Does not compare `Response/@Destination` with its ACS URL.
@@ -225,6 +242,9 @@ impl Flaw {
     /// Every flaw.
     pub const ALL: &'static [Flaw] = &[
         Flaw::ResolveDoctype,
+        Flaw::AcceptInternalDtd,
+        Flaw::AcceptDtdWithoutEntities,
+        Flaw::SkipEntityReferences,
         Flaw::IgnoreStatus,
         Flaw::SkipDestination,
         Flaw::SkipInResponseTo,
@@ -301,6 +321,9 @@ impl Flaw {
     pub fn id(self) -> &'static str {
         match self {
             Flaw::ResolveDoctype => "resolve-doctype",
+            Flaw::AcceptInternalDtd => "accept-internal-dtd",
+            Flaw::AcceptDtdWithoutEntities => "accept-dtd-without-entities",
+            Flaw::SkipEntityReferences => "skip-entity-references",
             Flaw::IgnoreStatus => "ignore-status",
             Flaw::SkipDestination => "skip-destination",
             Flaw::SkipInResponseTo => "skip-in-response-to",
@@ -378,7 +401,10 @@ impl Flaw {
     /// which changes only the HTTP status of a correct rejection.
     pub fn weakens(self) -> Option<Check> {
         Some(match self {
-            Flaw::ResolveDoctype => Check::Doctype,
+            Flaw::ResolveDoctype
+            | Flaw::AcceptInternalDtd
+            | Flaw::AcceptDtdWithoutEntities
+            | Flaw::SkipEntityReferences => Check::Doctype,
             Flaw::IgnoreStatus => Check::Status,
             Flaw::SkipDestination => Check::Destination,
             Flaw::SkipInResponseTo => Check::InResponseTo,
@@ -451,6 +477,15 @@ impl Flaw {
     pub fn description(self) -> &'static str {
         match self {
             Flaw::ResolveDoctype => "resolves DOCTYPE external entities (XXE)",
+            Flaw::AcceptInternalDtd => {
+                "parses internal DTD subsets and expands internal entities (refuses only external ones)"
+            }
+            Flaw::AcceptDtdWithoutEntities => {
+                "accepts a DOCTYPE that declares no entity (checks only for <!ENTITY)"
+            }
+            Flaw::SkipEntityReferences => {
+                "accepts internal DTDs; verifies the entity-expanded text but reads it with entity references dropped"
+            }
             Flaw::IgnoreStatus => "ignores a non-Success Status",
             Flaw::SkipDestination => "does not check Response/@Destination",
             Flaw::SkipInResponseTo => "does not check InResponseTo (accepts unsolicited responses)",

@@ -64,8 +64,15 @@ pub fn unreached(faults: &[Delivery], used: &BTreeSet<Endpoint>) -> Option<Strin
     ))
 }
 
-/// [`unreached`] for an OIDC login step, from the broker's record of the flow.
+/// [`unreached`] for an OIDC login step, from the broker's record of the flow; or the reason
+/// the broker recorded for not being able to send a fault at all (`jwe-id-token` to an RP
+/// that registered no key to encrypt to).
 pub fn oidc_step(plan: &OidcFaultPlan, seen: &OidcFlowRecord) -> Option<String> {
+    if let Some(why) = &seen.undeliverable {
+        return Some(format!(
+            "not applicable: the broker could not build the forged message for this RP ({why})"
+        ));
+    }
     let faults: Vec<Delivery> = plan
         .faults
         .iter()
@@ -153,6 +160,24 @@ mod tests {
         // The authorization response goes through the browser the harness drives.
         let p = plan(vec![OidcFault::StateWrong { value: None }]);
         assert_eq!(oidc_step(&p, &record(&[Endpoint::Authorize])), None);
+    }
+
+    #[test]
+    fn a_fault_the_broker_could_not_build_for_this_rp_does_not_apply() {
+        let p = plan(vec![OidcFault::JweIdToken {
+            alg: Default::default(),
+            key: Default::default(),
+            payload: Default::default(),
+        }]);
+        let mut seen = record(ID_TOKEN_ONLY);
+        assert_eq!(oidc_step(&p, &seen), None);
+        seen.undeliverable = Some("client \"rp\" has no RSA key".into());
+        let why = oidc_step(&p, &seen).unwrap();
+        assert!(
+            why.starts_with("not applicable: the broker could not build"),
+            "{why}"
+        );
+        assert!(why.contains("has no RSA key"), "{why}");
     }
 
     #[test]

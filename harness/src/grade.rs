@@ -156,6 +156,7 @@ fn oidc_effect(f: &OidcFault) -> Effect {
         | OidcFault::AlgNone {}
         | OidcFault::KeyConfusionHs256 { .. }
         | OidcFault::HsEmptyKey { .. }
+        | OidcFault::JweIdToken { .. }
         | OidcFault::UnknownKid { .. }
         | OidcFault::OmitKid {}
         | OidcFault::SignWithKey { .. }

@@ -159,6 +159,22 @@ const REASONS: &[(&str, &str)] = &[
         "alg \"HS512\" is not accepted",
     ),
     (
+        "oidc-forgery.jwe-unsigned-claims",
+        "the ID token is a JWE (five parts)",
+    ),
+    (
+        "oidc-forgery.jwe-unsigned-claims-rsa-oaep",
+        "the ID token is a JWE (five parts)",
+    ),
+    (
+        "oidc-forgery.jwe-attacker-signed",
+        "the ID token is a JWE (five parts)",
+    ),
+    (
+        "oidc-forgery.jwe-attacker-signed-rsa-oaep",
+        "the ID token is a JWE (five parts)",
+    ),
+    (
         "oidc-keys.unknown-kid",
         "kid \"mock-unknown-kid\" is not in the provider's JWKS",
     ),

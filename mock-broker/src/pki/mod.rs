@@ -16,7 +16,7 @@
 
 mod classify;
 mod credential;
-mod der;
+pub(crate) mod der;
 mod dn;
 mod error;
 pub mod fixtures;

@@ -108,6 +108,19 @@ pub enum RpFlaw {
     /// CVE-2025-65945; fast-jwt, ruby-jwt, PyJWT, python-jose, Authlib, joserfc: the
     /// empty-HMAC-key family in docs/advisories.md, O1).
     EmptyHmacKey,
+    /// Lets the token's shape choose between JWS and JWE: a five-part ID token is decrypted with
+    /// the RP's own private keys (the whole key set, the `kid` picking one whatever its `use`)
+    /// and its plaintext trusted as the claim set, although anyone can encrypt to the RP's
+    /// public key (jwcrypto < 1.4, CVE-2022-3102: `JWT(jwt=token, key=keyset)` decrypted a JWE
+    /// when the key set could; json-jwt < 1.16.6, CVE-2023-51774: `JSON::JWT.decode` decoded
+    /// JWS and JWE alike). A nested JWS inside is not a claim set and is refused.
+    AcceptUnsignedJwe,
+    /// Opens a five-part ID token as a nested JWT (sign, then encrypt: RFC 7519 §11.2, OIDC
+    /// Core §10.2) and requires a JWS inside, but reads the inner JWS without verifying its
+    /// signature: decrypting with the RP's own key is taken as proof of origin (the mistake
+    /// of Cloud Foundry UAA CVE-2026-41005 with XML encryption, and of nested-JWT code that
+    /// decodes the inner token with verification off). Bare claims inside are refused.
+    UnverifiedNestedJws,
     /// Takes the verification key from the token's own `jwk`, `jku` or `x5u` header.
     TrustHeaderKeys,
     /// Ignores the `crit` header instead of rejecting extensions it does not understand.
@@ -182,7 +195,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 50] = [
+    pub const ALL: [RpFlaw; 52] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -209,6 +222,8 @@ impl RpFlaw {
         RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf),
         RpFlaw::HsKeyConfusion(KeyBytes::JwksJson),
         RpFlaw::EmptyHmacKey,
+        RpFlaw::AcceptUnsignedJwe,
+        RpFlaw::UnverifiedNestedJws,
         RpFlaw::TrustHeaderKeys,
         RpFlaw::IgnoreCrit,
         RpFlaw::NoJwksRefetch,
@@ -270,6 +285,8 @@ impl RpFlaw {
             RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf) => "hs-key-confusion-pkcs1-pem-crlf",
             RpFlaw::HsKeyConfusion(KeyBytes::JwksJson) => "hs-key-confusion-jwks-json",
             RpFlaw::EmptyHmacKey => "empty-hmac-key",
+            RpFlaw::AcceptUnsignedJwe => "accept-unsigned-jwe",
+            RpFlaw::UnverifiedNestedJws => "unverified-nested-jws",
             RpFlaw::TrustHeaderKeys => "trust-header-keys",
             RpFlaw::IgnoreCrit => "ignore-crit",
             RpFlaw::NoJwksRefetch => "no-jwks-refetch",

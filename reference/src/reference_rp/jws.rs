@@ -62,6 +62,16 @@ pub enum JwsError {
     /// Discovery or JWKS could not be fetched.
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
+    /// A compact JWE (five parts) where a signed ID token is expected: the RP registered no
+    /// ID-token encryption, and an encrypted token proves nothing about its sender (anyone can
+    /// encrypt to the RP's public key).
+    #[error(
+        "the ID token is a JWE (five parts); this RP accepts only signed ID tokens (JWS), and decrypting proves nothing about who sent it"
+    )]
+    Encrypted,
+    /// A JWE that a flawed RP tried to open.
+    #[error(transparent)]
+    Jwe(#[from] super::jwe::JweError),
 }
 
 /// A decoded (not yet trusted) compact JWS.
@@ -125,6 +135,16 @@ pub async fn verify(
     flaws: &Flaws,
     kidless: KidlessKeys,
 ) -> Result<Map<String, Value>, JwsError> {
+    // The token's shape must not choose between verifying and decrypting (RFC 8725 §2.7,
+    // §3.9): this RP expects a JWS, so five parts are refused. The flaws model the libraries
+    // that let it choose.
+    if token.len() <= MAX_TOKEN_BYTES && token.split('.').count() == 5 {
+        return if flaws.has(RpFlaw::AcceptUnsignedJwe) || flaws.has(RpFlaw::UnverifiedNestedJws) {
+            super::jwe::open_id_token(token, flaws)
+        } else {
+            Err(JwsError::Encrypted)
+        };
+    }
     let jws = Jws::parse(token)?;
     if flaws.has(RpFlaw::SkipSignature) {
         return Ok(jws.payload);

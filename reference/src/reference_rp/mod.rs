@@ -36,6 +36,7 @@
 
 pub mod flaw;
 pub mod id_token;
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod mitid;
@@ -236,6 +237,16 @@ pub enum RpStartError {
     Issuer(String),
 }
 
+/// A reference RP's client registration: its secret (it authenticates with
+/// `client_secret_basic`), its redirect URI, and the public JWKS of the key pairs it holds
+/// ([`jwe::rp_keys`]): a signing key for private_key_jwt and an encryption key, as MitID RPs
+/// register them.
+fn registration(client_id: &str, secret: &str, redirect_uri: &str) -> ClientConfig {
+    let mut client = ClientConfig::with_secret(client_id, secret, redirect_uri);
+    client.jwks = jwe::rp_keys().map(jwe::RpKeys::public_jwks);
+    client
+}
+
 /// Entry point: bind, register, start.
 #[derive(Debug)]
 pub struct ReferenceRp;
@@ -269,9 +280,10 @@ impl BoundRp {
         format!("http://{}/callback", self.addr)
     }
 
-    /// The client registration for the mock broker (secret client, this redirect URI).
+    /// The client registration for the mock broker (secret client, this redirect URI, and
+    /// the RP's public keys as its `jwks`: see [`jwe`]).
     pub fn client_registration(&self, client_id: &str, secret: &str) -> ClientConfig {
-        ClientConfig::with_secret(client_id, secret, &self.redirect_uri())
+        registration(client_id, secret, &self.redirect_uri())
     }
 
     /// Serve in the background.
@@ -332,7 +344,7 @@ impl RunningRp {
         use mitid_harness::scenario::Protocol;
         use mitid_harness::{OracleConfig, SpConfig};
         use mitid_mock_broker::IdentityKind;
-        use mitid_mock_broker::oidc::{ClientConfig, Profile};
+        use mitid_mock_broker::oidc::Profile;
         let cfg = self.state.config();
         let profile = match cfg.profile {
             BrokerProfile::Signaturgruppen => Profile::Signaturgruppen,
@@ -342,8 +354,7 @@ impl RunningRp {
             Profile::Signaturgruppen => "signaturgruppen",
             Profile::Idura => "idura",
         };
-        let mut client =
-            ClientConfig::with_secret(&cfg.client_id, &cfg.client_secret, &self.redirect_uri());
+        let mut client = registration(&cfg.client_id, &cfg.client_secret, &self.redirect_uri());
         client.issuers = vec![issuer.to_string()];
         // An RP keyed by `sub` says so in sp.toml: the harness computes the `sub` to expect.
         let (user_key, field) = match cfg.user_key {

@@ -133,7 +133,8 @@ fn saml_effect(f: &Fault) -> Effect {
         // The signed assertion itself is tampered (its NameID names another identity).
         Fault::DigestValueElsewhere { .. }
         | Fault::HmacKeyConfusion { .. }
-        | Fault::SignatureError { .. } => Effect::Spoils,
+        | Fault::SignatureError { .. }
+        | Fault::VoidC14n { .. } => Effect::Spoils,
     }
 }
 
@@ -234,7 +235,8 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 | Fault::XswAssertionSignatureOnResponse { victim, .. } => Some(named(victim)),
                 Fault::DigestValueElsewhere { .. }
                 | Fault::HmacKeyConfusion { .. }
-                | Fault::SignatureError { .. } => Some(ForgedIdentity::OtherThanLogin),
+                | Fault::SignatureError { .. }
+                | Fault::VoidC14n { .. } => Some(ForgedIdentity::OtherThanLogin),
                 _ => None,
             })
             .collect(),

@@ -239,6 +239,26 @@ impl DoctypeSubset {
     }
 }
 
+/// Where `void-c14n` declares the relative namespace URI that makes canonicalisation fail
+/// (CVE-2025-66568, CVE-2025-66475). libxml2's C14N walks the whole document and aborts at the
+/// first element that declares one, before it has written a byte when that element comes
+/// before the signed content; the vulnerable callers then digest and verify `""`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VoidC14nOn {
+    /// On `samlp:Response`: every canonicalisation of the document fails, so the
+    /// `DigestValue` is SHA-256 of the empty string (the published "Golden SAML Response").
+    Response,
+    /// On the (forged) `saml:Assertion` itself: as for `response`, inside the encrypted part.
+    Assertion,
+    /// On the assertion's `ds:Signature` only: canonicalising `SignedInfo` fails, but
+    /// xmlseclibs and ruby-saml detach the Signature (enveloped transform) before digesting
+    /// the assertion, which then canonicalises fine, so the `DigestValue` is the real digest
+    /// of the forged assertion. Separates a fix that guards only the Reference digest from
+    /// one that guards every canonicalisation.
+    Signature,
+}
+
 /// One fault.
 ///
 /// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
@@ -483,6 +503,16 @@ pub enum Fault {
         /// How it is broken.
         kind: SignatureErrorKind,
     },
+    /// "Void canonicalization" (ruby-saml CVE-2025-66568 with Nokogiri < 1.19.1, xmlseclibs <
+    /// 3.1.4 CVE-2025-66475): a relative namespace URI (`xmlns:void="1"`) declared `on` an
+    /// element the canonicaliser walks, a tampered assertion whose `SignatureValue` is the IdP
+    /// key's RSA-SHA256 signature over the *empty* octet string, and (unless `on = signature`)
+    /// a `DigestValue` of SHA-256(""). A verifier whose failed canonicalisation yields `""`
+    /// accepts any content under that one signature.
+    VoidC14n {
+        /// Where the relative namespace is declared.
+        on: VoidC14nOn,
+    },
 }
 
 impl Serialize for Fault {
@@ -559,7 +589,8 @@ impl Fault {
             | Fault::XswSignatureInEvil { .. }
             | Fault::XswAssertionSignatureOnResponse { .. }
             | Fault::HmacKeyConfusion { .. }
-            | Fault::SignatureError { .. } => &[Endpoint::Sso],
+            | Fault::SignatureError { .. }
+            | Fault::VoidC14n { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -755,14 +786,16 @@ faults = [
   { fault = "xsw-assertion-signature-on-response" },
   { fault = "hmac-key-confusion", alg = "hmac-sha1", encoding = "spki-pem" },
   { fault = "signature-error", kind = "no-resolvable-reference" },
+  { fault = "void-c14n", on = "response" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 9);
-        assert_eq!(s.signed_assertion.len(), 7);
+        assert_eq!(s.signed_assertion.len(), 8);
         assert_eq!(s.assembly.len(), 8);
         assert!(s.response.is_some());
+        // `void-c14n` on the Response also edits the final document.
         assert_eq!(s.document.len(), 3);
         let c = &s.crypto;
         assert_eq!(c.key, SigningKeyChoice::Attacker);

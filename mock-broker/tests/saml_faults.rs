@@ -10,7 +10,7 @@ mod saml_support;
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, ResponseLevelOriginal, SignatureErrorKind, SignatureHome,
-    SigningKeyChoice, XswVariant,
+    SigningKeyChoice, VoidC14nOn, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1038,6 +1038,9 @@ fn every_fault_variant_has_a_test() {
         Fault::SignatureError {
             kind: SignatureErrorKind::ShortValue,
         },
+        Fault::VoidC14n {
+            on: VoidC14nOn::Assertion,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1078,10 +1081,11 @@ fn every_fault_variant_has_a_test() {
             | Fault::XswSignatureInEvil { .. }
             | Fault::XswAssertionSignatureOnResponse { .. }
             | Fault::HmacKeyConfusion { .. }
-            | Fault::SignatureError { .. } => {}
+            | Fault::SignatureError { .. }
+            | Fault::VoidC14n { .. } => {}
         }
     }
-    assert_eq!(all.len(), 35);
+    assert_eq!(all.len(), 36);
 }
 
 // ---- issue 13: the faults for published SAML bypass advisories ----
@@ -1426,4 +1430,63 @@ fn signature_error_breaks_the_signature_of_a_tampered_assertion() {
         ["Signature".to_string(), "Signature".to_string()]
     );
     assert!(verified_assertions(&x).is_empty());
+}
+
+/// `void-c14n`: the relative namespace where `on` says and nowhere else, the tampered NameID,
+/// the IdP certificate in KeyInfo, a SignatureValue that is the IdP's RSA-SHA256 signature over
+/// the empty string (checked with aws-lc-rs), and the digest of `""`, except on the Signature
+/// where the assertion's real digest stays.
+#[test]
+fn void_c14n_signs_the_empty_string_and_breaks_canonicalisation_where_asked() {
+    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let empty = b64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b""));
+    assert_eq!(empty, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    let forged = forged_digest();
+    for (on, element, digest) in [
+        (VoidC14nOn::Response, (ns::SAMLP, "Response"), &empty),
+        (VoidC14nOn::Assertion, (ns::SAML, "Assertion"), &empty),
+        (VoidC14nOn::Signature, (ns::DS, "Signature"), &forged),
+    ] {
+        let x = plain(vec![Fault::VoidC14n { on }]);
+        let doc = roxmltree::Document::parse(&x).unwrap();
+        // Declared on exactly that element: in its scope, not in its parent's.
+        let declares = |n: roxmltree::Node<'_, '_>| {
+            let relative = |m: roxmltree::Node<'_, '_>| {
+                m.namespaces()
+                    .any(|d| d.name() == Some("void") && d.uri() == "1")
+            };
+            relative(n) && !n.parent_element().is_some_and(relative)
+        };
+        let declaring: Vec<_> = doc
+            .descendants()
+            .filter(|n| n.is_element() && declares(*n))
+            .map(|n| n.tag_name().name().to_string())
+            .collect();
+        assert_eq!(declaring, [element.1], "{on:?}");
+        assert!(
+            doc.descendants()
+                .any(|n| n.has_tag_name(element) && declares(n)),
+            "{on:?}"
+        );
+        assert_eq!(
+            text_of(&x, ns::SAML, "NameID"),
+            Some(bo().name_id()),
+            "{on:?}"
+        );
+        assert_eq!(digest_values(&x), std::slice::from_ref(digest), "{on:?}");
+        assert_eq!(
+            text_of(&x, ns::DS, "X509Certificate"),
+            Some(keys().idp.cert_b64.clone()),
+            "KeyInfo names the IdP"
+        );
+        let value = b64
+            .decode(text_of(&x, ns::DS, "SignatureValue").unwrap())
+            .unwrap();
+        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, idp())
+            .verify(b"", &value)
+            .unwrap_or_else(|_| panic!("{on:?}: not the IdP's signature over the empty string"));
+        assert!(verified_assertions(&x).is_empty(), "{on:?}");
+    }
 }

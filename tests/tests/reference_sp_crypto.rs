@@ -148,7 +148,7 @@ fn xml_sec_decrypts_and_verifies_broker_output() {
 #[test]
 fn naive_verifier_fails_only_where_its_bug_lets_it() {
     use mitid_mock_broker::dangerous::{
-        DigestPosition, HmacAlg, HmacKeyEncoding, SignatureErrorKind,
+        DigestPosition, HmacAlg, HmacKeyEncoding, SignatureErrorKind, VoidC14nOn,
     };
     use mitid_reference::reference_sp::naive_dsig::{Bug, IdpKeys, KeyForm, verify};
     let pki = MockPki::builtin();
@@ -191,6 +191,13 @@ fn naive_verifier_fails_only_where_its_bug_lets_it() {
     let short_value = assertion(vec![Fault::SignatureError {
         kind: SignatureErrorKind::ShortValue,
     }]);
+    // The relative namespace inside the assertion, so the assertion is its own document.
+    let void_assertion = assertion(vec![Fault::VoidC14n {
+        on: VoidC14nOn::Assertion,
+    }]);
+    let void_signature = assertion(vec![Fault::VoidC14n {
+        on: VoidC14nOn::Signature,
+    }]);
     for bug in [
         Bug::DigestValueFirstChild,
         Bug::ReferencesFromLastSignedInfo,
@@ -198,6 +205,7 @@ fn naive_verifier_fails_only_where_its_bug_lets_it() {
         Bug::HmacWithIdpCert(KeyForm::CertPem),
         Bug::HmacWithIdpCert(KeyForm::CertDer),
         Bug::VerifyErrorAsSuccess,
+        Bug::C14nErrorAsEmpty,
     ] {
         let keys = IdpKeys {
             spki: std::slice::from_ref(&idp),
@@ -249,5 +257,12 @@ fn naive_verifier_fails_only_where_its_bug_lets_it() {
             "{bug:?} on an empty SignatureValue"
         );
         assert!(!ok(&short_value), "{bug:?}: a wrong-length value is a 0");
+        for void in [&void_assertion, &void_signature] {
+            assert_eq!(
+                ok(void),
+                bug == Bug::C14nErrorAsEmpty,
+                "{bug:?} on a void canonicalisation"
+            );
+        }
     }
 }

@@ -144,6 +144,13 @@ pub(crate) fn replace_text(response: &mut String, find: &str, replace: &str) {
     *response = response.replace(find, replace);
 }
 
+/// `void-c14n { on = "response" }`: the relative namespace declared on `samlp:Response`, the
+/// ancestor of everything a verifier canonicalises (CVE-2025-66475's regression fixture puts
+/// `xmlns:example="1"` there).
+pub(crate) fn relative_namespace_on_response(response: &mut String) {
+    *response = super::signed_assertion::declare_after(response, "<samlp:Response");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

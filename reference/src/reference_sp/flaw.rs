@@ -211,6 +211,12 @@ pub enum Flaw {
     /// `if (openssl_verify(...))` does with -1 (SimpleSAMLphp CVE-2016-9814, php-saml
     /// GHSA-9wrw-p9rm-r782).
     VerifyErrorAsSuccess,
+    /// The home-grown verifier's canonicaliser returns `""` when canonicalisation *fails* (a
+    /// relative namespace URI anywhere in the document), and the caller digests and verifies
+    /// that empty string: Nokogiri < 1.19.1 under ruby-saml < 1.18.0 (CVE-2025-66568),
+    /// `DOMNode::C14N()`'s `false` under xmlseclibs < 3.1.4, SimpleSAMLphp and php-saml
+    /// (CVE-2025-66475). One IdP signature over the empty string then vouches for anything.
+    C14nErrorAsEmpty,
     /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
     /// to no element when there are several, and succeeds when none failed, so an assertion
     /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
@@ -308,6 +314,7 @@ impl Flaw {
         Flaw::HmacWithIdpSpkiPem,
         Flaw::VerifyErrorAsSuccess,
         Flaw::SkipUnresolvableSignatures,
+        Flaw::C14nErrorAsEmpty,
         Flaw::SloIgnoresLogout,
         Flaw::SloUnsignedAccepted,
         Flaw::SloNoSignatureCheck,
@@ -387,6 +394,7 @@ impl Flaw {
             Flaw::HmacWithIdpSpkiPem => "hmac-with-idp-spki-pem",
             Flaw::VerifyErrorAsSuccess => "verify-error-as-success",
             Flaw::SkipUnresolvableSignatures => "skip-unresolvable-signatures",
+            Flaw::C14nErrorAsEmpty => "c14n-error-as-empty",
             Flaw::SloIgnoresLogout => "slo-ignores-logout",
             Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
             Flaw::SloNoSignatureCheck => "slo-no-signature-check",
@@ -469,7 +477,8 @@ impl Flaw {
             | Flaw::HmacWithIdpCertDer
             | Flaw::HmacWithIdpSpkiPem
             | Flaw::VerifyErrorAsSuccess
-            | Flaw::SkipUnresolvableSignatures => Check::Signature,
+            | Flaw::SkipUnresolvableSignatures
+            | Flaw::C14nErrorAsEmpty => Check::Signature,
         })
     }
 
@@ -578,6 +587,9 @@ impl Flaw {
             Flaw::VerifyErrorAsSuccess => "treats an error of the verify primitive as success",
             Flaw::SkipUnresolvableSignatures => {
                 "skips Signatures whose Reference resolves to nothing; none left is a success"
+            }
+            Flaw::C14nErrorAsEmpty => {
+                "digests and verifies \"\" when canonicalisation fails (void canonicalization)"
             }
             Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
             Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",

@@ -19,6 +19,9 @@
 //!   is obeyed, and an HMAC is keyed with the IdP's public certificate.
 //! - [`Bug::VerifyErrorAsSuccess`] (SimpleSAMLphp CVE-2016-9814): a verify primitive that
 //!   cannot run (-1) counts as success.
+//! - [`Bug::C14nErrorAsEmpty`] (ruby-saml CVE-2025-66568 with Nokogiri < 1.19.1, xmlseclibs
+//!   < 3.1.4 CVE-2025-66475): a canonicalisation that *fails* yields `""`, which is then
+//!   digested and verified as if it were the canonical form.
 //!
 //! Without those slips the same code is a correct (if minimal) verifier; the strict SP never
 //! uses it (it uses xml-sec, see [`super::xmlsec`]). Canonicalisation is xml-sec's, the RSA
@@ -47,6 +50,13 @@ pub enum Bug {
     /// An error of the verify primitive (-1) counts as success; only a computed mismatch (0)
     /// fails.
     VerifyErrorAsSuccess,
+    /// A canonicalisation that fails returns the empty string instead of an error: Nokogiri <
+    /// 1.19.1 ignored `xmlC14NExecute`'s -1 and returned `""`; PHP's `DOMNode::C14N()` returns
+    /// `false`, which xmlseclibs < 3.1.4 passed on to `hash()` and `openssl_verify()` as `""`.
+    /// Verified as those callers do: in the whole Response (the decrypted assertion in place),
+    /// SignedInfo canonicalised first, then the Signature detached from the tree (their
+    /// enveloped-signature transform) before the referenced element is canonicalised.
+    C14nErrorAsEmpty,
 }
 
 /// The byte form of the IdP certificate a [`Bug::HmacWithIdpCert`] verifier uses as HMAC key.
@@ -99,11 +109,16 @@ fn within(n: Node<'_, '_>, apex: Node<'_, '_>) -> bool {
     n.ancestors().any(|a| a.id() == apex.id())
 }
 
+/// The canonical form of the `visible` nodes of `doc`. The canonicaliser fails, as Canonical
+/// XML 1.0 §2.3 and libxml2 require, when any namespace declaration in the document has a
+/// relative URI; under [`Bug::C14nErrorAsEmpty`] a failed run yields `""` (an algorithm the
+/// verifier does not know is still an error: that is refused before canonicalising).
 fn c14n(
     doc: &Document<'_>,
     visible: &dyn Fn(Node) -> bool,
     algorithm: &str,
     prefix_list: Option<&str>,
+    bug: Bug,
 ) -> Result<Vec<u8>, String> {
     let mut algo = C14nAlgorithm::from_uri(algorithm)
         .ok_or_else(|| format!("unsupported canonicalisation {algorithm}"))?;
@@ -111,8 +126,12 @@ fn c14n(
         algo = algo.with_prefix_list(list);
     }
     let mut out = Vec::new();
-    canonicalize(doc, Some(visible), &algo, &mut out).map_err(|e| e.to_string())?;
-    Ok(out)
+    match canonicalize(doc, Some(visible), &algo, &mut out) {
+        Ok(()) => Ok(out),
+        // The slip: the failure is not checked, and the empty output is used.
+        Err(_) if bug == Bug::C14nErrorAsEmpty => Ok(Vec::new()),
+        Err(e) => Err(format!("canonicalisation failed: {e}")),
+    }
 }
 
 /// Verify the Assertion's enveloped signature with one of the IdP `keys`, making `bug`.
@@ -125,7 +144,8 @@ pub fn verify(
     bug: Bug,
 ) -> Result<(), String> {
     let from_document = bug == Bug::DigestValueFromDocument;
-    let doc = Document::parse(if from_document {
+    let whole_document = from_document || bug == Bug::C14nErrorAsEmpty;
+    let doc = Document::parse(if whole_document {
         document_xml
     } else {
         assertion_xml
@@ -158,7 +178,8 @@ pub fn verify(
         Bug::DigestValueFirstChild
         | Bug::DigestValueFromDocument
         | Bug::HmacWithIdpCert(_)
-        | Bug::VerifyErrorAsSuccess => first,
+        | Bug::VerifyErrorAsSuccess
+        | Bug::C14nErrorAsEmpty => first,
     };
 
     // SignatureValue over the first SignedInfo.
@@ -166,7 +187,7 @@ pub fn verify(
         .attribute("Algorithm")
         .unwrap_or_default()
         .to_string();
-    let signed_bytes = c14n(&doc, &|n| within(n, first), &c14n_method, None)?;
+    let signed_bytes = c14n(&doc, &|n| within(n, first), &c14n_method, None, bug)?;
     let method = one(first, "SignatureMethod")?
         .attribute("Algorithm")
         .unwrap_or_default();
@@ -180,6 +201,22 @@ pub fn verify(
     }
 
     // The References.
+    // The C14nErrorAsEmpty callers detach the Signature before digesting (enveloped
+    // transform): the references are canonicalised in the document without it.
+    let detached_text;
+    let detached_doc;
+    let (ref_doc, sig_in_ref_doc) = if bug == Bug::C14nErrorAsEmpty {
+        let range = sig.range();
+        detached_text = format!(
+            "{}{}",
+            &document_xml[..range.start],
+            &document_xml[range.end..]
+        );
+        detached_doc = Document::parse(&detached_text).map_err(|e| e.to_string())?;
+        (&detached_doc, None)
+    } else {
+        (&doc, Some(sig))
+    };
     let refs: Vec<_> = if from_document {
         first_in_document("Reference").into_iter().collect()
     } else {
@@ -193,10 +230,17 @@ pub fn verify(
             .attribute("URI")
             .and_then(|u| u.strip_prefix('#'))
             .ok_or("Reference URI is not a same-document #ID")?;
-        let target = doc
+        let mut with_id = ref_doc
             .descendants()
-            .find(|n| n.is_element() && n.attribute("ID") == Some(id))
+            .filter(|n| n.is_element() && n.attribute("ID") == Some(id));
+        let target = with_id
+            .next()
             .ok_or_else(|| format!("no element with ID {id}"))?;
+        // The whole-document verifier refuses a duplicated ID (the duplicate-ID wrapping is
+        // another flaw's slip, not this one's); the others see only the assertion.
+        if bug == Bug::C14nErrorAsEmpty && with_id.next().is_some() {
+            return Err(format!("ID {id} is not unique in the document"));
+        }
         // Transforms: enveloped-signature, then the (exclusive) canonicalisation named last.
         let mut algorithm = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315".to_string();
         let mut prefix_list = None;
@@ -218,10 +262,11 @@ pub fn verify(
             }
         }
         let bytes = c14n(
-            &doc,
-            &|n| within(n, target) && !within(n, sig),
+            ref_doc,
+            &|n| within(n, target) && !sig_in_ref_doc.is_some_and(|s| within(n, s)),
             &algorithm,
             prefix_list,
+            bug,
         )?;
         let digest_method = if from_document {
             first_in_document("DigestMethod").ok_or("no ds:DigestMethod")?
@@ -251,7 +296,8 @@ pub fn verify(
             Bug::ReferencesFromLastSignedInfo
             | Bug::DigestValueFromDocument
             | Bug::HmacWithIdpCert(_)
-            | Bug::VerifyErrorAsSuccess => dv
+            | Bug::VerifyErrorAsSuccess
+            | Bug::C14nErrorAsEmpty => dv
                 .children()
                 .filter(|c| c.is_text())
                 .filter_map(|c| c.text())

@@ -264,6 +264,7 @@ pub struct BrokerBuilder {
     sso_session: crate::saml::sso_session::SsoSessionPolicy,
     sso_lifetime: time::Duration,
     name_id_without_policy: crate::saml::name_id_policy::NameIdChoice,
+    transient_name_id: crate::saml::name_id_policy::TransientValue,
 }
 
 /// How long a client may take to send a request's line and headers before the broker closes
@@ -297,6 +298,7 @@ impl Default for BrokerBuilder {
                 crate::saml::sso_session::DEFAULT_LIFETIME_MINUTES,
             )),
             name_id_without_policy: Default::default(),
+            transient_name_id: Default::default(),
         }
     }
 }
@@ -319,6 +321,13 @@ impl BrokerBuilder {
     /// ([`crate::saml::name_id_policy`]).
     pub fn name_id_without_policy(mut self, c: crate::saml::name_id_policy::NameIdChoice) -> Self {
         self.name_id_without_policy = c;
+        self
+    }
+
+    /// What a transient NameID holds: the identity's value (default) or a fresh one at every
+    /// login ([`crate::saml::name_id_policy::TransientValue`]; unconfirmed for NemLog-in).
+    pub fn transient_name_id(mut self, v: crate::saml::name_id_policy::TransientValue) -> Self {
+        self.transient_name_id = v;
         self
     }
 
@@ -568,6 +577,7 @@ impl BrokerBuilder {
             sso_policy: self.sso_session,
             sso_lifetime: self.sso_lifetime,
             name_id_without_policy: self.name_id_without_policy,
+            transient_name_id: self.transient_name_id,
             sso_sessions: Mutex::new(BoundedTable::new(
                 "SSO sessions",
                 crate::saml::sso_session::SSO_SESSIONS_MAX,
@@ -709,6 +719,8 @@ pub struct BrokerState {
     pub(crate) sso_lifetime: time::Duration,
     /// The NameID format for a request that leaves it to the IdP.
     pub(crate) name_id_without_policy: crate::saml::name_id_policy::NameIdChoice,
+    /// What a transient NameID holds.
+    pub(crate) transient_name_id: crate::saml::name_id_policy::TransientValue,
     /// Browsers' SSO sessions by cookie value ([`crate::saml::sso_session`]).
     pub(crate) sso_sessions: Mutex<BoundedTable<String, crate::saml::sso_session::SsoSession>>,
     pub(crate) clock: Arc<dyn Clock>,

@@ -25,6 +25,8 @@
 //!
 //! # name_id_without_policy = "persistent"  # NameID for a request without a NameIDPolicy Format:
 //! #                                        #   persistent | transient (UNCONFIRMED default)
+//! # transient_name_id = "stable"           # a transient NameID's value: stable (the identity's)
+//! #                                        #   | fresh (new every login) (UNCONFIRMED default)
 //!
 //! [sso_session]                            # the browser's SSO session (IsPassive, ForceAuthn)
 //! # enabled = true
@@ -113,6 +115,9 @@ pub struct BrokerOptions {
     /// default, or `transient`; NemLog-in's choice is unconfirmed).
     #[serde(default)]
     pub name_id_without_policy: Option<crate::saml::name_id_policy::NameIdChoice>,
+    /// What a transient NameID holds (`stable`, the default, or `fresh`; unconfirmed).
+    #[serde(default)]
+    pub transient_name_id: Option<crate::saml::name_id_policy::TransientValue>,
 }
 
 /// `[oiosaml4]`: the OIOSAML 4.0 choices no public source confirms, settable.
@@ -373,6 +378,9 @@ impl BrokerOptions {
         }
         if let Some(c) = self.name_id_without_policy {
             b = b.name_id_without_policy(c);
+        }
+        if let Some(v) = self.transient_name_id {
+            b = b.transient_name_id(v);
         }
         if let Some(oidc) = &self.oidc {
             b = b.oidc(Some(oidc.clone()));
@@ -655,6 +663,12 @@ redirect_uris = ["not a url"]
                 .unwrap()
                 .name_id_without_policy,
             Some(NameIdChoice::Transient)
+        );
+        assert_eq!(
+            parse("transient_name_id = \"fresh\"")
+                .unwrap()
+                .transient_name_id,
+            Some(crate::saml::name_id_policy::TransientValue::Fresh)
         );
         let (line, key, msg) = invalid("\nname_id_without_policy = \"email\"\n");
         assert_eq!(line, Some(2), "{msg}");

@@ -29,6 +29,24 @@ pub enum NameIdChoice {
     Transient,
 }
 
+/// What a transient NameID holds (`transient_name_id = "stable" | "fresh"`). NemLog-in's
+/// transient values are not publicly confirmed: the OIOSAML 3 rules only say the value is an
+/// SP-specific identifier based on a UUID, in the same `.../uuid/<UUID>` form for both formats.
+/// `stable` (the default) keeps the identity's value under the transient Format, which SAML
+/// core 8.3.8 allows (transient promises no persistence, not a change) and which real SPs that
+/// ask for transient by default and key users by the NameID (mod_auth_mellon) log in with;
+/// `fresh` issues a new value at every login, the strict reading, to test that an SP never keys
+/// accounts by a transient NameID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransientValue {
+    /// The identity's own `.../uuid/<uuid>` value.
+    #[default]
+    Stable,
+    /// A new `.../uuid/<v4 UUID>` at every login.
+    Fresh,
+}
+
 /// A `NameIDPolicy/@Format` the broker does not offer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(

@@ -641,7 +641,8 @@ pub(crate) fn respond(
         ),
         OiosamlVersion::V4 => None,
     };
-    // A request asking for a transient NameID gets a fresh one at every login; an unsupported
+    // A request asking for a transient NameID gets the transient Format, with the identity's
+    // value or a fresh one at every login (`transient_name_id`, unconfirmed); an unsupported
     // format was answered with InvalidNameIDPolicy before the login started, so it is not
     // seen here (a fault-injected request falls back to the persistent NameID).
     let transient_name_id = match request.as_ref().map(|r| {
@@ -650,9 +651,14 @@ pub(crate) fn respond(
             st.name_id_without_policy,
         )
     }) {
-        Some(Ok(super::name_id_policy::NameIdChoice::Transient)) => Some(
-            super::name_id_policy::transient_value(identity.kind, st.ids.uuid()),
-        ),
+        Some(Ok(super::name_id_policy::NameIdChoice::Transient)) => {
+            Some(match st.transient_name_id {
+                super::name_id_policy::TransientValue::Fresh => {
+                    super::name_id_policy::transient_value(identity.kind, st.ids.uuid())
+                }
+                super::name_id_policy::TransientValue::Stable => identity.name_id(),
+            })
+        }
         Some(Ok(super::name_id_policy::NameIdChoice::Persistent)) | Some(Err(_)) | None => None,
     };
     let issued_name_id = transient_name_id

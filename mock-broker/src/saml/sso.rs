@@ -387,26 +387,15 @@ pub(crate) fn authn_request_received(
         // SAML core 3.4.1.1: a NameID format the IdP cannot issue is an error status, not a
         // silent persistent NameID the SP did not ask for.
         tracing::info!(sp = %sp.entity_id, request_id = %req.id, "{e}");
-        let plan = crate::dangerous::FaultPlan::new(vec![
-            crate::dangerous::Fault::Status {
-                code: ns::STATUS_REQUESTER.into(),
-                sub_code: Some(ns::STATUS_INVALID_NAME_ID_POLICY.into()),
-                message: Some(e.to_string()),
-            },
-            crate::dangerous::Fault::NoAssertion,
-        ]);
-        let first = st.identities.iter().next().cloned();
-        if let Some(i) = first {
-            return respond(
-                st,
-                &sp,
-                &req.id,
-                &i,
-                i.loa,
-                plan,
-                None,
-                Authn::NotAuthenticated,
-            );
+        if let Some(r) = respond_with_status(
+            st,
+            &sp,
+            &req.id,
+            ns::STATUS_REQUESTER,
+            ns::STATUS_INVALID_NAME_ID_POLICY,
+            e.to_string(),
+        ) {
+            return r;
         }
     }
     let session = st.sso_session(sso_cookie);
@@ -422,26 +411,15 @@ pub(crate) fn authn_request_received(
             // interact, so a passive request gets a NoPassive status (a MitID login always
             // interacts).
             tracing::info!(sp = %sp.entity_id, request_id = %req.id, "NoPassive: {why}");
-            let plan = crate::dangerous::FaultPlan::new(vec![
-                crate::dangerous::Fault::Status {
-                    code: ns::STATUS_RESPONDER.into(),
-                    sub_code: Some(ns::STATUS_NO_PASSIVE.into()),
-                    message: Some(why.to_string()),
-                },
-                crate::dangerous::Fault::NoAssertion,
-            ]);
-            let first = st.identities.iter().next().cloned();
-            if let Some(i) = first {
-                return respond(
-                    st,
-                    &sp,
-                    &req.id,
-                    &i,
-                    i.loa,
-                    plan,
-                    None,
-                    Authn::NotAuthenticated,
-                );
+            if let Some(r) = respond_with_status(
+                st,
+                &sp,
+                &req.id,
+                ns::STATUS_RESPONDER,
+                ns::STATUS_NO_PASSIVE,
+                why.to_string(),
+            ) {
+                return r;
             }
         }
         (super::sso_session::Decision::FromSession(session), Some(cookie)) => {
@@ -592,6 +570,38 @@ pub fn choose_encryption(
         )),
     }
     (algs, why.join("; "))
+}
+
+/// An error Response (status `code`/`sub_code`, no assertion) to the flow `request_id`, for a
+/// request the IdP refuses before anyone logs in; `None` when the broker knows no identity to
+/// write the (unused) subject from.
+fn respond_with_status(
+    st: &Arc<BrokerState>,
+    sp: &SpMetadata,
+    request_id: &str,
+    code: &str,
+    sub_code: &str,
+    message: String,
+) -> Option<Result<Response, SsoRejection>> {
+    let plan = crate::dangerous::FaultPlan::new(vec![
+        crate::dangerous::Fault::Status {
+            code: code.into(),
+            sub_code: Some(sub_code.into()),
+            message: Some(message),
+        },
+        crate::dangerous::Fault::NoAssertion,
+    ]);
+    let first = st.identities.iter().next().cloned()?;
+    Some(respond(
+        st,
+        sp,
+        request_id,
+        &first,
+        first.loa,
+        plan,
+        None,
+        Authn::NotAuthenticated,
+    ))
 }
 
 /// Mint the Response for a flow as `identity` at `loa` with `plan`'s faults, record it, and

@@ -89,6 +89,10 @@ install_all() {
         install_venv "$WORK/venv-joserfc$j" "$INTEROP/python/requirements-joserfc$j.txt" &
         pids+=($!)
     done
+    for j in "" -1.3.1; do
+        install_venv "$WORK/venv-jwcrypto$j" "$INTEROP/python/requirements-jwcrypto$j.txt" &
+        pids+=($!)
+    done
     install_node &
     pids+=($!)
     install_cargo &

@@ -118,3 +118,62 @@ unset _s _v
 # list element by element, so `["https://attacker.example", "<issuer>"]` passed
 # (CVE-2026-75509, fixed in 1.7.3): the issuer scenarios and the control login.
 joserfc-1.7.2_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*'; }
+
+# jws (node-jws): one app (node/jws_rp.js) for every release; STACK names the module, the current
+# `jws` or the npm alias `jws-3.2.2`. jws is a JWS library: the app checks the claims itself, so
+# both rows run only the advisory's scenarios and the control login (the claims checks would be
+# this app's, not the library's).
+_jws_start() { # rowdir config port stack
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
+        NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/jws_rp.js"
+}
+for _s in jws jws-3.2.2; do
+    eval "
+${_s}_version() { _node_pkg_version $_s; }
+${_s}_protocol() { echo oidc; }
+${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_start() { _jws_start \"\$1\" \"\$2\" \"\$3\" $_s; }
+${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
+${_s}_metadata() { :; }
+${_s}_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }
+"
+done
+unset _s
+# An advisory row: jws before 3.2.3 (and 4.0.0) verified an HMAC signature with a zero-byte key
+# when createVerify got no secret and the secret stream was ended empty, as a key lookup keyed by
+# the token's `kid` does for a `kid` it does not know (CVE-2025-65945 / GHSA-869p-cjfg-cm3x;
+# 3.2.3 and 4.0.1 throw for HS* without a secret). The current `jws` row runs the same scenarios.
+
+# jwcrypto: one app (python/jwcrypto_rp.py) for every release; the venv decides the version. The
+# RP registers its own RSA keys (`rp-sig`, `rp-enc`, made once per row by
+# python/jwcrypto_keys.py) so that the broker may encrypt to it, as an RP that registers ID-token
+# encryption does.
+_jwcrypto_prepare() { # rowdir config port stack venv
+    _oidc_app_prepare "$1" "$2" "$3" "$4"
+    "$WORK/$5/bin/python" "$INTEROP/python/jwcrypto_keys.py" "$1/rp-keys.json" >>"$1/sp.toml" \
+        || die "cannot make the jwcrypto RP's keys"
+}
+_jwcrypto_start() { # rowdir config port stack venv
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") RP_KEYS="$1/rp-keys.json" \
+        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/jwcrypto_rp.py"
+}
+for _s in jwcrypto:venv-jwcrypto jwcrypto-1.3.1:venv-jwcrypto-1.3.1; do
+    _v=${_s#*:}
+    _s=${_s%%:*}
+    eval "
+${_s}_version() { _py_version $_v jwcrypto; }
+${_s}_protocol() { echo oidc; }
+${_s}_prepare() { _jwcrypto_prepare \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
+${_s}_start() { _jwcrypto_start \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
+${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
+${_s}_metadata() { :; }
+"
+done
+unset _s _v
+# An advisory row: jwcrypto 1.3.1 decided from the token's shape whether to verify or decrypt, so
+# a JWE encrypted to the RP's public key, holding claims nobody signed, logged in
+# (CVE-2022-3102, fixed in 1.4): the JWE scenarios and the control login. The current release
+# runs the whole catalogue.
+jwcrypto-1.3.1_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.jwe-*'; }

@@ -50,14 +50,20 @@ function pem(jwk) {
   return crypto.createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
 }
 
-function makeApp(name, verify) {
-  const app = express();
-  app.use(session({
+// The browser session of every Node RP in the tier: a cookie `rp.sid` keyed by a secret made at
+// start (a restarted app forgets its sessions, which no scenario relies on).
+function sessions() {
+  return session({
     secret: crypto.randomBytes(32).toString('hex'),
     resave: false,
     saveUninitialized: false,
     name: 'rp.sid',
-  }));
+  });
+}
+
+function makeApp(name, verify) {
+  const app = express();
+  app.use(sessions());
 
   function refuse(res, why) {
     console.error(`login refused: ${why}`);
@@ -127,4 +133,4 @@ function makeApp(name, verify) {
   return () => app.listen(PORT, '127.0.0.1', () => console.error(`${name} RP on ${BASE}, issuer ${ISSUER}`));
 }
 
-module.exports = { ISSUER, CLIENT_ID, TIMEOUT_MS, discovery, jwks, pem, makeApp };
+module.exports = { ISSUER, CLIENT_ID, TIMEOUT_MS, discovery, jwks, pem, sessions, makeApp };

@@ -25,8 +25,7 @@
 // UUID>" with a session, 401 without).
 'use strict';
 const express = require('express');
-const session = require('express-session');
-const crypto = require('crypto');
+const { sessions } = require('./oidc_code_flow');
 const { mitidProblem } = require('./oidc_mitid_checks');
 
 const CONFIG = process.env.CONFIG || 'default';
@@ -52,12 +51,7 @@ async function configuration() {
 }
 
 const app = express();
-app.use(session({
-  secret: crypto.randomBytes(32).toString('hex'),
-  resave: false,
-  saveUninitialized: false,
-  name: 'rp.sid',
-}));
+app.use(sessions());
 app.use(express.urlencoded({ extended: false }));
 
 app.get('/login', async (req, res, next) => {

@@ -40,50 +40,52 @@ authlib_start() { # rowdir config port
 authlib_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
 authlib_metadata() { :; }
 
-# PyJWT: the app is the same for every release; the venv decides the PyJWT version.
-_pyjwt_start() { # rowdir config port stack venv
+# The apps on JWT/JWS libraries: one app per library, the same for every release of it; the
+# release comes from the venv (Python) or from the module name in STACK (Node: the current
+# package or an npm alias of an older release, package.json).
+_py_app_start() { # rowdir config port stack venv script [VAR=value...]
+    local row=$1 config=$2 port=$3 stack=$4 venv=$5 script=$6
+    shift 6
     # shellcheck disable=SC2046
-    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") \
-        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/pyjwt_rp.py"
+    spawn "$stack:$row" "$row/logs/app.log" env $(_oidc_app_env "$config" "$port" "$stack") "$@" \
+        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$venv/bin/python" "$INTEROP/python/$script"
 }
-pyjwt_version() { _py_version venv-pyjwt PyJWT; }
-pyjwt_protocol() { echo oidc; }
-pyjwt_prepare() { _oidc_app_prepare "$1" "$2" "$3" pyjwt; }
-pyjwt_start() { _pyjwt_start "$1" "$2" "$3" pyjwt venv-pyjwt; }
-pyjwt_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
-pyjwt_metadata() { :; }
+_node_app_start() { # rowdir config port stack script
+    # shellcheck disable=SC2046
+    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
+        NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/$5"
+}
 
+# Defines what tests/interop/run calls for one OIDC app stack: <name>_version (the command
+# given), _protocol, _prepare and _start (the functions given, called with the row's directory,
+# config and port, then the stack's name and the extra words), _ready_url and _metadata.
+_oidc_app_stack() { # name "version command" prepare_fn start_fn [extra words]
+    local n=$1 v=$2 p=$3 s=$4
+    shift 4
+    eval "
+${n}_version() { $v; }
+${n}_protocol() { echo oidc; }
+${n}_prepare() { $p \"\$1\" \"\$2\" \"\$3\" $n $*; }
+${n}_start() { $s \"\$1\" \"\$2\" \"\$3\" $n $*; }
+${n}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
+${n}_metadata() { :; }
+"
+}
+
+# PyJWT (python/pyjwt_rp.py).
+_oidc_app_stack pyjwt "_py_version venv-pyjwt PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt pyjwt_rp.py
+_oidc_app_stack pyjwt-2.10.0 "_py_version venv-pyjwt-2.10.0 PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt-2.10.0 pyjwt_rp.py
 # An advisory row: PyJWT 2.10.0's `_validate_iss` checked `isinstance(issuer, Sequence)` first,
 # and a `str` is a Sequence, so a string issuer was tested with `payload["iss"] not in issuer`:
 # any substring of the expected issuer passed (CVE-2024-53861, fixed in 2.10.1 by testing `str`
 # first). It runs the issuer scenarios, the control login, and `oidc-forgery.unknown-crit`:
 # PyJWT before 2.12.0 also accepted unknown `crit` header parameters (CVE-2026-32597).
-pyjwt-2.10.0_version() { _py_version venv-pyjwt-2.10.0 PyJWT; }
-pyjwt-2.10.0_protocol() { echo oidc; }
-pyjwt-2.10.0_prepare() { _oidc_app_prepare "$1" "$2" "$3" pyjwt-2.10.0; }
-pyjwt-2.10.0_start() { _pyjwt_start "$1" "$2" "$3" pyjwt-2.10.0 venv-pyjwt-2.10.0; }
-pyjwt-2.10.0_ready_url() { echo "http://127.0.0.1:$3/whoami"; }
-pyjwt-2.10.0_metadata() { :; }
 pyjwt-2.10.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*' oidc-forgery.unknown-crit; }
 
-# fast-jwt: one Express app (node/fastjwt_rp.js) for every release; STACK names the module, the
-# current `fast-jwt` or an npm alias of an older release (package.json).
-_fastjwt_start() { # rowdir config port stack
-    # shellcheck disable=SC2046
-    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
-        NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/fastjwt_rp.js"
-}
+# fast-jwt (node/fastjwt_rp.js).
 for _s in fast-jwt fast-jwt-5.0.5 fast-jwt-6.2.3; do
-    eval "
-${_s}_version() { _node_pkg_version $_s; }
-${_s}_protocol() { echo oidc; }
-${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
-${_s}_start() { _fastjwt_start \"\$1\" \"\$2\" \"\$3\" $_s; }
-${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
-${_s}_metadata() { :; }
-"
+    _oidc_app_stack $_s "_node_pkg_version $_s" _oidc_app_prepare _node_app_start fastjwt_rp.js
 done
-unset _s
 # An advisory row: fast-jwt before 5.0.6 checked every element of an array `iss` against
 # `allowedIss` and passed when any one matched, so `["https://attacker.example", "<issuer>"]`
 # verified (CVE-2025-30144; 5.0.6 requires `iss` to be a string). It runs the issuer scenarios
@@ -95,49 +97,20 @@ fast-jwt-5.0.5_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-c
 # GHSA-gmvf-9v4p-v8jc). It runs the empty-key scenarios and the control login.
 fast-jwt-6.2.3_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }
 
-# joserfc: one app (python/joserfc_rp.py) for every release; the venv decides the version.
-_joserfc_start() { # rowdir config port stack venv
-    # shellcheck disable=SC2046
-    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") \
-        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/joserfc_rp.py"
-}
-for _s in joserfc:venv-joserfc joserfc-1.7.2:venv-joserfc-1.7.2; do
-    _v=${_s#*:}
-    _s=${_s%%:*}
-    eval "
-${_s}_version() { _py_version $_v joserfc; }
-${_s}_protocol() { echo oidc; }
-${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
-${_s}_start() { _joserfc_start \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
-${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
-${_s}_metadata() { :; }
-"
-done
-unset _s _v
+# joserfc (python/joserfc_rp.py).
+_oidc_app_stack joserfc "_py_version venv-joserfc joserfc" _oidc_app_prepare _py_app_start venv-joserfc joserfc_rp.py
+_oidc_app_stack joserfc-1.7.2 "_py_version venv-joserfc-1.7.2 joserfc" _oidc_app_prepare _py_app_start venv-joserfc-1.7.2 joserfc_rp.py
 # An advisory row: joserfc 1.7.2's claims registry had no type check for `iss` and compared a
 # list element by element, so `["https://attacker.example", "<issuer>"]` passed
 # (CVE-2026-75509, fixed in 1.7.3): the issuer scenarios and the control login.
 joserfc-1.7.2_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*'; }
 
-# jws (node-jws): one app (node/jws_rp.js) for every release; STACK names the module, the current
-# `jws` or the npm alias `jws-3.2.2`. jws is a JWS library: the app checks the claims itself, so
-# both rows run only the advisory's scenarios and the control login (the claims checks would be
-# this app's, not the library's).
-_jws_start() { # rowdir config port stack
-    # shellcheck disable=SC2046
-    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") STACK="$4" \
-        NODE_PATH="$WORK/node/node_modules" NODE_ENV=production node "$INTEROP/node/jws_rp.js"
-}
+# jws (node-jws, node/jws_rp.js). jws is a JWS library: the app checks the claims itself, so both
+# rows run only the advisory's scenarios and the control login (the claims checks would be this
+# app's, not the library's).
 for _s in jws jws-3.2.2; do
-    eval "
-${_s}_version() { _node_pkg_version $_s; }
-${_s}_protocol() { echo oidc; }
-${_s}_prepare() { _oidc_app_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
-${_s}_start() { _jws_start \"\$1\" \"\$2\" \"\$3\" $_s; }
-${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
-${_s}_metadata() { :; }
-${_s}_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }
-"
+    _oidc_app_stack $_s "_node_pkg_version $_s" _oidc_app_prepare _node_app_start jws_rp.js
+    eval "${_s}_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }"
 done
 unset _s
 # An advisory row: jws before 3.2.3 (and 4.0.0) verified an HMAC signature with a zero-byte key
@@ -145,33 +118,19 @@ unset _s
 # the token's `kid` does for a `kid` it does not know (CVE-2025-65945 / GHSA-869p-cjfg-cm3x;
 # 3.2.3 and 4.0.1 throw for HS* without a secret). The current `jws` row runs the same scenarios.
 
-# jwcrypto: one app (python/jwcrypto_rp.py) for every release; the venv decides the version. The
-# RP registers its own RSA keys (`rp-sig`, `rp-enc`, made once per row by
-# python/jwcrypto_keys.py) so that the broker may encrypt to it, as an RP that registers ID-token
-# encryption does.
+# jwcrypto (python/jwcrypto_rp.py). The RP registers its own RSA keys (`rp-sig`, `rp-enc`, made
+# once per row by python/jwcrypto_keys.py) so that the broker may encrypt to it, as an RP that
+# registers ID-token encryption does.
 _jwcrypto_prepare() { # rowdir config port stack venv
     _oidc_app_prepare "$1" "$2" "$3" "$4"
     "$WORK/$5/bin/python" "$INTEROP/python/jwcrypto_keys.py" "$1/rp-keys.json" >>"$1/sp.toml" \
         || die "cannot make the jwcrypto RP's keys"
 }
 _jwcrypto_start() { # rowdir config port stack venv
-    # shellcheck disable=SC2046
-    spawn "$4:$1" "$1/logs/app.log" env $(_oidc_app_env "$2" "$3" "$4") RP_KEYS="$1/rp-keys.json" \
-        PYTHONPATH="$INTEROP/python" PYTHONUNBUFFERED=1 "$WORK/$5/bin/python" "$INTEROP/python/jwcrypto_rp.py"
+    _py_app_start "$1" "$2" "$3" "$4" "$5" jwcrypto_rp.py RP_KEYS="$1/rp-keys.json"
 }
-for _s in jwcrypto:venv-jwcrypto jwcrypto-1.3.1:venv-jwcrypto-1.3.1; do
-    _v=${_s#*:}
-    _s=${_s%%:*}
-    eval "
-${_s}_version() { _py_version $_v jwcrypto; }
-${_s}_protocol() { echo oidc; }
-${_s}_prepare() { _jwcrypto_prepare \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
-${_s}_start() { _jwcrypto_start \"\$1\" \"\$2\" \"\$3\" $_s $_v; }
-${_s}_ready_url() { echo \"http://127.0.0.1:\$3/whoami\"; }
-${_s}_metadata() { :; }
-"
-done
-unset _s _v
+_oidc_app_stack jwcrypto "_py_version venv-jwcrypto jwcrypto" _jwcrypto_prepare _jwcrypto_start venv-jwcrypto
+_oidc_app_stack jwcrypto-1.3.1 "_py_version venv-jwcrypto-1.3.1 jwcrypto" _jwcrypto_prepare _jwcrypto_start venv-jwcrypto-1.3.1
 # An advisory row: jwcrypto 1.3.1 decided from the token's shape whether to verify or decrypt, so
 # a JWE encrypted to the RP's public key, holding claims nobody signed, logged in
 # (CVE-2022-3102, fixed in 1.4): the JWE scenarios and the control login. The current release

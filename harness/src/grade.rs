@@ -157,6 +157,7 @@ fn oidc_effect(f: &OidcFault) -> Effect {
         | OidcFault::AlgNone {}
         | OidcFault::KeyConfusionHs256 { .. }
         | OidcFault::HsEmptyKey { .. }
+        | OidcFault::HsClientSecret { .. }
         | OidcFault::JweIdToken { .. }
         | OidcFault::UnknownKid { .. }
         | OidcFault::OmitKid {}

@@ -11,7 +11,7 @@ use aws_lc_rs::signature::{
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
 use mitid_mock_broker::oidc::dangerous::{
-    BadSignatureAlg, ClaimTarget, KidChoice, PublicKeyEncoding,
+    BadSignatureAlg, ClaimTarget, HmacAlg, KidChoice, PublicKeyEncoding,
 };
 use mitid_mock_broker::oidc::{FlowKey, OidcFault, OidcFaultPlan};
 use oidc_support::*;
@@ -285,6 +285,18 @@ async fn signature_and_header_attacks() {
     );
     assert_eq!(s.len(), 32);
     assert_ne!(s, good.as_ref());
+
+    // HS256 / HS512 keyed with the client secret, correct: the MAC verifies with the secret.
+    for (alg, name, algorithm) in [
+        (HmacAlg::HS256, "HS256", hmac::HMAC_SHA256),
+        (HmacAlg::HS512, "HS512", hmac::HMAC_SHA512),
+    ] {
+        let (h, _, s, input, _) = id_token(&mock, vec![OidcFault::HsClientSecret { alg }]).await;
+        assert_eq!(h["alg"], name);
+        assert!(h.get("kid").is_none());
+        let key = hmac::Key::new(algorithm, SECRET.as_bytes());
+        assert!(hmac::verify(&key, input.as_bytes(), &s).is_ok(), "{name}");
+    }
 
     // Unknown kid / no kid / crit: valid signature by the active key.
     let (h, _, s, input, _) =

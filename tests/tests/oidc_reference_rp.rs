@@ -175,6 +175,14 @@ const REASONS: &[(&str, &str)] = &[
         "the ID token is a JWE (five parts)",
     ),
     (
+        "oidc-forgery.jwe-unsecured-inner-jwt",
+        "the ID token is a JWE (five parts)",
+    ),
+    (
+        "oidc-forgery.hmac-client-secret",
+        "alg \"HS512\" is not accepted",
+    ),
+    (
         "oidc-keys.unknown-kid",
         "kid \"mock-unknown-kid\" is not in the provider's JWKS",
     ),

@@ -177,7 +177,7 @@ impl IssForm {
 /// The other issuer `iss-variant { form = "array-with-expected" }` lists first.
 pub const ATTACKER_ISSUER: &str = "https://attacker.example";
 
-/// HMAC algorithm of `hs-empty-key`.
+/// HMAC algorithm of `hs-empty-key` and `hs-client-secret`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HmacAlg {
     /// HMAC SHA-256.
@@ -286,6 +286,10 @@ pub enum JwePayload {
     /// requires a nested signature but does not check its signer is separated from one that
     /// verifies it against the broker's JWKS.
     AttackerSigned,
+    /// A nested unsecured JWT (`cty: JWT`, inner header `alg: none`, empty signature): an RP
+    /// that verifies the inner token only when it is a JWS, and reads a `none` JWT as is, is
+    /// separated from one that requires a verified JWS inside (pac4j-jwt CVE-2026-29000).
+    UnsecuredJwt,
 }
 
 /// Which `kid` a token signed with a foreign key carries.
@@ -394,6 +398,16 @@ pub enum OidcFault {
         /// Which `kid` the header carries.
         #[serde(default)]
         kid: EmptyKeyKid,
+    },
+    /// `alg = HS256 | HS384 | HS512`, a correct MAC keyed with the client's own
+    /// `client_secret`, no `kid`, while discovery advertises only asymmetric algorithms: an RP
+    /// that lets the header choose HMAC with its client secret as the key accepts a token that
+    /// anyone who knows the secret can mint for any identity (MinIO CVE-2026-33322). The
+    /// broker never signs ID tokens this way (no client registers `HS256`).
+    HsClientSecret {
+        /// The HMAC algorithm.
+        #[serde(default)]
+        alg: HmacAlg,
     },
     /// The ID token is a compact JWE (five parts) encrypted to a public key of the RP, whose
     /// plaintext is the claim set or a JWS signed by the attacker: the sign/encrypt confusion of
@@ -525,6 +539,7 @@ impl OidcFault {
             OidcFault::AlgNone {} => "alg-none",
             OidcFault::KeyConfusionHs256 { .. } => "key-confusion-hs256",
             OidcFault::HsEmptyKey { .. } => "hs-empty-key",
+            OidcFault::HsClientSecret { .. } => "hs-client-secret",
             OidcFault::JweIdToken { .. } => "jwe-id-token",
             OidcFault::UnknownKid { .. } => "unknown-kid",
             OidcFault::OmitKid {} => "omit-kid",
@@ -568,6 +583,7 @@ impl OidcFault {
             | OidcFault::AlgNone {}
             | OidcFault::KeyConfusionHs256 { .. }
             | OidcFault::HsEmptyKey { .. }
+            | OidcFault::HsClientSecret { .. }
             | OidcFault::JweIdToken { .. }
             | OidcFault::UnknownKid { .. }
             | OidcFault::OmitKid {}
@@ -597,6 +613,7 @@ impl OidcFault {
                 | OidcFault::AlgNone {}
                 | OidcFault::KeyConfusionHs256 { .. }
                 | OidcFault::HsEmptyKey { .. }
+                | OidcFault::HsClientSecret { .. }
                 | OidcFault::JweIdToken { .. }
                 | OidcFault::SignWithKey { .. }
                 | OidcFault::JkuHeader { .. }
@@ -853,6 +870,10 @@ pub enum ForgeError {
     /// step instead of judging the RP on an error response).
     #[error("fault jwe-id-token: the client registered no usable public key to encrypt to: {0}")]
     NoRpKey(String),
+    /// `hs-client-secret` for a client without a secret (a private_key_jwt client): the fault
+    /// cannot reach it, and the step is skipped as for [`ForgeError::NoRpKey`].
+    #[error("fault hs-client-secret: {0}")]
+    NoClientSecret(String),
     /// The crypto backend refused to encrypt.
     #[error("fault jwe-id-token: encryption failed")]
     Encrypt,
@@ -993,6 +1014,17 @@ pub(crate) fn forge_id_token(
                 }
                 signer = Signer::Hmac(alg.algorithm(), Vec::new());
             }
+            OidcFault::HsClientSecret { alg } => {
+                let secret = ctx.client_secret.ok_or_else(|| {
+                    ForgeError::NoClientSecret(format!(
+                        "client {:?} has no client_secret to MAC with",
+                        ctx.client_id
+                    ))
+                })?;
+                header.insert("alg".into(), json!(alg.name()));
+                header.remove("kid");
+                signer = Signer::Hmac(alg.algorithm(), secret.as_bytes().to_vec());
+            }
             OidcFault::JweIdToken { payload, .. } => match payload {
                 // The signer does not matter: only the claims go into the JWE.
                 JwePayload::Claims => {}
@@ -1001,6 +1033,11 @@ pub(crate) fn forge_id_token(
                     header.insert("alg".into(), json!(k.alg().name()));
                     header.insert("kid".into(), json!(k.kid()));
                     signer = Signer::Key(k);
+                }
+                JwePayload::UnsecuredJwt => {
+                    header.insert("alg".into(), json!("none"));
+                    header.remove("kid");
+                    signer = Signer::Unsigned;
                 }
             },
             OidcFault::SignWithKey { credential, kid } => {
@@ -1115,7 +1152,7 @@ pub(crate) fn forge_id_token(
             })?;
             let (plaintext, nested) = match payload {
                 JwePayload::Claims => (claims_json, false),
-                JwePayload::AttackerSigned => (jws, true),
+                JwePayload::AttackerSigned | JwePayload::UnsecuredJwt => (jws, true),
             };
             encrypt_compact(alg, &rp_key, nested, plaintext.as_bytes())
         }

@@ -252,7 +252,7 @@ impl OidcProvider {
                     lifetime,
                 };
                 forge_id_token(&ctx, claims, plan).map_err(|e| {
-                    if let ForgeError::NoRpKey(why) = &e {
+                    if let ForgeError::NoRpKey(why) | ForgeError::NoClientSecret(why) = &e {
                         // The fault cannot reach this RP: say so in the flow record, so the
                         // harness skips the step rather than judging the RP on our error.
                         super::observed::note_undeliverable(&mut self.flows(), &grant.req, why);

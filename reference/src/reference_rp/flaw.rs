@@ -108,6 +108,12 @@ pub enum RpFlaw {
     /// CVE-2025-65945; fast-jwt, ruby-jwt, PyJWT, python-jose, Authlib, joserfc: the
     /// empty-HMAC-key family in docs/advisories.md, O1).
     EmptyHmacKey,
+    /// Lets the header choose HS256/HS384/HS512 and verifies the MAC with the client's own
+    /// `client_secret`, whatever discovery advertises: anyone who knows the secret (every
+    /// deployment of the RP, a leaked configuration) mints ID tokens for any identity (MinIO
+    /// CVE-2026-33322: the token's `alg` chose the algorithm, HS* keyed with the client
+    /// secret).
+    HmacWithClientSecret,
     /// Lets the token's shape choose between JWS and JWE: a five-part ID token is decrypted with
     /// the RP's own private keys (the whole key set, the `kid` picking one whatever its `use`)
     /// and its plaintext trusted as the claim set, although anyone can encrypt to the RP's
@@ -121,6 +127,12 @@ pub enum RpFlaw {
     /// of Cloud Foundry UAA CVE-2026-41005 with XML encryption, and of nested-JWT code that
     /// decodes the inner token with verification off). Bare claims inside are refused.
     UnverifiedNestedJws,
+    /// Opens a five-part ID token as a nested JWT and verifies the inner token against the
+    /// broker's JWKS only when it is a JWS; an unsecured inner JWT (`alg: none`) is read as is
+    /// (pac4j-jwt CVE-2026-29000: `JwtAuthenticator` checked signatures only for a
+    /// `SignedJWT` and took a decrypted `PlainJWT` unchecked). A nested JWS by the attacker
+    /// key is refused; bare claims inside are refused.
+    NestedJwtVerifiedOnlyIfSigned,
     /// Takes the verification key from the token's own `jwk`, `jku` or `x5u` header.
     TrustHeaderKeys,
     /// Ignores the `crit` header instead of rejecting extensions it does not understand.
@@ -195,7 +207,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 52] = [
+    pub const ALL: [RpFlaw; 54] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -222,8 +234,10 @@ impl RpFlaw {
         RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf),
         RpFlaw::HsKeyConfusion(KeyBytes::JwksJson),
         RpFlaw::EmptyHmacKey,
+        RpFlaw::HmacWithClientSecret,
         RpFlaw::AcceptUnsignedJwe,
         RpFlaw::UnverifiedNestedJws,
+        RpFlaw::NestedJwtVerifiedOnlyIfSigned,
         RpFlaw::TrustHeaderKeys,
         RpFlaw::IgnoreCrit,
         RpFlaw::NoJwksRefetch,
@@ -285,8 +299,10 @@ impl RpFlaw {
             RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf) => "hs-key-confusion-pkcs1-pem-crlf",
             RpFlaw::HsKeyConfusion(KeyBytes::JwksJson) => "hs-key-confusion-jwks-json",
             RpFlaw::EmptyHmacKey => "empty-hmac-key",
+            RpFlaw::HmacWithClientSecret => "hmac-with-client-secret",
             RpFlaw::AcceptUnsignedJwe => "accept-unsigned-jwe",
             RpFlaw::UnverifiedNestedJws => "unverified-nested-jws",
+            RpFlaw::NestedJwtVerifiedOnlyIfSigned => "nested-jwt-verified-only-if-signed",
             RpFlaw::TrustHeaderKeys => "trust-header-keys",
             RpFlaw::IgnoreCrit => "ignore-crit",
             RpFlaw::NoJwksRefetch => "no-jwks-refetch",

@@ -12,7 +12,8 @@
 //!
 //! The strict RP registered no ID-token encryption, so a five-part token is refused before any
 //! of this runs ([`super::jws::verify`]). Only [`RpFlaw::AcceptUnsignedJwe`] and
-//! [`RpFlaw::UnverifiedNestedJws`] open a JWE, with [`open_id_token`]. Decryption is
+//! [`RpFlaw::UnverifiedNestedJws`] open a JWE, with [`open_id_token`], and
+//! [`RpFlaw::NestedJwtVerifiedOnlyIfSigned`], with [`open_nested`]. Decryption is
 //! hand-written on aws-lc-rs (RSAES-OAEP, AES-256-GCM), like the JWS checks: the broker
 //! encrypts with its own code, so the two sides share none.
 
@@ -232,6 +233,21 @@ pub fn open_id_token(token: &str, flaws: &Flaws) -> Result<Map<String, Value>, J
     )
 }
 
+/// FLAWED RPs ONLY: the compact JWT nested in an ID token that came as a JWE (three
+/// dot-separated parts), for [`RpFlaw::NestedJwtVerifiedOnlyIfSigned`], which then decides by
+/// the inner header whether to verify it.
+pub fn open_nested(token: &str) -> Result<String, JwsError> {
+    let keys = rp_keys().ok_or(JweError::Decrypt)?;
+    let plain = decrypt(token, keys)?;
+    let inner = std::str::from_utf8(&plain)
+        .map(str::trim)
+        .map_err(|_| JweError::Plaintext("a nested JWT"))?;
+    if inner.split('.').count() != 3 {
+        return Err(JweError::Plaintext("a nested JWT").into());
+    }
+    Ok(inner.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,5 +380,20 @@ mod tests {
             "victim"
         );
         assert!(open_id_token(&claims, &unverified).is_err());
+    }
+
+    #[test]
+    fn open_nested_hands_back_the_inner_jwt_and_nothing_else() {
+        let hd = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
+        let pl = URL_SAFE_NO_PAD.encode(br#"{"sub":"victim"}"#);
+        let unsecured = format!("{hd}.{pl}.");
+        let nested = seal("RSA-OAEP-256", Some(ENC_KID), format!(" {unsecured}\n").as_bytes());
+        assert_eq!(open_nested(&nested).unwrap(), unsecured);
+        let claims = seal("RSA-OAEP-256", Some(ENC_KID), br#"{"sub":"victim"}"#);
+        assert!(open_nested(&claims).is_err());
+        let four = seal("RSA-OAEP", Some(SIG_KID), b"a.b.c.d");
+        assert!(open_nested(&four).is_err());
+        let not_utf8 = seal("RSA-OAEP", Some(SIG_KID), &[0xff, b'.', b'.']);
+        assert!(open_nested(&not_utf8).is_err());
     }
 }

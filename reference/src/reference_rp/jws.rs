@@ -129,16 +129,27 @@ impl Jws {
 }
 
 /// Verify an ID token's signature against the provider's keys and return its claims.
+/// `client_secret` is the RP's own secret, used only by [`RpFlaw::HmacWithClientSecret`].
 pub async fn verify(
     token: &str,
     provider: &Provider,
     flaws: &Flaws,
     kidless: KidlessKeys,
+    client_secret: &str,
 ) -> Result<Map<String, Value>, JwsError> {
     // The token's shape must not choose between verifying and decrypting (RFC 8725 §2.7,
     // §3.9): this RP expects a JWS, so five parts are refused. The flaws model the libraries
     // that let it choose.
     if token.len() <= MAX_TOKEN_BYTES && token.split('.').count() == 5 {
+        if flaws.has(RpFlaw::NestedJwtVerifiedOnlyIfSigned) {
+            let inner = super::jwe::open_nested(token)?;
+            let nested = Jws::parse(&inner)?;
+            if nested.header_str("alg") == Some("none") {
+                return Ok(nested.payload);
+            }
+            // Three parts: the recursion ends here.
+            return Box::pin(verify(&inner, provider, flaws, kidless, client_secret)).await;
+        }
         return if flaws.has(RpFlaw::AcceptUnsignedJwe) || flaws.has(RpFlaw::UnverifiedNestedJws) {
             super::jwe::open_id_token(token, flaws)
         } else {
@@ -170,6 +181,9 @@ pub async fn verify(
             }
             if flaws.has(RpFlaw::EmptyHmacKey) {
                 return empty_key_hmac(&jws, &alg);
+            }
+            if flaws.has(RpFlaw::HmacWithClientSecret) {
+                return hmac_check(&jws, &alg, client_secret.as_bytes());
             }
             return Err(JwsError::AlgNotAllowed(alg_name));
         }
@@ -304,16 +318,21 @@ async fn confused_hmac(
 /// unknown one, the RSA `kid`, `""`), the miss yields the empty string (`keys.get(kid) ||
 /// ""`), and the HMAC primitive takes the zero-length key.
 fn empty_key_hmac(jws: &Jws, alg: &Alg) -> Result<Map<String, Value>, JwsError> {
-    use aws_lc_rs::hmac;
     let symmetric_keys: std::collections::HashMap<String, Vec<u8>> = Default::default();
     let kid = jws.header_str("kid").unwrap_or_default();
     let secret = symmetric_keys.get(kid).cloned().unwrap_or_default();
+    hmac_check(jws, alg, &secret)
+}
+
+/// FLAWED RPs ONLY: the token's MAC checked with `secret` under its HS* `alg`.
+fn hmac_check(jws: &Jws, alg: &Alg, secret: &[u8]) -> Result<Map<String, Value>, JwsError> {
+    use aws_lc_rs::hmac;
     let algorithm = match alg {
         Alg::Hs384 => hmac::HMAC_SHA384,
         Alg::Hs512 => hmac::HMAC_SHA512,
         _ => hmac::HMAC_SHA256,
     };
-    let key = hmac::Key::new(algorithm, &secret);
+    let key = hmac::Key::new(algorithm, secret);
     check(
         hmac::verify(&key, jws.signing_input.as_bytes(), &jws.signature).is_ok(),
         jws.payload.clone(),

@@ -499,7 +499,14 @@ async fn complete(
         )));
     }
 
-    let claims = jws::verify(id_token_jwt, &st.provider, &st.cfg.flaws, st.cfg.kidless).await?;
+    let claims = jws::verify(
+        id_token_jwt,
+        &st.provider,
+        &st.cfg.flaws,
+        st.cfg.kidless,
+        &st.cfg.client_secret,
+    )
+    .await?;
     let sub = id_token::check(
         &claims,
         &Expected {

@@ -387,7 +387,11 @@ mod tests {
         let hd = URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#);
         let pl = URL_SAFE_NO_PAD.encode(br#"{"sub":"victim"}"#);
         let unsecured = format!("{hd}.{pl}.");
-        let nested = seal("RSA-OAEP-256", Some(ENC_KID), format!(" {unsecured}\n").as_bytes());
+        let nested = seal(
+            "RSA-OAEP-256",
+            Some(ENC_KID),
+            format!(" {unsecured}\n").as_bytes(),
+        );
         assert_eq!(open_nested(&nested).unwrap(), unsecured);
         let claims = seal("RSA-OAEP-256", Some(ENC_KID), br#"{"sub":"victim"}"#);
         assert!(open_nested(&claims).is_err());

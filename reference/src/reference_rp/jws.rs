@@ -305,11 +305,7 @@ async fn confused_hmac(
             .rsa_key_bytes(form)
             .ok_or(JwsError::NoKey("HS256".into()))?,
     };
-    let hkey = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret);
-    check(
-        aws_lc_rs::hmac::verify(&hkey, jws.signing_input.as_bytes(), &jws.signature).is_ok(),
-        jws.payload.clone(),
-    )
+    hmac_check(jws, &Alg::Hs256, &secret)
 }
 
 /// FLAWED RPs ONLY: HS256/384/512 accepted, the HMAC key looked up by `kid` in the RP's table

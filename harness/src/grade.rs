@@ -130,6 +130,9 @@ fn saml_effect(f: &Fault) -> Effect {
         Fault::XswDuplicateId { .. }
         | Fault::XswSignatureInEvil { .. }
         | Fault::XswAssertionSignatureOnResponse { .. } => Effect::AddsForgery,
+        // The signed assertion stays intact and verifiable; the victim's Subject or CPR is
+        // added inside its Signature, outside what the signature covers.
+        Fault::SmuggleInSignature { .. } => Effect::AddsForgery,
         // The signed assertion itself is tampered (its NameID names another identity).
         Fault::DigestValueElsewhere { .. }
         | Fault::HmacKeyConfusion { .. }
@@ -233,7 +236,8 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 // issue 13
                 Fault::XswDuplicateId { victim, .. }
                 | Fault::XswSignatureInEvil { victim, .. }
-                | Fault::XswAssertionSignatureOnResponse { victim, .. } => Some(named(victim)),
+                | Fault::XswAssertionSignatureOnResponse { victim, .. }
+                | Fault::SmuggleInSignature { victim, .. } => Some(named(victim)),
                 Fault::DigestValueElsewhere { .. }
                 | Fault::HmacKeyConfusion { .. }
                 | Fault::SignatureError { .. }

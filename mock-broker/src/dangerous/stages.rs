@@ -204,6 +204,13 @@ impl FaultPlan {
                 Fault::SignatureError { kind } => s.add_signed_assertion(move |x, cx| {
                     signed_assertion::signature_error(x, cx, *kind)
                 }),
+                Fault::SmuggleInSignature {
+                    element,
+                    place,
+                    victim,
+                } => s.add_signed_assertion(move |x, cx| {
+                    signed_assertion::smuggle_in_signature(x, cx, *element, *place, victim)
+                }),
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

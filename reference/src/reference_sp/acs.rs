@@ -563,6 +563,9 @@ fn verify_assertion(st: &SpState, assertion_xml: &str, document: &str) -> Result
         return super::naive_dsig::verify(assertion_xml, document, idp_keys, bug)
             .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")));
     }
+    if !st.has(Flaw::DescendantSearch) {
+        signature_shape(sig)?;
+    }
     let policy = if st.has(Flaw::AcceptSha1) {
         VerifyPolicy::Compatible
     } else {
@@ -578,6 +581,52 @@ fn verify_assertion(st: &SpState, assertion_xml: &str, document: &str) -> Result
             SignatureRequirement::All,
         )
         .map_err(|e| Rejection::new(Check::Signature, format!("assertion signature: {e}")))
+}
+
+/// The SAML profile of an assertion Signature: `SignedInfo`, `SignatureValue` and at most one
+/// `KeyInfo` holding XML-DSig elements only. XML-DSig itself allows a `ds:Object` with any
+/// content and foreign elements in `KeyInfo`; both sit outside what an enveloped signature
+/// covers, NemLog-in never sends either, and a reader that searches the assertion's
+/// descendants would take what is smuggled there for signed (passport-wsfed-saml2
+/// CVE-2025-46573). Refusing them keeps the signed assertion exactly what was signed.
+fn signature_shape(sig: roxmltree::Node<'_, '_>) -> Result<(), Rejection> {
+    let names: Vec<String> = sig
+        .children()
+        .filter(|n| n.is_element())
+        .map(xml::qname)
+        .collect();
+    let allowed = |i: usize, n: roxmltree::Node<'_, '_>| match i {
+        0 => is(n, DS, "SignedInfo"),
+        1 => is(n, DS, "SignatureValue"),
+        2 => is(n, DS, "KeyInfo"),
+        _ => false,
+    };
+    if sig
+        .children()
+        .filter(|n| n.is_element())
+        .enumerate()
+        .any(|(i, n)| !allowed(i, n))
+    {
+        return reject(
+            Check::Signature,
+            format!(
+                "the assertion's Signature holds {names:?}; only SignedInfo, SignatureValue and KeyInfo belong there (no ds:Object)"
+            ),
+        );
+    }
+    if let Some(foreign) = children(sig, DS, "KeyInfo")
+        .flat_map(|k| k.descendants().skip(1))
+        .find(|n| n.is_element() && n.tag_name().namespace() != Some(DS))
+    {
+        return reject(
+            Check::Signature,
+            format!(
+                "the assertion's KeyInfo holds {}, which is not XML-DSig key information",
+                xml::qname(foreign)
+            ),
+        );
+    }
+    Ok(())
 }
 
 /// The `TrustKeyInfo` flaw: the public key (SPKI DER) the signature offers itself, from an

@@ -323,7 +323,17 @@ fn parse_name_id(name_id: roxmltree::Node<'_, '_>, x: &Expect<'_>) -> Result<Sub
 /// Attribute name -> values, across all AttributeStatements.
 fn attributes(assertion: roxmltree::Node<'_, '_>, x: &Expect<'_>) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for st in children(assertion, SAML, "AttributeStatement") {
+    // `DescendantSearch`: every AttributeStatement anywhere below the assertion, in document
+    // order, so one smuggled into the Signature (before the genuine one) is read first.
+    let statements: Vec<_> = if x.has(Flaw::DescendantSearch) {
+        assertion
+            .descendants()
+            .filter(|n| is(*n, SAML, "AttributeStatement"))
+            .collect()
+    } else {
+        children(assertion, SAML, "AttributeStatement").collect()
+    };
+    for st in statements {
         for a in children(st, SAML, "Attribute") {
             let Some(name) = a.attribute("Name") else {
                 continue;
@@ -380,7 +390,11 @@ pub(crate) fn validate(
 
     // ---- Subject ----
     let lax = x.has(Flaw::LaxNameId);
-    let subject = child(a, SAML, "Subject");
+    let subject = if x.has(Flaw::DescendantSearch) {
+        a.descendants().find(|n| is(*n, SAML, "Subject"))
+    } else {
+        child(a, SAML, "Subject")
+    };
     let name_ids: Vec<_> = subject
         .map(|s| children(s, SAML, "NameID").collect())
         .unwrap_or_default();

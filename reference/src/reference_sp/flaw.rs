@@ -242,6 +242,16 @@ pub enum Flaw {
     /// skips it (node-saml < 4.0.5, GHSA-vx8m-6fhw-pccw, whose POST path never called the
     /// expiry check the Redirect path had).
     SloPostNoExpiryCheck,
+    /// Reads the Subject/NameID and the AttributeStatements of the verified assertion with a
+    /// descendant search (`.//*[local-name()='Subject']`, first match; every descendant
+    /// AttributeStatement) instead of the assertion's own children: passport-wsfed-saml2 <
+    /// 4.6.4 (CVE-2025-46573, GHSA-8gqj-226h-gm8r), whose fix anchors every lookup at
+    /// `//*[local-name(.)='Assertion'][1]/*[local-name(.)='AttributeStatement']`. Content
+    /// smuggled inside the assertion's own Signature, which the enveloped transform leaves out
+    /// of the digest, is then read as signed. Like xml-crypto, which verified for that library,
+    /// the SP accepts whatever a Signature holds besides SignedInfo (XML-DSig allows a
+    /// `ds:Object` and foreign KeyInfo content); the strict SP refuses both.
+    DescendantSearch,
 }
 
 impl Flaw {
@@ -322,6 +332,7 @@ impl Flaw {
         Flaw::SloNameIdUnchecked,
         Flaw::SloNoExpiryCheck,
         Flaw::SloPostNoExpiryCheck,
+        Flaw::DescendantSearch,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -402,6 +413,7 @@ impl Flaw {
             Flaw::SloNameIdUnchecked => "slo-nameid-unchecked",
             Flaw::SloNoExpiryCheck => "slo-no-expiry-check",
             Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
+            Flaw::DescendantSearch => "descendant-search",
         }
     }
 
@@ -465,6 +477,7 @@ impl Flaw {
             | Flaw::SloNameIdUnchecked
             | Flaw::SloNoExpiryCheck
             | Flaw::SloPostNoExpiryCheck => Check::Logout,
+            Flaw::DescendantSearch => Check::NameId,
             Flaw::ErrorPageWith200 => return None,
             // issue 13
             Flaw::DigestValueFromDocument
@@ -599,6 +612,9 @@ impl Flaw {
             Flaw::SloNoExpiryCheck => "ignores the LogoutRequest's NotOnOrAfter",
             Flaw::SloPostNoExpiryCheck => {
                 "ignores the LogoutRequest's NotOnOrAfter on the POST binding"
+            }
+            Flaw::DescendantSearch => {
+                "reads Subject and AttributeStatements by descendant search, not as the assertion's children"
             }
         }
     }

@@ -42,6 +42,31 @@ pub enum LogoutFault {
         #[serde(default = "ten")]
         minutes: i64,
     },
+    /// The LogoutRequest itself unsigned (no query signature, no own `ds:Signature`), carrying
+    /// a `saml:Assertion` genuinely signed with the IdP key for `identity` (as an attacker's
+    /// own captured login would be) at `place` (samlify GHSA-63ch-w8pw-4mf2, Keycloak
+    /// CVE-2026-133430). An SP that accepts the message because *some* signature inside it
+    /// verifies with the IdP key ends the victim's session.
+    WrappedSignedAssertion {
+        /// Where the signed assertion goes.
+        place: WrappedPlace,
+        /// Whose assertion it is (default: an identity other than the session's).
+        #[serde(default)]
+        identity: Option<String>,
+    },
+}
+
+/// Where [`LogoutFault::WrappedSignedAssertion`] puts the signed assertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WrappedPlace {
+    /// A direct child of the LogoutRequest, after the Issuer (where samlify's
+    /// `/*[local-name()='LogoutRequest']/*[local-name()='Assertion']/*[local-name()='Signature']`
+    /// lookup finds it).
+    Child,
+    /// Inside `samlp:Extensions` after the Issuer (the schema-valid place; Keycloak's
+    /// signature lookup searched the whole message).
+    Extensions,
 }
 
 fn ten() -> i64 {
@@ -107,7 +132,9 @@ impl LogoutFault {
     /// The stage this fault acts at. Exhaustive: a new fault does not compile until it has one.
     pub(crate) fn stage(&self) -> LogoutStage {
         match self {
-            LogoutFault::Unsigned | LogoutFault::SignWith { .. } => LogoutStage::Crypto,
+            LogoutFault::Unsigned
+            | LogoutFault::SignWith { .. }
+            | LogoutFault::WrappedSignedAssertion { .. } => LogoutStage::Crypto,
             LogoutFault::Issuer { .. }
             | LogoutFault::NameIdOf { .. }
             | LogoutFault::Expired { .. } => LogoutStage::Model,
@@ -124,7 +151,9 @@ impl LogoutFault {
             LogoutFault::Issuer { value } => set_issuer(m, value),
             LogoutFault::NameIdOf { identity } => name_id_of(m, identity, cx)?,
             LogoutFault::Expired { minutes } => expired(m, *minutes, cx.now),
-            LogoutFault::Unsigned | LogoutFault::SignWith { .. } => {}
+            LogoutFault::Unsigned
+            | LogoutFault::SignWith { .. }
+            | LogoutFault::WrappedSignedAssertion { .. } => {}
         }
         Ok(())
     }
@@ -132,7 +161,9 @@ impl LogoutFault {
     /// Apply a crypto-stage fault to the signing decision (model faults leave it alone).
     pub(crate) fn apply_crypto(&self, signing: &mut LogoutSigning) {
         match self {
-            LogoutFault::Unsigned => *signing = LogoutSigning::Unsigned,
+            LogoutFault::Unsigned | LogoutFault::WrappedSignedAssertion { .. } => {
+                *signing = LogoutSigning::Unsigned
+            }
             LogoutFault::SignWith { key } => *signing = LogoutSigning::Key(*key),
             LogoutFault::Issuer { .. }
             | LogoutFault::NameIdOf { .. }
@@ -164,6 +195,21 @@ fn expired(m: &mut LogoutRequestModel, minutes: i64, now: time::OffsetDateTime) 
     let when = now - Duration::minutes(minutes.max(0));
     m.not_on_or_after = when;
     m.issue_instant = when - Duration::minutes(5);
+}
+
+/// The signed assertion a plan asks to wrap into the (unsigned) LogoutRequest, if any: the
+/// last [`LogoutFault::WrappedSignedAssertion`] wins.
+pub(crate) fn wrapped(faults: &[LogoutFault]) -> Option<(WrappedPlace, Option<&str>)> {
+    faults.iter().rev().find_map(|f| match f {
+        LogoutFault::WrappedSignedAssertion { place, identity } => {
+            Some((*place, identity.as_deref()))
+        }
+        LogoutFault::Unsigned
+        | LogoutFault::SignWith { .. }
+        | LogoutFault::Issuer { .. }
+        | LogoutFault::NameIdOf { .. }
+        | LogoutFault::Expired { .. } => None,
+    })
 }
 
 /// Apply a plan's faults: model faults in order, then the last crypto choice wins.

@@ -25,6 +25,7 @@ use crate::broker::BrokerState;
 use crate::dangerous::SigningKeyChoice;
 use crate::dangerous::logout::{
     self, LogoutFault, LogoutFaultContext, LogoutFaultError, LogoutRequestModel, LogoutSigning,
+    WrappedPlace,
 };
 use crate::oidc::error::OAuthError;
 use crate::saml::mint::SigningKey;
@@ -250,6 +251,55 @@ pub fn write_logout_request(m: &LogoutRequestModel, signature: Option<&str>) -> 
     )
 }
 
+/// A `saml:Assertion` for `identity` (default: the first identity whose NameID is not the
+/// session's), signed with the IdP's own key as every login's assertion is: what an attacker
+/// holds after logging in as themself, for [`LogoutFault::WrappedSignedAssertion`]. Its
+/// signature is genuine and verifies with the IdP metadata; it just does not sign the
+/// LogoutRequest.
+fn wrapped_assertion(
+    st: &BrokerState,
+    model: &LogoutRequestModel,
+    identity: Option<&str>,
+    now: time::OffsetDateTime,
+) -> Result<String, IdpLogoutError> {
+    let who = match identity {
+        Some(h) => st
+            .identities
+            .get(h)
+            .ok_or_else(|| LogoutFaultError::UnknownIdentity(h.to_string()))?,
+        None => st
+            .identities
+            .iter()
+            .find(|i| i.name_id() != model.name_id)
+            .ok_or_else(|| LogoutFaultError::UnknownIdentity("<any other identity>".into()))?,
+    };
+    let id = format!("{}-captured", model.id);
+    let k = key(st, SigningKeyChoice::Idp);
+    let template = super::response::signature_template(&id, Some(&k.cert_b64), false);
+    let xml = format!(
+        r#"<saml:Assertion xmlns:saml="{saml}" ID="{id}" Version="2.0" IssueInstant="{ii}"><saml:Issuer>{iss}</saml:Issuer>{template}<saml:Subject><saml:NameID Format="{nf}">{nid}</saml:NameID></saml:Subject></saml:Assertion>"#,
+        saml = ns::SAML,
+        id = escape_attr(&id),
+        ii = super::response::fmt_instant(now),
+        iss = escape_text(&st.entity_id),
+        nf = ns::NAMEID_PERSISTENT,
+        nid = escape_text(&who.name_id()),
+    );
+    st.xml_signer
+        .sign_enveloped(xml, &k.signer, false)
+        .map_err(|e| IdpLogoutError::Sign(e.to_string()))
+}
+
+/// `xml` (an unsigned LogoutRequest) with `assertion` after its Issuer, as a child or inside
+/// `samlp:Extensions`.
+fn wrap_into(xml: &str, place: WrappedPlace, assertion: &str) -> String {
+    let inner = match place {
+        WrappedPlace::Child => assertion.to_string(),
+        WrappedPlace::Extensions => format!("<samlp:Extensions>{assertion}</samlp:Extensions>"),
+    };
+    xml.replacen("</saml:Issuer>", &format!("</saml:Issuer>{inner}"), 1)
+}
+
 /// Start an IdP-initiated logout of the session of the login `req.login_request_id`.
 pub(crate) fn start(
     st: &Arc<BrokerState>,
@@ -306,9 +356,23 @@ pub(crate) fn start(
         now,
     };
     let signing = logout::apply(&req.faults, &mut model, &cx)?;
+    let wrapped = match logout::wrapped(&req.faults) {
+        Some((place, identity)) => Some((place, wrapped_assertion(st, &model, identity, now)?)),
+        None => None,
+    };
+    let unsigned_xml = |m: &LogoutRequestModel| {
+        let xml = write_logout_request(m, None);
+        match &wrapped {
+            Some((place, assertion)) => wrap_into(&xml, *place, assertion),
+            None => xml,
+        }
+    };
     let (request_xml, delivery) = match (req.binding, signing) {
         (SloBinding::Redirect, signing) => {
-            let xml = write_logout_request(&model, None);
+            let xml = match signing {
+                LogoutSigning::Unsigned => unsigned_xml(&model),
+                LogoutSigning::Key(_) => write_logout_request(&model, None),
+            };
             let signer = match signing {
                 LogoutSigning::Unsigned => None,
                 LogoutSigning::Key(k) => Some((&*key(st, k).signer, SigAlg::RsaSha256)),
@@ -320,7 +384,7 @@ pub(crate) fn start(
             (xml, LogoutDelivery::Redirect { url })
         }
         (SloBinding::Post, LogoutSigning::Unsigned) => {
-            let xml = write_logout_request(&model, None);
+            let xml = unsigned_xml(&model);
             let fields = vec![("SAMLRequest".to_string(), B64.encode(&xml))];
             (
                 xml,

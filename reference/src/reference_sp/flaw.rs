@@ -252,6 +252,13 @@ pub enum Flaw {
     /// the SP accepts whatever a Signature holds besides SignedInfo (XML-DSig allows a
     /// `ds:Object` and foreign KeyInfo content); the strict SP refuses both.
     DescendantSearch,
+    /// The SLO endpoint accepts a LogoutRequest when *some* `ds:Signature` inside it verifies
+    /// with the IdP metadata key, over whatever element its Reference names, instead of
+    /// requiring the LogoutRequest's own enveloped signature (or, on the Redirect binding, the
+    /// query signature): samlify (GHSA-63ch-w8pw-4mf2, whose lookup finds an Assertion's
+    /// Signature inside the request) and Keycloak (CVE-2026-133430). Any captured signed
+    /// assertion then vouches for a forged logout.
+    SloAnySignatureInMessage,
 }
 
 impl Flaw {
@@ -333,6 +340,7 @@ impl Flaw {
         Flaw::SloNoExpiryCheck,
         Flaw::SloPostNoExpiryCheck,
         Flaw::DescendantSearch,
+        Flaw::SloAnySignatureInMessage,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -414,6 +422,7 @@ impl Flaw {
             Flaw::SloNoExpiryCheck => "slo-no-expiry-check",
             Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
             Flaw::DescendantSearch => "descendant-search",
+            Flaw::SloAnySignatureInMessage => "slo-any-signature-in-message",
         }
     }
 
@@ -476,7 +485,8 @@ impl Flaw {
             | Flaw::SloAnyIssuer
             | Flaw::SloNameIdUnchecked
             | Flaw::SloNoExpiryCheck
-            | Flaw::SloPostNoExpiryCheck => Check::Logout,
+            | Flaw::SloPostNoExpiryCheck
+            | Flaw::SloAnySignatureInMessage => Check::Logout,
             Flaw::DescendantSearch => Check::NameId,
             Flaw::ErrorPageWith200 => return None,
             // issue 13
@@ -612,6 +622,9 @@ impl Flaw {
             Flaw::SloNoExpiryCheck => "ignores the LogoutRequest's NotOnOrAfter",
             Flaw::SloPostNoExpiryCheck => {
                 "ignores the LogoutRequest's NotOnOrAfter on the POST binding"
+            }
+            Flaw::SloAnySignatureInMessage => {
+                "accepts a LogoutRequest when any signature inside it verifies"
             }
             Flaw::DescendantSearch => {
                 "reads Subject and AttributeStatements by descendant search, not as the assertion's children"

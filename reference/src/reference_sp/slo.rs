@@ -144,10 +144,15 @@ fn verify_redirect(
     sig_alg: Option<&str>,
     signature: Option<&[u8]>,
     octets: &[u8],
+    xml_text: &str,
 ) -> Result<(), Rejection> {
     let (Some(alg), Some(sig)) = (sig_alg, signature) else {
         if st.has(Flaw::SloUnsignedAccepted) {
             return Ok(());
+        }
+        if st.has(Flaw::SloAnySignatureInMessage) {
+            // "An XML signature or a query signature": without the latter, any XML one.
+            return any_signature_in_message(st, xml_text);
         }
         return reject("the LogoutRequest is not signed (no Signature/SigAlg)");
     };
@@ -181,6 +186,9 @@ fn verify_post(st: &SpState, xml_text: &str, id: &str) -> Result<(), Rejection> 
         if st.has(Flaw::SloUnsignedAccepted) {
             return Ok(());
         }
+        if st.has(Flaw::SloAnySignatureInMessage) {
+            return any_signature_in_message(st, xml_text);
+        }
         return reject("the LogoutRequest is not signed (no ds:Signature)");
     };
     let method = sig
@@ -207,6 +215,45 @@ fn verify_post(st: &SpState, xml_text: &str, id: &str) -> Result<(), Rejection> 
             SignatureRequirement::All,
         )
         .or_else(|e| reject(format!("LogoutRequest signature: {e}")))
+}
+
+/// The [`Flaw::SloAnySignatureInMessage`] check: some `ds:Signature` anywhere in the message
+/// verifies, with an IdP metadata key, over the element its own Reference names.
+fn any_signature_in_message(st: &SpState, xml_text: &str) -> Result<(), Rejection> {
+    let doc = xml::parse(xml_text).or_else(|e| reject(format!("LogoutRequest XML: {e}")))?;
+    let keys: Vec<Vec<u8>> = st
+        .idp
+        .signing_certs
+        .iter()
+        .map(|c| c.spki.clone())
+        .collect();
+    for sig in doc.descendants().filter(|n| is(*n, xml::DS, "Signature")) {
+        let Some(target) = sig
+            .descendants()
+            .find(|n| is(*n, xml::DS, "Reference"))
+            .and_then(|r| r.attribute("URI"))
+            .and_then(|u| u.strip_prefix('#'))
+        else {
+            continue;
+        };
+        let method = sig
+            .descendants()
+            .find(|n| is(*n, xml::DS, "SignatureMethod"))
+            .and_then(|n| n.attribute("Algorithm"))
+            .unwrap_or("");
+        let verified = st.crypto.verify_target(
+            xml_text,
+            Some(target),
+            method,
+            &keys,
+            VerifyPolicy::SecureSaml,
+            SignatureRequirement::All,
+        );
+        if verified.is_ok() {
+            return Ok(());
+        }
+    }
+    reject("the LogoutRequest is not signed, and no signature inside it verifies")
 }
 
 /// What an accepted LogoutRequest asks for.
@@ -249,7 +296,13 @@ pub(crate) fn check(
                 signature,
                 signed_octets,
                 ..
-            } => verify_redirect(st, sig_alg.as_deref(), signature.as_deref(), signed_octets)?,
+            } => verify_redirect(
+                st,
+                sig_alg.as_deref(),
+                signature.as_deref(),
+                signed_octets,
+                text,
+            )?,
             Inbound::Post { .. } => verify_post(st, text, &id)?,
         }
     }

@@ -1235,7 +1235,7 @@ mod tests {
             ),
             (
                 "steps = [{ action = \"forged-headers\", target = \"protected\", expect = \"accept\" }]",
-                "expect = \\\"reject\\\"",
+                "must set `expect = \"reject\"`",
             ),
             (
                 "steps = [{ target = \"protected\", expect = \"accept\" }]",

@@ -221,7 +221,11 @@ impl Harness {
                     None => {
                         return Err(Inconclusive(match step.target {
                             HeaderTarget::Acs => "the SP's AuthnRequest names no AssertionConsumerServiceURL; the harness cannot tell where its ACS is".into(),
-                            _ => "the RP's authorization request carries no redirect_uri".into(),
+                            HeaderTarget::RedirectUri
+                            | HeaderTarget::Protected
+                            | HeaderTarget::Preflight => {
+                                "the RP's authorization request carries no redirect_uri".into()
+                            }
                         }));
                     }
                 }
@@ -409,8 +413,12 @@ impl Harness {
                     let req = authn_request::parse(&msg.xml).map_err(|e| {
                         Inconclusive(format!("the SP's AuthnRequest is invalid: {e}"))
                     })?;
+                    let callback = match req.acs_url.clone() {
+                        Some(u) => Some(u),
+                        None => self.acs_from_metadata(&req).await,
+                    };
                     LoginEndpoints {
-                        callback: req.acs_url,
+                        callback,
                         subject: None,
                     }
                 }
@@ -426,6 +434,34 @@ impl Harness {
         Err(Inconclusive(
             "too many redirects before reaching the broker".into(),
         ))
+    }
+
+    /// The ACS an AuthnRequest without `AssertionConsumerServiceURL` is answered at: by its
+    /// `AssertionConsumerServiceIndex`, else the metadata's default HTTP-POST ACS (SAML
+    /// metadata §2.2.3), from the SP metadata the broker registered (in process) or sp.toml's
+    /// `sp_metadata`.
+    async fn acs_from_metadata(&self, req: &authn_request::AuthnRequest) -> Option<String> {
+        use mitid_mock_broker::saml::sp_metadata::SpMetadata;
+        let registered = match (&self.broker, &req.issuer) {
+            (super::BrokerLink::InProcess(b), Some(iss)) => {
+                b.state().sp(iss).map(|sp| sp.raw_xml.clone())
+            }
+            _ => None,
+        };
+        let xml = match (registered, &self.sp.sp_metadata) {
+            (Some(x), _) => x,
+            (None, Some(src)) if src.starts_with("http") => {
+                mitid_mock_broker::broker::fetch_metadata(src).await.ok()?
+            }
+            (None, Some(path)) => std::fs::read_to_string(path).ok()?,
+            (None, None) => return None,
+        };
+        let md = SpMetadata::parse(&xml).ok()?;
+        let acs = match req.acs_index {
+            Some(i) => md.acs_by_index(i),
+            None => md.default_acs("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"),
+        };
+        acs.map(|e| e.location.clone())
     }
 
     /// Judge a forged-headers step: the SP's session must have stayed what it was.

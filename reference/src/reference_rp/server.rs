@@ -204,15 +204,10 @@ async fn front_end(
         return next.run(req).await;
     };
     tracing::info!(user = %user.uuid, "reference RP: logged in from request headers");
-    let sid = random();
-    let session = Session {
-        user: Some(user),
-        pending_state: None,
-        created: now(),
+    let sid = match st.new_session(user) {
+        Ok(sid) => sid,
+        Err(e) => return st.reject(&e),
     };
-    if let Err(e) = bounded(&mut lock(&st.sessions), sid.clone(), session, |s| s.user.is_none()) {
-        return st.reject(&e);
-    }
     // The rest of this request runs in the new session, as the browser's next ones will.
     if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={sid}")) {
         req.headers_mut().insert(header::COOKIE, v);

@@ -806,7 +806,9 @@ fn explain_text(s: &mitid_harness::Scenario) -> String {
             StepBody::OidcLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
             StepBody::Replay => Ok(vec![]),
             StepBody::IdpLogout(l) => l.faults.iter().map(serde_json::to_string).collect(),
-            StepBody::ForgedHeaders(f) => serde_json::to_string(&f.target).map(|t| vec![format!("headers sent to {t}")]),
+            StepBody::ForgedHeaders(f) => {
+                serde_json::to_string(&f.target).map(|t| vec![format!("headers sent to {t}")])
+            }
         }
         .unwrap_or_default();
         for f in faults {

@@ -1179,7 +1179,7 @@ impl Harness {
             subject: None,
             saml_request_id: Some(req.id),
             logout_response: None,
-                forged: None,
+            forged: None,
         })
     }
 
@@ -1333,7 +1333,7 @@ impl Harness {
             subject: OidcSubject::from_authorization_url(&au),
             saml_request_id: None,
             logout_response: None,
-                forged: None,
+            forged: None,
         })
     }
 
@@ -1378,7 +1378,7 @@ impl Harness {
             subject: None,
             saml_request_id: None,
             logout_response: None,
-                forged: None,
+            forged: None,
         })
     }
 

@@ -170,7 +170,12 @@ mod tests {
 
     #[test]
     fn each_front_end_scrubs_what_it_should() {
-        let both = ["REMOTE_USER", "REMOTE-USER", "OIDC-CLAIM-sub", "X_Remote_User"];
+        let both = [
+            "REMOTE_USER",
+            "REMOTE-USER",
+            "OIDC-CLAIM-sub",
+            "X_Remote_User",
+        ];
         let strict = FrontEnd::default();
         for unauthenticated in [false, true] {
             let mut h = forged(&both);
@@ -185,7 +190,10 @@ mod tests {
         exact.scrub(&mut h, false);
         assert!(h.get("remote_user").is_none());
         assert_eq!(app_variable(&h, "REMOTE_USER").as_deref(), Some("victim"));
-        assert_eq!(app_variable(&h, "OIDC_CLAIM_SUB").as_deref(), Some("victim"));
+        assert_eq!(
+            app_variable(&h, "OIDC_CLAIM_SUB").as_deref(),
+            Some("victim")
+        );
         assert_eq!(app_variable(&h, "X_REMOTE_USER").as_deref(), Some("victim"));
         let paths = FrontEnd {
             authenticated_paths_only: true,

@@ -168,8 +168,8 @@ impl Harness {
         previous_subject: Option<&OidcSubject>,
     ) -> Result<StepObservation, Inconclusive> {
         let fresh_browser = agent.transcript().is_empty();
-        let observation = |forged: Option<ForgedSeen>, not_applicable: Option<String>| {
-            StepObservation {
+        let observation =
+            |forged: Option<ForgedSeen>, not_applicable: Option<String>| StepObservation {
                 observation: Observation::None { status: 0 },
                 acs_summary: String::new(),
                 fetched_entity: false,
@@ -179,8 +179,7 @@ impl Harness {
                 saml_request_id: None,
                 logout_response: None,
                 forged,
-            }
-        };
+            };
         if self.oracle.evidence() == Evidence::FinalStatus {
             return Ok(observation(
                 None,

@@ -177,7 +177,10 @@ pub(crate) fn router(state: Arc<RpState>) -> Router {
         .route("/login", get(login))
         .route("/callback", get(callback_get).post(callback_post))
         .route("/whoami", get(whoami))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), front_end))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            front_end,
+        ))
         .with_state(state)
 }
 

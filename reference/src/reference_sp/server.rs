@@ -47,8 +47,7 @@ async fn front_end(
     mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let unauthenticated =
-        req.method() == axum::http::Method::OPTIONS || req.uri().path() == "/acs";
+    let unauthenticated = req.method() == axum::http::Method::OPTIONS || req.uri().path() == "/acs";
     let front = crate::identity_headers::FrontEnd {
         trust_client_headers: st.has(Flaw::TrustClientHeaders),
         exact_names_only: st.has(Flaw::ScrubExactHeaderNames),

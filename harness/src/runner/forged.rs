@@ -285,7 +285,7 @@ impl Harness {
                 }
                 // The answer to the forged request itself: a whoami that names someone else,
                 // or the protected page served (2xx) where there was no session.
-                let answered = self.answer_shows(&page, *method, protected_url.as_deref());
+                let answered = self.answer_shows(&page, method, protected_url.as_deref());
                 if let Some(identity) = answered.and_then(|a| breach(&baseline, &a)) {
                     seen.breach = Some(Breach {
                         identity,

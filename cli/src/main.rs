@@ -794,6 +794,9 @@ fn explain_text(s: &mitid_harness::Scenario) -> String {
                 (mitid_harness::Expect::Reject, StepBody::IdpLogout(_)) => {
                     "REJECT the logout (the session stays)"
                 }
+                (_, StepBody::ForgedHeaders(_)) => {
+                    "IGNORE the browser's identity headers naming that identity (its session stays as it was)"
+                }
                 (mitid_harness::Expect::Accept, _) => "ACCEPT (session for exactly that identity)",
                 (mitid_harness::Expect::Reject, _) => "REJECT (no session)",
             }
@@ -803,6 +806,9 @@ fn explain_text(s: &mitid_harness::Scenario) -> String {
             StepBody::OidcLogin(l) => l.plan.faults.iter().map(serde_json::to_string).collect(),
             StepBody::Replay => Ok(vec![]),
             StepBody::IdpLogout(l) => l.faults.iter().map(serde_json::to_string).collect(),
+            StepBody::ForgedHeaders(f) => {
+                serde_json::to_string(&f.target).map(|t| vec![format!("headers sent to {t}")])
+            }
         }
         .unwrap_or_default();
         for f in faults {

@@ -209,13 +209,33 @@ impl Agent {
         url: &str,
         form: Option<&[(String, String)]>,
     ) -> Result<Page, AgentError> {
+        self.request_with_headers(method, url, form, &[]).await
+    }
+
+    /// [`Agent::request`] with extra request headers, sent as given (names are sent in lower
+    /// case, as HTTP/1.1 allows: they are case-insensitive). `OPTIONS` is sent as such (a CORS
+    /// preflight); any other method but `POST` as `GET`. The transcript does not list the
+    /// headers: the caller notes them.
+    pub async fn request_with_headers(
+        &mut self,
+        method: &str,
+        url: &str,
+        form: Option<&[(String, String)]>,
+        headers: &[(String, String)],
+    ) -> Result<Page, AgentError> {
         let started = Instant::now();
         let parsed = url::Url::parse(url).map_err(|_| AgentError::BadLocation(url.to_string()))?;
-        let rb = match (method, form) {
+        let mut rb = match (method, form) {
             ("POST", Some(f)) => self.client.post(parsed.clone()).form(f),
             ("POST", None) => self.client.post(parsed.clone()),
+            ("OPTIONS", _) => self
+                .client
+                .request(reqwest::Method::OPTIONS, parsed.clone()),
             _ => self.client.get(parsed.clone()),
         };
+        for (name, value) in headers {
+            rb = rb.header(name.as_str(), value.as_str());
+        }
         let mut ex = Exchange {
             method: method.to_string(),
             url: url.to_string(),

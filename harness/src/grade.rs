@@ -188,8 +188,11 @@ impl SignedPart {
         let effects: Vec<Effect> = match &step.body {
             StepBody::SamlLogin(l) => l.plan.faults.iter().map(saml_effect).collect(),
             StepBody::OidcLogin(l) => l.plan.faults.iter().map(oidc_effect).collect(),
-            // A logout is judged by whether the session stays, never graded.
-            StepBody::Replay | StepBody::IdpLogout(_) => return SignedPart::Nothing,
+            // A logout is judged by whether the session stays, never graded; forged headers
+            // carry nothing signed at all.
+            StepBody::Replay | StepBody::IdpLogout(_) | StepBody::ForgedHeaders(_) => {
+                return SignedPart::Nothing;
+            }
         };
         let adds = effects.contains(&Effect::AddsForgery);
         if adds && !effects.contains(&Effect::Spoils) {
@@ -260,7 +263,8 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 _ => None,
             })
             .collect(),
-        StepBody::Replay | StepBody::IdpLogout(_) => vec![],
+        // Forged headers name their victim in the step (another identity than any login's).
+        StepBody::Replay | StepBody::IdpLogout(_) | StepBody::ForgedHeaders(_) => vec![],
     }
 }
 

@@ -147,6 +147,33 @@ impl Oracle {
         })
     }
 
+    /// The pages the oracle reads, whoami first: what a `forged-headers` step sends its
+    /// headers to (the protected pages of the SP).
+    pub(crate) fn urls(&self) -> Vec<&str> {
+        [&self.cfg.whoami_url, &self.cfg.protected_url]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The protected URL, when configured.
+    pub(crate) fn protected_url(&self) -> Option<&str> {
+        self.cfg.protected_url.as_deref()
+    }
+
+    /// The identity a whoami answer names, when `page` is one (2xx and readable by the
+    /// extractor); `None` for anything else, which says nothing about a session.
+    pub(crate) fn identity_in(&self, page: &Page) -> Option<String> {
+        let whoami = self.cfg.whoami_url.as_deref()?;
+        let same_page = url::Url::parse(whoami)
+            .is_ok_and(|u| u.path() == page.url.path() && u.host_str() == page.url.host_str());
+        if !same_page || !(200..300).contains(&page.status) {
+            return None;
+        }
+        self.extract(&page.body).map(|id| id.trim().to_string())
+    }
+
     fn describe_extractor(&self) -> String {
         match (&self.cfg.json_field, &self.cfg.regex) {
             (Some(f), _) => format!("JSON field {f:?}"),

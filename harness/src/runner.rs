@@ -23,6 +23,7 @@ use mitid_mock_broker::{ArmedLogin, Broker, Fault, IdentityStore, RunningBroker}
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod forged;
 mod logout;
 #[cfg(test)]
 mod tests;
@@ -710,12 +711,41 @@ impl Harness {
                     StepBody::SamlLogin(l) => l.identity.clone(),
                     StepBody::OidcLogin(l) => l.identity.clone(),
                     StepBody::Replay | StepBody::IdpLogout(_) => last.clone(),
+                    // The victim the headers name; a later replay still replays the login.
+                    StepBody::ForgedHeaders(f) => {
+                        return f.victim.clone().unwrap_or_else(|| self.default_victim(s));
+                    }
                 };
                 let id = named.unwrap_or_else(|| self.default_identity());
                 last = Some(id.clone());
                 id
             })
             .collect()
+    }
+
+    /// The identity a forged-headers step names by default: one of the default identity's kind
+    /// that none of the scenario's logins logs in (else any such), so that a session showing
+    /// it can only come from the forged headers.
+    fn default_victim(&self, s: &Scenario) -> String {
+        let default = self.default_identity();
+        let logged_in: Vec<String> = s
+            .steps
+            .iter()
+            .filter_map(|st| match &st.body {
+                StepBody::SamlLogin(l) => Some(l.identity.clone()),
+                StepBody::OidcLogin(l) => Some(l.identity.clone()),
+                StepBody::Replay | StepBody::IdpLogout(_) | StepBody::ForgedHeaders(_) => None,
+            })
+            .map(|named| named.unwrap_or_else(|| default.clone()))
+            .chain(std::iter::once(default.clone()))
+            .collect();
+        let ids = self.broker.identities();
+        let kind = ids.get(&default).map(|i| i.kind);
+        ids.iter()
+            .find(|i| Some(i.kind) == kind && !logged_in.contains(&i.id))
+            .or_else(|| ids.iter().find(|i| !logged_in.contains(&i.id)))
+            .map(|i| i.id.clone())
+            .unwrap_or_else(|| "<another identity>".into())
     }
 
     fn default_identity(&self) -> String {
@@ -793,6 +823,10 @@ impl Harness {
                     self.idp_logout_step(&mut agent, l, last_saml_login.as_deref())
                         .await
                 }
+                StepBody::ForgedHeaders(f) => {
+                    self.forged_headers_step(&mut agent, f, identity, last_subject.as_ref())
+                        .await
+                }
             };
             let step_result = match outcome {
                 Err(Inconclusive(why)) => StepResult {
@@ -848,6 +882,9 @@ impl Harness {
         }
         if let StepBody::IdpLogout(_) = &step.body {
             return self.judge_logout(step, id_handle, o);
+        }
+        if let StepBody::ForgedHeaders(_) = &step.body {
+            return self.judge_forged(id_handle, o);
         }
         if o.fetched_entity {
             return mk(
@@ -1090,6 +1127,7 @@ impl Harness {
                 subject: None,
                 saml_request_id: None,
                 logout_response: None,
+                forged: None,
             });
         }
         let login = ArmedLogin {
@@ -1141,6 +1179,7 @@ impl Harness {
             subject: None,
             saml_request_id: Some(req.id),
             logout_response: None,
+            forged: None,
         })
     }
 
@@ -1222,6 +1261,7 @@ impl Harness {
                 subject: None,
                 saml_request_id: None,
                 logout_response: None,
+                forged: None,
             });
         }
         let issuer_id = au
@@ -1293,6 +1333,7 @@ impl Harness {
             subject: OidcSubject::from_authorization_url(&au),
             saml_request_id: None,
             logout_response: None,
+            forged: None,
         })
     }
 
@@ -1337,6 +1378,7 @@ impl Harness {
             subject: None,
             saml_request_id: None,
             logout_response: None,
+            forged: None,
         })
     }
 
@@ -1413,4 +1455,6 @@ struct StepObservation {
     saml_request_id: Option<String>,
     /// idp-logout: the SP's LogoutResponse as the broker received it.
     logout_response: Option<mitid_mock_broker::control::LogoutResponseSeen>,
+    /// forged-headers: what the SP's session did.
+    forged: Option<forged::ForgedSeen>,
 }

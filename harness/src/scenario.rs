@@ -27,9 +27,11 @@
 //! oidc_faults, rotate_key, expect, jar }, ...]` (scenario-level `identity` and `loa` are the
 //! steps' defaults). OIOSAML 4.0 logins may name `attribute_profile` (`person-dk`,
 //! `person-dk-without-cpr`, ...): the profile the user logs in with, among those the SP
-//! requested. Loading sorts each step into a [`StepBody`] — a SAML login, an OIDC login
-//! or a replay — and refuses a step that mixes SAML and OIDC fields, or a replay that carries
-//! login fields, naming the file, the line and the scenario.
+//! requested. Loading sorts each step into a [`StepBody`] — a SAML login, an OIDC login, a
+//! replay, an IdP-initiated logout or forged identity headers (`action = "forged-headers"`,
+//! `target = "protected" | "preflight" | "acs" | "redirect-uri"`, `identity` = the victim
+//! the headers name, `expect = "reject"`) — and refuses a step that mixes SAML and OIDC
+//! fields, or a replay that carries login fields, naming the file, the line and the scenario.
 //!
 //! - `applies` holds every rule that makes the harness skip a scenario ([`Applies`]): the SP's
 //!   profiles, required LoA, private/public, oracle kind, OIDC broker, and whether the RP sends
@@ -105,6 +107,28 @@ pub enum Action {
     /// The broker ends the previous SAML login's session with a LogoutRequest to the SP's
     /// SingleLogoutService (IdP-initiated single logout), in the same browser.
     IdpLogout,
+    /// The browser sends identity headers (`REMOTE_USER`, `OIDC_CLAIM_sub`, `MELLON_NAME_ID`,
+    /// ...) naming a victim to the SP; its session must not become the victim's.
+    ForgedHeaders,
+}
+
+/// Where a `forged-headers` step sends the browser's identity headers: the places an
+/// authentication module in front of the application did (or did not) scrub them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HeaderTarget {
+    /// `GET` of the protected page (the oracle's whoami or protected URL): the path the
+    /// module authenticates, where mod_auth_openidc has scrubbed since 1.7 (CVE-2017-6413:
+    /// not on `AuthType oauth20` before 2.1.6).
+    Protected,
+    /// An `OPTIONS` CORS preflight to the protected page: let through unauthenticated, and not
+    /// scrubbed by mod_auth_openidc before the 2026 fix (commit c450a33a, 2.4.20.1).
+    Preflight,
+    /// SAML: a `POST` to the ACS, which the module handles without authenticating.
+    Acs,
+    /// OIDC: a `GET` of the redirect URI, handled without authenticating and not scrubbed by
+    /// mod_auth_openidc before the same 2026 fix.
+    RedirectUri,
 }
 
 /// Which cookie jar a step uses.
@@ -146,6 +170,20 @@ pub enum StepBody {
     /// SingleLogoutService, through the same browser. `expect = "accept"`: the SP ends the
     /// session and answers with a LogoutResponse; `"reject"`: the session stays.
     IdpLogout(IdpLogout),
+    /// The browser sends identity headers naming a victim (another identity than any this
+    /// scenario logs in) to the SP, without any login of its own; judged from the SP's
+    /// session: it must stay what it was (none, or the previous login's identity).
+    ForgedHeaders(ForgedHeaders),
+}
+
+/// A forged-headers step: no broker involved, only the browser's own request headers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForgedHeaders {
+    /// The identity the headers name (`None`: another identity of the default identity's kind
+    /// than any the scenario logs in). The TOML format writes it as the step's `identity`.
+    pub victim: Option<String>,
+    /// Where the headers are sent.
+    pub target: HeaderTarget,
 }
 
 /// An IdP-initiated logout step.
@@ -194,14 +232,17 @@ impl Step {
             StepBody::SamlLogin(_) | StepBody::OidcLogin(_) => Action::Login,
             StepBody::Replay => Action::Replay,
             StepBody::IdpLogout(_) => Action::IdpLogout,
+            StepBody::ForgedHeaders(_) => Action::ForgedHeaders,
         }
     }
 
-    /// The identity a login step names (`None` for a replay, or for the default identity).
+    /// The identity a login step names (`None` for a replay, or for the default identity); for
+    /// a forged-headers step, the victim the headers name.
     pub fn identity(&self) -> Option<&str> {
         match &self.body {
             StepBody::SamlLogin(l) => l.identity.as_deref(),
             StepBody::OidcLogin(l) => l.identity.as_deref(),
+            StepBody::ForgedHeaders(f) => f.victim.as_deref(),
             StepBody::Replay | StepBody::IdpLogout(_) => None,
         }
     }
@@ -210,7 +251,10 @@ impl Step {
     pub fn rotates_key(&self) -> bool {
         match &self.body {
             StepBody::OidcLogin(l) => l.rotate_key,
-            StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
+            StepBody::SamlLogin(_)
+            | StepBody::Replay
+            | StepBody::IdpLogout(_)
+            | StepBody::ForgedHeaders(_) => false,
         }
     }
 }
@@ -519,6 +563,8 @@ struct RawStep {
     binding: Option<mitid_mock_broker::control::SloBinding>,
     #[serde(default)]
     logout_faults: Vec<mitid_mock_broker::dangerous::LogoutFault>,
+    #[serde(default)]
+    target: Option<HeaderTarget>,
     expect: Expect,
     #[serde(default)]
     jar: Jar,
@@ -544,9 +590,13 @@ impl RawStep {
             rotate_key,
             binding,
             logout_faults,
+            target,
             expect,
             jar,
         } = self;
+        if target.is_some() && action != Action::ForgedHeaders {
+            return Err("`target` belongs to a `forged-headers` step".into());
+        }
         let logout_fields = binding.is_some() || !logout_faults.is_empty();
         if logout_fields && action != Action::IdpLogout {
             return Err("`binding` and `logout_faults` belong to an `idp-logout` step".into());
@@ -573,6 +623,32 @@ impl RawStep {
                 StepBody::IdpLogout(IdpLogout {
                     binding: binding.unwrap_or_default(),
                     faults: logout_faults,
+                })
+            }
+            Action::ForgedHeaders => {
+                if step_loa.is_some() || saml_fields || oidc_fields {
+                    return Err("a forged-headers step sends the browser's own identity headers, no login; `loa`, `attribute_profile`, `faults`, `oidc_faults` and `rotate_key` do not apply to it (`identity` names the victim)".into());
+                }
+                let Some(target) = target else {
+                    return Err("a forged-headers step needs `target = \"protected\" | \"preflight\" | \"acs\" | \"redirect-uri\"`".into());
+                };
+                match (protocol, target) {
+                    (Protocol::Saml, HeaderTarget::RedirectUri) => {
+                        return Err("`target = \"redirect-uri\"` is OIDC; a SAML SP's login endpoint is `acs`".into());
+                    }
+                    (Protocol::Oidc, HeaderTarget::Acs) => {
+                        return Err("`target = \"acs\"` is SAML; an OIDC RP's login endpoint is `redirect-uri`".into());
+                    }
+                    (_, HeaderTarget::Protected | HeaderTarget::Preflight)
+                    | (Protocol::Saml, HeaderTarget::Acs)
+                    | (Protocol::Oidc, HeaderTarget::RedirectUri) => {}
+                }
+                if expect != Expect::Reject {
+                    return Err("a forged-headers step must set `expect = \"reject\"`: the SP must never log in the identity the browser's headers name".into());
+                }
+                StepBody::ForgedHeaders(ForgedHeaders {
+                    victim: step_identity,
+                    target,
                 })
             }
             Action::Login => {
@@ -713,6 +789,7 @@ impl RawScenario {
                 rotate_key: false,
                 binding: None,
                 logout_faults: Vec::new(),
+                target: None,
                 expect,
                 jar: Jar::Fresh,
             };
@@ -1133,6 +1210,48 @@ mod tests {
     }
 
     #[test]
+    fn forged_headers_steps_name_a_target_of_their_protocol() {
+        let s = load(
+            "steps = [\n  { action = \"forged-headers\", target = \"preflight\", expect = \"reject\" },\n  { expect = \"accept\" },\n  { action = \"forged-headers\", identity = \"bo\", target = \"acs\", expect = \"reject\", jar = \"same\" },\n]",
+        )
+        .unwrap();
+        assert_eq!(s.steps[0].action(), Action::ForgedHeaders);
+        assert_eq!(
+            s.steps[0].body,
+            StepBody::ForgedHeaders(ForgedHeaders {
+                victim: None,
+                target: HeaderTarget::Preflight
+            })
+        );
+        assert_eq!(s.steps[2].identity(), Some("bo"));
+        for (body, why) in [
+            (
+                "steps = [{ action = \"forged-headers\", expect = \"reject\" }]",
+                "needs `target",
+            ),
+            (
+                "steps = [{ action = \"forged-headers\", target = \"redirect-uri\", expect = \"reject\" }]",
+                "is OIDC",
+            ),
+            (
+                "steps = [{ action = \"forged-headers\", target = \"protected\", expect = \"accept\" }]",
+                "must set `expect = \"reject\"`",
+            ),
+            (
+                "steps = [{ target = \"protected\", expect = \"accept\" }]",
+                "`target` belongs",
+            ),
+        ] {
+            let e = load(body).unwrap_err().to_string();
+            assert!(e.contains(why), "{body}: {e}");
+        }
+        let e = load("protocol = \"oidc\"\nsteps = [{ action = \"forged-headers\", target = \"acs\", expect = \"reject\" }]")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is SAML"), "{e}");
+    }
+
+    #[test]
     fn a_step_mixing_saml_and_oidc_fields_is_refused_with_file_line_and_id() {
         let text = one(
             "protocol = \"oidc\"\nsteps = [\n  { expect = \"accept\" },\n  { faults = [{ fault = \"remove-attribute\", name = \"n\" }], oidc_faults = [{ fault = \"state-wrong\" }], expect = \"reject\" },\n]",
@@ -1405,7 +1524,10 @@ mod tests {
         let touches = |s: &Scenario, pred: &dyn Fn(&OidcFault) -> bool| {
             s.steps.iter().any(|st| match &st.body {
                 StepBody::OidcLogin(l) => l.plan.faults.iter().any(pred),
-                StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
+                StepBody::SamlLogin(_)
+                | StepBody::Replay
+                | StepBody::IdpLogout(_)
+                | StepBody::ForgedHeaders(_) => false,
             })
         };
         let about_state =

@@ -5,6 +5,7 @@
 //! switchable [`reference_sp::Flaw`] must make exactly its scenarios fail. That is the evidence
 //! that every scenario discriminates.
 
+pub mod identity_headers;
 pub mod login_flow;
 pub mod reference_rp;
 pub mod reference_sp;

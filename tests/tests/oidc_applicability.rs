@@ -72,7 +72,10 @@ fn userinfo_only_scenarios() -> BTreeSet<String> {
                             .iter()
                             .all(|f| f.delivered_by() == [Endpoint::Userinfo])
                 }
-                StepBody::SamlLogin(_) | StepBody::Replay | StepBody::IdpLogout(_) => false,
+                StepBody::SamlLogin(_)
+                | StepBody::Replay
+                | StepBody::IdpLogout(_)
+                | StepBody::ForgedHeaders(_) => false,
             })
         })
         .map(|s| s.id.clone())

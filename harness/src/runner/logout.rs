@@ -35,6 +35,7 @@ impl Harness {
             subject: None,
             saml_request_id: None,
             logout_response: None,
+            forged: None,
         };
         if self.oracle.evidence() == Evidence::FinalStatus {
             return Ok(not_applicable(
@@ -100,6 +101,7 @@ impl Harness {
             subject: None,
             saml_request_id: None,
             logout_response: record.response,
+            forged: None,
         })
     }
 

@@ -42,6 +42,7 @@ fn observed(observation: Observation) -> StepObservation {
         subject: None,
         saml_request_id: None,
         logout_response: None,
+        forged: None,
     }
 }
 

@@ -203,11 +203,25 @@ pub enum RpFlaw {
     StaleUserOnError,
     /// Does not compare the userinfo `sub` with the ID token's.
     SkipUserinfoSub,
+    // --- S11: the front end's identity headers (see `crate::identity_headers`) ---------------
+    /// The front end (mod_auth_openidc in front of the application) passes the client's own
+    /// `OIDC_CLAIM_*`, `OIDC_access_token` and `REMOTE_USER`-style headers through, and the
+    /// application reads the logged-in user from them (mod_auth_openidc < 2.1.6 with
+    /// `AuthType oauth20`, CVE-2017-6413; < 2.1.5 on `OIDCUnAuthAction pass`, CVE-2017-6059).
+    TrustClientHeaders,
+    /// The front end scrubs the identity headers by exact name: `OIDC-CLAIM-sub` survives and
+    /// becomes the CGI variable `OIDC_CLAIM_SUB` (mod_auth_openidc itself compares
+    /// CGI-equivalently; Django CVE-2015-0219, theforeman/puppet-foreman#1181).
+    ScrubExactHeaderNames,
+    /// The front end scrubs the identity headers only on the requests it authenticates, not
+    /// on the CORS preflight (`OPTIONS`) shortcut nor the redirect URI it lets through
+    /// (mod_auth_openidc before 2.4.20.1, commit c450a33a, 2026).
+    ScrubAuthenticatedPathsOnly,
 }
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 54] = [
+    pub const ALL: [RpFlaw; 57] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -262,6 +276,9 @@ impl RpFlaw {
         RpFlaw::SkipIssParam,
         RpFlaw::StaleUserOnError,
         RpFlaw::SkipUserinfoSub,
+        RpFlaw::TrustClientHeaders,
+        RpFlaw::ScrubExactHeaderNames,
+        RpFlaw::ScrubAuthenticatedPathsOnly,
     ];
 
     /// Stable kebab-case id, as the scenario catalogue's `caught_by` names the flaw. The
@@ -327,6 +344,9 @@ impl RpFlaw {
             RpFlaw::SkipIssParam => "skip-iss-param",
             RpFlaw::StaleUserOnError => "stale-user-on-error",
             RpFlaw::SkipUserinfoSub => "skip-userinfo-sub",
+            RpFlaw::TrustClientHeaders => "trust-client-headers",
+            RpFlaw::ScrubExactHeaderNames => "scrub-exact-header-names",
+            RpFlaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
         }
     }
 }

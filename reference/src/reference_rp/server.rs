@@ -177,7 +177,72 @@ pub(crate) fn router(state: Arc<RpState>) -> Router {
         .route("/login", get(login))
         .route("/callback", get(callback_get).post(callback_post))
         .route("/whoami", get(whoami))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            front_end,
+        ))
         .with_state(state)
+}
+
+/// The web server in front of the RP application (mod_auth_openidc's place), and the
+/// application's trust in it ([`crate::identity_headers`]): the front end scrubs the identity
+/// headers the browser sent (strict: all of them, CGI-equivalently, on every request; less
+/// under the S11 flaws), and the application logs in whoever the remaining `OIDC_CLAIM_*` /
+/// `REMOTE_USER` variables name, in its own session. With nothing left, nothing happens: the
+/// strict RP never logs anyone in this way.
+async fn front_end(
+    State(st): State<Arc<RpState>>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let unauthenticated =
+        req.method() == axum::http::Method::OPTIONS || req.uri().path() == "/callback";
+    let front = crate::identity_headers::FrontEnd {
+        trust_client_headers: st.has(RpFlaw::TrustClientHeaders),
+        exact_names_only: st.has(RpFlaw::ScrubExactHeaderNames),
+        authenticated_paths_only: st.has(RpFlaw::ScrubAuthenticatedPathsOnly),
+    };
+    front.scrub(req.headers_mut(), unauthenticated);
+    let Some(user) = header_user(req.headers()) else {
+        return next.run(req).await;
+    };
+    tracing::info!(user = %user.uuid, "reference RP: logged in from request headers");
+    let sid = match st.new_session(user) {
+        Ok(sid) => sid,
+        Err(e) => return st.reject(&e),
+    };
+    // The rest of this request runs in the new session, as the browser's next ones will.
+    if let Ok(v) = HeaderValue::from_str(&format!("{COOKIE}={sid}")) {
+        req.headers_mut().insert(header::COOKIE, v);
+    }
+    let mut resp = next.run(req).await;
+    resp.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&sid));
+    resp
+}
+
+/// The user an application behind mod_auth_openidc reads from the variables the module sets:
+/// the MitID UUID claim of either broker, `REMOTE_USER` (or the `X-Remote-User` a proxy
+/// passes it as), else `sub`.
+fn header_user(h: &HeaderMap) -> Option<MitidLogin> {
+    use crate::identity_headers::{app_variable, first_variable};
+    let sub = app_variable(h, "OIDC_CLAIM_SUB");
+    let uuid = first_variable(
+        h,
+        &[
+            "OIDC_CLAIM_MITID_UUID",
+            "OIDC_CLAIM_UUID",
+            "REMOTE_USER",
+            "X_REMOTE_USER",
+        ],
+    )
+    .or_else(|| sub.clone())?;
+    Some(MitidLogin {
+        uuid,
+        kind: "person",
+        loa: String::new(),
+        sub,
+    })
 }
 
 fn page(status: StatusCode, text: &str) -> Response {

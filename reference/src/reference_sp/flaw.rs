@@ -259,6 +259,20 @@ pub enum Flaw {
     /// Signature inside the request) and Keycloak (CVE-2026-133430). Any captured signed
     /// assertion then vouches for a forged logout.
     SloAnySignatureInMessage,
+    // --- S11: the front end's identity headers (see `crate::identity_headers`) ---
+    /// The front end (mod_auth_mellon / Shibboleth in front of the application) passes the
+    /// client's own identity headers through, and the application reads the logged-in user
+    /// from them (`REMOTE_USER`, `MELLON_*`, `eppn`): whoever sends them is logged in
+    /// (mod_auth_openidc CVE-2017-6413: `AuthType oauth20` did not scrub before 2.1.6).
+    TrustClientHeaders,
+    /// The front end scrubs the identity headers by exact name: the other spelling
+    /// (`REMOTE-USER` for `REMOTE_USER`) survives and becomes the same CGI variable (Django
+    /// CVE-2015-0219, theforeman/puppet-foreman#1181).
+    ScrubExactHeaderNames,
+    /// The front end scrubs the identity headers only on the requests it authenticates, not
+    /// on an `OPTIONS` preflight nor the ACS it lets through (mod_auth_openidc before
+    /// 2.4.20.1, commit c450a33a, 2026).
+    ScrubAuthenticatedPathsOnly,
 }
 
 impl Flaw {
@@ -341,6 +355,10 @@ impl Flaw {
         Flaw::SloPostNoExpiryCheck,
         Flaw::DescendantSearch,
         Flaw::SloAnySignatureInMessage,
+        // S11
+        Flaw::TrustClientHeaders,
+        Flaw::ScrubExactHeaderNames,
+        Flaw::ScrubAuthenticatedPathsOnly,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -423,10 +441,14 @@ impl Flaw {
             Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
             Flaw::DescendantSearch => "descendant-search",
             Flaw::SloAnySignatureInMessage => "slo-any-signature-in-message",
+            Flaw::TrustClientHeaders => "trust-client-headers",
+            Flaw::ScrubExactHeaderNames => "scrub-exact-header-names",
+            Flaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
         }
     }
 
-    /// The check this flaw switches off, weakens or (for the over-strict flaws) tightens wrongly; `None` for [`Flaw::ErrorPageWith200`],
+    /// The check this flaw switches off, weakens or (for the over-strict flaws) tightens wrongly; `None` for [`Flaw::ErrorPageWith200`]
+    /// and the front end's header flaws ([`Flaw::TrustClientHeaders`] and its partial fixes),
     /// which changes only the HTTP status of a correct rejection.
     pub fn weakens(self) -> Option<Check> {
         Some(match self {
@@ -489,6 +511,10 @@ impl Flaw {
             | Flaw::SloAnySignatureInMessage => Check::Logout,
             Flaw::DescendantSearch => Check::NameId,
             Flaw::ErrorPageWith200 => return None,
+            // The front end's header scrubbing, not a check of the response.
+            Flaw::TrustClientHeaders
+            | Flaw::ScrubExactHeaderNames
+            | Flaw::ScrubAuthenticatedPathsOnly => return None,
             // issue 13
             Flaw::DigestValueFromDocument
             | Flaw::IdLookupFirstMatch
@@ -628,6 +654,15 @@ impl Flaw {
             }
             Flaw::DescendantSearch => {
                 "reads Subject and AttributeStatements by descendant search, not as the assertion's children"
+            }
+            Flaw::TrustClientHeaders => {
+                "trusts identity headers the browser sent (REMOTE_USER, MELLON_*, eppn)"
+            }
+            Flaw::ScrubExactHeaderNames => {
+                "scrubs identity headers by exact name; REMOTE-USER still becomes REMOTE_USER"
+            }
+            Flaw::ScrubAuthenticatedPathsOnly => {
+                "scrubs identity headers on authenticated requests only, not on OPTIONS or the ACS"
             }
         }
     }

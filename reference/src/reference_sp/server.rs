@@ -32,7 +32,79 @@ pub(crate) fn router(st: Arc<SpState>) -> Router {
         .route("/logout", get(logout))
         .route("/slo", get(slo_get).post(slo_post))
         .fallback(|| async { (StatusCode::NOT_FOUND, "no such page on the reference SP") })
+        .layer(axum::middleware::from_fn_with_state(st.clone(), front_end))
         .with_state(st)
+}
+
+/// The web server in front of the SP application, and the application's trust in it
+/// ([`crate::identity_headers`]): the front end scrubs the identity headers the browser sent
+/// (strict: all of them, CGI-equivalently, on every request; less under the S11 flaws), and
+/// the application logs in whoever the remaining `REMOTE_USER` / `MELLON_*` / `eppn`
+/// variables name, in its own session, as an Apache-fronted application reading them would.
+/// With nothing left, nothing happens: the strict SP never logs anyone in this way.
+async fn front_end(
+    State(st): St,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let unauthenticated = req.method() == axum::http::Method::OPTIONS || req.uri().path() == "/acs";
+    let front = crate::identity_headers::FrontEnd {
+        trust_client_headers: st.has(Flaw::TrustClientHeaders),
+        exact_names_only: st.has(Flaw::ScrubExactHeaderNames),
+        authenticated_paths_only: st.has(Flaw::ScrubAuthenticatedPathsOnly),
+    };
+    front.scrub(req.headers_mut(), unauthenticated);
+    let Some(login) = header_login(req.headers()) else {
+        return next.run(req).await;
+    };
+    tracing::info!(user = %login.uuid, "reference SP: logged in from request headers");
+    let sid = st.sessions.log_in(
+        session_id(&st, req.headers()).as_deref(),
+        None,
+        login,
+        OffsetDateTime::now_utc(),
+    );
+    // The rest of this request runs in the new session, as the browser's next ones will.
+    if let Ok(v) = HeaderValue::from_str(&format!("{}={sid}", st.cookie_name)) {
+        req.headers_mut().insert(header::COOKIE, v);
+    }
+    let mut resp = next.run(req).await;
+    let (k, v) = set_cookie(&st, &sid);
+    resp.headers_mut().append(k, v);
+    resp
+}
+
+/// The user an application behind mod_auth_mellon or Shibboleth reads from the variables the
+/// module sets: `REMOTE_USER` (or the `X-Remote-User` a proxy passes it as), the MitID UUID
+/// attribute, `eppn`, else the NameID's UUID.
+fn header_login(h: &HeaderMap) -> Option<super::session::Login> {
+    use crate::identity_headers::{app_variable, first_variable};
+    let name_id = app_variable(h, "MELLON_NAME_ID");
+    let uuid = first_variable(h, &["REMOTE_USER", "X_REMOTE_USER", "MELLON_UUID", "EPPN"])
+        .or_else(|| {
+            name_id
+                .as_deref()
+                .and_then(|n| n.rsplit('/').next())
+                .map(str::to_string)
+        })?;
+    let kind = if name_id
+        .as_deref()
+        .is_some_and(|n| n.contains("/professional/"))
+    {
+        "professional"
+    } else {
+        "person"
+    };
+    Some(super::session::Login {
+        uuid,
+        name_id: name_id.unwrap_or_default(),
+        kind: kind.into(),
+        loa: String::new(),
+        cpr: app_variable(h, "MELLON_CPR"),
+        cvr: None,
+        name: None,
+        assertion_id: String::new(),
+    })
 }
 
 fn page(title: &str, body: &str) -> String {

@@ -950,7 +950,10 @@ impl Harness {
                 Grade::ForgedIdentity,
                 format!(
                     "privilege escalation: the SP created a session{as_whom} for the genuine user ({id_handle}), although the signed assertion grants the privilege it requires ({}) in no PrivilegeGroup scoped to the user's own organisation (urn:dk:gov:saml:cvrNumberIdentifier:<the user's CVR>, compared exactly); not a forged identity, but a right the user holds only elsewhere or not at all; {acs}",
-                    self.sp.privileges.as_ref().map_or("sp.toml [privileges] required", |p| p.required.as_str())
+                    self.sp
+                        .privileges
+                        .as_ref()
+                        .map_or("sp.toml [privileges] required", |p| p.required.as_str())
                 ),
             ),
             (SignedPart::Nothing, _, _) => (

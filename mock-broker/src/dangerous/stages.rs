@@ -205,7 +205,9 @@ impl FaultPlan {
                     signed_assertion::signature_error(x, cx, *kind)
                 }),
                 // ---- issue 15: OIO BPP privileges (model: signed like a genuine login) ----
-                Fault::Privileges { groups } => s.add_model(move |m, _| model::privileges(m, groups)),
+                Fault::Privileges { groups } => {
+                    s.add_model(move |m, _| model::privileges(m, groups))
+                }
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

@@ -662,7 +662,9 @@ impl Flaw {
             Flaw::PrivilegeSubstringInList => {
                 "searches the decoded PrivilegeList text for the privilege URI"
             }
-            Flaw::PrivilegeOptional => "checks the privilege only when privilegesIntermediate is there",
+            Flaw::PrivilegeOptional => {
+                "checks the privilege only when privilegesIntermediate is there"
+            }
             Flaw::PrivilegeGroupsInBppNamespace => {
                 "looks for PrivilegeGroup in the BPP namespace (finds none: they are unqualified)"
             }

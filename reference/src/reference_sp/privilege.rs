@@ -206,7 +206,10 @@ mod tests {
         let own = format!("{SCOPE_CVR}{CVR}");
         assert!(ok(&list(&[(&own, &[P])]), &[]));
         assert!(ok(
-            &list(&[("urn:dk:gov:saml:cvrNumberIdentifier:99000001", &["x"]), (&own, &[P])]),
+            &list(&[
+                ("urn:dk:gov:saml:cvrNumberIdentifier:99000001", &["x"]),
+                (&own, &[P])
+            ]),
             &[]
         ));
         for bad in [
@@ -232,7 +235,10 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        assert!(ok(&[(PRIVILEGES_INTERMEDIATE.to_string(), vec![xml])].into(), &[]));
+        assert!(ok(
+            &[(PRIVILEGES_INTERMEDIATE.to_string(), vec![xml])].into(),
+            &[]
+        ));
         assert!(check(&plain, None, P, &BTreeSet::new()).is_err());
     }
 
@@ -246,7 +252,10 @@ mod tests {
             ("urn:dk:gov:saml:cvrNumberIdentifier:99000001", &[P]),
         ]);
         let longer = list(&[(&own, &["urn:dk:mock:privilege:sagsbehandler-read"])]);
-        let second = list(&[("urn:dk:gov:saml:cvrNumberIdentifier:99000001", &["x"]), (&own, &[P])]);
+        let second = list(&[
+            ("urn:dk:gov:saml:cvrNumberIdentifier:99000001", &["x"]),
+            (&own, &[P]),
+        ]);
         assert!(ok(&other, &[Flaw::PrivilegeWithoutScope]));
         assert!(ok(&split, &[Flaw::PrivilegeWithoutScope]));
         assert!(!ok(&longer, &[Flaw::PrivilegeWithoutScope]));
@@ -258,6 +267,9 @@ mod tests {
         assert!(ok(&other, &[Flaw::PrivilegeSubstringInList]));
         assert!(ok(&BTreeMap::new(), &[Flaw::PrivilegeOptional]));
         assert!(!ok(&other, &[Flaw::PrivilegeOptional]));
-        assert!(!ok(&list(&[(&own, &[P])]), &[Flaw::PrivilegeGroupsInBppNamespace]));
+        assert!(!ok(
+            &list(&[(&own, &[P])]),
+            &[Flaw::PrivilegeGroupsInBppNamespace]
+        ));
     }
 }

@@ -138,6 +138,33 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::HmacKeyConfusion { .. }
         | Fault::SignatureError { .. }
         | Fault::VoidC14n { .. } => Effect::Spoils,
+        // ---- issue 15: OIO BPP privileges ----
+        // The signed assertion is the genuine user's, but what it grants is what the SP must
+        // refuse (no required privilege within the user's own organisation): accepting it is
+        // a privilege escalation ([`grants_unheld_privilege`]), never harmless.
+        Fault::Privileges { .. } => Effect::Spoils,
+    }
+}
+
+/// Whether a session in this step is a *privilege escalation* rather than a login as someone
+/// else: the step's message is the genuine, correctly signed login of the flow's own user,
+/// whose privilege list (`privileges`, or none at all) does not grant the privilege the SP
+/// requires within the organisation the user logs in for. An SP that logs that user in has
+/// granted a right the user holds only in another organisation, or under another name, or
+/// not at all. The grade stays [`Grade::ForgedIdentity`] (the message signs no login this
+/// SP may accept: FAIL); the report's message says which finding it is.
+pub fn grants_unheld_privilege(step: &Step) -> bool {
+    use mitid_mock_broker::saml::ns::attr::PRIVILEGES_INTERMEDIATE;
+    match &step.body {
+        StepBody::SamlLogin(l) => l.plan.faults.iter().any(|f| match f {
+            Fault::Privileges { .. } => true,
+            Fault::RemoveAttribute { name } => name == PRIVILEGES_INTERMEDIATE,
+            _ => false,
+        }),
+        StepBody::OidcLogin(_)
+        | StepBody::Replay
+        | StepBody::IdpLogout(_)
+        | StepBody::ForgedHeaders(_) => false,
     }
 }
 

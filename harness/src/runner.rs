@@ -688,6 +688,7 @@ impl Harness {
             oiosaml: self.sp.oiosaml,
             identity_oracle: self.oracle.evidence() == Evidence::Whoami,
             oidc_profile: self.sp.oidc_profile.or_else(inferred),
+            required_privilege: self.sp.privileges.as_ref().map(|p| p.required.as_str()),
         }
     }
 
@@ -981,6 +982,17 @@ impl Harness {
             .get(id_handle)
             .and_then(|i| expected_key_in(i, self.sp.user_key, subject));
         let (verdict, grade, message) = match (SignedPart::of(step), seen, signed_key) {
+            (SignedPart::Nothing, _, _) if crate::grade::grants_unheld_privilege(step) => (
+                Verdict::Fail,
+                Grade::ForgedIdentity,
+                format!(
+                    "privilege escalation: the SP created a session{as_whom} for the genuine user ({id_handle}), although the signed assertion grants the privilege it requires ({}) in no PrivilegeGroup scoped to the user's own organisation (urn:dk:gov:saml:cvrNumberIdentifier:<the user's CVR>, compared exactly); not a forged identity, but a right the user holds only elsewhere or not at all; {acs}",
+                    self.sp
+                        .privileges
+                        .as_ref()
+                        .map_or("sp.toml [privileges] required", |p| p.required.as_str())
+                ),
+            ),
             (SignedPart::Nothing, _, _) => (
                 Verdict::Fail,
                 Grade::ForgedIdentity,
@@ -1133,7 +1145,7 @@ impl Harness {
         let login = ArmedLogin {
             identity: identity.to_string(),
             loa: step.loa,
-            plan: step.plan.clone(),
+            plan: crate::sp::with_required_privilege(&step.plan, self.sp.privileges.as_ref()),
             profile: step.profile,
         };
         self.broker

@@ -307,6 +307,13 @@ pub struct Applies {
     /// logout and the scenario is SKIPPED, never FAILED.
     #[serde(default)]
     pub sp_slo: bool,
+    /// SAML: only for SPs that make an OIO BPP privilege a condition of logging in (sp.toml
+    /// `[privileges] required`). Whether an SP grants a privilege scoped to another
+    /// organisation shows only where the privilege decides the login; an SP that requires
+    /// none must log in every such user, so these scenarios are NOT APPLICABLE to it, never
+    /// FAIL. The scenario's `{privilege}` placeholders become the required privilege.
+    #[serde(default)]
+    pub sp_privilege: bool,
 }
 
 /// What the harness knows about the SP before running anything (sp.toml and the oracle), for
@@ -325,6 +332,8 @@ pub struct SpFacts<'a> {
     pub identity_oracle: bool,
     /// The RP's OIDC broker, when configured or inferable (`None`: unknown).
     pub oidc_profile: Option<mitid_mock_broker::oidc::Profile>,
+    /// SAML: the OIO BPP privilege the SP requires to log in (sp.toml `[privileges]`).
+    pub required_privilege: Option<&'a str>,
 }
 
 /// What the RP's authorization request carried, for [`Applies::skip_reason_for_request`].
@@ -355,6 +364,7 @@ impl Applies {
             rp_sends_nonce: _,
             rp_sends_state: _,
             sp_slo: _,
+            sp_privilege,
         } = self;
         if let Some(p) = profile
             && !sp.profiles.contains(p)
@@ -395,6 +405,11 @@ impl Applies {
                 "applies to OIOSAML {v} SPs; this SP speaks {} (sp.toml `oiosaml`)",
                 sp.oiosaml
             ));
+        }
+        if *sp_privilege && sp.required_privilege.is_none() {
+            return Some(
+                "applies to SPs that require an OIO BPP privilege to log in; this SP names none (sp.toml `[privileges] required`)".into(),
+            );
         }
         if *needs_identity_oracle && !sp.identity_oracle {
             return Some("needs an oracle that reports the identity ([oracle] whoami_url)".into());
@@ -849,6 +864,12 @@ impl RawScenario {
             return Err((
                 line,
                 "a scenario with an idp-logout step sets `applies.sp_slo = true` (and only such a scenario)".into(),
+            ));
+        }
+        if protocol == Protocol::Oidc && applies.sp_privilege {
+            return Err((
+                line,
+                "applies.sp_privilege describes SAML SPs (OIO BPP privileges); this is an OIDC scenario".into(),
             ));
         }
         if protocol == Protocol::Saml && (applies.rp_sends_nonce || applies.rp_sends_state) {
@@ -1381,6 +1402,7 @@ mod tests {
             oiosaml: OiosamlVersion::V3,
             identity_oracle: false,
             oidc_profile: None,
+            required_privilege: None,
         };
         assert_eq!(Applies::default().skip_reason(&sp), None);
         let why = |a: Applies| a.skip_reason(&sp);
@@ -1439,6 +1461,21 @@ mod tests {
             .as_deref(),
             Some("applies to Idura RPs only; set `oidc_profile` in sp.toml to run it")
         );
+        let privileged = Applies {
+            sp_privilege: true,
+            ..Applies::default()
+        };
+        assert_eq!(
+            why(privileged.clone()).as_deref(),
+            Some(
+                "applies to SPs that require an OIO BPP privilege to log in; this SP names none (sp.toml `[privileges] required`)"
+            )
+        );
+        let requiring = SpFacts {
+            required_privilege: Some("urn:dk:mock:privilege:sagsbehandler"),
+            ..sp
+        };
+        assert_eq!(privileged.skip_reason(&requiring), None);
         let sg = SpFacts {
             oidc_profile: Some(Profile::Signaturgruppen),
             ..sp

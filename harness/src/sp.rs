@@ -25,6 +25,9 @@
 //! entity_id = "mock"                            # mock | integration-test | devtest4 | URL
 //! encryption = "nemlogin"                       # nemlogin | compatible
 //!
+//! # [privileges]                                # an SP that makes an OIO BPP privilege a condition of login
+//! # required = "urn:dk:kombit:privilege:x"      # runs the privilege.* scenarios (else NOT APPLICABLE)
+//!
 //! [agent]
 //! timeout_ms = 10000
 //! max_redirects = 20
@@ -134,6 +137,44 @@ impl BrokerConfig {
     }
 }
 
+/// `[privileges]`: the OIO BPP privilege (`privilegesIntermediate`, OIOSAML 3.0.3) the SP makes
+/// a condition of logging in. An SP that names one must refuse a login whose assertion does not
+/// grant it in a `PrivilegeGroup` scoped to the organisation the user logs in for
+/// (`urn:dk:gov:saml:cvrNumberIdentifier:<the professional/cvr attribute>`); the
+/// `privilege.*` scenarios (`applies.sp_privilege`) test that, and do not apply without it.
+#[derive(Debug, Clone, Deserialize, Default, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegesConfig {
+    /// The privilege URI, exactly as the SP compares it (e.g. `urn:dk:kombit:...`). The
+    /// scenarios put it into the list the broker sends (their `{privilege}` placeholder).
+    pub required: String,
+}
+
+/// `plan` with every `{privilege}` in its `privileges` faults replaced by the privilege the SP
+/// requires, so that one scenario fits every SP: the harness, not the broker, knows what the
+/// SP requires. Without `[privileges]` the plan is returned as written (the `privilege.*`
+/// scenarios do not apply to such an SP; `applies.sp_privilege`).
+pub fn with_required_privilege(
+    plan: &mitid_mock_broker::FaultPlan,
+    privileges: Option<&PrivilegesConfig>,
+) -> mitid_mock_broker::FaultPlan {
+    let mut plan = plan.clone();
+    let Some(p) = privileges else {
+        return plan;
+    };
+    for f in &mut plan.faults {
+        if let mitid_mock_broker::Fault::Privileges { groups } = f {
+            for g in groups {
+                g.scope = g.scope.replace("{privilege}", &p.required);
+                for v in &mut g.privileges {
+                    *v = v.replace("{privilege}", &p.required);
+                }
+            }
+        }
+    }
+    plan
+}
+
 /// Browser agent settings.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -195,6 +236,9 @@ pub struct SpConfig {
     /// apply (`applies.oiosaml`). The broker serves both at once.
     #[serde(default)]
     pub oiosaml: mitid_mock_broker::saml::oiosaml4::OiosamlVersion,
+    /// SAML: the OIO BPP privilege the SP requires to log a user in (`[privileges]`).
+    #[serde(default)]
+    pub privileges: Option<PrivilegesConfig>,
     /// Session oracle.
     #[serde(default)]
     pub oracle: OracleConfig,
@@ -345,6 +389,14 @@ impl SpConfigBuilder {
         self.config.private_sp = private;
         self
     }
+    /// SAML: the OIO BPP privilege the SP makes a condition of logging in (`[privileges]
+    /// required`).
+    pub fn required_privilege(mut self, privilege: impl Into<String>) -> Self {
+        self.config.privileges = Some(PrivilegesConfig {
+            required: privilege.into(),
+        });
+        self
+    }
     /// How the harness tells "logged in, as whom".
     pub fn oracle(mut self, oracle: OracleConfig) -> Self {
         self.config.oracle = oracle;
@@ -400,6 +452,7 @@ impl SpConfig {
                 profiles: default_profiles(),
                 private_sp: false,
                 oiosaml: Default::default(),
+                privileges: None,
                 oracle: OracleConfig::default(),
                 broker: BrokerConfig::default(),
                 agent: AgentConfig::default(),
@@ -481,6 +534,22 @@ impl SpConfig {
             return Err(invalid(
                 "user_key = \"sub\" is for OIDC RPs (protocol = \"oidc\"); a SAML SP keys users by uuid, cpr or name-id".into(),
             ));
+        }
+        if let Some(p) = &c.privileges {
+            if c.protocol != crate::scenario::Protocol::Saml {
+                return Err(invalid(
+                    "[privileges] is for SAML SPs (OIO BPP privileges come in the OIOSAML 3.0.3 privilegesIntermediate attribute)".into(),
+                ));
+            }
+            if p.required.trim().is_empty()
+                || p.required.contains(char::is_whitespace)
+                || p.required.contains(['{', '}'])
+            {
+                return Err(invalid(format!(
+                    "[privileges] required = {:?}: a privilege URI, without whitespace or braces",
+                    p.required
+                )));
+            }
         }
         if c.profiles.is_empty() {
             return Err(invalid(
@@ -623,6 +692,59 @@ redirect_uris = ["http://127.0.0.1:8080/cb"]
         )
         .unwrap_err();
         assert!(e.to_string().contains("[broker] bind"), "{e}");
+    }
+
+    #[test]
+    fn privileges_name_the_required_privilege_for_saml_sps() {
+        let t = "login_url = \"http://a/\"\nsp_metadata = \"m\"\n[oracle]\nfinal_status = true\n[privileges]\nrequired = \"urn:dk:mock:privilege:sagsbehandler\"\n";
+        let c = SpConfig::from_toml_str(t, "sp.toml", Path::new(".")).unwrap();
+        assert_eq!(
+            c.privileges.as_ref().map(|p| p.required.as_str()),
+            Some("urn:dk:mock:privilege:sagsbehandler")
+        );
+        let built = SpConfig::builder("http://a/")
+            .sp_metadata("./m")
+            .oracle(OracleConfig::final_status())
+            .required_privilege("urn:dk:mock:privilege:sagsbehandler")
+            .build()
+            .unwrap();
+        assert_eq!(built.privileges, c.privileges);
+        let e = SpConfig::from_toml_str(
+            &t.replace("sagsbehandler", "a b"),
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("[privileges] required"), "{e}");
+        let e = SpConfig::from_toml_str(
+            &t.replace("required =", "requird ="),
+            "sp.toml",
+            Path::new("."),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("requird"), "{e}");
+    }
+
+    #[test]
+    fn the_required_privilege_fills_the_privileges_faults() {
+        let plan: mitid_mock_broker::FaultPlan = toml::from_str(
+            r#"faults = [
+  { fault = "privileges", groups = [{ scope = "urn:dk:gov:saml:cvrNumberIdentifier:99000003", privileges = ["{privilege}", "{privilege}x"] }] },
+  { fault = "set-attribute", name = "n", values = ["{privilege}"] },
+]"#,
+        )
+        .unwrap();
+        let req = PrivilegesConfig {
+            required: "urn:dk:p".into(),
+        };
+        let filled = with_required_privilege(&plan, Some(&req));
+        let mitid_mock_broker::Fault::Privileges { groups } = &filled.faults[0] else {
+            panic!("{filled:?}")
+        };
+        assert_eq!(groups[0].privileges, ["urn:dk:p", "urn:dk:px"]);
+        // Only the privileges faults: other values keep their text.
+        assert_eq!(filled.faults[1], plan.faults[1]);
+        assert_eq!(with_required_privilege(&plan, None), plan);
     }
 
     #[test]

@@ -555,6 +555,20 @@ pub enum Fault {
         #[serde(default)]
         victim: Option<String>,
     },
+    // ---- issue 15: OIO BPP privileges ----
+    /// Replace the released `privilegesIntermediate` value (the base64 OIO BPP `PrivilegeList`)
+    /// with one holding exactly `groups`, before signing: the assertion stays genuinely signed,
+    /// and only the SP's own check of the privilege and its `Scope` can catch a group scoped
+    /// to another organisation (docs/fidelity-oiosaml3.md). Scopes are written as given, not
+    /// checked, so a scenario can send a near miss (a prefix of the CVR scope, an SE-number
+    /// scope); `{privilege}` in a scope or privilege is the privilege the SP under test
+    /// requires, which the harness fills in from sp.toml `[privileges] required` before arming.
+    /// Applies only when the attribute was released (a public SP that requests it, an identity
+    /// that holds privileges), as NemLog-in sends it to no one else.
+    Privileges {
+        /// The groups of the new list, in order (may be empty: a list with no group).
+        groups: Vec<crate::saml::bpp::PrivilegeGroup>,
+    },
 }
 
 impl Serialize for Fault {
@@ -633,7 +647,9 @@ impl Fault {
             | Fault::HmacKeyConfusion { .. }
             | Fault::SignatureError { .. }
             | Fault::VoidC14n { .. }
-            | Fault::SmuggleInSignature { .. } => &[Endpoint::Sso],
+            | Fault::SmuggleInSignature { .. }
+            // issue 15
+            | Fault::Privileges { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -830,11 +846,12 @@ faults = [
   { fault = "hmac-key-confusion", alg = "hmac-sha1", encoding = "spki-pem" },
   { fault = "signature-error", kind = "no-resolvable-reference" },
   { fault = "void-c14n", on = "response" },
+  { fault = "privileges", groups = [{ scope = "s", privileges = ["p"] }] },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
-        assert_eq!(s.model.len(), 9);
+        assert_eq!(s.model.len(), 10);
         assert_eq!(s.signed_assertion.len(), 8);
         assert_eq!(s.assembly.len(), 8);
         assert!(s.response.is_some());

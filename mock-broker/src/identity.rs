@@ -575,8 +575,26 @@ fn builtin_identities() -> Vec<TestIdentity> {
     emil.member_state = Some("DE".into());
     emil.email = vec!["emil@mock-testorg.example.dk".into()];
 
+    // A professional holding an OIO BPP privilege for their own organisation (CVR scope),
+    // the positive control of the `privilege.*` scenarios; last, so that every default choice
+    // and forgery victim stays what it was.
+    let mut palle = pro(
+        "palle-privilegeret",
+        "7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c04",
+        "Palle",
+        "Mock-Privilegeret",
+        "99000003",
+        "Mock Styrelse",
+    );
+    palle.email = vec!["palle@mock-styrelse.example.dk".into()];
+    palle.privileges = vec![crate::saml::bpp::PrivilegeGroup {
+        scope: format!("{}99000003", crate::saml::bpp::SCOPE_CVR),
+        privileges: vec![crate::saml::bpp::MOCK_PRIVILEGE.into()],
+        constraints: vec![],
+    }];
+
     vec![
-        anna, bo, lav, søren, nocpr, protected, erik, frida, elena, emil,
+        anna, bo, lav, søren, nocpr, protected, erik, frida, elena, emil, palle,
     ]
 }
 
@@ -597,7 +615,7 @@ mod tests {
     #[test]
     fn builtin_identities_are_valid_and_cprs_fictitious() {
         let s = IdentityStore::builtin();
-        assert_eq!(s.len(), 10);
+        assert_eq!(s.len(), 11);
         for i in s.iter() {
             i.validate().unwrap();
             if let Some(cpr) = &i.cpr {
@@ -629,7 +647,7 @@ last_name = "Jensen"
 loa = "High"
 "#;
         let s = IdentityStore::from_toml_str(t, "x.toml").unwrap();
-        assert_eq!(s.len(), 11);
+        assert_eq!(s.len(), 12);
         assert_eq!(s.get("karen").unwrap().loa, Loa::High);
 
         let bad = t.replace("kind = \"person\"", "kind = \"professional\"");

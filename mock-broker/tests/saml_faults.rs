@@ -1041,6 +1041,8 @@ fn every_fault_variant_has_a_test() {
         Fault::VoidC14n {
             on: VoidC14nOn::Assertion,
         },
+        // issue 15
+        Fault::Privileges { groups: vec![] },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1083,9 +1085,79 @@ fn every_fault_variant_has_a_test() {
             | Fault::HmacKeyConfusion { .. }
             | Fault::SignatureError { .. }
             | Fault::VoidC14n { .. } => {}
+            // issue 15: privileges_replace_the_list_inside_the_signed_assertion
+            Fault::Privileges { .. } => {}
         }
     }
-    assert_eq!(all.len(), 36);
+    assert_eq!(all.len(), 37);
+}
+
+// ---- issue 15: OIO BPP privileges ----
+
+#[test]
+fn privileges_replace_the_list_inside_the_signed_assertion() {
+    use base64::Engine as _;
+    use mitid_mock_broker::saml::bpp::{self, PrivilegeGroup};
+    let groups = vec![
+        PrivilegeGroup {
+            scope: "urn:dk:gov:saml:seNumberIdentifier:99000003".into(),
+            privileges: vec![bpp::MOCK_PRIVILEGE.into()],
+            constraints: vec![],
+        },
+        PrivilegeGroup {
+            scope: "urn:dk:gov:saml:cvrNumberIdentifier:199000003".into(),
+            privileges: vec!["urn:dk:mock:privilege:laeser".into()],
+            constraints: vec![],
+        },
+    ];
+    let plan = FaultPlan::new(vec![
+        Fault::Privileges {
+            groups: groups.clone(),
+        },
+        Fault::NoEncryption,
+    ]);
+    let x = mint_with(
+        "palle-privilegeret",
+        &plan,
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .expect("palle's privileges are released, so the fault applies")
+    .response_xml;
+    // The replaced list is what the IdP signed.
+    assert_eq!(verified_assertions(&x), assertion_ids(&x));
+    let v = attribute_values(&x, ns::attr::PRIVILEGES_INTERMEDIATE);
+    assert_eq!(v.len(), 1);
+    let xml = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&v[0])
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(xml, bpp::privilege_list_xml(&groups));
+    // Without the fault palle's own list (own CVR) is released.
+    let genuine = mint_with(
+        "palle-privilegeret",
+        &FaultPlan::new(vec![Fault::NoEncryption]),
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .unwrap()
+    .response_xml;
+    let own = attribute_values(&genuine, ns::attr::PRIVILEGES_INTERMEDIATE);
+    let own = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&own[0])
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        own.contains(r#"Scope="urn:dk:gov:saml:cvrNumberIdentifier:99000003""#),
+        "{own}"
+    );
+    // A person has no list to replace: the fault cannot apply, and says so.
+    let e = mint_with("anna", &plan, EncryptionAlgorithms::nemlogin_default())
+        .err()
+        .expect("no privilegesIntermediate for anna");
+    assert!(e.to_string().contains("privilegesIntermediate"), "{e}");
 }
 
 // ---- issue 13: the faults for published SAML bypass advisories ----

@@ -448,6 +448,22 @@ fn the_readme_examples_load() {
     let sp = readme_toml_after("### `sp.toml`, every key");
     assert_eq!(sp.len(), 1);
     SpConfig::from_toml_str(&sp[0], "README sp.toml", std::path::Path::new(".")).unwrap();
+    // The commented `[privileges]` table loads too, once switched on.
+    let with_privileges = sp[0]
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(t) if t.starts_with("[privileges]") || t.starts_with("required =") => t,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c = SpConfig::from_toml_str(
+        &with_privileges,
+        "README sp.toml",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    assert!(c.privileges.is_some(), "{with_privileges}");
     let broker = readme_toml_after("### `broker.toml`, every key");
     assert_eq!(broker.len(), 1);
     let walk = readme_toml_after("### Walk-through");

@@ -25,7 +25,10 @@
 //! - freezes the JSON report of every configuration with insta.
 //!
 //! Scenarios that do not apply to the main SP (a public SP requiring Substantial) run on an SP
-//! set up for them: a private SP, and one requiring High. The OIOSAML 4.0 scenarios
+//! set up for them: a private SP, one requiring High, and one that requires the OIO BPP
+//! privilege `urn:dk:mock:privilege:sagsbehandler` to log in (the `privilege.*` scenarios,
+//! `applies.sp_privilege`; the SP's metadata then requests `privilegesIntermediate`, so it runs
+//! only those, and every other report stays as it was). The OIOSAML 4.0 scenarios
 //! (`applies.oiosaml = "4.0"`) run on 4.0 SPs: a public one requesting every attribute
 //! profile, then a private one requesting Person/DK/WithoutCPR and Professional/DK (where a
 //! Person/DK assertion is one it did not request). Their reports are frozen apart
@@ -130,16 +133,27 @@ fn expected(ann: &BTreeMap<String, Vec<FlawSet>>, config: &FlawSet) -> BTreeSet<
 }
 
 /// The SP setups: (required LoA, private SP, OIOSAML 4.0 profiles requested or `None` for a
-/// 3.0.3 SP). Per version, the first runs everything that applies to it; each later one runs
-/// only what no earlier setup could.
-type Setup = (Loa, bool, Option<&'static [AttributeProfile]>);
+/// 3.0.3 SP, the OIO BPP privilege required to log in). Per version, the first runs everything
+/// that applies to it; each later one runs only what no earlier setup could.
+type Setup = (
+    Loa,
+    bool,
+    Option<&'static [AttributeProfile]>,
+    Option<&'static str>,
+);
 const SETUPS: &[Setup] = &[
-    (Loa::Substantial, false, None),
-    (Loa::Substantial, true, None),
-    (Loa::High, false, None),
+    (Loa::Substantial, false, None, None),
+    (Loa::Substantial, true, None, None),
+    (Loa::High, false, None, None),
+    (
+        Loa::Substantial,
+        false,
+        None,
+        Some(mitid_mock_broker::saml::bpp::MOCK_PRIVILEGE),
+    ),
 ];
 const SETUPS_4: &[Setup] = &[
-    (Loa::Substantial, false, Some(&AttributeProfile::ALL)),
+    (Loa::Substantial, false, Some(&AttributeProfile::ALL), None),
     (
         Loa::Substantial,
         true,
@@ -147,6 +161,7 @@ const SETUPS_4: &[Setup] = &[
             AttributeProfile::PersonDkWithoutCpr,
             AttributeProfile::ProfessionalDk,
         ]),
+        None,
     ),
 ];
 
@@ -157,7 +172,7 @@ fn version_of(s: &mitid_harness::Scenario) -> OiosamlVersion {
 
 async fn run_setup(flaws: &FlawSet, setup: &Setup, only: &[String]) -> RunReport {
     use mitid_mock_broker::saml::release::{ReleasePolicy, SpSector};
-    let (loa, private, profiles) = *setup;
+    let (loa, private, profiles, privilege) = *setup;
     // The private setup's broker treats the SP as private, as NemLog-in's registration does.
     let sector = if private {
         SpSector::Private
@@ -178,6 +193,9 @@ async fn run_setup(flaws: &FlawSet, setup: &Setup, only: &[String]) -> RunReport
         .flaws(flaws.iter().copied())
         .required_loa(loa)
         .private_sp(private);
+    if let Some(p) = privilege {
+        cfg = cfg.required_privilege(p);
+    }
     if let Some(p) = profiles {
         cfg.idp_metadata_xml = broker.metadata4_xml();
         cfg = cfg.oiosaml4(Oiosaml4Sp::for_service(private).requesting(p.iter().copied()));

@@ -156,3 +156,79 @@ pub(crate) fn status(
 pub(crate) fn no_assertion(model: &mut ResponseModel) {
     model.assertions.clear();
 }
+
+/// `privileges`: the released `privilegesIntermediate` of every assertion that carries one
+/// becomes the base64 `PrivilegeList` of `groups` (the IdP signs it after this stage). An
+/// assertion without the attribute is left alone; a response where none carries it cannot
+/// take the fault: NemLog-in releases privileges only to public SPs that request them, so a
+/// list sent to any other SP would test something NemLog-in never sends.
+pub(crate) fn privileges(
+    model: &mut ResponseModel,
+    groups: &[crate::saml::bpp::PrivilegeGroup],
+) -> Result<(), FaultError> {
+    use crate::saml::ns::attr::PRIVILEGES_INTERMEDIATE;
+    let value = crate::saml::bpp::attribute_value(groups);
+    let mut replaced = false;
+    for attr in model
+        .assertions
+        .iter_mut()
+        .flat_map(|a| a.attributes_mut())
+        .filter(|a| a.name == PRIVILEGES_INTERMEDIATE)
+    {
+        attr.values = vec![value.clone()];
+        replaced = true;
+    }
+    if replaced {
+        Ok(())
+    } else {
+        Err(FaultError::NotApplicable(format!(
+            "no {PRIVILEGES_INTERMEDIATE} was released to replace: NemLog-in releases OIO BPP privileges only to public SPs whose metadata requests the attribute, for an identity that holds privileges"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{IdentityKind, IdentityStore};
+    use crate::saml::bpp::{self, PrivilegeGroup};
+    use crate::saml::ns::attr::PRIVILEGES_INTERMEDIATE;
+    use base64::Engine as _;
+
+    fn decoded(m: &ResponseModel) -> String {
+        let v = &m.assertions[0]
+            .attribute(PRIVILEGES_INTERMEDIATE)
+            .expect("released")
+            .values;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&v[0])
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn privileges_replace_the_released_list_and_need_one() {
+        let ids = IdentityStore::builtin();
+        let pro = ids
+            .iter()
+            .find(|i| i.kind == IdentityKind::Professional && !i.privileges.is_empty())
+            .expect("a builtin professional with privileges");
+        let ctx = crate::saml::assertion::tests::ctx();
+        let mut m =
+            crate::saml::assertion::oiosaml3_response(&ctx, pro, crate::nsis::Loa::Substantial);
+        assert!(decoded(&m).contains(&pro.privileges[0].scope));
+        let groups = vec![PrivilegeGroup {
+            scope: "urn:dk:gov:saml:cvrNumberIdentifier:9900000".into(),
+            privileges: vec!["urn:dk:mock:privilege:x".into()],
+            constraints: vec![],
+        }];
+        privileges(&mut m, &groups).unwrap();
+        assert_eq!(decoded(&m), bpp::privilege_list_xml(&groups));
+        // Released to nobody (an SP that did not request it): the fault cannot apply.
+        remove_attribute(&mut m, PRIVILEGES_INTERMEDIATE);
+        let e = privileges(&mut m, &groups).unwrap_err();
+        assert!(matches!(e, FaultError::NotApplicable(_)), "{e}");
+    }
+}

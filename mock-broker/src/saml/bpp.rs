@@ -38,6 +38,9 @@ pub const NAMESPACE: &str = "http://digst.dk/oiosaml/basic_privilege_profile";
 pub const SCOPE_CVR: &str = "urn:dk:gov:saml:cvrNumberIdentifier:";
 /// Scope prefix of a group that applies to an organisation by SE number.
 pub const SCOPE_SE: &str = "urn:dk:gov:saml:seNumberIdentifier:";
+/// The privilege the builtin professional `palle-privilegeret` holds for their own CVR (a
+/// mock URI in the `urn:dk:<domain>:...` shape of both libraries' tests).
+pub const MOCK_PRIVILEGE: &str = "urn:dk:mock:privilege:sagsbehandler";
 /// Most privilege groups an identity may carry.
 pub const MAX_GROUPS: usize = 64;
 /// Longest privilege, constraint name or value.

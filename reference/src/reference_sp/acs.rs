@@ -371,6 +371,7 @@ fn consume_xml(
         time,
         required_loa: st.config.required_loa,
         private_sp: st.config.private_sp,
+        required_privilege: st.config.required_privilege.as_deref(),
         oiosaml4: st.config.oiosaml4.as_ref().map(|o| assertion::Expect4 {
             requested_profiles: o.requested_profiles.iter().map(|p| p.uri()).collect(),
             spec_version: &o.spec_version,

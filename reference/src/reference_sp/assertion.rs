@@ -51,6 +51,8 @@ pub(crate) struct Expect<'a> {
     pub time: TimePolicy,
     pub required_loa: Loa,
     pub private_sp: bool,
+    /// The OIO BPP privilege the SP requires (`None`: none).
+    pub required_privilege: Option<&'a str>,
     /// OIOSAML 4.0 expectations (`None`: a 3.0.3 SP).
     pub oiosaml4: Option<Expect4<'a>>,
 }
@@ -668,6 +670,9 @@ pub(crate) fn validate(
         if single(&attrs, ORG_NAME).is_none_or(|o| o.trim().is_empty()) {
             return reject(Check::Professional, "professional login without orgName");
         }
+    }
+    if let Some(required) = x.required_privilege {
+        super::privilege::check(&attrs, cvr.as_deref(), required, x.flaws)?;
     }
     let cpr = if x.private_sp {
         None

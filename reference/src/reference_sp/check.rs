@@ -63,6 +63,10 @@ pub enum Check {
     ProfileCpr,
     /// Professional logins carry an 8-digit CVR and a non-empty orgName.
     Professional,
+    /// An SP that requires an OIO BPP privilege: `privilegesIntermediate` grants it in a
+    /// `PrivilegeGroup` whose Scope is exactly the CVR scope of the organisation the user
+    /// logs in for ([`super::privilege`]).
+    Privilege,
     /// The SP's own (over-strict, flawed) expectations of the attribute set; the strict SP
     /// never rejects on this check.
     Attributes,
@@ -103,6 +107,7 @@ impl Check {
         Check::AttributeProfile,
         Check::ProfileCpr,
         Check::Professional,
+        Check::Privilege,
         Check::Attributes,
         Check::IdentityKey,
         Check::Replay,
@@ -137,6 +142,7 @@ impl Check {
             Check::AttributeProfile => "attribute-profile",
             Check::ProfileCpr => "profile-cpr",
             Check::Professional => "professional",
+            Check::Privilege => "privilege",
             Check::Attributes => "attributes",
             Check::IdentityKey => "identity-key",
             Check::Replay => "replay",

@@ -273,6 +273,32 @@ pub enum Flaw {
     /// on an `OPTIONS` preflight nor the ACS it lets through (mod_auth_openidc before
     /// 2.4.20.1, commit c450a33a, 2026).
     ScrubAuthenticatedPathsOnly,
+    // ---- issue 15: OIO BPP privileges (an SP with a required privilege) ----
+    /// Never looks at `privilegesIntermediate`: every professional logs in, whatever rights
+    /// they hold (the privilege check was never written, or sits behind a switch left off).
+    IgnorePrivileges,
+    /// Grants the privilege when *any* `PrivilegeGroup` lists it, whatever its `Scope`: the
+    /// groups flattened into one set of privileges, as a claim transform that drops the scope
+    /// leaves them (a user with the privilege in organisation B gets it in organisation A).
+    PrivilegeWithoutScope,
+    /// Compares the scope by its tail: `scope.ends_with(cvr)`, so any identifier that ends in
+    /// the CVR's digits (an SE number with the same digits, a longer number) passes.
+    PrivilegeScopeSuffix,
+    /// Checks the scope of the first `PrivilegeGroup` only, then looks the privilege up in
+    /// every group (`groups[0].Scope == cvr && groups.SelectMany(g => g.Privileges)
+    /// .Contains(p)`): a privilege held elsewhere rides on the own organisation's group.
+    PrivilegeFirstGroupScope,
+    /// Searches the decoded PrivilegeList text for the privilege URI: no XML, no scope, and a
+    /// longer URI that starts with the required one counts.
+    PrivilegeSubstringInList,
+    /// Checks the privilege only when `privilegesIntermediate` is there: a login without it
+    /// (no privileges, or an SP whose request NemLog-in answered without them) gets in.
+    PrivilegeOptional,
+    /// Over-strict: looks for `PrivilegeGroup` (and `Privilege`) in the BPP namespace, as a
+    /// binding generated for an `elementFormDefault="qualified"` schema or an XPath
+    /// `//bpp:PrivilegeGroup` does; NemLog-in's groups are unqualified (OIOSAML.Net
+    /// `Form = Unqualified`), so it finds none and no professional logs in.
+    PrivilegeGroupsInBppNamespace,
 }
 
 impl Flaw {
@@ -359,6 +385,14 @@ impl Flaw {
         Flaw::TrustClientHeaders,
         Flaw::ScrubExactHeaderNames,
         Flaw::ScrubAuthenticatedPathsOnly,
+        // issue 15
+        Flaw::IgnorePrivileges,
+        Flaw::PrivilegeWithoutScope,
+        Flaw::PrivilegeScopeSuffix,
+        Flaw::PrivilegeFirstGroupScope,
+        Flaw::PrivilegeSubstringInList,
+        Flaw::PrivilegeOptional,
+        Flaw::PrivilegeGroupsInBppNamespace,
     ];
 
     /// Stable kebab-case id (as serialised and parsed).
@@ -444,6 +478,14 @@ impl Flaw {
             Flaw::TrustClientHeaders => "trust-client-headers",
             Flaw::ScrubExactHeaderNames => "scrub-exact-header-names",
             Flaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
+            // issue 15
+            Flaw::IgnorePrivileges => "ignore-privileges",
+            Flaw::PrivilegeWithoutScope => "privilege-without-scope",
+            Flaw::PrivilegeScopeSuffix => "privilege-scope-suffix",
+            Flaw::PrivilegeFirstGroupScope => "privilege-first-group-scope",
+            Flaw::PrivilegeSubstringInList => "privilege-substring-in-list",
+            Flaw::PrivilegeOptional => "privilege-optional",
+            Flaw::PrivilegeGroupsInBppNamespace => "privilege-groups-in-bpp-namespace",
         }
     }
 
@@ -528,6 +570,14 @@ impl Flaw {
             | Flaw::VerifyErrorAsSuccess
             | Flaw::SkipUnresolvableSignatures
             | Flaw::C14nErrorAsEmpty => Check::Signature,
+            // issue 15
+            Flaw::IgnorePrivileges
+            | Flaw::PrivilegeWithoutScope
+            | Flaw::PrivilegeScopeSuffix
+            | Flaw::PrivilegeFirstGroupScope
+            | Flaw::PrivilegeSubstringInList
+            | Flaw::PrivilegeOptional
+            | Flaw::PrivilegeGroupsInBppNamespace => Check::Privilege,
         })
     }
 
@@ -663,6 +713,24 @@ impl Flaw {
             }
             Flaw::ScrubAuthenticatedPathsOnly => {
                 "scrubs identity headers on authenticated requests only, not on OPTIONS or the ACS"
+            }
+            // issue 15
+            Flaw::IgnorePrivileges => "never checks the required OIO BPP privilege",
+            Flaw::PrivilegeWithoutScope => {
+                "grants a privilege listed in any PrivilegeGroup, whatever its Scope"
+            }
+            Flaw::PrivilegeScopeSuffix => "compares the privilege Scope by ends_with(CVR)",
+            Flaw::PrivilegeFirstGroupScope => {
+                "checks the first group's Scope, takes privileges from every group"
+            }
+            Flaw::PrivilegeSubstringInList => {
+                "searches the decoded PrivilegeList text for the privilege URI"
+            }
+            Flaw::PrivilegeOptional => {
+                "checks the privilege only when privilegesIntermediate is there"
+            }
+            Flaw::PrivilegeGroupsInBppNamespace => {
+                "looks for PrivilegeGroup in the BPP namespace (finds none: they are unqualified)"
             }
         }
     }

@@ -31,6 +31,7 @@ pub mod doctype;
 pub mod flaw;
 pub mod idp_metadata;
 pub mod naive_dsig;
+pub mod privilege;
 pub mod server;
 pub mod session;
 pub mod slo;
@@ -75,6 +76,10 @@ pub struct SpConfig {
     /// OIOSAML 4.0 (`None`: the SP speaks 3.0.3). Give it the broker's 4.0 metadata
     /// (`metadata4_xml()`), whose SSO URL is the 4.0 endpoint.
     pub oiosaml4: Option<Oiosaml4Sp>,
+    /// The OIO BPP privilege the SP makes a condition of logging in (`None`: none). A public
+    /// SP with one requests `privilegesIntermediate` in its metadata and refuses a login whose
+    /// list does not grant it within the user's own organisation ([`privilege`]).
+    pub required_privilege: Option<String>,
 }
 
 /// How a reference SP speaks OIOSAML 4.0.
@@ -123,6 +128,7 @@ impl SpConfig {
             clock_skew: time::Duration::minutes(5),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             oiosaml4: None,
+            required_privilege: None,
         }
     }
 
@@ -165,6 +171,12 @@ impl SpConfig {
     /// Requested attribute profile.
     pub fn profile(mut self, p: Option<IdentityKind>) -> Self {
         self.profile = p;
+        self
+    }
+
+    /// Require this OIO BPP privilege to log a user in.
+    pub fn required_privilege(mut self, privilege: impl Into<String>) -> Self {
+        self.required_privilege = Some(privilege.into());
         self
     }
 
@@ -287,6 +299,7 @@ impl ReferenceSp {
             cert_b64: &base64::engine::general_purpose::STANDARD.encode(pki.sp.cert_der()),
             private_sp: config.private_sp,
             flaws: &config.flaws,
+            requests_privileges: config.required_privilege.is_some(),
         });
         let state = Arc::new(SpState {
             cookie_name: format!("refsp_{}", addr.port()),
@@ -383,8 +396,11 @@ impl RunningSp {
         use mitid_mock_broker::IdentityKind;
         let cfg = &self.state.config;
         use mitid_mock_broker::saml::oiosaml4::OiosamlVersion;
-        HarnessSp::builder(self.login_url())
-            .name(name)
+        let mut b = HarnessSp::builder(self.login_url());
+        if let Some(p) = &cfg.required_privilege {
+            b = b.required_privilege(p);
+        }
+        b.name(name)
             .sp_metadata(self.metadata_url())
             .required_loa(cfg.required_loa)
             .private_sp(cfg.private_sp)

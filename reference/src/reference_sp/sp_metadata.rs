@@ -24,6 +24,8 @@ pub(crate) struct SpMetadataParams<'a> {
     pub cert_b64: &'a str,
     pub private_sp: bool,
     pub flaws: &'a BTreeSet<Flaw>,
+    /// The SP requires an OIO BPP privilege, so it requests `privilegesIntermediate`.
+    pub requests_privileges: bool,
 }
 
 /// `(name, FriendlyName, isRequired)` of the attributes the SP requests.
@@ -115,6 +117,16 @@ fn requested_attributes(p: &SpMetadataParams<'_>) -> Vec<(&'static str, &'static
             "CPRUUID",
             false,
         ));
+        // NemLog-in releases privileges only to public SPs that request them (NET-RN 3.0.1);
+        // an SP that requires one asks (and only such an SP: the other reports stay as they
+        // were).
+        if p.requests_privileges {
+            v.push((
+                super::privilege::PRIVILEGES_INTERMEDIATE,
+                "PrivilegesIntermediate",
+                false,
+            ));
+        }
     }
     // An SP that keys users by PID/RID asks for them: that is part of the bug.
     if p.flaws.contains(&Flaw::KeyByPid) {

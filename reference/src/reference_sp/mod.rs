@@ -31,6 +31,7 @@ pub mod doctype;
 pub mod flaw;
 pub mod idp_metadata;
 pub mod naive_dsig;
+pub mod prefix;
 pub mod server;
 pub mod session;
 pub mod slo;

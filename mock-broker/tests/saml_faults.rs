@@ -1560,12 +1560,13 @@ fn namespace_confusion_variants() {
         };
         assert_eq!(qname_of(&x, &genuine), want_genuine_qname);
         // Only ds-wrong-uri gives the evil assertion a "ds:Signature", in another namespace.
-        let bogus = evil
-            .children()
-            .find(|c| c.tag_name().name() == "Signature");
+        let bogus = evil.children().find(|c| c.tag_name().name() == "Signature");
         match variant {
             NamespaceVariant::DsWrongUri => {
-                assert_eq!(bogus.unwrap().tag_name().namespace(), Some("urn:mock:not-dsig"))
+                assert_eq!(
+                    bogus.unwrap().tag_name().namespace(),
+                    Some("urn:mock:not-dsig")
+                )
             }
             _ => assert!(bogus.is_none(), "{variant:?}"),
         }
@@ -1582,16 +1583,14 @@ fn namespace_confusion_variants() {
 
     // Undeclared prefix: not namespace-well-formed, the assertion untouched.
     let x = nc(NamespaceVariant::UndeclaredPrefix);
-    assert!(x.contains("<samlp:Extensions><nlx:LoginHint>mitid</nlx:LoginHint></samlp:Extensions><samlp:Status"));
+    assert!(x.contains(
+        "<samlp:Extensions><nlx:LoginHint>mitid</nlx:LoginHint></samlp:Extensions><samlp:Status"
+    ));
     assert!(matches!(
         roxmltree::Document::parse(&x),
         Err(roxmltree::Error::UnknownNamespace(..))
     ));
-    let declared = x.replacen(
-        "<nlx:LoginHint>",
-        r#"<nlx:LoginHint xmlns:nlx="urn:x">"#,
-        1,
-    );
+    let declared = x.replacen("<nlx:LoginHint>", r#"<nlx:LoginHint xmlns:nlx="urn:x">"#, 1);
     assert_eq!(verified_assertions(&declared), [genuine]);
 
     // Encrypted, the forged variants travel in one EncryptedAssertion.

@@ -144,7 +144,10 @@ pub(crate) fn undeclared_prefix(response: &mut String) {
     if let Some(pos) = response.find("</samlp:Extensions>") {
         response.insert_str(pos, &element);
     } else if let Some(pos) = response.find("<samlp:Status") {
-        response.insert_str(pos, &format!("<samlp:Extensions>{element}</samlp:Extensions>"));
+        response.insert_str(
+            pos,
+            &format!("<samlp:Extensions>{element}</samlp:Extensions>"),
+        );
     }
 }
 
@@ -164,7 +167,11 @@ mod tests {
         let d = roxmltree::Document::parse(&r).unwrap();
         let root = d.root_element();
         assert!(root.has_tag_name((ns::SAML, "Assertion")));
-        assert!(root.first_element_child().unwrap().has_tag_name((ns::SAML, "Issuer")));
+        assert!(
+            root.first_element_child()
+                .unwrap()
+                .has_tag_name((ns::SAML, "Issuer"))
+        );
         assert!(r.starts_with("<a:Assertion xmlns:a="));
     }
 

@@ -212,9 +212,9 @@ impl FaultPlan {
                     NamespaceVariant::WrongUriEvilFirst
                     | NamespaceVariant::GenuineOddPrefix
                     | NamespaceVariant::OddPrefixEvil
-                    | NamespaceVariant::DsWrongUri => s.add_assembly(move |a, cx| {
-                        namespace::assembly(a, cx, *variant, victim)
-                    }),
+                    | NamespaceVariant::DsWrongUri => {
+                        s.add_assembly(move |a, cx| namespace::assembly(a, cx, *variant, victim))
+                    }
                 },
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));

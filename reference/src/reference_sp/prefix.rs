@@ -161,7 +161,10 @@ mod tests {
         assert!(d.root_element().children().any(|c| is(c, DS, "Signature")));
         assert_eq!(verifier_view(x).map(|v| v.contains("_a")), Some(true));
         // Text that only looks like a declaration is kept.
-        assert_eq!(drop_declarations("<x>xmlns:saml=</x>", "saml"), "<x>xmlns:saml=</x>");
+        assert_eq!(
+            drop_declarations("<x>xmlns:saml=</x>", "saml"),
+            "<x>xmlns:saml=</x>"
+        );
     }
 
     #[test]
@@ -170,7 +173,10 @@ mod tests {
         assert!(xml::parse(x).is_err());
         let fixed = declare_undeclared(x).unwrap();
         let d = xml::parse(&fixed).unwrap();
-        let hint = d.descendants().find(|n| n.tag_name().name() == "Hint").unwrap();
+        let hint = d
+            .descendants()
+            .find(|n| n.tag_name().name() == "Hint")
+            .unwrap();
         assert_eq!(hint.tag_name().namespace(), Some(UNDECLARED));
         // A well-formed document is unchanged; other errors stay errors.
         assert_eq!(declare_undeclared("<a/>").unwrap(), "<a/>");

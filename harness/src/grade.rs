@@ -28,7 +28,7 @@
 
 use crate::scenario::{Step, StepBody};
 use mitid_mock_broker::Fault;
-use mitid_mock_broker::dangerous::{KeyInfoChoice, SigningKeyChoice};
+use mitid_mock_broker::dangerous::{KeyInfoChoice, NamespaceVariant, SigningKeyChoice};
 use mitid_mock_broker::oidc::OidcFault;
 use serde::Serialize;
 
@@ -138,6 +138,16 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::HmacKeyConfusion { .. }
         | Fault::SignatureError { .. }
         | Fault::VoidC14n { .. } => Effect::Spoils,
+        // docs/advisories.md S9: the forged variants wrap the intact genuine assertion in an
+        // evil one; the odd prefix is an allowed serialisation of the genuine assertion; an
+        // undeclared prefix makes the message one the SP must refuse.
+        Fault::NamespaceConfusion { variant, .. } => match variant {
+            NamespaceVariant::WrongUriEvilFirst
+            | NamespaceVariant::OddPrefixEvil
+            | NamespaceVariant::DsWrongUri => Effect::AddsForgery,
+            NamespaceVariant::GenuineOddPrefix => Effect::Keeps,
+            NamespaceVariant::UndeclaredPrefix => Effect::Spoils,
+        },
         // ---- issue 15: OIO BPP privileges ----
         // The signed assertion is the genuine user's, but what it grants is what the SP must
         // refuse (no required privilege within the user's own organisation): accepting it is
@@ -268,6 +278,9 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 | Fault::XswSignatureInEvil { victim, .. }
                 | Fault::XswAssertionSignatureOnResponse { victim, .. }
                 | Fault::SmuggleInSignature { victim, .. } => Some(named(victim)),
+                Fault::NamespaceConfusion { variant, victim } if variant.forges() => {
+                    Some(named(victim))
+                }
                 Fault::DigestValueElsewhere { .. }
                 | Fault::HmacKeyConfusion { .. }
                 | Fault::SignatureError { .. }

@@ -24,6 +24,7 @@ mod document;
 pub mod logout;
 mod model;
 mod model_path;
+mod namespace;
 mod placeholders;
 mod signed_assertion;
 mod stages;
@@ -236,6 +237,50 @@ impl DoctypeSubset {
     /// Whether this is the default (kept out of serialised plans so existing ones are unchanged).
     pub fn is_default(&self) -> bool {
         *self == DoctypeSubset::ExternalEntity
+    }
+}
+
+/// What a `namespace-confusion` fault sends (docs/advisories.md S9; ruby-saml CVE-2025-25292
+/// and its incomplete 1.12.4 fix CVE-2025-66567). ruby-saml before 1.18.0 verified the
+/// signature with Nokogiri, which resolves names by namespace URI, and read the assertion
+/// with REXML XPath under fixed prefixes; namespace declarations the two resolve differently
+/// made them pick different elements. The forged variants keep the genuine signed assertion
+/// whole and put an evil one for the victim beside it, inside the one EncryptedAssertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NamespaceVariant {
+    /// The EncryptedAssertion decrypts to an evil `saml:Assertion` for the victim whose `saml`
+    /// prefix is bound to `urn:mock:not-saml-assertion`, with the genuine signed assertion as
+    /// its last child (the evil one comes first in document order). Namespace-aware, the
+    /// decrypted root is not a SAML assertion at all; by qualified name it is the assertion.
+    WrongUriEvilFirst,
+    /// The positive control: the genuine assertion written (and signed) with the prefix `a:`
+    /// bound to the SAML assertion namespace. Prefixes are not fixed: an SP must accept it.
+    GenuineOddPrefix,
+    /// `genuine-odd-prefix` inside an evil `saml:Assertion` whose `saml` is bound to another
+    /// URI (as in `wrong-uri-evil-first`): the only element *named* `saml:Assertion` is the
+    /// evil one, the only one that *is* a SAML assertion is the genuine one.
+    OddPrefixEvil,
+    /// `wrong-uri-evil-first` whose evil assertion also carries a copy of the genuine
+    /// `ds:Signature` with `ds` bound to `urn:mock:not-dsig`: a reader that checks by qualified
+    /// name that the assertion it reads "has a ds:Signature" is fooled as well.
+    DsWrongUri,
+    /// A `samlp:Extensions` holding an element whose prefix is declared nowhere: the message is
+    /// not namespace-well-formed (Namespaces in XML 1.0 §5) and must be refused; libxml2
+    /// only reports it as an error and keeps the element (ruby-saml 1.12.4/1.18.0 refuse any
+    /// document Nokogiri reports errors for).
+    UndeclaredPrefix,
+}
+
+impl NamespaceVariant {
+    /// Whether the variant adds a forged assertion for a victim beside the genuine one.
+    pub fn forges(self) -> bool {
+        match self {
+            NamespaceVariant::WrongUriEvilFirst
+            | NamespaceVariant::OddPrefixEvil
+            | NamespaceVariant::DsWrongUri => true,
+            NamespaceVariant::GenuineOddPrefix | NamespaceVariant::UndeclaredPrefix => false,
+        }
     }
 }
 
@@ -569,6 +614,16 @@ pub enum Fault {
         /// The groups of the new list, in order (may be empty: a list with no group).
         groups: Vec<crate::saml::bpp::PrivilegeGroup>,
     },
+    /// Namespace/prefix confusion (ruby-saml CVE-2025-25292, CVE-2025-66567): assertions and
+    /// signatures whose prefixes mean something else than their usual names suggest, an
+    /// unusual but correct prefix (the control), or an undeclared prefix.
+    NamespaceConfusion {
+        /// What is sent.
+        variant: NamespaceVariant,
+        /// The identity the evil assertion names (default: another of the same kind).
+        #[serde(default)]
+        victim: Option<String>,
+    },
 }
 
 impl Serialize for Fault {
@@ -649,7 +704,8 @@ impl Fault {
             | Fault::VoidC14n { .. }
             | Fault::SmuggleInSignature { .. }
             // issue 15
-            | Fault::Privileges { .. } => &[Endpoint::Sso],
+            | Fault::Privileges { .. }
+            | Fault::NamespaceConfusion { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -847,17 +903,19 @@ faults = [
   { fault = "signature-error", kind = "no-resolvable-reference" },
   { fault = "void-c14n", on = "response" },
   { fault = "privileges", groups = [{ scope = "s", privileges = ["p"] }] },
+  { fault = "namespace-confusion", variant = "odd-prefix-evil", victim = "anna" },
+  { fault = "namespace-confusion", variant = "undeclared-prefix" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 10);
         assert_eq!(s.signed_assertion.len(), 8);
-        assert_eq!(s.assembly.len(), 8);
+        assert_eq!(s.assembly.len(), 9);
         assert!(s.response.is_some());
-        // Two `doctype`s, `replace-text`, and `void-c14n` on the Response, which also edits
-        // the final document.
-        assert_eq!(s.document.len(), 4);
+        // Two `doctype`s, `replace-text`, `void-c14n` on the Response, which also edits the
+        // final document, and `namespace-confusion`'s `undeclared-prefix`.
+        assert_eq!(s.document.len(), 5);
         let c = &s.crypto;
         assert_eq!(c.key, SigningKeyChoice::Attacker);
         assert_eq!(c.key_info, KeyInfoChoice::KeyValue);

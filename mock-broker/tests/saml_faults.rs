@@ -9,8 +9,8 @@ mod saml_support;
 
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
-    KeyInfoChoice, ModelPath, ResponseLevelOriginal, SignatureErrorKind, SignatureHome,
-    SigningKeyChoice, VoidC14nOn, XswVariant,
+    KeyInfoChoice, ModelPath, NamespaceVariant, SmugglePlace, SmuggledElement, ResponseLevelOriginal, SignatureErrorKind,
+    SignatureHome, SigningKeyChoice, VoidC14nOn, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1043,6 +1043,15 @@ fn every_fault_variant_has_a_test() {
         },
         // issue 15
         Fault::Privileges { groups: vec![] },
+        Fault::NamespaceConfusion {
+            variant: NamespaceVariant::WrongUriEvilFirst,
+            victim: None,
+        },
+        Fault::SmuggleInSignature {
+            element: SmuggledElement::Subject,
+            place: SmugglePlace::Object,
+            victim: None,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1087,9 +1096,45 @@ fn every_fault_variant_has_a_test() {
             | Fault::VoidC14n { .. } => {}
             // issue 15: privileges_replace_the_list_inside_the_signed_assertion
             Fault::Privileges { .. } => {}
+            Fault::NamespaceConfusion { .. } => {}
+            // S13: smuggled_content_leaves_the_signature_valid
+            Fault::SmuggleInSignature { .. } => {}
         }
     }
-    assert_eq!(all.len(), 37);
+    assert_eq!(all.len(), 39);
+}
+
+/// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
+/// Signature is outside the enveloped digest, so the genuine signature still verifies; the
+/// smuggled Subject names the victim and comes before the genuine Subject.
+#[test]
+fn smuggled_content_leaves_the_signature_valid() {
+    for (element, place, needle) in [
+        (SmuggledElement::Subject, SmugglePlace::Object, "<ds:Object><saml:Subject>"),
+        (SmuggledElement::Subject, SmugglePlace::KeyInfo, "</ds:X509Data><saml:Subject>"),
+        (
+            SmuggledElement::CprAttribute,
+            SmugglePlace::Object,
+            "<ds:Object><saml:AttributeStatement>",
+        ),
+    ] {
+        let x = plain(vec![Fault::SmuggleInSignature {
+            element,
+            place,
+            victim: None,
+        }]);
+        assert!(x.contains(needle), "{element:?} {place:?}: {x}");
+        assert_eq!(verified_assertions(&x).len(), 1, "{element:?} {place:?}");
+        let smuggled = x.find(needle).unwrap();
+        let genuine_subject = x.rfind("<saml:Subject>").unwrap();
+        assert!(smuggled < genuine_subject, "smuggled content comes first");
+        match element {
+            SmuggledElement::Subject => assert!(x.contains(&bo().name_id())),
+            SmuggledElement::CprAttribute => {
+                assert!(x.contains(bo().cpr.as_deref().unwrap()))
+            }
+        }
+    }
 }
 
 // ---- issue 15: OIO BPP privileges ----
@@ -1561,4 +1606,119 @@ fn void_c14n_signs_the_empty_string_and_breaks_canonicalisation_where_asked() {
             .unwrap_or_else(|_| panic!("{on:?}: not the IdP's signature over the empty string"));
         assert!(verified_assertions(&x).is_empty(), "{on:?}");
     }
+}
+
+// ---- docs/advisories.md S9: namespace/prefix confusion ----
+
+/// The decrypted-shape facts of each `namespace-confusion` variant, read namespace-aware and
+/// by qualified name, with the genuine assertion's signature checked by xml-sec.
+#[test]
+fn namespace_confusion_variants() {
+    let genuine = assertion_ids(&plain(vec![]))[0].clone();
+    let nc = |variant| {
+        plain(vec![Fault::NamespaceConfusion {
+            variant,
+            victim: None,
+        }])
+    };
+    // The qualified name of the element with ID `id`, as written.
+    let qname_of = |x: &str, id: &str| {
+        let doc = roxmltree::Document::parse(x).unwrap();
+        let n = doc
+            .descendants()
+            .find(|n| n.attribute("ID") == Some(id))
+            .unwrap();
+        let t = &x[n.range()];
+        t[1..t.find([' ', '>']).unwrap()].to_string()
+    };
+    for variant in [
+        NamespaceVariant::WrongUriEvilFirst,
+        NamespaceVariant::OddPrefixEvil,
+        NamespaceVariant::DsWrongUri,
+    ] {
+        let x = nc(variant);
+        // Namespace-aware: one SAML assertion, the genuine one, verified.
+        assert_eq!(
+            assertion_ids(&x),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        assert_eq!(
+            verified_assertions(&x),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        // The evil element comes first, named saml:Assertion, in another namespace, with the
+        // victim's NameID (by qualified name) and the genuine assertion as its last child.
+        let doc = roxmltree::Document::parse(&x).unwrap();
+        let evil = doc
+            .descendants()
+            .find(|n| n.tag_name().name() == "Assertion")
+            .unwrap();
+        assert_eq!(
+            evil.tag_name().namespace(),
+            Some("urn:mock:not-saml-assertion")
+        );
+        let evil_id = evil.attribute("ID").unwrap();
+        assert_eq!(qname_of(&x, evil_id), "saml:Assertion");
+        assert_eq!(
+            evil.last_element_child().unwrap().attribute("ID"),
+            Some(genuine.as_str())
+        );
+        let name_id = evil
+            .descendants()
+            .find(|n| n.tag_name().name() == "NameID")
+            .unwrap();
+        assert_eq!(
+            name_id.text().map(str::to_string),
+            Some(bo().name_id()),
+            "{variant:?}"
+        );
+        let want_genuine_qname = match variant {
+            NamespaceVariant::OddPrefixEvil => "a:Assertion",
+            _ => "saml:Assertion",
+        };
+        assert_eq!(qname_of(&x, &genuine), want_genuine_qname);
+        // Only ds-wrong-uri gives the evil assertion a "ds:Signature", in another namespace.
+        let bogus = evil.children().find(|c| c.tag_name().name() == "Signature");
+        match variant {
+            NamespaceVariant::DsWrongUri => {
+                assert_eq!(
+                    bogus.unwrap().tag_name().namespace(),
+                    Some("urn:mock:not-dsig")
+                )
+            }
+            _ => assert!(bogus.is_none(), "{variant:?}"),
+        }
+        assert_eq!(count(&x, ns::DS, "Signature"), 1, "{variant:?}");
+    }
+
+    // The control: the genuine assertion only, written a:Assertion, verified.
+    let x = nc(NamespaceVariant::GenuineOddPrefix);
+    assert_eq!(assertion_ids(&x), std::slice::from_ref(&genuine));
+    assert_eq!(verified_assertions(&x), std::slice::from_ref(&genuine));
+    assert_eq!(qname_of(&x, &genuine), "a:Assertion");
+    assert!(!x.contains("<saml:Assertion"));
+    assert_eq!(text_of(&x, ns::SAML, "NameID"), Some(anna().name_id()));
+
+    // Undeclared prefix: not namespace-well-formed, the assertion untouched.
+    let x = nc(NamespaceVariant::UndeclaredPrefix);
+    assert!(x.contains(
+        "<samlp:Extensions><nlx:LoginHint>mitid</nlx:LoginHint></samlp:Extensions><samlp:Status"
+    ));
+    assert!(matches!(
+        roxmltree::Document::parse(&x),
+        Err(roxmltree::Error::UnknownNamespace(..))
+    ));
+    let declared = x.replacen("<nlx:LoginHint>", r#"<nlx:LoginHint xmlns:nlx="urn:x">"#, 1);
+    assert_eq!(verified_assertions(&declared), [genuine]);
+
+    // Encrypted, the forged variants travel in one EncryptedAssertion.
+    let x = mint_plan(&FaultPlan::new(vec![Fault::NamespaceConfusion {
+        variant: NamespaceVariant::WrongUriEvilFirst,
+        victim: None,
+    }]))
+    .response_xml;
+    assert_eq!(count(&x, ns::SAML, "EncryptedAssertion"), 1);
+    assert_eq!(count(&x, ns::SAML, "Assertion"), 0);
 }

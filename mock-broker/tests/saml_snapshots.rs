@@ -134,3 +134,15 @@ fn fault_doctype() {
     ]));
     snap("fault_doctype", &m.response_xml);
 }
+
+#[test]
+fn fault_namespace_odd_prefix_evil() {
+    let m = mint_plan(&FaultPlan::new(vec![
+        Fault::NamespaceConfusion {
+            variant: mitid_mock_broker::dangerous::NamespaceVariant::OddPrefixEvil,
+            victim: Some("bo".into()),
+        },
+        Fault::NoEncryption,
+    ]));
+    snap("fault_namespace_odd_prefix_evil", &m.response_xml);
+}

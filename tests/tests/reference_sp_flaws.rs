@@ -9,7 +9,9 @@
 //! both directions, so a flaw that breaks too much fails the test just like one that breaks
 //! too little.
 
-use mitid_mock_broker::dangerous::{DoctypeSubset, KeyInfoChoice, SigningKeyChoice, XswVariant};
+use mitid_mock_broker::dangerous::{
+    DoctypeSubset, KeyInfoChoice, NamespaceVariant, SigningKeyChoice, XswVariant,
+};
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
 use mitid_reference::login_flow::{browser, login, post_form, whoami};
 use mitid_reference::reference_sp::{Check, Flaw, ReferenceSp, RunningSp, SpConfig};
@@ -355,6 +357,54 @@ fn cases() -> Vec<Case> {
             ],
             Reject(C::Doctype),
             &[PLAINTEXT_EXPANDING, PLAINTEXT_DROPPING_LAX],
+        ),
+        // docs/advisories.md S9: namespace/prefix confusion. The evil element around the
+        // genuine assertion is no SAML assertion to a namespace-aware SP; the one reading by
+        // qualified name consumes it (as bo), and refuses the genuine `a:Assertion`.
+        case(
+            "namespace-wrong-uri-evil-first",
+            vec![Fault::NamespaceConfusion {
+                variant: NamespaceVariant::WrongUriEvilFirst,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::MatchByPrefix]],
+        ),
+        case(
+            "namespace-ds-wrong-uri",
+            vec![Fault::NamespaceConfusion {
+                variant: NamespaceVariant::DsWrongUri,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::MatchByPrefix]],
+        ),
+        case(
+            "namespace-odd-prefix-evil",
+            vec![Fault::NamespaceConfusion {
+                variant: NamespaceVariant::OddPrefixEvil,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::MatchByPrefix]],
+        ),
+        case(
+            "namespace-genuine-odd-prefix",
+            vec![Fault::NamespaceConfusion {
+                variant: NamespaceVariant::GenuineOddPrefix,
+                victim: None,
+            }],
+            Accept,
+            &[&[F::MatchByPrefix]],
+        ),
+        case(
+            "namespace-undeclared-prefix",
+            vec![Fault::NamespaceConfusion {
+                variant: NamespaceVariant::UndeclaredPrefix,
+                victim: None,
+            }],
+            Reject(C::Message),
+            &[&[F::TolerateUndeclaredPrefix]],
         ),
         case(
             "status-responder",

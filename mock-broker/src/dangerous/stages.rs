@@ -10,17 +10,17 @@
 //! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `attribute-profile`, `oiosaml303-assertion`, `status`, `no-assertion`, `privileges` |
 //! | crypto | [`CryptoChoices`]: key, KeyInfo, what is signed, SHA-1, encryption | `sign-with`, `key-info`, `unsigned-assertion`, `sign-response`, `sha1`, `no-encryption`, `encrypt-with`; part of `signed-foreign-element` and `xsw` 1–2 |
 //! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info`, `hmac-key-confusion`, `signature-error`, `void-c14n` |
-//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response` |
+//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response`, `namespace-confusion` (all but `undeclared-prefix`) |
 //! | response | the written (and signed) Response | `xsw` 1–2 |
-//! | document | the final XML text | `doctype`, `replace-text`, `void-c14n` on the Response |
+//! | document | the final XML text | `doctype`, `replace-text`, `void-c14n` on the Response, `namespace-confusion { variant = "undeclared-prefix" }` |
 //!
 //! Within a stage, faults apply in plan order; crypto choices are settings, so the last one
 //! wins. A Response is wrapped once: the first XSW1/XSW2 of a plan does it.
 
 use super::crypto::CryptoChoices;
 use super::{
-    Fault, FaultError, FaultPlan, VoidC14nOn, XswVariant, document, model, signed_assertion,
-    wrapping,
+    Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
+    namespace, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
 use crate::saml::assertion::{AssertionModel, ResponseModel};
@@ -215,6 +215,18 @@ impl FaultPlan {
                 Fault::Privileges { groups } => {
                     s.add_model(move |m, _| model::privileges(m, groups))
                 }
+                Fault::NamespaceConfusion { variant, victim } => match variant {
+                    NamespaceVariant::UndeclaredPrefix => s.add_document(|x, _| {
+                        namespace::undeclared_prefix(x);
+                        Ok(())
+                    }),
+                    NamespaceVariant::WrongUriEvilFirst
+                    | NamespaceVariant::GenuineOddPrefix
+                    | NamespaceVariant::OddPrefixEvil
+                    | NamespaceVariant::DsWrongUri => {
+                        s.add_assembly(move |a, cx| namespace::assembly(a, cx, *variant, victim))
+                    }
+                },
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

@@ -69,7 +69,7 @@ impl SigningKeys {
         Ok(k)
     }
 
-    fn choose(&self, c: SigningKeyChoice) -> &SigningKey {
+    pub(crate) fn choose(&self, c: SigningKeyChoice) -> &SigningKey {
         match c {
             SigningKeyChoice::Idp => &self.idp,
             SigningKeyChoice::IdpNext => &self.idp_next,

@@ -95,6 +95,16 @@ pub(crate) async fn consume(
         Ok(t) => t,
         Err(e) => return (Err(e), None),
     };
+    // The `TolerateUndeclaredPrefix` flaw: a document that is not namespace-well-formed is
+    // read the way libxml2 recovers it (the strict parser refuses it in `consume_xml`).
+    let text = if st.has(Flaw::TolerateUndeclaredPrefix) {
+        match super::prefix::declare_undeclared(&text) {
+            Ok(t) => t,
+            Err(e) => return (Err(Rejection::new(Check::Message, e)), None),
+        }
+    } else {
+        text
+    };
     let now = OffsetDateTime::now_utc();
     let mut answered = None;
     let r = consume_xml(
@@ -347,13 +357,27 @@ fn consume_xml(
         }
     } else {
         let only = candidates.swap_remove(0).xml;
+        // The `MatchByPrefix` flaw: the verifier's namespace-aware view of the decrypted
+        // assertion (its first element that is a SAML Assertion) is verified, the reader's
+        // prefix view (the root named `saml:Assertion`) consumed.
+        let (verified, only) = if st.has(Flaw::MatchByPrefix) {
+            let verified = super::prefix::verifier_view(&only).ok_or_else(|| {
+                Rejection::new(
+                    Check::Signature,
+                    "the decrypted assertion holds no SAML assertion to verify",
+                )
+            })?;
+            (verified, super::prefix::reader_view(&only))
+        } else {
+            (only.clone(), only)
+        };
         if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
             if st.has(Flaw::FirstSignatureInScope) {
                 first_signature_in_scope(st, &combined)?;
             } else if let Some(view) = c14n_view {
-                verify_assertion(st, &canonicaliser_copy(&only, view)?, view)?;
+                verify_assertion(st, &canonicaliser_copy(&verified, view)?, view)?;
             } else {
-                verify_assertion(st, &only, &combined)?;
+                verify_assertion(st, &verified, &combined)?;
             }
         }
         only
@@ -453,7 +477,17 @@ fn decrypt(
             format!("the EncryptedAssertion does not decrypt to one XML element: {e}"),
         )
     })?;
-    if !is(pdoc.root_element(), SAML, "Assertion") {
+    // The `MatchByPrefix` flaw takes an element named `saml:Assertion` for the assertion,
+    // whatever its namespace, and refuses one that is one under another prefix.
+    if st.has(Flaw::MatchByPrefix) {
+        let name = super::prefix::qualified_name(pdoc.root_element(), &plain);
+        if name != "saml:Assertion" {
+            return reject(
+                Check::Decryption,
+                format!("the EncryptedAssertion decrypts to {name}, not a saml:Assertion"),
+            );
+        }
+    } else if !is(pdoc.root_element(), SAML, "Assertion") {
         return reject(
             Check::Decryption,
             format!(

@@ -217,6 +217,19 @@ pub enum Flaw {
     /// `DOMNode::C14N()`'s `false` under xmlseclibs < 3.1.4, SimpleSAMLphp and php-saml
     /// (CVE-2025-66475). One IdP signature over the empty string then vouches for anything.
     C14nErrorAsEmpty,
+    /// Two views of the decrypted assertion, as ruby-saml < 1.18.0 had (CVE-2025-25292,
+    /// CVE-2025-66567): the signature is verified namespace-aware (Nokogiri: the element that
+    /// *is* `{urn:oasis:names:tc:SAML:2.0:assertion}Assertion`), while the structure checks and
+    /// the reader select by qualified name under fixed prefixes (REXML XPath `a:Assertion`,
+    /// `ds:Signature`), taking `saml:` and `ds:` to mean the SAML and XML-DSig namespaces
+    /// whatever the document binds them to. An evil `saml:Assertion` in another namespace
+    /// around the genuine one is read; a genuine assertion with another prefix is refused.
+    MatchByPrefix,
+    /// Parses a document that is not namespace-well-formed: an undeclared prefix is reported
+    /// and the element kept in no namespace (libxml2's recoverable namespace error, which
+    /// ruby-saml < 1.12.4 / < 1.18.0 ignored; the fix refuses any document Nokogiri reports
+    /// errors for).
+    TolerateUndeclaredPrefix,
     /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
     /// to no element when there are several, and succeeds when none failed, so an assertion
     /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
@@ -372,6 +385,8 @@ impl Flaw {
         Flaw::VerifyErrorAsSuccess,
         Flaw::SkipUnresolvableSignatures,
         Flaw::C14nErrorAsEmpty,
+        Flaw::MatchByPrefix,
+        Flaw::TolerateUndeclaredPrefix,
         Flaw::SloIgnoresLogout,
         Flaw::SloUnsignedAccepted,
         Flaw::SloNoSignatureCheck,
@@ -466,6 +481,8 @@ impl Flaw {
             Flaw::VerifyErrorAsSuccess => "verify-error-as-success",
             Flaw::SkipUnresolvableSignatures => "skip-unresolvable-signatures",
             Flaw::C14nErrorAsEmpty => "c14n-error-as-empty",
+            Flaw::MatchByPrefix => "match-by-prefix",
+            Flaw::TolerateUndeclaredPrefix => "tolerate-undeclared-prefix",
             Flaw::SloIgnoresLogout => "slo-ignores-logout",
             Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
             Flaw::SloNoSignatureCheck => "slo-no-signature-check",
@@ -578,6 +595,9 @@ impl Flaw {
             | Flaw::PrivilegeSubstringInList
             | Flaw::PrivilegeOptional
             | Flaw::PrivilegeGroupsInBppNamespace => Check::Privilege,
+            // Which element is the assertion: decided where the decrypted assertion is checked.
+            Flaw::MatchByPrefix => Check::Decryption,
+            Flaw::TolerateUndeclaredPrefix => Check::Message,
         })
     }
 
@@ -689,6 +709,12 @@ impl Flaw {
             }
             Flaw::C14nErrorAsEmpty => {
                 "digests and verifies \"\" when canonicalisation fails (void canonicalization)"
+            }
+            Flaw::MatchByPrefix => {
+                "verifies namespace-aware but selects and reads saml:Assertion by qualified name"
+            }
+            Flaw::TolerateUndeclaredPrefix => {
+                "accepts undeclared namespace prefixes (not namespace-well-formed XML)"
             }
             Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
             Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",

@@ -32,6 +32,7 @@ pub mod flaw;
 pub mod idp_metadata;
 pub mod naive_dsig;
 pub mod privilege;
+pub mod prefix;
 pub mod server;
 pub mod session;
 pub mod slo;

@@ -379,6 +379,12 @@ mod tests {
             ("xsw.signature-in-evil-extensions", 1),
             ("xsw.signature-in-evil-nested", 1),
             ("xsw.signature-in-evil-wrapper", 1),
+            // S9: the evil assertion wraps the intact genuine one (its prefix bound elsewhere).
+            ("xsw.namespace-odd-prefix", 1),
+            ("xsw.namespace-wrong-uri", 2),
+            // S13: the genuine assertion intact, the victim's content inside its Signature.
+            ("xsw.smuggled-cpr-in-signature", 2),
+            ("xsw.smuggled-subject-in-signature", 2),
         ] {
             want.extend(std::iter::repeat_n(id.to_string(), steps));
         }

@@ -199,34 +199,38 @@ fn verify_post(st: &SpState, xml_text: &str, id: &str) -> Result<(), Rejection> 
     if method != RSA_SHA256 {
         return reject(format!("SignatureMethod {method:?} is not rsa-sha256"));
     }
+    verify_with_idp_keys(st, xml_text, id, method)
+        .or_else(|e| reject(format!("LogoutRequest signature: {e}")))
+}
+
+/// Whether a signature in `xml_text` over the element with ID `id` verifies under `method`
+/// with one of the IdP metadata keys.
+fn verify_with_idp_keys(
+    st: &SpState,
+    xml_text: &str,
+    id: &str,
+    method: &str,
+) -> Result<(), super::xmlsec::CryptoError> {
     let keys: Vec<Vec<u8>> = st
         .idp
         .signing_certs
         .iter()
         .map(|c| c.spki.clone())
         .collect();
-    st.crypto
-        .verify_target(
-            xml_text,
-            Some(id),
-            method,
-            &keys,
-            VerifyPolicy::SecureSaml,
-            SignatureRequirement::All,
-        )
-        .or_else(|e| reject(format!("LogoutRequest signature: {e}")))
+    st.crypto.verify_target(
+        xml_text,
+        Some(id),
+        method,
+        &keys,
+        VerifyPolicy::SecureSaml,
+        SignatureRequirement::All,
+    )
 }
 
 /// The [`Flaw::SloAnySignatureInMessage`] check: some `ds:Signature` anywhere in the message
 /// verifies, with an IdP metadata key, over the element its own Reference names.
 fn any_signature_in_message(st: &SpState, xml_text: &str) -> Result<(), Rejection> {
     let doc = xml::parse(xml_text).or_else(|e| reject(format!("LogoutRequest XML: {e}")))?;
-    let keys: Vec<Vec<u8>> = st
-        .idp
-        .signing_certs
-        .iter()
-        .map(|c| c.spki.clone())
-        .collect();
     for sig in doc.descendants().filter(|n| is(*n, xml::DS, "Signature")) {
         let Some(target) = sig
             .descendants()
@@ -241,15 +245,7 @@ fn any_signature_in_message(st: &SpState, xml_text: &str) -> Result<(), Rejectio
             .find(|n| is(*n, xml::DS, "SignatureMethod"))
             .and_then(|n| n.attribute("Algorithm"))
             .unwrap_or("");
-        let verified = st.crypto.verify_target(
-            xml_text,
-            Some(target),
-            method,
-            &keys,
-            VerifyPolicy::SecureSaml,
-            SignatureRequirement::All,
-        );
-        if verified.is_ok() {
+        if verify_with_idp_keys(st, xml_text, target, method).is_ok() {
             return Ok(());
         }
     }

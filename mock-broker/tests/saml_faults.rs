@@ -9,8 +9,8 @@ mod saml_support;
 
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
-    KeyInfoChoice, ModelPath, NamespaceVariant, SmugglePlace, SmuggledElement, ResponseLevelOriginal, SignatureErrorKind,
-    SignatureHome, SigningKeyChoice, VoidC14nOn, XswVariant,
+    KeyInfoChoice, ModelPath, NamespaceVariant, ResponseLevelOriginal, SignatureErrorKind,
+    SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1110,8 +1110,16 @@ fn every_fault_variant_has_a_test() {
 #[test]
 fn smuggled_content_leaves_the_signature_valid() {
     for (element, place, needle) in [
-        (SmuggledElement::Subject, SmugglePlace::Object, "<ds:Object><saml:Subject>"),
-        (SmuggledElement::Subject, SmugglePlace::KeyInfo, "</ds:X509Data><saml:Subject>"),
+        (
+            SmuggledElement::Subject,
+            SmugglePlace::Object,
+            "<ds:Object><saml:Subject>",
+        ),
+        (
+            SmuggledElement::Subject,
+            SmugglePlace::KeyInfo,
+            "</ds:X509Data><saml:Subject>",
+        ),
         (
             SmuggledElement::CprAttribute,
             SmugglePlace::Object,
@@ -1199,9 +1207,9 @@ fn privileges_replace_the_list_inside_the_signed_assertion() {
         "{own}"
     );
     // A person has no list to replace: the fault cannot apply, and says so.
-    let e = mint_with("anna", &plan, EncryptionAlgorithms::nemlogin_default())
-        .err()
-        .expect("no privilegesIntermediate for anna");
+    let Err(e) = mint_with("anna", &plan, EncryptionAlgorithms::nemlogin_default()) else {
+        panic!("no privilegesIntermediate for anna, so the fault must not apply");
+    };
     assert!(e.to_string().contains("privilegesIntermediate"), "{e}");
 }
 

@@ -9,7 +9,11 @@
 //                              the same passport-saml 3.2.1 app on xml-crypto 1.5.3
 //                              (GHSA-c27r-x354-4m68: HMAC keyed with the IdP certificate), under
 //                              that npm alias with xml-crypto pinned by a scoped override
+//   STACK=passport-wsfed-saml2-4.6.1
+//                              passport-wsfed-saml2 4.6.1 (CVE-2025-46573), Express + Passport,
+//                              its SAML2 protocol; xml-crypto from the registry (package.json)
 //   STACK=samlify              samlify with its node-xmllint schema validator
+//   STACK=samlify-no-xsd       the same samlify app with the README's "skip" validator
 //
 // Each is set up as its README shows, plus what NemLog-in forces on everybody: signed
 // HTTP-Redirect AuthnRequests (RSA-SHA256), an unsigned Response around a signed, encrypted
@@ -23,7 +27,8 @@
 // createLoginRequest's customTagReplacement). passport-saml 3.2.1 has no such option.
 //
 // Environment: STACK, CONFIG, PORT, ROW (dir with sp.key/sp.crt), IDP_METADATA (file).
-// Routes: /login, /acs (HTTP-POST), /whoami (200 "user=<NameID>" or 401), /metadata.
+// Routes: /login, /acs (HTTP-POST), /whoami (200 "user=<NameID>" or 401), /metadata; samlify
+// also /slo (IdP-initiated logout, HTTP-Redirect and HTTP-POST).
 'use strict';
 const fs = require('fs');
 const express = require('express');
@@ -84,6 +89,13 @@ function loggedIn(req, res, nameId) {
 function refuse(res, why) {
   console.error(`login refused: ${why}`);
   res.status(403).type('text/plain').send(`login refused: ${why}`);
+}
+// The signed octets of an HTTP-Redirect message (SAML bindings 3.4.4.1): the query parameters
+// as they arrived, undecoded, in the order SAMLRequest|SAMLResponse, RelayState, SigAlg.
+function redirectOctetString(req, type) {
+  const raw = (req.originalUrl.split('?')[1] || '').split('&');
+  const get = (k) => raw.find((p) => p.startsWith(`${k}=`));
+  return [get(type), get('RelayState'), get('SigAlg')].filter(Boolean).join('&');
 }
 app.get('/whoami', (req, res) => {
   if (!req.session.user) return res.status(401).type('text/plain').send('not logged in');
@@ -169,15 +181,67 @@ if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
       loggedIn(req, res, user.nameID);
     })(req, res, next);
   });
-} else if (STACK === 'samlify') {
+} else if (STACK === 'passport-wsfed-saml2-4.6.1') {
+  // passport-wsfed-saml2 (Auth0) with its SAML2 protocol (`protocol: 'samlp'`), configured as
+  // its README's "samlp" example: the IdP's SSO URL, its signing certificate (`cert`), our
+  // `decryptionKey`; `signingKey` signs the HTTP-Redirect AuthnRequest (deflate, query
+  // signature). The library writes no SP metadata, so the app serves it by hand.
+  // 4.6.1 is the newest release the npm registry here has; it reads the profile with
+  // descendant-axis XPath from the whole signed assertion, its ds:Signature included
+  // (CVE-2025-46573, fixed in 4.6.4 by commit e5cf3cc2): the S13 scenarios.
+  const passport = require('passport');
+  const { Strategy } = require(STACK);
+  const NAMEID_CLAIM = 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier';
+  const strategy = new Strategy({
+    protocol: 'samlp',
+    path: '/acs',
+    realm: `${BASE}/metadata`,
+    callback: `${BASE}/acs`,
+    identityProviderUrl: IDP.sso,
+    cert: IDP.certs[0],
+    decryptionKey: SP_KEY,
+    signingKey: { key: SP_KEY, cert: SP_CERT },
+    signatureAlgorithm: 'rsa-sha256',
+    digestAlgorithm: 'sha256',
+  }, (profile, done) => {
+    const nameId = profile[NAMEID_CLAIM];
+    const why = HARDENED ? mitidProblem(nameId, profile) : null;
+    return why ? done(null, false, { message: why }) : done(null, { nameID: nameId });
+  });
+  passport.use('wsfed-saml2', strategy);
+  app.use(passport.initialize());
+  const pem = (c) => c.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const keyDescriptor = (use) => `<md:KeyDescriptor use="${use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${pem(SP_CERT)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`;
+  const metadata = '<?xml version="1.0"?>'
+    + `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${BASE}/metadata">`
+    + '<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+    + keyDescriptor('signing') + keyDescriptor('encryption')
+    + `<md:NameIDFormat>${PERSISTENT}</md:NameIDFormat>`
+    + `<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${BASE}/acs" index="0" isDefault="true"/>`
+    + '</md:SPSSODescriptor></md:EntityDescriptor>';
+  app.get('/metadata', (req, res) => res.type('text/xml').send(metadata));
+  app.get('/login', passport.authenticate('wsfed-saml2', { session: false }));
+  app.post('/acs', (req, res, next) => {
+    passport.authenticate('wsfed-saml2', { session: false }, (err, user, info) => {
+      if (err) return refuse(res, err.message);
+      if (!user) return refuse(res, (info && (info.message || String(info))) || 'no user');
+      loggedIn(req, res, user.nameID);
+    })(req, res, next);
+  });
+} else if (STACK === 'samlify' || STACK === 'samlify-no-xsd') {
   const samlify = require('samlify');
-  // samlify refuses to parse anything until a schema validator is set; this is the pure-JS one
-  // its README recommends.
-  const validator = require('@authenio/samlify-node-xmllint');
-  samlify.setSchemaValidator(validator);
-  // The validator compiles an Emscripten xmllint with the SAML schemas on first use (over ten
-  // seconds on a busy 2-core machine): do it before serving, so no login pays for it.
-  warmUp = validator.validate('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').catch(() => null);
+  if (STACK === 'samlify') {
+    // samlify refuses to parse anything until a schema validator is set; this is the pure-JS
+    // one its README recommends.
+    const validator = require('@authenio/samlify-node-xmllint');
+    samlify.setSchemaValidator(validator);
+    // The validator compiles an Emscripten xmllint with the SAML schemas on first use (over ten
+    // seconds on a busy 2-core machine): do it before serving, so no login pays for it.
+    warmUp = validator.validate('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>').catch(() => null);
+  } else {
+    // The README's other choice: "always returns a resolved promise to skip" validation.
+    samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
+  }
   // OIOSAML 4.0: samlify's documented way to shape the AuthnRequest is a custom template
   // (loginRequestTemplate) whose tags the customTagReplacement callback fills in.
   const oio4Template = '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
@@ -203,10 +267,25 @@ if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
     requestSignatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     nameIDFormat: [PERSISTENT],
     assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: `${BASE}/acs` }],
+    // IdP-initiated logout as samlify's docs set it up: the SingleLogoutService endpoints in the
+    // SP metadata, and LogoutRequests must be signed (checked by parseLogoutRequest).
+    singleLogoutService: [
+      { Binding: samlify.Constants.namespace.binding.redirect, Location: `${BASE}/slo` },
+      { Binding: samlify.Constants.namespace.binding.post, Location: `${BASE}/slo` },
+    ],
+    wantLogoutRequestSigned: true,
+    // samlify's default order writes NameIDFormat before SingleLogoutService, which the
+    // metadata schema forbids (saml-metadata 2.4.2/2.4.4); the "shibboleth" order is the
+    // schema's.
+    elementsOrder: samlify.Constants.elementsOrder.shibboleth,
     ...(OIOSAML4 ? { loginRequestTemplate: { context: oio4Template } } : {}),
   });
   // samlify decides whether to decrypt from the *IdP's* isAssertionEncrypted setting.
-  const idp = samlify.IdentityProvider({ metadata: IDP_XML, wantAuthnRequestsSigned: true, isAssertionEncrypted: true });
+  // wantLogoutResponseSigned on the IdP entity makes samlify sign the SP's LogoutResponse
+  // (NemLog-in verifies it).
+  const idp = samlify.IdentityProvider({
+    metadata: IDP_XML, wantAuthnRequestsSigned: true, isAssertionEncrypted: true, wantLogoutResponseSigned: true,
+  });
   const oio4Tags = (template) => {
     const id = sp.entitySetting.generateID();
     return {
@@ -244,8 +323,43 @@ if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
       const why = mitidProblem(nameId, attrs);
       if (why) return refuse(res, why);
     }
+    req.session.sessionIndex = extract.sessionIndex && extract.sessionIndex.sessionIndex;
     loggedIn(req, res, nameId);
   });
+  // IdP-initiated single logout (samlify: parseLogoutRequest, then createLogoutResponse on the
+  // same binding). The session ends only if the LogoutRequest names this session's user (and,
+  // hardened, its SessionIndex and the IdP as Issuer); samlify itself compares neither.
+  // samlify <= 2.13.1 verifies, for a POST LogoutRequest, any signature on an Assertion child
+  // of the request (GHSA-63ch-w8pw-4mf2): the slo.wrapped-signed-assertion-* scenarios.
+  const slo = (binding) => async (req, res) => {
+    let parsed;
+    try {
+      const request = binding === 'redirect'
+        ? { query: req.query, octetString: redirectOctetString(req, 'SAMLRequest') }
+        : { body: req.body };
+      parsed = await sp.parseLogoutRequest(idp, binding, request);
+    } catch (e) { return refuse(res, `logout: ${String(e && e.message || e)}`); }
+    const ex = parsed.extract || {};
+    if (!req.session.user || ex.nameID !== req.session.user) return refuse(res, 'logout: the LogoutRequest names another user');
+    if (HARDENED) {
+      if (ex.issuer !== idp.entityMeta.getEntityID()) return refuse(res, 'logout: Issuer is not the IdP');
+      const idx = [].concat(ex.sessionIndex || []);
+      if (req.session.sessionIndex && !idx.includes(req.session.sessionIndex)) return refuse(res, 'logout: SessionIndex of another session');
+    }
+    const relayState = (binding === 'redirect' ? req.query.RelayState : req.body.RelayState) || '';
+    req.session.destroy((err) => {
+      if (err) return res.status(500).send('session error');
+      const out = sp.createLogoutResponse(idp, parsed, binding, relayState);
+      if (binding === 'redirect') return res.redirect(out.context);
+      const esc = (v) => String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+      res.type('text/html').send(`<html><body onload="document.forms[0].submit()"><form method="POST" action="${esc(out.entityEndpoint)}">`
+        + `<input type="hidden" name="SAMLResponse" value="${esc(out.context)}"/>`
+        + (relayState ? `<input type="hidden" name="RelayState" value="${esc(relayState)}"/>` : '')
+        + '</form></body></html>');
+    });
+  };
+  app.get('/slo', slo('redirect'));
+  app.post('/slo', slo('post'));
 } else {
   console.error(`unknown STACK ${STACK}`);
   process.exit(2);

@@ -28,7 +28,7 @@ _node_metadata() { # rowdir port
     advertise_compatible_encryption "$1/sp-metadata.xml"
 }
 
-for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 passport-saml-3.2.1-xml-crypto-1.5.3 samlify; do
+for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 passport-saml-3.2.1-xml-crypto-1.5.3 passport-wsfed-saml2-4.6.1 samlify samlify-no-xsd; do
     eval "
 ${_s}_prepare() { _node_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
 ${_s}_start() { _node_start \"\$1\" \"\$2\" \"\$3\" $_s; }
@@ -60,7 +60,32 @@ passport-saml-3.2.1-xml-crypto-1.5.3_version() {
     echo "passport-saml $(_node_pkg_version passport-saml-3.2.1-xml-crypto-1.5.3), xml-crypto $(_node_pkg_version passport-saml-3.2.1-xml-crypto-1.5.3/node_modules/xml-crypto)"
 }
 passport-saml-3.2.1-xml-crypto-1.5.3_scenarios() { printf '%s\n' mitid.person-substantial 'signature.hmac*'; }
+# An advisory row: passport-wsfed-saml2 3.0.5-4.6.3 read the profile (NameID, attributes) with
+# descendant-axis XPath from the signed assertion, so a Subject or AttributeStatement smuggled
+# into the assertion's own ds:Signature (the subtree the enveloped-signature transform leaves out
+# of the digest) was read first (CVE-2025-46573 / GHSA-8gqj-226h-gm8r, fixed in 4.6.4 by commit
+# e5cf3cc2). 4.6.1 is the newest release on the npm registry here, so the matrix has no current
+# row of this library; the fixed 4.6.4 cannot be shown PASSing. Its xml-crypto dependency is a
+# git URL (auth0/xml-crypto#v1.4.1-auth0.2) npm cannot fetch here: a scoped override takes
+# xml-crypto 1.4.1 from the registry (the release the fork is based on; the smuggling is in
+# passport-wsfed-saml2's own reader, not in the signature check).
+passport-wsfed-saml2-4.6.1_version() {
+    echo "passport-wsfed-saml2 $(_node_pkg_version passport-wsfed-saml2-4.6.1), xml-crypto $(_node_pkg_version passport-wsfed-saml2-4.6.1/node_modules/xml-crypto)"
+}
+passport-wsfed-saml2-4.6.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.smuggled*'; }
 samlify_version() { _node_pkg_version samlify; }
+# An advisory row: samlify <= 2.13.1 verifies a LogoutRequest by any signature on an Assertion
+# child of the request (`/*[contains(local-name(),'Request')]/*[local-name()='Assertion']/
+# *[local-name()='Signature']`), never asking whether it covers the LogoutRequest
+# (GHSA-63ch-w8pw-4mf2, samlify issue #634; no fixed release). The samlify rows, with the
+# schema validator samlify's README recommends, refuse that construct as schema-invalid (a
+# LogoutRequest has no Assertion child) before the signature check; this row is the same app
+# with the README's other documented choice, a validator that skips, and runs the S12
+# scenarios, a genuine IdP-initiated logout and an unsigned one as controls.
+samlify-no-xsd_version() { _node_pkg_version samlify; }
+samlify-no-xsd_scenarios() {
+    printf '%s\n' mitid.person-substantial 'slo.wrapped-signed-assertion*' slo.idp-initiated-post slo.unsigned-post
+}
 
 # samlify's recommended pure-JS validator (node-xmllint, an Emscripten build of xmllint) is not
 # safe for concurrent use: with two logins in flight one validation can hang until the harness

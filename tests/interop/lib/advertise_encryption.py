@@ -25,11 +25,12 @@ def main():
     with open(path, encoding="utf-8") as f:
         xml = f.read()
     # Keep what the library already advertises; add only the algorithms it does not list.
-    algorithms = [a for a in algorithms if f'Algorithm="{a}"' not in xml]
+    # (Attribute values may be quoted either way: ruby-saml's REXML writes single quotes.)
+    algorithms = [a for a in algorithms if f'Algorithm="{a}"' not in xml and f"Algorithm='{a}'" not in xml]
     if not algorithms:
         return 0
     # The prefix bound to the metadata namespace (or none, for a default namespace).
-    m = re.search(r'xmlns:([A-Za-z0-9_.-]+)="' + re.escape(MD) + '"', xml)
+    m = re.search(r'xmlns:([A-Za-z0-9_.-]+)=["\']' + re.escape(MD) + "[\"']", xml)
     prefix = (m.group(1) + ":") if m else ""
     methods = "".join(f'<{prefix}EncryptionMethod Algorithm="{a}"/>' for a in algorithms)
     closing = f"</{prefix}KeyDescriptor>"
@@ -40,7 +41,7 @@ def main():
     def add(match):
         nonlocal count
         attrs = match.group(1)
-        if 'use="signing"' in attrs:
+        if re.search(r"use=[\"']signing[\"']", attrs):
             return match.group(0)
         count += 1
         return match.group(0)[: -len(closing)] + methods + closing

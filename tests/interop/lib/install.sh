@@ -3,7 +3,8 @@
 # packages into venvs and npm packages into tests/interop/.work, cargo builds into target dirs.
 
 APT_PACKAGES=(apache2 libapache2-mod-auth-mellon libapache2-mod-shib libapache2-mod-auth-openidc
-    xmlsec1 python3-venv libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl)
+    xmlsec1 python3-venv libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl
+    ruby ruby-saml ruby-webrick)
 
 install_apt() {
     local missing=() p

@@ -278,14 +278,21 @@ def cmd_build(a):
 
 def cmd_merge(a):
     """One row's report from several harness runs of it (OIDC rows run the scenarios that
-    rotate the broker's signing key on their own, see tests/interop/run)."""
+    rotate the broker's signing key on their own, SAML rows their `<stack>_isolated` ones, see
+    tests/interop/run). A scenario every run repeats (the static `inspect-*` checks) is kept
+    once, from the first run."""
     merged = None
+    seen = set()
     for p in a.parts:
         rep = load_report(p)
         if merged is None:
             merged = rep
+            seen = {r["id"] for r in rep.get("results", [])}
         else:
-            merged.setdefault("results", []).extend(rep.get("results", []))
+            for r in rep.get("results", []):
+                if r["id"] not in seen:
+                    seen.add(r["id"])
+                    merged.setdefault("results", []).append(r)
     c = counts(merged)
     merged["summary"] = dict(
         merged.get("summary", {}),

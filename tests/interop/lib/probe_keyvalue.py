@@ -77,7 +77,8 @@ def start_login(row):
         url = location
     query = urllib.parse.parse_qs(urllib.parse.urlparse(location).query)
     request_xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
-    request_id = re.search(r'\bID="([^"]+)"', request_xml).group(1)
+    # Either quote: ruby-saml (REXML) writes ID='...'.
+    request_id = re.search(r'\bID=["\']([^"\']+)["\']', request_xml).group(1)
     return sp, opener, request_id
 
 

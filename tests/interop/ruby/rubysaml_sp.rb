@@ -74,6 +74,13 @@ end
 
 server.mount_proc('/acs') do |req, res|
   next refuse(res, 'not a POST') unless req.request_method == 'POST'
+  if req['content-length'].nil? && req['transfer-encoding'].nil?
+    # A POST with no body (the forged-headers scenarios send one): reading req.query would make
+    # WEBrick answer 411 and then fail draining the body on the kept-alive connection, which the
+    # next request on it finds closed. Refuse it and close the connection.
+    res.keep_alive = false
+    next refuse(res, 'no SAMLResponse')
+  end
   response = nil
   begin
     # Response.new parses (REXML) and can raise on its own, before is_valid?.

@@ -3,24 +3,16 @@
 # RubyGems is not reachable from this tier, so neither the current release (1.18.x) nor the other
 # vulnerable versions the advisories name can be installed. Sourced by tests/interop/run.
 
-# An advisory row: Debian's ruby-saml is upstream 1.13.0 with only the CVE-2024-45409 fix
-# backported (changelog.Debian: "SAML authentication bypass via Incorrect XPath selector"). 1.13.0
-# is in the affected ranges of CVE-2025-25291 and CVE-2025-25292 (1.13.0-1.17.0, fixed in
-# 1.18.0) and CVE-2025-66568 (< 1.18.0, with Nokogiri < 1.19.1), so it runs the scenarios
-# docs/advisories.md maps to them (S8 DOCTYPEs, S9 namespace confusion with its accept control,
-# S7 void canonicalisation), the S1 scenarios of the backported CVE-2024-45409 fix (which must
-# pass), the comment-in-NameID scenarios of CVE-2017-11428 (fixed in 1.7.0, must pass) and the
-# control login. No row of a fixed ruby-saml exists (not installable here).
+# A row of a vulnerable release, as pysaml2-6.4.1 and passport-saml-3.2.1 are: it runs the whole
+# catalogue (it is also the ruby-saml a Debian 12 user gets). Debian's package is upstream 1.13.0
+# with only the CVE-2024-45409 fix backported (changelog.Debian: "SAML authentication bypass via
+# Incorrect XPath selector"). 1.13.0 is in the affected ranges of CVE-2025-25291 and
+# CVE-2025-25292 (1.13.0-1.17.0, fixed in 1.18.0) and CVE-2025-66568 (< 1.18.0, with Nokogiri
+# < 1.19.1), whose scenarios docs/advisories.md maps (S8 DOCTYPEs, S9 namespace confusion with
+# its accept control, S7 void canonicalisation); the S1 scenarios of the backported fix and the
+# comment-in-NameID scenarios of CVE-2017-11428 (fixed in 1.7.0) must pass. No row of a fixed
+# ruby-saml exists (not installable here).
 ruby-saml-1.13.0_version() { dpkg-query -W -f '${Version}' ruby-saml 2>/dev/null || echo "?"; }
-ruby-saml-1.13.0_scenarios() {
-    printf '%s\n' mitid.person-substantial \
-        xsw.namespace-wrong-uri xsw.namespace-odd-prefix parser.undeclared-prefix mitid.assertion-unusual-prefix \
-        'parser.doctype*' parser.entity-in-plaintext-name-id \
-        'signature.void-c14n*' \
-        signature.digest-value-in-extensions signature.reference-in-extensions \
-        signature.signed-info-before-genuine signature.digest-value-after-signed-info \
-        'parser.comment-in*'
-}
 ruby-saml-1.13.0_prepare() { # rowdir config port
     local row=$1 config=$2 port=$3
     mkdir -p "$row/logs"

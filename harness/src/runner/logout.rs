@@ -12,12 +12,12 @@ use crate::agent::{Agent, Page, find_form};
 use crate::oracle::{Evidence, Observation, same_identity};
 use crate::report::{StepResult, Verdict};
 use crate::scenario::{Expect, IdpLogout, Step, StepBody};
-use mitid_mock_broker::dangerous::LogoutFault;
-use mitid_mock_broker::dangerous::logout::{DuplicateOrder, SignatureErrorForm};
 use mitid_mock_broker::control::{
     ControlClientError, IdpLogoutRequest, LogoutDelivery, LogoutResponseSeen, NO_SLO_ENDPOINT,
     ResponseSignature,
 };
+use mitid_mock_broker::dangerous::LogoutFault;
+use mitid_mock_broker::dangerous::logout::{DuplicateOrder, SignatureErrorForm};
 
 impl Harness {
     /// Start the IdP-initiated logout of `login_request_id`'s session, deliver it in the

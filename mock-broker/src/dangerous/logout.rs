@@ -229,10 +229,14 @@ pub enum LogoutFaultError {
     #[error("logout fault name-id-of: unknown identity {0:?}")]
     UnknownIdentity(String),
     /// A query-string fault on a binding without a query string.
-    #[error("logout fault {0}: edits the Redirect binding's query string; send it with binding = \"redirect\"")]
+    #[error(
+        "logout fault {0}: edits the Redirect binding's query string; send it with binding = \"redirect\""
+    )]
     QueryFaultNeedsRedirect(&'static str),
     /// `encoded-param-name` with a name that does not percent-decode to `SAMLRequest` (or is it).
-    #[error("logout fault encoded-param-name: {0:?} must be a percent-encoded spelling of SAMLRequest")]
+    #[error(
+        "logout fault encoded-param-name: {0:?} must be a percent-encoded spelling of SAMLRequest"
+    )]
     NotAnEncodedName(String),
 }
 
@@ -488,7 +492,10 @@ mod tests {
                 appended: "https://attacker.example/after-logout".into()
             }
         );
-        assert_eq!(query_edit(&f.f).unwrap(), Some(&LogoutFault::RequestAndResponse));
+        assert_eq!(
+            query_edit(&f.f).unwrap(),
+            Some(&LogoutFault::RequestAndResponse)
+        );
         assert!(query_edit(&[LogoutFault::Unsigned]).unwrap().is_none());
     }
 }

@@ -367,14 +367,18 @@ fn edited_query(
         }
         LogoutFault::RelayStateExtraEquals { appended } => {
             let relay = format!("{}-relay", model.id);
-            let signed =
-                redirect::encode_query("SAMLRequest", &forged, Some(&relay), idp).map_err(sign_err)?;
+            let signed = redirect::encode_query("SAMLRequest", &forged, Some(&relay), idp)
+                .map_err(sign_err)?;
             let field = format!("&RelayState={}", enc(&relay));
             signed.replacen(&field, &format!("{field}={}", enc(appended)), 1)
         }
         LogoutFault::SignatureError { form } => {
             use crate::dangerous::logout::SignatureErrorForm as F;
-            let signed_part = format!("{}&SigAlg={}", forged_param("SAMLRequest"), enc(form.sig_alg()));
+            let signed_part = format!(
+                "{}&SigAlg={}",
+                forged_param("SAMLRequest"),
+                enc(form.sig_alg())
+            );
             let signature = match form {
                 // The attacker's own RSA signature bytes: any value will do, the verify
                 // primitive cannot run with this algorithm and NemLog-in's RSA key.

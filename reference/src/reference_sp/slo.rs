@@ -334,9 +334,9 @@ fn verify_redirect(
         QueryVerify::Error(_) if st.has(Flaw::RedirectVerifyErrorAsSuccess) => Ok(()),
         QueryVerify::Error(why) => reject(format!("the query signature cannot be checked: {why}")),
         QueryVerify::Refused(why) => reject(why),
-        QueryVerify::Invalid => reject(
-            "the LogoutRequest's query signature does not verify with the IdP metadata keys",
-        ),
+        QueryVerify::Invalid => {
+            reject("the LogoutRequest's query signature does not verify with the IdP metadata keys")
+        }
     }
 }
 
@@ -588,4 +588,48 @@ pub(crate) fn response_url(
     q.push_str(&format!("&Signature={}", enc(&B64.encode(signature))));
     let sep = if dest.contains('?') { '&' } else { '?' };
     Ok(format!("{dest}{sep}{q}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which raw SAMLRequest each reading processes and which octets it verifies.
+    fn read(f: fn(&[Pair<'_>]) -> Result<Selected<'_>, Rejection>, q: &str) -> (String, String) {
+        let p = pairs(q);
+        let s = f(&p).unwrap_or_else(|_| panic!("{q}"));
+        (s.request.to_string(), s.signed_octets)
+    }
+
+    #[test]
+    fn the_flawed_readings_verify_one_occurrence_and_process_another() {
+        let forged_first = "SAMLRequest=F&SAMLRequest=G&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, forged_first),
+            ("F".into(), "SAMLRequest=G&SigAlg=A".into())
+        );
+        assert_eq!(
+            read(literal_name_check, forged_first),
+            ("G".into(), "SAMLRequest=F&SigAlg=A".into())
+        );
+        let with_response = "SAMLRequest=F&SAMLResponse=G&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, with_response),
+            ("F".into(), "SAMLResponse=G&SigAlg=A".into())
+        );
+        let encoded = "SAMLRequest=G&SigAlg=A&Signature=S&SAM%4cRequest=F";
+        assert_eq!(
+            read(literal_name_check, encoded),
+            ("F".into(), "SAMLRequest=G&SigAlg=A".into())
+        );
+        assert_eq!(
+            read(last_process_first, encoded),
+            ("G".into(), "SAMLRequest=F&SigAlg=A".into())
+        );
+        let relay = "SAMLRequest=G&RelayState=r=x&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, relay).1,
+            "SAMLRequest=G&RelayState=r=x&SigAlg=A"
+        );
+    }
 }

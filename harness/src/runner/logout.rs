@@ -11,11 +11,13 @@ use super::{Harness, Inconclusive, StepObservation, unreachable_sp};
 use crate::agent::{Agent, Page, find_form};
 use crate::oracle::{Evidence, Observation, same_identity};
 use crate::report::{StepResult, Verdict};
-use crate::scenario::{Expect, IdpLogout, Step};
+use crate::scenario::{Expect, IdpLogout, Step, StepBody};
 use mitid_mock_broker::control::{
     ControlClientError, IdpLogoutRequest, LogoutDelivery, LogoutResponseSeen, NO_SLO_ENDPOINT,
     ResponseSignature,
 };
+use mitid_mock_broker::dangerous::LogoutFault;
+use mitid_mock_broker::dangerous::logout::{DuplicateOrder, SignatureErrorForm};
 
 impl Harness {
     /// Start the IdP-initiated logout of `login_request_id`'s session, deliver it in the
@@ -197,13 +199,25 @@ impl Harness {
                 ),
                 identity.clone(),
             ),
-            (Observation::None { status }, Expect::Reject) => mk(
-                Verdict::Fail,
-                format!(
-                    "the SP ended the session (oracle answered {status}) on a LogoutRequest it must refuse ({answered}): anyone who can deliver such a request logs users out; {acs}"
-                ),
-                None,
-            ),
+            (Observation::None { status }, Expect::Reject) => {
+                let faults = match &step.body {
+                    StepBody::IdpLogout(l) => l.faults.as_slice(),
+                    StepBody::SamlLogin(_)
+                    | StepBody::OidcLogin(_)
+                    | StepBody::Replay
+                    | StepBody::ForgedHeaders(_) => &[],
+                };
+                let why = query_edit_let_through(faults).unwrap_or_else(|| {
+                    "anyone who can deliver such a request logs users out".to_string()
+                });
+                mk(
+                    Verdict::Fail,
+                    format!(
+                        "the SP ended the session (oracle answered {status}) on a LogoutRequest it must refuse ({answered}): {why}; {acs}"
+                    ),
+                    None,
+                )
+            }
             (Observation::Session { identity: None, .. }, Expect::Reject) => mk(
                 Verdict::Pass,
                 format!("the SP refused the LogoutRequest and kept the session; {acs}"),
@@ -240,6 +254,52 @@ impl Harness {
             }
         }
     }
+}
+
+/// What an SP that ended the session let through, for the Redirect-binding query edits (S14):
+/// the last query-stage fault, as the broker applies it. `None` for the other logout faults,
+/// whose report keeps its general wording.
+fn query_edit_let_through(faults: &[LogoutFault]) -> Option<String> {
+    let forced = "forced logout of the victim: anyone holding a NemLog-in-signed logout URL of their own can end any user's session (no login identity is forged)";
+    faults.iter().rev().find_map(|f| {
+        Some(match f {
+            LogoutFault::DuplicateParam { order } => {
+                let place = match order {
+                    DuplicateOrder::ForgedFirst => "before",
+                    DuplicateOrder::SignedFirst => "after",
+                };
+                format!(
+                    "it processed an unsigned SAMLRequest for this session's user placed {place} a captured, NemLog-in-signed SAMLRequest for another user, verifying one occurrence and processing the other; {forced}"
+                )
+            }
+            LogoutFault::RequestAndResponse => format!(
+                "it processed an unsigned SAMLRequest for this session's user prepended to a captured, NemLog-in-signed SAMLResponse query, whose signature it checked (CVE-2025-27773); {forced}"
+            ),
+            LogoutFault::EncodedParamName { name } => format!(
+                "it processed an unsigned LogoutRequest sent as {name:?} (a percent-encoded SAMLRequest) after a captured, NemLog-in-signed SAMLRequest for another user, whose signature it checked (CVE-2026-117691); {forced}"
+            ),
+            LogoutFault::RelayStateExtraEquals { appended } => format!(
+                "it accepted NemLog-in's signed LogoutRequest for this session although \"={appended}\" was appended to its RelayState after signing: its query-signature check does not cover the octets it reads (CVE-2026-134822); the logout itself is NemLog-in's, the tampered RelayState goes back to NemLog-in in the LogoutResponse (an SP that redirects to RelayState after logout would follow it)"
+            ),
+            LogoutFault::SignatureError { form } => format!(
+                "it ended the session on an unsigned LogoutRequest whose query-signature check could not run (SigAlg {:?}, {}) instead of refusing it (CVE-2018-7711); {forced}",
+                form.sig_alg(),
+                match form {
+                    SignatureErrorForm::DsaSha1
+                    | SignatureErrorForm::HmacSha256
+                    | SignatureErrorForm::UnknownAlg => "an algorithm that does not fit NemLog-in's RSA key",
+                    SignatureErrorForm::NotBase64 => "a Signature that is not base64",
+                    SignatureErrorForm::Empty => "an empty Signature",
+                }
+            ),
+            LogoutFault::Unsigned
+            | LogoutFault::SignWith { .. }
+            | LogoutFault::Issuer { .. }
+            | LogoutFault::NameIdOf { .. }
+            | LogoutFault::Expired { .. }
+            | LogoutFault::WrappedSignedAssertion { .. } => return None,
+        })
+    })
 }
 
 fn describe(r: &LogoutResponseSeen) -> String {

@@ -6,8 +6,10 @@
 //! (OIOSAML.Java `servlet/LogoutRequestHandler.java` validates the signature against the IdP
 //! metadata, the Issuer, and the NameID of the session before it ends one). Like the SAML
 //! faults, each fault is one function, and [`LogoutFault::stage`] is the one exhaustive match
-//! that gives every variant its stage: on the **model** (before any XML) or on the **crypto**
-//! (which key signs, or none).
+//! that gives every variant its stage: on the **model** (before any XML), on the **crypto**
+//! (which key signs, or none), or on the **query** of the Redirect binding (issue 13, S14: the
+//! broker builds a genuinely signed query string and then edits it, because the Redirect
+//! binding signs the raw query octets, SAML Bindings 3.4.4.1, not the XML).
 
 use super::SigningKeyChoice;
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,103 @@ pub enum LogoutFault {
         #[serde(default)]
         identity: Option<String>,
     },
+    // ---- S14: Redirect-binding query-string differentials (query stage) ----
+    /// Two `SAMLRequest` parameters: a forged, unsigned LogoutRequest for the session's own
+    /// NameID and SessionIndex (forced logout of the victim), and a LogoutRequest NemLog-in
+    /// genuinely signed for *another* identity's session (the attacker's own logout, captured),
+    /// with its `SigAlg` and `Signature`. An SP that verifies one occurrence and processes the
+    /// other ends the victim's session (simplesamlphp/saml2 < 4.17.0 CVE-2025-27773, whose fix
+    /// refuses duplicated parameters; Keycloak CVE-2026-18217 for first-vs-last). Redirect
+    /// binding only.
+    DuplicateParam {
+        /// Which of the two comes first.
+        order: DuplicateOrder,
+    },
+    /// `SAMLRequest=<forged, unsigned LogoutRequest for the session>&` prepended to a
+    /// LogoutResponse query NemLog-in genuinely signed (`SAMLResponse=…&SigAlg=…&Signature=…`,
+    /// as it answers an SP-initiated logout): simplesamlphp/saml2 < 4.17.0 (CVE-2025-27773,
+    /// GHSA-46r4-f8gj-xg56) rebuilt the signed string from the last of SAMLRequest/SAMLResponse
+    /// and processed SAMLRequest. Redirect binding only.
+    RequestAndResponse,
+    /// The captured, genuinely signed query of [`LogoutFault::DuplicateParam`] followed by the
+    /// forged LogoutRequest under a percent-encoded parameter name (`%53AMLRequest`, or another
+    /// character encoded, in lower-case hex: `SAM%4cRequest`): a signature check that matches
+    /// literal names verifies the signed one, a parser that decodes names processes the forged
+    /// one (CVE-2026-117691). Redirect binding only.
+    EncodedParamName {
+        /// The parameter name as sent; it must percent-decode to `SAMLRequest` and not be it.
+        #[serde(default = "encoded_saml_request")]
+        name: String,
+    },
+    /// NemLog-in's genuine, signed LogoutRequest for the session with a `RelayState`, and then
+    /// `=<appended>` added to the RelayState value after signing (`RelayState=<signed>=<url>`):
+    /// a signature check that splits the pair at every `=` verifies the signed prefix while the
+    /// application reads the whole value (Sustainsys.Saml2 CVE-2026-134822). The LogoutRequest
+    /// itself is NemLog-in's; only the RelayState is tampered with. Redirect binding only.
+    RelayStateExtraEquals {
+        /// What is appended after the extra `=` (default: an attacker's URL).
+        #[serde(default = "attacker_url")]
+        appended: String,
+    },
+    /// A forged, unsigned LogoutRequest for the session with signature parameters that make a
+    /// verify primitive *error* rather than fail: a `SigAlg` that does not fit NemLog-in's RSA
+    /// key (DSA-SHA1, HMAC-SHA256, an unknown URI), a `Signature` that is not base64, or an
+    /// empty one (simplesamlphp/saml2 CVE-2018-7711: `if (!$key->verifySignature(...))` read
+    /// OpenSSL's -1 as true; fix 4f6af7f6 compares with `!== 1`). Redirect binding only.
+    SignatureError {
+        /// Which error.
+        form: SignatureErrorForm,
+    },
+}
+
+/// The order of [`LogoutFault::DuplicateParam`]'s two `SAMLRequest` parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicateOrder {
+    /// The forged one first, then the signed query (an SP that verifies the last occurrence
+    /// and processes the first is fooled).
+    ForgedFirst,
+    /// The signed query first, then the forged one (an SP that verifies the first occurrence
+    /// and processes the last is fooled).
+    SignedFirst,
+}
+
+/// The signature parameters of [`LogoutFault::SignatureError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureErrorForm {
+    /// `SigAlg` = `http://www.w3.org/2000/09/xmldsig#dsa-sha1` (not an RSA algorithm).
+    DsaSha1,
+    /// `SigAlg` = `http://www.w3.org/2001/04/xmldsig-more#hmac-sha256`.
+    HmacSha256,
+    /// `SigAlg` = a URI no library knows.
+    UnknownAlg,
+    /// `SigAlg` rsa-sha256, `Signature` not base64.
+    NotBase64,
+    /// `SigAlg` rsa-sha256, `Signature` empty.
+    Empty,
+}
+
+impl SignatureErrorForm {
+    /// The `SigAlg` URI sent.
+    pub fn sig_alg(self) -> &'static str {
+        match self {
+            SignatureErrorForm::DsaSha1 => "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+            SignatureErrorForm::HmacSha256 => "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256",
+            SignatureErrorForm::UnknownAlg => "urn:mock:unknown-signature-algorithm",
+            SignatureErrorForm::NotBase64 | SignatureErrorForm::Empty => {
+                crate::saml::ns::ALG_RSA_SHA256
+            }
+        }
+    }
+}
+
+fn encoded_saml_request() -> String {
+    "%53AMLRequest".into()
+}
+
+fn attacker_url() -> String {
+    "https://attacker.example/after-logout".into()
 }
 
 /// Where [`LogoutFault::WrappedSignedAssertion`] puts the signed assertion.
@@ -80,6 +179,9 @@ pub(crate) enum LogoutStage {
     Model,
     /// On the signing decision.
     Crypto,
+    /// On the Redirect binding's query string, after a genuine signature was made: the query
+    /// stage builds its own messages (a captured, IdP-signed one and a forged, unsigned one).
+    Query,
 }
 
 /// The LogoutRequest as data, before it is written and signed.
@@ -126,6 +228,16 @@ pub enum LogoutFaultError {
     /// `name-id-of` names an identity the broker does not have.
     #[error("logout fault name-id-of: unknown identity {0:?}")]
     UnknownIdentity(String),
+    /// A query-string fault on a binding without a query string.
+    #[error(
+        "logout fault {0}: edits the Redirect binding's query string; send it with binding = \"redirect\""
+    )]
+    QueryFaultNeedsRedirect(&'static str),
+    /// `encoded-param-name` with a name that does not percent-decode to `SAMLRequest` (or is it).
+    #[error(
+        "logout fault encoded-param-name: {0:?} must be a percent-encoded spelling of SAMLRequest"
+    )]
+    NotAnEncodedName(String),
 }
 
 impl LogoutFault {
@@ -138,6 +250,28 @@ impl LogoutFault {
             LogoutFault::Issuer { .. }
             | LogoutFault::NameIdOf { .. }
             | LogoutFault::Expired { .. } => LogoutStage::Model,
+            LogoutFault::DuplicateParam { .. }
+            | LogoutFault::RequestAndResponse
+            | LogoutFault::EncodedParamName { .. }
+            | LogoutFault::RelayStateExtraEquals { .. }
+            | LogoutFault::SignatureError { .. } => LogoutStage::Query,
+        }
+    }
+
+    /// The fault's kebab-case name (as in scenario files).
+    pub fn name(&self) -> &'static str {
+        match self {
+            LogoutFault::Unsigned => "unsigned",
+            LogoutFault::SignWith { .. } => "sign-with",
+            LogoutFault::Issuer { .. } => "issuer",
+            LogoutFault::NameIdOf { .. } => "name-id-of",
+            LogoutFault::Expired { .. } => "expired",
+            LogoutFault::WrappedSignedAssertion { .. } => "wrapped-signed-assertion",
+            LogoutFault::DuplicateParam { .. } => "duplicate-param",
+            LogoutFault::RequestAndResponse => "request-and-response",
+            LogoutFault::EncodedParamName { .. } => "encoded-param-name",
+            LogoutFault::RelayStateExtraEquals { .. } => "relay-state-extra-equals",
+            LogoutFault::SignatureError { .. } => "signature-error",
         }
     }
 
@@ -153,7 +287,12 @@ impl LogoutFault {
             LogoutFault::Expired { minutes } => expired(m, *minutes, cx.now),
             LogoutFault::Unsigned
             | LogoutFault::SignWith { .. }
-            | LogoutFault::WrappedSignedAssertion { .. } => {}
+            | LogoutFault::WrappedSignedAssertion { .. }
+            | LogoutFault::DuplicateParam { .. }
+            | LogoutFault::RequestAndResponse
+            | LogoutFault::EncodedParamName { .. }
+            | LogoutFault::RelayStateExtraEquals { .. }
+            | LogoutFault::SignatureError { .. } => {}
         }
         Ok(())
     }
@@ -167,7 +306,12 @@ impl LogoutFault {
             LogoutFault::SignWith { key } => *signing = LogoutSigning::Key(*key),
             LogoutFault::Issuer { .. }
             | LogoutFault::NameIdOf { .. }
-            | LogoutFault::Expired { .. } => {}
+            | LogoutFault::Expired { .. }
+            | LogoutFault::DuplicateParam { .. }
+            | LogoutFault::RequestAndResponse
+            | LogoutFault::EncodedParamName { .. }
+            | LogoutFault::RelayStateExtraEquals { .. }
+            | LogoutFault::SignatureError { .. } => {}
         }
     }
 }
@@ -208,8 +352,35 @@ pub(crate) fn wrapped(faults: &[LogoutFault]) -> Option<(WrappedPlace, Option<&s
         | LogoutFault::SignWith { .. }
         | LogoutFault::Issuer { .. }
         | LogoutFault::NameIdOf { .. }
-        | LogoutFault::Expired { .. } => None,
+        | LogoutFault::Expired { .. }
+        | LogoutFault::DuplicateParam { .. }
+        | LogoutFault::RequestAndResponse
+        | LogoutFault::EncodedParamName { .. }
+        | LogoutFault::RelayStateExtraEquals { .. }
+        | LogoutFault::SignatureError { .. } => None,
     })
+}
+
+/// The query edit a plan asks for, if any: the last query-stage fault wins (each one builds
+/// the whole query). An `encoded-param-name` whose name is not a percent-encoded spelling of
+/// `SAMLRequest` is refused here, before anything is built.
+pub(crate) fn query_edit(faults: &[LogoutFault]) -> Result<Option<&LogoutFault>, LogoutFaultError> {
+    let Some(edit) = faults
+        .iter()
+        .rev()
+        .find(|f| f.stage() == LogoutStage::Query)
+    else {
+        return Ok(None);
+    };
+    if let LogoutFault::EncodedParamName { name } = edit {
+        let decoded = url::form_urlencoded::parse(format!("{name}=").as_bytes())
+            .next()
+            .map(|(k, _)| k.into_owned());
+        if name == "SAMLRequest" || decoded.as_deref() != Some("SAMLRequest") {
+            return Err(LogoutFaultError::NotAnEncodedName(name.clone()));
+        }
+    }
+    Ok(Some(edit))
 }
 
 /// Apply a plan's faults: model faults in order, then the last crypto choice wins.
@@ -223,6 +394,8 @@ pub(crate) fn apply(
         match f.stage() {
             LogoutStage::Model => f.apply_model(m, cx)?,
             LogoutStage::Crypto => f.apply_crypto(&mut signing),
+            // Applied where the Redirect query is built (`saml::idp_logout`).
+            LogoutStage::Query => {}
         }
     }
     Ok(signing)
@@ -279,5 +452,50 @@ mod tests {
         .unwrap_err();
         assert_eq!(e, LogoutFaultError::UnknownIdentity("nobody".into()));
         assert!(toml::from_str::<F>(r#"f = [{ fault = "issuer", value = "x", y = 1 }]"#).is_err());
+    }
+
+    #[test]
+    fn query_faults_parse_and_the_last_one_is_the_edit() {
+        #[derive(Deserialize)]
+        struct F {
+            f: Vec<LogoutFault>,
+        }
+        let f: F = toml::from_str(
+            r#"f = [{ fault = "duplicate-param", order = "forged-first" }, { fault = "encoded-param-name" }, { fault = "unsigned" }]"#,
+        )
+        .unwrap();
+        assert_eq!(f.f[1].stage(), LogoutStage::Query);
+        assert_eq!(
+            query_edit(&f.f).unwrap(),
+            Some(&LogoutFault::EncodedParamName {
+                name: "%53AMLRequest".into()
+            })
+        );
+        let lower = [LogoutFault::EncodedParamName {
+            name: "SAM%4cRequest".into(),
+        }];
+        assert!(query_edit(&lower).unwrap().is_some());
+        for bad in ["SAMLRequest", "%53AMLResponse"] {
+            let f = [LogoutFault::EncodedParamName { name: bad.into() }];
+            assert_eq!(
+                query_edit(&f).unwrap_err(),
+                LogoutFaultError::NotAnEncodedName(bad.into())
+            );
+        }
+        let f: F = toml::from_str(
+            r#"f = [{ fault = "signature-error", form = "dsa-sha1" }, { fault = "relay-state-extra-equals" }, { fault = "request-and-response" }]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            f.f[1],
+            LogoutFault::RelayStateExtraEquals {
+                appended: "https://attacker.example/after-logout".into()
+            }
+        );
+        assert_eq!(
+            query_edit(&f.f).unwrap(),
+            Some(&LogoutFault::RequestAndResponse)
+        );
+        assert!(query_edit(&[LogoutFault::Unsigned]).unwrap().is_none());
     }
 }

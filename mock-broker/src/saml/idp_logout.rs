@@ -24,8 +24,8 @@ use super::xmlsec::{XmlSigner, XmlVerifier};
 use crate::broker::BrokerState;
 use crate::dangerous::SigningKeyChoice;
 use crate::dangerous::logout::{
-    self, LogoutFault, LogoutFaultContext, LogoutFaultError, LogoutRequestModel, LogoutSigning,
-    WrappedPlace,
+    self, DuplicateOrder, LogoutFault, LogoutFaultContext, LogoutFaultError, LogoutRequestModel,
+    LogoutSigning, WrappedPlace,
 };
 use crate::oidc::error::OAuthError;
 use crate::saml::mint::SigningKey;
@@ -300,6 +300,132 @@ fn wrap_into(xml: &str, place: WrappedPlace, assertion: &str) -> String {
     xml.replacen("</saml:Issuer>", &format!("</saml:Issuer>{inner}"), 1)
 }
 
+/// The first identity whose NameID is not the session's: whose own, genuinely signed logout
+/// message an attacker holds (they logged in and out themself).
+fn other_identity<'a>(
+    st: &'a BrokerState,
+    model: &LogoutRequestModel,
+) -> Result<&'a crate::identity::TestIdentity, IdpLogoutError> {
+    st.identities
+        .iter()
+        .find(|i| i.name_id() != model.name_id)
+        .ok_or_else(|| LogoutFaultError::UnknownIdentity("<any other identity>".into()).into())
+}
+
+/// The Redirect binding's query for a query-stage fault (S14), and the LogoutRequest whose
+/// processing would end the session (the forged one; for `relay-state-extra-equals`, the
+/// genuine one). The broker signs with its own IdP key exactly as it signs every Redirect
+/// message ([`redirect::encode_query`]), then edits the signed query string: the captured
+/// message is genuine NemLog-in output, the forged one has no signature of its own.
+fn edited_query(
+    st: &BrokerState,
+    model: &LogoutRequestModel,
+    edit: &LogoutFault,
+    now: time::OffsetDateTime,
+) -> Result<(String, String), IdpLogoutError> {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let sign_err = |e: crate::pki::PkiError| IdpLogoutError::Sign(e.to_string());
+    let idp = Some((&*key(st, SigningKeyChoice::Idp).signer, SigAlg::RsaSha256));
+    // The forged LogoutRequest: the session's own NameID and SessionIndex (forced logout of
+    // the victim), no signature.
+    let forged = write_logout_request(model, None);
+    let forged_param = |name: &str| format!("{name}={}", enc(&redirect::codec::encode(&forged)));
+    // NemLog-in's genuine LogoutRequest for another identity's session at this SP.
+    let captured_request = || -> Result<String, IdpLogoutError> {
+        let other = other_identity(st, model)?;
+        let captured = LogoutRequestModel {
+            id: format!("{}-captured", model.id),
+            name_id: other.name_id(),
+            name_id_format: ns::NAMEID_PERSISTENT.into(),
+            session_index: Some(format!("{}-of-{}", model.id, other.id)),
+            ..model.clone()
+        };
+        redirect::encode_query(
+            "SAMLRequest",
+            &write_logout_request(&captured, None),
+            None,
+            idp,
+        )
+        .map_err(sign_err)
+    };
+    let q = match edit {
+        LogoutFault::DuplicateParam { order } => {
+            let signed = captured_request()?;
+            match order {
+                DuplicateOrder::ForgedFirst => format!("{}&{signed}", forged_param("SAMLRequest")),
+                DuplicateOrder::SignedFirst => format!("{signed}&{}", forged_param("SAMLRequest")),
+            }
+        }
+        LogoutFault::RequestAndResponse => {
+            let response = captured_logout_response(st, model, now);
+            let signed =
+                redirect::encode_query("SAMLResponse", &response, None, idp).map_err(sign_err)?;
+            format!("{}&{signed}", forged_param("SAMLRequest"))
+        }
+        LogoutFault::EncodedParamName { name } => {
+            format!("{}&{}", captured_request()?, forged_param(name))
+        }
+        LogoutFault::RelayStateExtraEquals { appended } => {
+            let relay = format!("{}-relay", model.id);
+            let signed = redirect::encode_query("SAMLRequest", &forged, Some(&relay), idp)
+                .map_err(sign_err)?;
+            let field = format!("&RelayState={}", enc(&relay));
+            signed.replacen(&field, &format!("{field}={}", enc(appended)), 1)
+        }
+        LogoutFault::SignatureError { form } => {
+            use crate::dangerous::logout::SignatureErrorForm as F;
+            let signed_part = format!(
+                "{}&SigAlg={}",
+                forged_param("SAMLRequest"),
+                enc(form.sig_alg())
+            );
+            let signature = match form {
+                // The attacker's own RSA signature bytes: any value will do, the verify
+                // primitive cannot run with this algorithm and NemLog-in's RSA key.
+                F::DsaSha1 | F::HmacSha256 | F::UnknownAlg => B64.encode(
+                    key(st, SigningKeyChoice::Attacker)
+                        .signer
+                        .sign_sha256(signed_part.as_bytes())
+                        .map_err(sign_err)?,
+                ),
+                F::NotBase64 => "@@ not base64 @@".to_string(),
+                F::Empty => String::new(),
+            };
+            format!("{signed_part}&Signature={}", enc(&signature))
+        }
+        LogoutFault::Unsigned
+        | LogoutFault::SignWith { .. }
+        | LogoutFault::Issuer { .. }
+        | LogoutFault::NameIdOf { .. }
+        | LogoutFault::Expired { .. }
+        | LogoutFault::WrappedSignedAssertion { .. } => {
+            unreachable!("query_edit returns query-stage faults only")
+        }
+    };
+    Ok((forged, q))
+}
+
+/// A Success LogoutResponse from NemLog-in to this SP, as it answers an SP-initiated logout
+/// (signed on the Redirect binding by [`edited_query`]): what an attacker who logged out of
+/// this SP themself holds.
+fn captured_logout_response(
+    st: &BrokerState,
+    model: &LogoutRequestModel,
+    now: time::OffsetDateTime,
+) -> String {
+    format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="{samlp}" xmlns:saml="{saml}" ID="{id}" Version="2.0" IssueInstant="{ii}" Destination="{dest}" InResponseTo="{irt}"><saml:Issuer>{iss}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{ok}"/></samlp:Status></samlp:LogoutResponse>"#,
+        samlp = ns::SAMLP,
+        saml = ns::SAML,
+        id = escape_attr(&format!("{}-captured-response", model.id)),
+        ii = super::response::fmt_instant(now),
+        dest = escape_attr(&model.destination),
+        irt = escape_attr(&format!("{}-sp-logout", model.id)),
+        iss = escape_text(&st.entity_id),
+        ok = ns::STATUS_SUCCESS,
+    )
+}
+
 /// Start an IdP-initiated logout of the session of the login `req.login_request_id`.
 pub(crate) fn start(
     st: &Arc<BrokerState>,
@@ -356,6 +482,10 @@ pub(crate) fn start(
         now,
     };
     let signing = logout::apply(&req.faults, &mut model, &cx)?;
+    let query_edit = logout::query_edit(&req.faults)?;
+    if let (Some(edit), SloBinding::Post) = (query_edit, req.binding) {
+        return Err(LogoutFaultError::QueryFaultNeedsRedirect(edit.name()).into());
+    }
     let wrapped = match logout::wrapped(&req.faults) {
         Some((place, identity)) => Some((place, wrapped_assertion(st, &model, identity, now)?)),
         None => None,
@@ -368,6 +498,13 @@ pub(crate) fn start(
         }
     };
     let (request_xml, delivery) = match (req.binding, signing) {
+        (SloBinding::Redirect, _) if query_edit.is_some() => {
+            let edit = query_edit.expect("checked by the guard");
+            let (xml, q) = edited_query(st, &model, edit, now)?;
+            let sep = if destination.contains('?') { '&' } else { '?' };
+            let url = format!("{destination}{sep}{q}");
+            (xml, LogoutDelivery::Redirect { url })
+        }
         (SloBinding::Redirect, signing) => {
             let xml = match signing {
                 LogoutSigning::Unsigned => unsigned_xml(&model),

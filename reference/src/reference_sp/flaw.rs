@@ -272,6 +272,39 @@ pub enum Flaw {
     /// Signature inside the request) and Keycloak (CVE-2026-133430). Any captured signed
     /// assertion then vouches for a forged logout.
     SloAnySignatureInMessage,
+    // ---- issue 13, S14: Redirect-binding query-string differentials (the SLO endpoint) ----
+    /// Builds the signed string from the *last* occurrence of SAMLRequest-or-SAMLResponse,
+    /// RelayState and SigAlg, and processes the *first* `SAMLRequest`, preferring it to a
+    /// SAMLResponse even when the SAMLResponse is what was signed. simplesamlphp/saml2 before
+    /// 4.17.0 (CVE-2025-27773, GHSA-46r4-f8gj-xg56): `parseQuery()` overwrote `$sigQuery` with
+    /// each SAMLRequest/SAMLResponse it met, and `receive()` then took `$data['SAMLRequest']`
+    /// if present, so `SAMLRequest=<forged>&` before a signed `SAMLResponse=…` query was
+    /// processed as verified (fix 7867d609: duplicates and SAMLRequest+SAMLResponse refused, the
+    /// message read from the signed string). For two same-named parameters simplesamlphp kept
+    /// the last value in both views; taking the *first* for processing is the servlet-style
+    /// `getParameter()` (first value) of an SP whose signed-string builder scans the raw query
+    /// (the SP half of Keycloak CVE-2026-18217), which this flaw models as well.
+    RedirectVerifyLastProcessFirst,
+    /// Checks the query signature over the parameters found by their *literal* names (first
+    /// match in the raw query), and processes SAMLRequest and RelayState from the
+    /// percent-decoded parameters, where a later one replaces an earlier one (PHP `$_GET`,
+    /// Python `dict(parse_qsl())`): a forged `%53AMLRequest=` after the signed parameters is
+    /// processed while the literal, signed one is verified (CVE-2026-117691); so is a plain
+    /// duplicate `SAMLRequest` after the signed one.
+    RedirectLiteralNameCheck,
+    /// Reads an *error* of the query-signature primitive as success, only a computed mismatch
+    /// as failure: simplesamlphp/saml2 before 1.10.6 / 2.3.8 / 3.1.4 (CVE-2018-7711) tested
+    /// `if (!$key->verifySignature($query, $signature))`, and OpenSSL's -1 is true in PHP (fix
+    /// 4f6af7f6: `!== 1`). A `SigAlg` that does not fit the RSA key, a `Signature` that is not
+    /// base64 or is empty then pass. The same mistake on XML signatures is
+    /// [`Flaw::VerifyErrorAsSuccess`].
+    RedirectVerifyErrorAsSuccess,
+    /// Rebuilds the signed string from each raw `name=value` pair split at *every* `=` and
+    /// keeps the piece after the name (`pair.Split('=')[1]`), while the application reads the
+    /// whole value: `RelayState=<signed>=<appended>` verifies and the appended part is
+    /// accepted as signed (Sustainsys.Saml2 < 1.0.4 / 2.11.1, CVE-2026-134822:
+    /// `CheckSignature()` mis-parsed the query; the exact split is our reading of the advisory).
+    RedirectValueSplitAtEquals,
     // --- S11: the front end's identity headers (see `crate::identity_headers`) ---
     /// The front end (mod_auth_mellon / Shibboleth in front of the application) passes the
     /// client's own identity headers through, and the application reads the logged-in user
@@ -396,6 +429,11 @@ impl Flaw {
         Flaw::SloPostNoExpiryCheck,
         Flaw::DescendantSearch,
         Flaw::SloAnySignatureInMessage,
+        // S14
+        Flaw::RedirectVerifyLastProcessFirst,
+        Flaw::RedirectLiteralNameCheck,
+        Flaw::RedirectVerifyErrorAsSuccess,
+        Flaw::RedirectValueSplitAtEquals,
         // S11
         Flaw::TrustClientHeaders,
         Flaw::ScrubExactHeaderNames,
@@ -492,6 +530,10 @@ impl Flaw {
             Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
             Flaw::DescendantSearch => "descendant-search",
             Flaw::SloAnySignatureInMessage => "slo-any-signature-in-message",
+            Flaw::RedirectVerifyLastProcessFirst => "redirect-verify-last-process-first",
+            Flaw::RedirectLiteralNameCheck => "redirect-literal-name-check",
+            Flaw::RedirectVerifyErrorAsSuccess => "redirect-verify-error-as-success",
+            Flaw::RedirectValueSplitAtEquals => "redirect-value-split-at-equals",
             Flaw::TrustClientHeaders => "trust-client-headers",
             Flaw::ScrubExactHeaderNames => "scrub-exact-header-names",
             Flaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
@@ -567,7 +609,11 @@ impl Flaw {
             | Flaw::SloNameIdUnchecked
             | Flaw::SloNoExpiryCheck
             | Flaw::SloPostNoExpiryCheck
-            | Flaw::SloAnySignatureInMessage => Check::Logout,
+            | Flaw::SloAnySignatureInMessage
+            | Flaw::RedirectVerifyLastProcessFirst
+            | Flaw::RedirectLiteralNameCheck
+            | Flaw::RedirectVerifyErrorAsSuccess
+            | Flaw::RedirectValueSplitAtEquals => Check::Logout,
             Flaw::DescendantSearch => Check::NameId,
             Flaw::ErrorPageWith200 => return None,
             // The front end's header scrubbing, not a check of the response.
@@ -727,6 +773,18 @@ impl Flaw {
             }
             Flaw::SloAnySignatureInMessage => {
                 "accepts a LogoutRequest when any signature inside it verifies"
+            }
+            Flaw::RedirectVerifyLastProcessFirst => {
+                "Redirect binding: verifies the last SAMLRequest/SAMLResponse, processes the first SAMLRequest"
+            }
+            Flaw::RedirectLiteralNameCheck => {
+                "Redirect binding: verifies literally named parameters, processes percent-decoded names (last wins)"
+            }
+            Flaw::RedirectVerifyErrorAsSuccess => {
+                "Redirect binding: treats an error of the query-signature check as success"
+            }
+            Flaw::RedirectValueSplitAtEquals => {
+                "Redirect binding: verifies each value only up to its next '=', processes the whole value"
             }
             Flaw::DescendantSearch => {
                 "reads Subject and AttributeStatements by descendant search, not as the assertion's children"

@@ -321,7 +321,7 @@ async fn metadata(State(st): St) -> Response {
 /// `GET /slo`: an IdP-initiated LogoutRequest on the Redirect binding, or (without one) a
 /// local logout.
 async fn slo_get(State(st): St, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    match super::slo::read_query(q.as_deref().unwrap_or("")) {
+    match super::slo::read_query(&st, q.as_deref().unwrap_or("")) {
         None => logout(State(st), headers).await,
         Some(inbound) => idp_logout(&st, &headers, inbound),
     }

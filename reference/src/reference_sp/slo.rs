@@ -11,6 +11,14 @@
 //! an error page and the session stays: nothing here trusts the broker's code; the binding is
 //! decoded, and the signature checked, by this module alone. Each [`Flaw`] of the `slo-*`
 //! family switches off one of these rules.
+//!
+//! The Redirect binding signs the raw query octets, not the XML (SAML Bindings 3.4.4.1), so the
+//! query is read strictly (issue 13, S14): every binding parameter literally named and present
+//! once, no SAMLResponse beside the SAMLRequest, and the signature checked over exactly the
+//! octets of the values that are then processed. The `redirect-*` flaws model the libraries
+//! that built the two from different occurrences or spellings (simplesamlphp/saml2
+//! CVE-2025-27773, CVE-2026-117691, Sustainsys.Saml2 CVE-2026-134822) or read a verify error
+//! as success (simplesamlphp/saml2 CVE-2018-7711).
 
 use super::SpState;
 use super::check::{Check, Rejection};
@@ -37,7 +45,8 @@ pub(crate) enum Inbound {
         xml: String,
         relay_state: Option<String>,
         sig_alg: Option<String>,
-        signature: Option<Vec<u8>>,
+        /// The `Signature` value, URL-decoded (base64 text, decoded when verified).
+        signature: Option<String>,
         signed_octets: Vec<u8>,
     },
     /// From a form: the XML (its signature is inside).
@@ -74,53 +83,202 @@ fn pct(raw: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Read the Redirect binding from the raw query: `None` when it carries no `SAMLRequest`
-/// (the local-logout link).
-pub(crate) fn read_query(query: &str) -> Option<Result<Inbound, Rejection>> {
-    let raw = |name: &str| {
-        query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
-    };
-    let request = raw("SAMLRequest")?;
-    Some(decode_query(request, raw))
+/// The Redirect binding's own parameters (SAML Bindings 3.4.4.1): the only names whose
+/// spelling and number matter.
+const BINDING_PARAMS: [&str; 5] = [
+    "SAMLRequest",
+    "SAMLResponse",
+    "RelayState",
+    "SigAlg",
+    "Signature",
+];
+
+/// One `name=value` pair of the raw query: the name as sent and percent-decoded, the value as
+/// sent (the signature covers the octets as sent).
+struct Pair<'q> {
+    raw_name: &'q str,
+    name: String,
+    value: &'q str,
 }
 
-fn decode_query<'q>(
-    request: &str,
-    raw: impl Fn(&str) -> Option<&'q str>,
-) -> Result<Inbound, Rejection> {
+fn pairs(query: &str) -> Vec<Pair<'_>> {
+    query
+        .split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            Pair {
+                raw_name: k,
+                name: pct(k),
+                value: v,
+            }
+        })
+        .collect()
+}
+
+/// What the SP takes from the query: the raw values it processes, and the octets it verifies
+/// the signature over. A correct SP builds both from the same, single occurrences.
+struct Selected<'q> {
+    request: &'q str,
+    relay_state: Option<&'q str>,
+    sig_alg: Option<&'q str>,
+    signature: Option<&'q str>,
+    signed_octets: String,
+}
+
+/// `name=value&…` of the parts the Redirect binding signs, in its order.
+fn octets(message: (&str, &str), relay_state: Option<&str>, sig_alg: Option<&str>) -> String {
+    let mut o = format!("{}={}", message.0, message.1);
+    if let Some(r) = relay_state {
+        o.push_str(&format!("&RelayState={r}"));
+    }
+    if let Some(a) = sig_alg {
+        o.push_str(&format!("&SigAlg={a}"));
+    }
+    o
+}
+
+/// Read the Redirect binding from the raw query: `None` when it carries no `SAMLRequest`
+/// (the local-logout link, or a LogoutResponse coming back).
+pub(crate) fn read_query(st: &SpState, query: &str) -> Option<Result<Inbound, Rejection>> {
+    let pairs = pairs(query);
+    if !pairs.iter().any(|p| p.name == "SAMLRequest") {
+        return None;
+    }
+    let selected = if st.has(Flaw::RedirectVerifyLastProcessFirst) {
+        last_process_first(&pairs)
+    } else if st.has(Flaw::RedirectLiteralNameCheck) {
+        literal_name_check(&pairs)
+    } else {
+        strict(st, &pairs)
+    };
+    Some(selected.and_then(decode_selected))
+}
+
+/// The correct reading: every binding parameter spelled literally and present at most once,
+/// never both SAMLRequest and SAMLResponse, and the signed octets built from exactly the values
+/// that are processed (simplesamlphp/saml2 4.17.0's fix refuses duplicated parameters and a
+/// SAMLRequest beside a SAMLResponse, and reads the message from the signed string itself).
+fn strict<'q>(st: &SpState, pairs: &[Pair<'q>]) -> Result<Selected<'q>, Rejection> {
+    if let Some(p) = pairs
+        .iter()
+        .find(|p| p.raw_name != p.name && BINDING_PARAMS.contains(&p.name.as_str()))
+    {
+        return reject(format!(
+            "query parameter name {:?} is a percent-encoded {}: the Redirect binding's parameters are named literally, and a second spelling of a signed parameter is a forgery",
+            p.raw_name, p.name
+        ));
+    }
+    let one = |name: &str| -> Result<Option<&'q str>, Rejection> {
+        let mut it = pairs.iter().filter(|p| p.name == name);
+        let first = it.next().map(|p| p.value);
+        if it.next().is_some() {
+            return reject(format!(
+                "query parameter {name} appears more than once: which one is signed is ambiguous"
+            ));
+        }
+        Ok(first)
+    };
+    let Some(request) = one("SAMLRequest")? else {
+        return reject("no SAMLRequest");
+    };
+    if one("SAMLResponse")?.is_some() {
+        return reject("the query carries both SAMLRequest and SAMLResponse");
+    }
+    let relay_state = one("RelayState")?;
+    let sig_alg = one("SigAlg")?;
+    let signature = one("Signature")?;
+    // The flaw: the signed string rebuilt from each value cut at its next `=`.
+    let signed = |v: &'q str| -> &'q str {
+        if st.has(Flaw::RedirectValueSplitAtEquals) {
+            v.split('=').next().unwrap_or(v)
+        } else {
+            v
+        }
+    };
+    Ok(Selected {
+        request,
+        relay_state,
+        sig_alg,
+        signature,
+        signed_octets: octets(
+            ("SAMLRequest", signed(request)),
+            relay_state.map(signed),
+            sig_alg.map(signed),
+        ),
+    })
+}
+
+/// [`Flaw::RedirectVerifyLastProcessFirst`]: the signed string from the last occurrence of
+/// SAMLRequest-or-SAMLResponse (under its decoded name), RelayState and SigAlg, as
+/// simplesamlphp/saml2's `parseQuery()` overwrote `$sigQuery` in its loop before 4.17.0; the
+/// message processed from the first `SAMLRequest`, preferred to any SAMLResponse.
+fn last_process_first<'q>(pairs: &[Pair<'q>]) -> Result<Selected<'q>, Rejection> {
+    let last = |name: &str| pairs.iter().rev().find(|p| p.name == name).map(|p| p.value);
+    let first = |name: &str| pairs.iter().find(|p| p.name == name).map(|p| p.value);
+    let Some(signed_message) = pairs
+        .iter()
+        .rev()
+        .find(|p| p.name == "SAMLRequest" || p.name == "SAMLResponse")
+    else {
+        return reject("no SAMLRequest");
+    };
+    let Some(request) = first("SAMLRequest") else {
+        return reject("no SAMLRequest");
+    };
+    Ok(Selected {
+        request,
+        relay_state: first("RelayState"),
+        sig_alg: last("SigAlg"),
+        signature: last("Signature"),
+        signed_octets: octets(
+            (&signed_message.name, signed_message.value),
+            last("RelayState"),
+            last("SigAlg"),
+        ),
+    })
+}
+
+/// [`Flaw::RedirectLiteralNameCheck`]: the signature check looks the parameters up by their
+/// literal names (first match in the raw query), the message and RelayState are read from the
+/// percent-decoded parameters, where a later one replaces an earlier one (PHP's `$_GET`,
+/// Python's `dict(parse_qsl(...))`).
+fn literal_name_check<'q>(pairs: &[Pair<'q>]) -> Result<Selected<'q>, Rejection> {
+    let literal = |name: &str| pairs.iter().find(|p| p.raw_name == name).map(|p| p.value);
+    let decoded = |name: &str| pairs.iter().rev().find(|p| p.name == name).map(|p| p.value);
+    let (Some(signed_request), Some(request)) = (literal("SAMLRequest"), decoded("SAMLRequest"))
+    else {
+        return reject("no SAMLRequest");
+    };
+    Ok(Selected {
+        request,
+        relay_state: decoded("RelayState"),
+        sig_alg: literal("SigAlg"),
+        signature: literal("Signature"),
+        signed_octets: octets(
+            ("SAMLRequest", signed_request),
+            literal("RelayState"),
+            literal("SigAlg"),
+        ),
+    })
+}
+
+fn decode_selected(sel: Selected<'_>) -> Result<Inbound, Rejection> {
     let deflated = B64
-        .decode(pct(request).as_bytes())
+        .decode(pct(sel.request).as_bytes())
         .or_else(|_| reject("SAMLRequest is not base64"))?;
     let mut xml = String::new();
     flate2::read::DeflateDecoder::new(deflated.as_slice())
         .take(MAX_INFLATED)
         .read_to_string(&mut xml)
         .or_else(|_| reject("SAMLRequest does not inflate to UTF-8 XML"))?;
-    // SAML Bindings 3.4.4.1: the signature covers the parameters exactly as received.
-    let mut octets = format!("SAMLRequest={request}");
-    if let Some(r) = raw("RelayState") {
-        octets.push_str(&format!("&RelayState={r}"));
-    }
-    if let Some(a) = raw("SigAlg") {
-        octets.push_str(&format!("&SigAlg={a}"));
-    }
-    let signature = match raw("Signature") {
-        Some(s) => Some(
-            B64.decode(pct(s).as_bytes())
-                .or_else(|_| reject("Signature is not base64"))?,
-        ),
-        None => None,
-    };
     Ok(Inbound::Redirect {
         xml,
-        relay_state: raw("RelayState").map(pct),
-        sig_alg: raw("SigAlg").map(pct),
-        signature,
-        signed_octets: octets.into_bytes(),
+        relay_state: sel.relay_state.map(pct),
+        sig_alg: sel.sig_alg.map(pct),
+        signature: sel.signature.map(pct),
+        // SAML Bindings 3.4.4.1: the signature covers the parameters exactly as received.
+        signed_octets: sel.signed_octets.into_bytes(),
     })
 }
 
@@ -138,11 +296,25 @@ pub(crate) fn read_form(fields: &[(String, String)]) -> Option<Result<Inbound, R
     }))
 }
 
+/// What checking a query signature came to, as a C verify primitive reports it (1 / 0 / -1),
+/// plus the SP's own policy refusal.
+enum QueryVerify {
+    /// 1: it verifies with an IdP metadata key.
+    Valid,
+    /// 0: computed, and it does not match.
+    Invalid,
+    /// -1: the primitive cannot run (an algorithm that does not fit an RSA key or is unknown,
+    /// a value that is not base64 or is empty).
+    Error(String),
+    /// An RSA algorithm the SP refuses (SHA-1): refused before any primitive runs.
+    Refused(String),
+}
+
 /// The Redirect binding's signature: RSA-SHA256 over the octets by an IdP metadata key.
 fn verify_redirect(
     st: &SpState,
     sig_alg: Option<&str>,
-    signature: Option<&[u8]>,
+    signature: Option<&str>,
     octets: &[u8],
     xml_text: &str,
 ) -> Result<(), Rejection> {
@@ -156,9 +328,37 @@ fn verify_redirect(
         }
         return reject("the LogoutRequest is not signed (no Signature/SigAlg)");
     };
-    if alg != RSA_SHA256 {
-        return reject(format!("SigAlg {alg} is not rsa-sha256"));
+    match query_signature(st, alg, sig, octets) {
+        QueryVerify::Valid => Ok(()),
+        // The flaw: `if (!$key->verifySignature(...))` with OpenSSL's -1 (CVE-2018-7711).
+        QueryVerify::Error(_) if st.has(Flaw::RedirectVerifyErrorAsSuccess) => Ok(()),
+        QueryVerify::Error(why) => reject(format!("the query signature cannot be checked: {why}")),
+        QueryVerify::Refused(why) => reject(why),
+        QueryVerify::Invalid => {
+            reject("the LogoutRequest's query signature does not verify with the IdP metadata keys")
+        }
     }
+}
+
+/// Check the query signature `sig_b64` (algorithm `alg`) over `octets` with the IdP metadata
+/// keys.
+fn query_signature(st: &SpState, alg: &str, sig_b64: &str, octets: &[u8]) -> QueryVerify {
+    match alg {
+        RSA_SHA256 => {}
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => {
+            return QueryVerify::Refused(format!("SigAlg {alg} is not rsa-sha256"));
+        }
+        other => {
+            return QueryVerify::Error(format!(
+                "SigAlg {other} is not rsa-sha256 and does not fit the IdP's RSA key"
+            ));
+        }
+    }
+    let sig = match B64.decode(sig_b64.as_bytes()) {
+        Ok(s) if !s.is_empty() => s,
+        Ok(_) => return QueryVerify::Error("the Signature is empty".into()),
+        Err(_) => return QueryVerify::Error("the Signature is not base64".into()),
+    };
     for cert in &st.idp.signing_certs {
         let Ok((_, c)) = x509_parser::parse_x509_certificate(&cert.der) else {
             continue;
@@ -171,11 +371,11 @@ fn verify_redirect(
                 .data
                 .as_ref(),
         );
-        if key.verify(octets, sig).is_ok() {
-            return Ok(());
+        if key.verify(octets, &sig).is_ok() {
+            return QueryVerify::Valid;
         }
     }
-    reject("the LogoutRequest's query signature does not verify with the IdP metadata keys")
+    QueryVerify::Invalid
 }
 
 /// The POST binding's enveloped signature over the LogoutRequest, by an IdP metadata key.
@@ -388,4 +588,48 @@ pub(crate) fn response_url(
     q.push_str(&format!("&Signature={}", enc(&B64.encode(signature))));
     let sep = if dest.contains('?') { '&' } else { '?' };
     Ok(format!("{dest}{sep}{q}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which raw SAMLRequest each reading processes and which octets it verifies.
+    fn read(f: fn(&[Pair<'_>]) -> Result<Selected<'_>, Rejection>, q: &str) -> (String, String) {
+        let p = pairs(q);
+        let s = f(&p).unwrap_or_else(|_| panic!("{q}"));
+        (s.request.to_string(), s.signed_octets)
+    }
+
+    #[test]
+    fn the_flawed_readings_verify_one_occurrence_and_process_another() {
+        let forged_first = "SAMLRequest=F&SAMLRequest=G&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, forged_first),
+            ("F".into(), "SAMLRequest=G&SigAlg=A".into())
+        );
+        assert_eq!(
+            read(literal_name_check, forged_first),
+            ("G".into(), "SAMLRequest=F&SigAlg=A".into())
+        );
+        let with_response = "SAMLRequest=F&SAMLResponse=G&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, with_response),
+            ("F".into(), "SAMLResponse=G&SigAlg=A".into())
+        );
+        let encoded = "SAMLRequest=G&SigAlg=A&Signature=S&SAM%4cRequest=F";
+        assert_eq!(
+            read(literal_name_check, encoded),
+            ("F".into(), "SAMLRequest=G&SigAlg=A".into())
+        );
+        assert_eq!(
+            read(last_process_first, encoded),
+            ("G".into(), "SAMLRequest=F&SigAlg=A".into())
+        );
+        let relay = "SAMLRequest=G&RelayState=r=x&SigAlg=A&Signature=S";
+        assert_eq!(
+            read(last_process_first, relay).1,
+            "SAMLRequest=G&RelayState=r=x&SigAlg=A"
+        );
+    }
 }

@@ -272,6 +272,13 @@ pub enum Flaw {
     /// Signature inside the request) and Keycloak (CVE-2026-133430). Any captured signed
     /// assertion then vouches for a forged logout.
     SloAnySignatureInMessage,
+    /// The home-grown verifier canonicalises a processing instruction as its bare data text
+    /// (no `<?`, target or `?>`), while the reader skips PIs as the DOM's `textContent` does:
+    /// xml-crypto's canonicalisers up to 6.1.2 under an SP that reads the profile from the
+    /// original document instead of the signed bytes (OneUptime #2988, fixed by PR #2989; the
+    /// plausible construct of node-saml CVE-2025-54419/-54369, fixed in 5.1.0 by reading only
+    /// what was signed). A signed value `HV` sent as `<?x H?>V` digests as signed and reads `V`.
+    PiFlatteningC14n,
     // --- S11: the front end's identity headers (see `crate::identity_headers`) ---
     /// The front end (mod_auth_mellon / Shibboleth in front of the application) passes the
     /// client's own identity headers through, and the application reads the logged-in user
@@ -396,6 +403,8 @@ impl Flaw {
         Flaw::SloPostNoExpiryCheck,
         Flaw::DescendantSearch,
         Flaw::SloAnySignatureInMessage,
+        // S15
+        Flaw::PiFlatteningC14n,
         // S11
         Flaw::TrustClientHeaders,
         Flaw::ScrubExactHeaderNames,
@@ -492,6 +501,7 @@ impl Flaw {
             Flaw::SloPostNoExpiryCheck => "slo-post-no-expiry-check",
             Flaw::DescendantSearch => "descendant-search",
             Flaw::SloAnySignatureInMessage => "slo-any-signature-in-message",
+            Flaw::PiFlatteningC14n => "pi-flattening-c14n",
             Flaw::TrustClientHeaders => "trust-client-headers",
             Flaw::ScrubExactHeaderNames => "scrub-exact-header-names",
             Flaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
@@ -586,7 +596,8 @@ impl Flaw {
             | Flaw::HmacWithIdpSpkiPem
             | Flaw::VerifyErrorAsSuccess
             | Flaw::SkipUnresolvableSignatures
-            | Flaw::C14nErrorAsEmpty => Check::Signature,
+            | Flaw::C14nErrorAsEmpty
+            | Flaw::PiFlatteningC14n => Check::Signature,
             // issue 15
             Flaw::IgnorePrivileges
             | Flaw::PrivilegeWithoutScope
@@ -727,6 +738,9 @@ impl Flaw {
             }
             Flaw::SloAnySignatureInMessage => {
                 "accepts a LogoutRequest when any signature inside it verifies"
+            }
+            Flaw::PiFlatteningC14n => {
+                "canonicalises a processing instruction as its data text; reads text without PIs"
             }
             Flaw::DescendantSearch => {
                 "reads Subject and AttributeStatements by descendant search, not as the assertion's children"

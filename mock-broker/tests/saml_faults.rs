@@ -10,8 +10,8 @@ mod saml_support;
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
-    SignatureErrorKind,
-    SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn, XswVariant,
+    SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn,
+    XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1755,7 +1755,12 @@ fn pi_in_signed_text_verifies_only_when_the_pi_is_flattened() {
         ("anna", PiTarget::NameId, PiSplit::Start, bo().name_id()),
         ("anna", PiTarget::NameId, PiSplit::Middle, bo().name_id()),
         ("anna", PiTarget::NameId, PiSplit::End, bo().name_id()),
-        ("erik-erhverv", PiTarget::Cvr, PiSplit::Start, victim_cvr.clone()),
+        (
+            "erik-erhverv",
+            PiTarget::Cvr,
+            PiSplit::Start,
+            victim_cvr.clone(),
+        ),
         ("erik-erhverv", PiTarget::Cvr, PiSplit::End, victim_cvr),
     ];
     for (who, target, split, seen) in cases {

@@ -464,3 +464,23 @@ fn key_bytes(form: KeyForm, der: &[u8], spki: &[u8]) -> Vec<u8> {
         KeyForm::SpkiPem => pem("PUBLIC KEY", spki),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::flatten_processing_instructions as flatten;
+
+    /// xml-crypto's flattening: a PI becomes its data escaped as text, wherever it sits in the
+    /// element; a PI without data is an error; nothing else changes.
+    #[test]
+    fn processing_instructions_flatten_to_their_data() {
+        assert_eq!(
+            flatten(r#"<a k="1"><b><?x mock-?>V</b><c>V1<?p a&b<c?>V2</c></a>"#).unwrap(),
+            r#"<a k="1"><b>mock-V</b><c>V1a&amp;b&lt;cV2</c></a>"#
+        );
+        assert_eq!(
+            flatten("<a><b>no PI</b></a>").unwrap(),
+            "<a><b>no PI</b></a>"
+        );
+        assert!(flatten("<a><?x?>V</a>").is_err());
+    }
+}

@@ -153,6 +153,10 @@ fn saml_effect(f: &Fault) -> Effect {
         // refuse (no required privilege within the user's own organisation): accepting it is
         // a privilege escalation ([`grants_unheld_privilege`]), never harmless.
         Fault::Privileges { .. } => Effect::Spoils,
+        // docs/advisories.md S15: the signed value is rewritten (a PI holds part of it), so
+        // the assertion no longer verifies under correct canonicalisation; what a reader sees
+        // is the victim's value.
+        Fault::PiInSignedText { .. } => Effect::Spoils,
     }
 }
 
@@ -277,7 +281,8 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 Fault::XswDuplicateId { victim, .. }
                 | Fault::XswSignatureInEvil { victim, .. }
                 | Fault::XswAssertionSignatureOnResponse { victim, .. }
-                | Fault::SmuggleInSignature { victim, .. } => Some(named(victim)),
+                | Fault::SmuggleInSignature { victim, .. }
+                | Fault::PiInSignedText { victim, .. } => Some(named(victim)),
                 Fault::NamespaceConfusion { variant, victim } if variant.forges() => {
                     Some(named(victim))
                 }

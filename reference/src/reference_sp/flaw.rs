@@ -305,6 +305,13 @@ pub enum Flaw {
     /// accepted as signed (Sustainsys.Saml2 < 1.0.4 / 2.11.1, CVE-2026-134822:
     /// `CheckSignature()` mis-parsed the query; the exact split is our reading of the advisory).
     RedirectValueSplitAtEquals,
+    /// The home-grown verifier canonicalises a processing instruction as its bare data text
+    /// (no `<?`, target or `?>`), while the reader skips PIs as the DOM's `textContent` does:
+    /// xml-crypto's canonicalisers up to 6.1.2 under an SP that reads the profile from the
+    /// original document instead of the signed bytes (OneUptime #2988, fixed by PR #2989; the
+    /// plausible construct of node-saml CVE-2025-54419/-54369, fixed in 5.1.0 by reading only
+    /// what was signed). A signed value `HV` sent as `<?x H?>V` digests as signed and reads `V`.
+    PiFlatteningC14n,
     // --- S11: the front end's identity headers (see `crate::identity_headers`) ---
     /// The front end (mod_auth_mellon / Shibboleth in front of the application) passes the
     /// client's own identity headers through, and the application reads the logged-in user
@@ -434,6 +441,8 @@ impl Flaw {
         Flaw::RedirectLiteralNameCheck,
         Flaw::RedirectVerifyErrorAsSuccess,
         Flaw::RedirectValueSplitAtEquals,
+        // S15
+        Flaw::PiFlatteningC14n,
         // S11
         Flaw::TrustClientHeaders,
         Flaw::ScrubExactHeaderNames,
@@ -534,6 +543,7 @@ impl Flaw {
             Flaw::RedirectLiteralNameCheck => "redirect-literal-name-check",
             Flaw::RedirectVerifyErrorAsSuccess => "redirect-verify-error-as-success",
             Flaw::RedirectValueSplitAtEquals => "redirect-value-split-at-equals",
+            Flaw::PiFlatteningC14n => "pi-flattening-c14n",
             Flaw::TrustClientHeaders => "trust-client-headers",
             Flaw::ScrubExactHeaderNames => "scrub-exact-header-names",
             Flaw::ScrubAuthenticatedPathsOnly => "scrub-authenticated-paths-only",
@@ -632,7 +642,8 @@ impl Flaw {
             | Flaw::HmacWithIdpSpkiPem
             | Flaw::VerifyErrorAsSuccess
             | Flaw::SkipUnresolvableSignatures
-            | Flaw::C14nErrorAsEmpty => Check::Signature,
+            | Flaw::C14nErrorAsEmpty
+            | Flaw::PiFlatteningC14n => Check::Signature,
             // issue 15
             Flaw::IgnorePrivileges
             | Flaw::PrivilegeWithoutScope
@@ -785,6 +796,8 @@ impl Flaw {
             }
             Flaw::RedirectValueSplitAtEquals => {
                 "Redirect binding: verifies each value only up to its next '=', processes the whole value"
+            Flaw::PiFlatteningC14n => {
+                "canonicalises a processing instruction as its data text; reads text without PIs"
             }
             Flaw::DescendantSearch => {
                 "reads Subject and AttributeStatements by descendant search, not as the assertion's children"

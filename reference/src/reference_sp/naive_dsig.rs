@@ -23,6 +23,10 @@
 //!   < 3.1.4 CVE-2025-66475): a canonicalisation that *fails* yields `""`, which is then
 //!   digested and verified as if it were the canonical form.
 //!
+//! - [`Bug::PiAsText`] (docs/advisories.md S15; xml-crypto's canonicalisers up to 6.1.2,
+//!   OneUptime #2988): a processing instruction is canonicalised as its bare data text, so a
+//!   signed value can be split into text and a PI that the reader skips.
+//!
 //! Without those slips the same code is a correct (if minimal) verifier; the strict SP never
 //! uses it (it uses xml-sec, see [`super::xmlsec`]). Canonicalisation is xml-sec's, the RSA
 //! check aws-lc-rs's.
@@ -57,6 +61,16 @@ pub enum Bug {
     /// SignedInfo canonicalised first, then the Signature detached from the tree (their
     /// enveloped-signature transform) before the referenced element is canonicalised.
     C14nErrorAsEmpty,
+    /// A processing instruction is canonicalised as its data, escaped like text, with neither
+    /// `<?`, target nor `?>`; a PI with no data is an error. This is xml-crypto's
+    /// `processInner` up to 6.1.2 (`src/exclusive-canonicalization.ts` and
+    /// `src/c14n-canonicalization.ts`): after the comment case it returns
+    /// `encodeSpecialCharactersInText(node.data)` for any node with a truthy `data`, which a
+    /// ProcessingInstruction has, and throws "Unable to canonicalize node type" for the rest
+    /// (an element is handled before that throw; a PI with empty data reaches it). node-saml
+    /// then read the profile from the original document (`textContent`, which skips PIs), not
+    /// from the signed bytes, until 5.1.0 (fix 31ead9411ebc3e2385086fa9149b6c17732bca10).
+    PiAsText,
 }
 
 /// The byte form of the IdP certificate a [`Bug::HmacWithIdpCert`] verifier uses as HMAC key.
@@ -143,6 +157,14 @@ pub fn verify(
     keys: IdpKeys<'_>,
     bug: Bug,
 ) -> Result<(), String> {
+    // The slip: the canonicaliser sees every PI of the signed assertion as text.
+    let flattened;
+    let assertion_xml = if bug == Bug::PiAsText {
+        flattened = flatten_processing_instructions(assertion_xml)?;
+        flattened.as_str()
+    } else {
+        assertion_xml
+    };
     let from_document = bug == Bug::DigestValueFromDocument;
     let whole_document = from_document || bug == Bug::C14nErrorAsEmpty;
     let doc = Document::parse(if whole_document {
@@ -179,7 +201,8 @@ pub fn verify(
         | Bug::DigestValueFromDocument
         | Bug::HmacWithIdpCert(_)
         | Bug::VerifyErrorAsSuccess
-        | Bug::C14nErrorAsEmpty => first,
+        | Bug::C14nErrorAsEmpty
+        | Bug::PiAsText => first,
     };
 
     // SignatureValue over the first SignedInfo.
@@ -297,7 +320,8 @@ pub fn verify(
             | Bug::DigestValueFromDocument
             | Bug::HmacWithIdpCert(_)
             | Bug::VerifyErrorAsSuccess
-            | Bug::C14nErrorAsEmpty => dv
+            | Bug::C14nErrorAsEmpty
+            | Bug::PiAsText => dv
                 .children()
                 .filter(|c| c.is_text())
                 .filter_map(|c| c.text())
@@ -308,6 +332,33 @@ pub fn verify(
         }
     }
     Ok(())
+}
+
+/// [`Bug::PiAsText`]: `xml` with every processing instruction inside its root element replaced
+/// by its data, escaped as text (what the flattening canonicaliser writes for it), so that the
+/// ordinary canonicalisation of the result is the flattening one of the original. A PI without
+/// data cannot be flattened: an error, as xml-crypto's throw is.
+fn flatten_processing_instructions(xml: &str) -> Result<String, String> {
+    let doc = super::xml::parse(xml).map_err(|e| e.to_string())?;
+    let mut out = String::with_capacity(xml.len());
+    let mut at = 0;
+    for pi in doc
+        .root_element()
+        .descendants()
+        .filter(|n| n.node_type() == roxmltree::NodeType::PI)
+    {
+        let data = pi
+            .pi()
+            .and_then(|p| p.value)
+            .filter(|v| !v.is_empty())
+            .ok_or("unable to canonicalise a processing instruction without data")?;
+        let range = pi.range();
+        out.push_str(&xml[at..range.start]);
+        out.push_str(&super::xml::escape_text(data));
+        at = range.end;
+    }
+    out.push_str(&xml[at..]);
+    Ok(out)
 }
 
 /// Check `value` over `signed` with the method the document names, returning 1 / 0 / -1 as a
@@ -411,5 +462,25 @@ fn key_bytes(form: KeyForm, der: &[u8], spki: &[u8]) -> Vec<u8> {
         KeyForm::CertBase64 => engine.encode(der).into_bytes(),
         KeyForm::CertDer => der.to_vec(),
         KeyForm::SpkiPem => pem("PUBLIC KEY", spki),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flatten_processing_instructions as flatten;
+
+    /// xml-crypto's flattening: a PI becomes its data escaped as text, wherever it sits in the
+    /// element; a PI without data is an error; nothing else changes.
+    #[test]
+    fn processing_instructions_flatten_to_their_data() {
+        assert_eq!(
+            flatten(r#"<a k="1"><b><?x mock-?>V</b><c>V1<?p a&b<c?>V2</c></a>"#).unwrap(),
+            r#"<a k="1"><b>mock-V</b><c>V1a&amp;b&lt;cV2</c></a>"#
+        );
+        assert_eq!(
+            flatten("<a><b>no PI</b></a>").unwrap(),
+            "<a><b>no PI</b></a>"
+        );
+        assert!(flatten("<a><?x?>V</a>").is_err());
     }
 }

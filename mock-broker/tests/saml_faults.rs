@@ -9,7 +9,8 @@ mod saml_support;
 
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
-    KeyInfoChoice, ModelPath, NamespaceVariant, ResponseLevelOriginal, SignatureErrorKind,
+    KeyInfoChoice, ModelPath, NamespaceVariant, ResponseLevelOriginal, RoundtripVariant,
+    SignatureErrorKind,
     SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
@@ -1052,6 +1053,9 @@ fn every_fault_variant_has_a_test() {
             place: SmugglePlace::Object,
             victim: None,
         },
+        Fault::Roundtrip {
+            variant: RoundtripVariant::DoubleColonName,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1099,9 +1103,11 @@ fn every_fault_variant_has_a_test() {
             Fault::NamespaceConfusion { .. } => {}
             // S13: smuggled_content_leaves_the_signature_valid
             Fault::SmuggleInSignature { .. } => {}
+            // S10: roundtrip_forms_sit_outside_the_intact_assertion
+            Fault::Roundtrip { .. } => {}
         }
     }
-    assert_eq!(all.len(), 39);
+    assert_eq!(all.len(), 40);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1729,4 +1735,30 @@ fn namespace_confusion_variants() {
     .response_xml;
     assert_eq!(count(&x, ns::SAML, "EncryptedAssertion"), 1);
     assert_eq!(count(&x, ns::SAML, "Assertion"), 0);
+}
+
+// ---- docs/advisories.md S10: Go encoding/xml round-trip instabilities ----
+
+/// Each `roundtrip` form sits in the Response's `samlp:Extensions`, makes the message one a
+/// strict parser refuses, and leaves the genuine assertion intact: with the form taken out the
+/// genuine assertion verifies.
+#[test]
+fn roundtrip_forms_sit_outside_the_intact_assertion() {
+    let genuine = assertion_ids(&plain(vec![]))[0].clone();
+    for (variant, form) in [
+        (RoundtripVariant::AttrXmlnsPrefix, r#" xmlns:="urn:mock:roundtrip""#),
+        (RoundtripVariant::DirectiveInElement, "<! <<!-- -->!-- x --> y>"),
+        (RoundtripVariant::DoubleColonName, "<nlx:mitid:LoginHint"),
+    ] {
+        let x = plain(vec![Fault::Roundtrip { variant }]);
+        assert!(x.contains(form), "{variant:?}: {x}");
+        let ext = x.find("<samlp:Extensions>").expect("an Extensions");
+        assert!(ext < x.find("<samlp:Status").unwrap(), "{variant:?}");
+        assert!(x.find(form).unwrap() > ext, "{variant:?}");
+        assert!(roxmltree::Document::parse(&x).is_err(), "{variant:?}");
+        let start = x.find("<samlp:Extensions>").unwrap();
+        let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
+        let without = format!("{}{}", &x[..start], &x[end..]);
+        assert_eq!(verified_assertions(&without), std::slice::from_ref(&genuine), "{variant:?}");
+    }
 }

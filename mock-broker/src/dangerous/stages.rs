@@ -20,7 +20,7 @@
 use super::crypto::CryptoChoices;
 use super::{
     Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
-    namespace, signed_assertion, wrapping,
+    namespace, roundtrip, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
 use crate::saml::assertion::{AssertionModel, ResponseModel};
@@ -227,6 +227,10 @@ impl FaultPlan {
                         s.add_assembly(move |a, cx| namespace::assembly(a, cx, *variant, victim))
                     }
                 },
+                Fault::Roundtrip { variant } => s.add_document(move |x, _| {
+                    roundtrip::insert(x, *variant);
+                    Ok(())
+                }),
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

@@ -234,8 +234,9 @@ pub enum Flaw {
     /// CVE-2020-27846): verified on a parse by Go's `encoding/xml` tokenizer (etree), written
     /// back out and read again (`xml.Unmarshal`), so the forms that tokenizer accepts but does not
     /// write back unchanged (an empty-prefix `xmlns:`, a directive inside an element, a name
-    /// with two colons) reach the reader rewritten instead of being refused. The fix runs
-    /// `mattermost/xml-roundtrip-validator` on every message and refuses such a token.
+    /// with two colons) reach the reader rewritten instead of being refused; an undeclared
+    /// prefix, which that tokenizer keeps as the element's namespace, gets through as well. The
+    /// fix runs `mattermost/xml-roundtrip-validator` on every message and refuses such a token.
     ReserializeBeforeRead,
     /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
     /// to no element when there are several, and succeeds when none failed, so an assertion

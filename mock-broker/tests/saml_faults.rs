@@ -10,8 +10,8 @@ mod saml_support;
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, NamespaceVariant, ResponseLevelOriginal, RoundtripVariant,
-    SignatureErrorKind,
-    SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn, XswVariant,
+    SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn,
+    XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1746,8 +1746,14 @@ fn namespace_confusion_variants() {
 fn roundtrip_forms_sit_outside_the_intact_assertion() {
     let genuine = assertion_ids(&plain(vec![]))[0].clone();
     for (variant, form) in [
-        (RoundtripVariant::AttrXmlnsPrefix, r#" xmlns:="urn:mock:roundtrip""#),
-        (RoundtripVariant::DirectiveInElement, "<! <<!-- -->!-- x --> y>"),
+        (
+            RoundtripVariant::AttrXmlnsPrefix,
+            r#" xmlns:="urn:mock:roundtrip""#,
+        ),
+        (
+            RoundtripVariant::DirectiveInElement,
+            "<! <<!-- -->!-- x --> y>",
+        ),
         (RoundtripVariant::DoubleColonName, "<nlx:mitid:LoginHint"),
     ] {
         let x = plain(vec![Fault::Roundtrip { variant }]);
@@ -1759,6 +1765,10 @@ fn roundtrip_forms_sit_outside_the_intact_assertion() {
         let start = x.find("<samlp:Extensions>").unwrap();
         let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
         let without = format!("{}{}", &x[..start], &x[end..]);
-        assert_eq!(verified_assertions(&without), std::slice::from_ref(&genuine), "{variant:?}");
+        assert_eq!(
+            verified_assertions(&without),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
     }
 }

@@ -77,6 +77,9 @@ mod tests {
         );
         insert(&mut r, RoundtripVariant::DoubleColonName);
         assert_eq!(r.matches("<samlp:Extensions>").count(), 1);
-        assert!(r.contains("</nlx:mitid:LoginHint></samlp:Extensions>"), "{r}");
+        assert!(
+            r.contains("</nlx:mitid:LoginHint></samlp:Extensions>"),
+            "{r}"
+        );
     }
 }

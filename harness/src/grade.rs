@@ -148,6 +148,10 @@ fn saml_effect(f: &Fault) -> Effect {
             NamespaceVariant::GenuineOddPrefix => Effect::Keeps,
             NamespaceVariant::UndeclaredPrefix => Effect::Spoils,
         },
+        // docs/advisories.md S10: a form Go's encoding/xml does not write back unchanged, outside
+        // the intact genuine assertion; the message is not namespace-well-formed and must be
+        // refused, but what an SP that accepts it logs in is the genuine identity.
+        Fault::Roundtrip { .. } => Effect::Spoils,
         // ---- issue 15: OIO BPP privileges ----
         // The signed assertion is the genuine user's, but what it grants is what the SP must
         // refuse (no required privilege within the user's own organisation): accepting it is

@@ -26,6 +26,7 @@ mod model;
 mod model_path;
 mod namespace;
 mod placeholders;
+mod roundtrip;
 mod signed_assertion;
 mod stages;
 mod wrapping;
@@ -282,6 +283,34 @@ impl NamespaceVariant {
             NamespaceVariant::GenuineOddPrefix | NamespaceVariant::UndeclaredPrefix => false,
         }
     }
+}
+
+/// What a `roundtrip` fault puts in the Response (docs/advisories.md S10; crewjam/saml
+/// CVE-2020-27846, dex CVE-2020-26290, the Mattermost disclosure of Go `encoding/xml`
+/// round-trip instabilities, Dec 2020). Each is one of the token forms Go's `encoding/xml`
+/// accepts but does not write back unchanged, and which `mattermost/xml-roundtrip-validator`
+/// (called on every message by crewjam/saml 0.4.3 and dex 2.27) refuses. None is
+/// namespace-well-formed XML, so a strict parser refuses the message before reading it. Each is
+/// placed in a `samlp:Extensions` of the Response, outside the signed and encrypted assertion:
+/// the genuine login is intact, only an SP whose parser accepts the form gets to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundtripVariant {
+    /// An `xmlns:` attribute with an empty local name (`xmlns:="…"`, the validator's
+    /// "empty xmlns local names" case): Go before 1.20 tokenises it as a namespace declaration
+    /// of the empty prefix, i.e. a default namespace, and its Encoder drops it, so the
+    /// namespace of the unprefixed content changes between the two parses ("attribute
+    /// namespace prefix instability").
+    AttrXmlnsPrefix,
+    /// A `<!…>` directive inside element content whose comments rejoin into new markup when it
+    /// is written back (`<! <<!-- -->!-- x --> y>`, the validator's own case: Go up to 1.15
+    /// dropped the comment, and the re-encoded `<!-- x -->` is a new comment; "directive
+    /// instability").
+    DirectiveInElement,
+    /// An element name with two colons (`<nlx:mitid:LoginHint>`): Go before 1.17 splits it at
+    /// the first colon, and its Encoder writes `<mitid:LoginHint xmlns="…">`, which parses as
+    /// another prefix and local name ("element namespace prefix instability").
+    DoubleColonName,
 }
 
 /// Where `void-c14n` declares the relative namespace URI that makes canonicalisation fail
@@ -679,6 +708,13 @@ pub enum Fault {
         #[serde(default)]
         victim: Option<String>,
     },
+    /// A Go `encoding/xml` round-trip instability outside the signed assertion (crewjam/saml
+    /// CVE-2020-27846, dex CVE-2020-26290): a message that is not namespace-well-formed and
+    /// must be refused.
+    Roundtrip {
+        /// Which unstable form.
+        variant: RoundtripVariant,
+    },
 }
 
 impl Serialize for Fault {
@@ -762,7 +798,9 @@ impl Fault {
             | Fault::Privileges { .. }
             | Fault::NamespaceConfusion { .. }
             // S15
-            | Fault::PiInSignedText { .. } => &[Endpoint::Sso],
+            | Fault::PiInSignedText { .. }
+            // S10
+            | Fault::Roundtrip { .. } => &[Endpoint::Sso],
         }
     }
 }

@@ -10,8 +10,8 @@ mod saml_support;
 use mitid_mock_broker::dangerous::{
     DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
-    SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn,
-    XswVariant,
+    RoundtripVariant, SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace,
+    SmuggledElement, VoidC14nOn, XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1058,6 +1058,9 @@ fn every_fault_variant_has_a_test() {
             split: PiSplit::Start,
             victim: None,
         },
+        Fault::Roundtrip {
+            variant: RoundtripVariant::DoubleColonName,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1107,9 +1110,11 @@ fn every_fault_variant_has_a_test() {
             Fault::SmuggleInSignature { .. } => {}
             // S15: pi_in_signed_text_verifies_only_when_the_pi_is_flattened
             Fault::PiInSignedText { .. } => {}
+            // S10: roundtrip_forms_sit_outside_the_intact_assertion
+            Fault::Roundtrip { .. } => {}
         }
     }
-    assert_eq!(all.len(), 40);
+    assert_eq!(all.len(), 41);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1815,4 +1820,40 @@ fn pi_in_signed_text_verifies_only_when_the_pi_is_flattened() {
     .map(|_| ())
     .unwrap_err();
     assert!(e.to_string().contains("no CVR"), "{e}");
+}
+
+// ---- docs/advisories.md S10: Go encoding/xml round-trip instabilities ----
+
+/// Each `roundtrip` form sits in the Response's `samlp:Extensions`, makes the message one a
+/// strict parser refuses, and leaves the genuine assertion intact: with the form taken out the
+/// genuine assertion verifies.
+#[test]
+fn roundtrip_forms_sit_outside_the_intact_assertion() {
+    let genuine = assertion_ids(&plain(vec![]))[0].clone();
+    for (variant, form) in [
+        (
+            RoundtripVariant::AttrXmlnsPrefix,
+            r#" xmlns:="urn:mock:roundtrip""#,
+        ),
+        (
+            RoundtripVariant::DirectiveInElement,
+            "<! <<!-- -->!-- x --> y>",
+        ),
+        (RoundtripVariant::DoubleColonName, "<nlx:mitid:LoginHint"),
+    ] {
+        let x = plain(vec![Fault::Roundtrip { variant }]);
+        assert!(x.contains(form), "{variant:?}: {x}");
+        let ext = x.find("<samlp:Extensions>").expect("an Extensions");
+        assert!(ext < x.find("<samlp:Status").unwrap(), "{variant:?}");
+        assert!(x.find(form).unwrap() > ext, "{variant:?}");
+        assert!(roxmltree::Document::parse(&x).is_err(), "{variant:?}");
+        let start = x.find("<samlp:Extensions>").unwrap();
+        let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
+        let without = format!("{}{}", &x[..start], &x[end..]);
+        assert_eq!(
+            verified_assertions(&without),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+    }
 }

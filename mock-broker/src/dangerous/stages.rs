@@ -20,7 +20,7 @@
 use super::crypto::CryptoChoices;
 use super::{
     Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
-    namespace, signed_assertion, wrapping,
+    namespace, roundtrip, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
 use crate::saml::assertion::{AssertionModel, ResponseModel};
@@ -234,6 +234,11 @@ impl FaultPlan {
                     victim,
                 } => s.add_signed_assertion(move |x, cx| {
                     signed_assertion::pi_in_signed_text(x, cx, *target, *split, victim)
+                }),
+                // ---- S10: forms Go's encoding/xml does not write back unchanged ----
+                Fault::Roundtrip { variant } => s.add_document(move |x, _| {
+                    roundtrip::insert(x, *variant);
+                    Ok(())
                 }),
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));

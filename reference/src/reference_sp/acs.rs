@@ -105,6 +105,17 @@ pub(crate) async fn consume(
     } else {
         text
     };
+    // The `ReserializeBeforeRead` flaw: the message goes through Go's encoding/xml reading,
+    // writing and re-reading, and every check reads the result (the strict parser refuses the
+    // unstable forms in `consume_xml`).
+    let text = if st.has(Flaw::ReserializeBeforeRead) {
+        match super::roundtrip::go_round_trip(&text) {
+            Ok(t) => t,
+            Err(e) => return (Err(Rejection::new(Check::Message, e)), None),
+        }
+    } else {
+        text
+    };
     let now = OffsetDateTime::now_utc();
     let mut answered = None;
     let r = consume_xml(

@@ -230,6 +230,14 @@ pub enum Flaw {
     /// ruby-saml < 1.12.4 / < 1.18.0 ignored; the fix refuses any document Nokogiri reports
     /// errors for).
     TolerateUndeclaredPrefix,
+    /// Reads the message the way dex < 2.27 and crewjam/saml < 0.4.3 did (CVE-2020-26290,
+    /// CVE-2020-27846): verified on a parse by Go's `encoding/xml` tokenizer (etree), written
+    /// back out and read again (`xml.Unmarshal`), so the forms that tokenizer accepts but does not
+    /// write back unchanged (an empty-prefix `xmlns:`, a directive inside an element, a name
+    /// with two colons) reach the reader rewritten instead of being refused; an undeclared
+    /// prefix, which that tokenizer keeps as the element's namespace, gets through as well. The
+    /// fix runs `mattermost/xml-roundtrip-validator` on every message and refuses such a token.
+    ReserializeBeforeRead,
     /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
     /// to no element when there are several, and succeeds when none failed, so an assertion
     /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
@@ -427,6 +435,7 @@ impl Flaw {
         Flaw::C14nErrorAsEmpty,
         Flaw::MatchByPrefix,
         Flaw::TolerateUndeclaredPrefix,
+        Flaw::ReserializeBeforeRead,
         Flaw::SloIgnoresLogout,
         Flaw::SloUnsignedAccepted,
         Flaw::SloNoSignatureCheck,
@@ -530,6 +539,7 @@ impl Flaw {
             Flaw::C14nErrorAsEmpty => "c14n-error-as-empty",
             Flaw::MatchByPrefix => "match-by-prefix",
             Flaw::TolerateUndeclaredPrefix => "tolerate-undeclared-prefix",
+            Flaw::ReserializeBeforeRead => "reserialize-before-read",
             Flaw::SloIgnoresLogout => "slo-ignores-logout",
             Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
             Flaw::SloNoSignatureCheck => "slo-no-signature-check",
@@ -654,7 +664,7 @@ impl Flaw {
             | Flaw::PrivilegeGroupsInBppNamespace => Check::Privilege,
             // Which element is the assertion: decided where the decrypted assertion is checked.
             Flaw::MatchByPrefix => Check::Decryption,
-            Flaw::TolerateUndeclaredPrefix => Check::Message,
+            Flaw::TolerateUndeclaredPrefix | Flaw::ReserializeBeforeRead => Check::Message,
         })
     }
 
@@ -773,6 +783,9 @@ impl Flaw {
             Flaw::TolerateUndeclaredPrefix => {
                 "accepts undeclared namespace prefixes (not namespace-well-formed XML)"
             }
+            Flaw::ReserializeBeforeRead => {
+                "reads the message after a Go encoding/xml round trip (accepts the forms it rewrites)"
+            }
             Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
             Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",
             Flaw::SloNoSignatureCheck => "verifies no LogoutRequest signature",
@@ -796,6 +809,7 @@ impl Flaw {
             }
             Flaw::RedirectValueSplitAtEquals => {
                 "Redirect binding: verifies each value only up to its next '=', processes the whole value"
+            }
             Flaw::PiFlatteningC14n => {
                 "canonicalises a processing instruction as its data text; reads text without PIs"
             }

@@ -33,6 +33,7 @@ pub mod idp_metadata;
 pub mod naive_dsig;
 pub mod prefix;
 pub mod privilege;
+pub mod roundtrip;
 pub mod server;
 pub mod session;
 pub mod slo;

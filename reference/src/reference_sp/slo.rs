@@ -595,7 +595,10 @@ mod tests {
     use super::*;
 
     /// Which raw SAMLRequest each reading processes and which octets it verifies.
-    fn read(f: fn(&[Pair<'_>]) -> Result<Selected<'_>, Rejection>, q: &str) -> (String, String) {
+    fn read(
+        f: for<'a, 'q> fn(&'a [Pair<'q>]) -> Result<Selected<'q>, Rejection>,
+        q: &str,
+    ) -> (String, String) {
         let p = pairs(q);
         let s = f(&p).unwrap_or_else(|_| panic!("{q}"));
         (s.request.to_string(), s.signed_octets)

@@ -4,7 +4,7 @@
 
 APT_PACKAGES=(apache2 libapache2-mod-auth-mellon libapache2-mod-shib libapache2-mod-auth-openidc
     xmlsec1 python3-venv libclang-dev libxmlsec1-dev libxml2-dev pkg-config curl openssl
-    ruby ruby-saml ruby-webrick)
+    ruby ruby-saml ruby-webrick php-cli php-xml php-mbstring php-sqlite3)
 
 install_apt() {
     local missing=() p
@@ -68,12 +68,32 @@ install_cargo() {
     fi
 }
 
+# SimpleSAMLphp: Debian's package in two builds (stacks/simplesamlphp.sh), downloaded and
+# unpacked side by side under .work/simplesamlphp/<version>, not installed.
+install_simplesamlphp() {
+    local v dst
+    for v in "$SSP_CURRENT" "$SSP_VULNERABLE"; do
+        dst=$WORK/simplesamlphp/$v
+        [ -f "$dst/usr/share/simplesamlphp/lib/_autoload.php" ] && continue
+        log "apt-get download simplesamlphp=$v into .work/simplesamlphp"
+        mkdir -p "$WORK/simplesamlphp/deb"
+        (cd "$WORK/simplesamlphp/deb" && apt-get download "simplesamlphp=$v") >>"$WORK/logs/apt.log" 2>&1 \
+            || { apt-get update -qq >>"$WORK/logs/apt.log" 2>&1 \
+                && (cd "$WORK/simplesamlphp/deb" && apt-get download "simplesamlphp=$v") >>"$WORK/logs/apt.log" 2>&1; } \
+            || die "apt-get download simplesamlphp=$v failed"
+        rm -rf "$dst"
+        mkdir -p "$dst"
+        dpkg-deb -x "$WORK/simplesamlphp/deb/simplesamlphp_${v//:/%3a}_all.deb" "$dst" || die "cannot unpack simplesamlphp $v"
+    done
+}
+
 install_all() {
     local t0 pids=() p failed=0
     t0=$(date +%s)
     command -v node >/dev/null && command -v npm >/dev/null || die "node and npm must be on PATH (Node 20+)"
     command -v cargo >/dev/null || die "cargo must be on PATH"
     install_apt
+    install_simplesamlphp
     # pip and npm mostly wait on the network, cargo on the CPU: run them side by side.
     install_venv "$WORK/venv" "$INTEROP/python/requirements.txt" &
     pids+=($!)

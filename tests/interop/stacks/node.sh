@@ -46,7 +46,11 @@ node-saml-5.0.1_version() { _node_pkg_version node-saml-5.0.1; }
 # row logs in at all.
 # CVE-2025-54369 (its duplicate) names no construct; the S8 DOCTYPE and entity scenarios send
 # the plausible ones (content the verifier normalises away before the reader sees it).
-node-saml-5.0.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.duplicate-id*' 'parser.doctype*' 'parser.entity*'; }
+# The S15 scenarios send the other plausible construct, a processing instruction inside the signed
+# NameID or the CPR attribute value (parser.pi-in-*).
+node-saml-5.0.1_scenarios() {
+    printf '%s\n' mitid.person-substantial 'xsw.duplicate-id*' 'parser.doctype*' 'parser.entity*' 'parser.pi-in-*'
+}
 passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
 passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
 # An advisory row: xml-crypto <= 1.5.3 took the SignatureMethod from the document and used one

@@ -40,7 +40,17 @@ _ssp_start() { # rowdir config port debversion
         "$INTEROP/simplesamlphp/router.php"
 }
 
+# The built-in server's workers outlive a master stopped with TERM (they are re-parented, and keep
+# the port): record them by pid, once the server answers, so stop_all ends them too.
+_ssp_track_workers() { # rowdir
+    local master w
+    master=$(awk -v n="simplesamlphp:$1" '$2 == n {print $1}' "$WORK/pids" | tail -1)
+    [ -n "$master" ] || return 0
+    for w in $(ps -o pid= --ppid "$master"); do track_pid "$w" "simplesamlphp-worker:$1"; done
+}
+
 _ssp_metadata() { # rowdir port
+    _ssp_track_workers "$1"
     curl -sfL --max-time 20 "http://127.0.0.1:$2/metadata" -o "$1/sp-metadata.xml" \
         || die "cannot fetch SP metadata from 127.0.0.1:$2"
     # xmlseclibs decrypts rsa-oaep-mgf1p and AES-GCM; NemLog-in's rsa-oaep with MGF1-SHA256 it

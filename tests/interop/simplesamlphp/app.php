@@ -2,6 +2,7 @@
 // The application behind a SimpleSAMLphp SP (the API of docs/simplesamlphp-sp-api.md):
 //   /login    requireAuth() on the saml:SP source, back to /whoami after the ACS
 //   /whoami   200 "user=<NameID>" when SimpleSAMLphp holds an authenticated session, else 401
+//             ("user=(session-without-name-id)" for a session whose NameID is empty or absent)
 //   /metadata the SP metadata SimpleSAMLphp publishes (module.php/saml/sp/metadata.php)
 // SSP_DIR names the unpacked SimpleSAMLphp (its lib/_autoload.php).
 require getenv('SSP_DIR') . '/lib/_autoload.php';
@@ -25,4 +26,7 @@ if (!$as->isAuthenticated()) {
 }
 $nameId = $as->getAuthData('saml:sp:NameID');
 $value = is_object($nameId) ? $nameId->getValue() : (is_array($nameId) ? ($nameId['Value'] ?? '') : (string) $nameId);
-echo 'user=' . $value . "\n";
+// A session without a NameID (SimpleSAMLphp accepted an assertion with an empty or no NameID) is
+// still a session: report it as one, as the Apache whoami does, not as a blank the oracle
+// cannot read.
+echo 'user=' . (trim((string) $value) === '' ? '(session-without-name-id)' : $value) . "\n";

@@ -50,4 +50,8 @@ mellon_metadata() { advertise_compatible_encryption "$1/sp-metadata.xml"; }
 # worker and every connection it serves. The harness sees its own step fail (INCONCLUSIVE, "SP
 # unreachable"); run beside another scenario, the crash also broke that one's login
 # (`status.requester-with-assertion` INCONCLUSIVE), so it runs alone, after the others.
-mellon_isolated() { echo slo.wrapped-signed-assertion-redirect; }
+# The same abort follows `slo.redirect-request-and-response` (S14: a forged SAMLRequest beside a
+# signed SAMLResponse; the error log shows the same g_error, 2026-12-05): in the first full run with
+# the S14 scenarios it also took down a login in flight beside it (`slo.redirect-encoded-param-name`
+# on mellon/hardened, INCONCLUSIVE at step 1), so it runs alone too.
+mellon_isolated() { printf '%s\n' slo.wrapped-signed-assertion-redirect slo.redirect-request-and-response; }

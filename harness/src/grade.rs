@@ -147,8 +147,15 @@ enum Effect {
 ///   content the SP must refuse (expired, another audience, a policy it must enforce), content
 ///   a reader can see as another identity, or anything you are not sure of.
 ///
+/// A fault whose message also names a victim (an entity or ID trick that makes the verifier
+/// check one element and the reader read another, e.g. an entity-reference ID) is never
+/// `Malforms`, however malformed its message: `AddsForgery` when the genuine signed assertion
+/// is byte for byte intact beside the victim's, `Spoils` otherwise. A round-trip form outside
+/// the signed assertion that names nobody (another `RoundtripVariant`) is `Malforms`.
+///
 /// Then add the scenario to the expected list in `every_forgery_names_another_identity_than_the_signed_one`
-/// when it becomes [`SignedPart::Intact`] or [`SignedPart::Malformed`].
+/// (and, for `Malformed`, to `MALFORMED` in tests/tests/saml_discrimination.rs) when it
+/// becomes [`SignedPart::Intact`] or [`SignedPart::Malformed`].
 fn saml_effect(f: &Fault) -> Effect {
     match f {
         Fault::Xsw { .. }

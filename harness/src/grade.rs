@@ -14,12 +14,19 @@
 //!   altered identity), or the message carries nothing the SP may log in at all: FAIL.
 //! - [`Grade::SignedIdentity`] — the message carries an intact, valid signed login for this SP
 //!   and flow next to a forged part, and the SP logged in exactly that signed identity: WARN.
-//! - [`Grade::UnknownIdentity`] — such a message, but the oracle names no identity (a protected
-//!   URL or the final status): it cannot be told, so it counts as FAIL and says why.
+//! - [`Grade::MalformedMessage`] — the message is malformed around an intact, valid signed login
+//!   (a DOCTYPE, a namespace error, a form a parser does not round-trip) and the SP logged in
+//!   exactly that signed identity: no identity was forged, but an SP that accepts such input has
+//!   the parser differential signature bypasses exploit, so it stays a FAIL whose report says
+//!   what it let through (only a malformed message).
+//! - [`Grade::UnknownIdentity`] — a message carrying an intact signed login (beside a forged
+//!   part, or inside a malformed message), but the oracle names no identity (a protected URL or
+//!   the final status): it cannot be told, so it counts as FAIL and says why.
 //!
 //! Which messages carry an intact signed login is decided from the step's faults
 //! ([`SignedPart::of`]): only faults that *add* a forged part (signature wrapping, an extra
-//! unsigned assertion, a second root element) leave the genuine signed assertion untouched. A
+//! unsigned assertion, a second root element) or that malform the message *around* the
+//! genuine assertion (and name nobody) leave the genuine signed assertion untouched. A
 //! message whose signed content is itself what the SP must refuse (expired, another audience,
 //! a NemID-era form, a replay) or that is unsigned, foreign-signed or tampered carries no such
 //! login: any session there is graded forged, whoever it names. For the grade to be decidable,
@@ -28,7 +35,9 @@
 
 use crate::scenario::{Step, StepBody};
 use mitid_mock_broker::Fault;
-use mitid_mock_broker::dangerous::{KeyInfoChoice, NamespaceVariant, SigningKeyChoice};
+use mitid_mock_broker::dangerous::{
+    DoctypeSubset, KeyInfoChoice, NamespaceVariant, RoundtripVariant, SigningKeyChoice,
+};
 use mitid_mock_broker::oidc::OidcFault;
 use serde::Serialize;
 
@@ -42,8 +51,15 @@ pub enum Grade {
     /// Exactly the identity of the intact signed login the message carried beside its forged
     /// part: the forged part was ignored rather than refused (WARN).
     SignedIdentity,
-    /// The message carried both, and the oracle names no identity: undecidable (FAIL).
+    /// The message carried an intact signed login (beside a forged part, or in a malformed
+    /// message), and the oracle names no identity: undecidable (FAIL).
     UnknownIdentity,
+    /// Exactly the identity of the intact signed login inside a message that is malformed
+    /// around it (a DOCTYPE, not namespace-well-formed, a form Go's encoding/xml does not
+    /// round-trip, an invalid JWS header): nobody's identity was forged, but the SP accepted a
+    /// message it must refuse before reading it, the parser differential that published
+    /// signature bypasses exploit (FAIL).
+    MalformedMessage,
 }
 
 impl Grade {
@@ -53,6 +69,25 @@ impl Grade {
             Grade::ForgedIdentity => "forged-identity",
             Grade::SignedIdentity => "signed-identity",
             Grade::UnknownIdentity => "unknown-identity",
+            Grade::MalformedMessage => "malformed-message",
+        }
+    }
+
+    /// What the grade means, in a phrase for readers of the HTML and terminal reports.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Grade::ForgedIdentity => {
+                "the session is not the identity the broker signed for this flow, or the message signs no login the SP may accept: exploitable"
+            }
+            Grade::SignedIdentity => {
+                "the SP logged in the identity the broker signed and ignored the forged part: not exploitable through this message"
+            }
+            Grade::UnknownIdentity => {
+                "the oracle names no identity: whether the session is the signed or a forged one cannot be told"
+            }
+            Grade::MalformedMessage => {
+                "the SP accepted a malformed message; the session is the genuine signed user: no identity forged"
+            }
         }
     }
 }
@@ -64,6 +99,11 @@ pub enum SignedPart {
     /// parts naming other identities: an SP that logs in the flow's identity consumed the
     /// genuine content.
     Intact,
+    /// An intact, valid signed login for the flow's own identity inside a message that is
+    /// malformed around it (and must be refused for that alone), perhaps also beside forged
+    /// parts naming other identities: an SP that logs in the flow's identity accepted a
+    /// malformed message, nobody's identity was forged.
+    Malformed,
     /// No acceptable signed login: unsigned, signed with another key, tampered, a replay, or
     /// signed content that is itself what the SP must refuse.
     Nothing,
@@ -76,6 +116,12 @@ enum Effect {
     Keeps,
     /// Adds a forged part beside it and leaves it untouched.
     AddsForgery,
+    /// Leaves it untouched, intact and verifiable, names no identity at all, but makes the
+    /// message around it one the SP must refuse unread: a DOCTYPE, a document that is not
+    /// namespace-well-formed, a token form a parser does not write back unchanged, an invalid
+    /// JWS header. Whatever an SP that accepts it logs in, the signed login is the only
+    /// identity the message carries.
+    Malforms,
     /// Spoils it: unsigned, foreign key, tampered, or content the SP must refuse.
     Spoils,
 }
@@ -83,6 +129,33 @@ enum Effect {
 /// The one exhaustive match: a new SAML fault does not compile until it says what it does to
 /// the signed login. When in doubt, [`Effect::Spoils`]: grading a real forgery as harmless is
 /// the one mistake this module must not make.
+///
+/// How to classify a new fault (or a new variant of `Doctype`, `NamespaceConfusion`,
+/// `Roundtrip`, which are matched variant by variant for this reason):
+///
+/// - [`Effect::Keeps`]: the message is one a correct SP accepts (an allowed variation).
+/// - [`Effect::AddsForgery`]: the genuine signed assertion stays in the message byte for byte
+///   and verifies, and the fault *adds* a part naming another identity; list that part in
+///   [`forged_identities`] (the catalogue test checks it names someone else).
+/// - [`Effect::Malforms`]: the genuine signed assertion stays byte for byte and verifies, the
+///   fault changes only the message around it (outside what the signature covers and outside
+///   anything an SP reads an identity or attribute from) so that it must be refused unread,
+///   and the change names no identity, truncated or whole. A fault that lets some reader see a
+///   different NameID or attribute value (an entity or comment in signed text) is not this,
+///   even when the signature still verifies: that is [`Effect::Spoils`].
+/// - [`Effect::Spoils`]: everything else: unsigned, foreign-signed or tampered content, signed
+///   content the SP must refuse (expired, another audience, a policy it must enforce), content
+///   a reader can see as another identity, or anything you are not sure of.
+///
+/// A fault whose message also names a victim (an entity or ID trick that makes the verifier
+/// check one element and the reader read another, e.g. an entity-reference ID) is never
+/// `Malforms`, however malformed its message: `AddsForgery` when the genuine signed assertion
+/// is byte for byte intact beside the victim's, `Spoils` otherwise. A round-trip form outside
+/// the signed assertion that names nobody (another `RoundtripVariant`) is `Malforms`.
+///
+/// Then add the scenario to the expected list in `every_forgery_names_another_identity_than_the_signed_one`
+/// (and, for `Malformed`, to `MALFORMED` in tests/tests/saml_discrimination.rs) when it
+/// becomes [`SignedPart::Intact`] or [`SignedPart::Malformed`].
 fn saml_effect(f: &Fault) -> Effect {
     match f {
         Fault::Xsw { .. }
@@ -122,8 +195,31 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::TwoSignedInfo
         | Fault::SignedForeignElement { .. }
         | Fault::TamperAfterSigning { .. }
-        | Fault::Doctype { .. }
         | Fault::ReplaceText { .. } => Effect::Spoils,
+        // docs/advisories.md S8: SAML core §1.3.1 forbids a DTD in a SAML message, so every
+        // DOCTYPE makes the message one the SP must refuse before reading it. The DOCTYPE is
+        // prepended to the finished Response; what else each subset changes decides its effect.
+        Fault::Doctype { subset } => match subset {
+            // The `&xxe;` reference sits in the Response's own (unsigned) Issuer, outside the
+            // signed, encrypted assertion; an SP that fetches the entity is failed as XXE by
+            // the runner before any grade. Nothing names an identity.
+            DoctypeSubset::ExternalEntity
+            // Nothing but `<!DOCTYPE samlp:Response>`: the document is otherwise the genuine one.
+            | DoctypeSubset::Bare
+            // `<!ATTLIST … ID ID #IMPLIED>` declares the IDs the elements already carry and
+            // no default value, so the parsed document has exactly the genuine content.
+            | DoctypeSubset::Attlist
+            // A comment in the internal subset (its `ds:Signature`-looking text signs nothing
+            // and names nobody); the document after the DOCTYPE is the genuine one.
+            | DoctypeSubset::CommentMarkup
+            // The entity completes `Response/@Destination`, an unsigned attribute of the
+            // Response that names no identity; the assertion is untouched.
+            | DoctypeSubset::InternalEntity => Effect::Malforms,
+            // The entity holds the tail of the *signed NameID*: the signature verifies, but a
+            // reader that drops entity references sees a truncated identity (XMLTooling
+            // CVE-2018-0486), an identity the broker never signed.
+            DoctypeSubset::EntityInNameId => Effect::Spoils,
+        },
         // ---- issue 13: published SAML bypass advisories ----
         // The genuine signed assertion stays in the message, whole and verifiable (moved, its
         // Signature perhaps beside it); an evil one for another identity is added.
@@ -139,19 +235,27 @@ fn saml_effect(f: &Fault) -> Effect {
         | Fault::SignatureError { .. }
         | Fault::VoidC14n { .. } => Effect::Spoils,
         // docs/advisories.md S9: the forged variants wrap the intact genuine assertion in an
-        // evil one; the odd prefix is an allowed serialisation of the genuine assertion; an
-        // undeclared prefix makes the message one the SP must refuse.
+        // evil one; the odd prefix is an allowed serialisation of the genuine assertion.
         Fault::NamespaceConfusion { variant, .. } => match variant {
             NamespaceVariant::WrongUriEvilFirst
             | NamespaceVariant::OddPrefixEvil
             | NamespaceVariant::DsWrongUri => Effect::AddsForgery,
             NamespaceVariant::GenuineOddPrefix => Effect::Keeps,
-            NamespaceVariant::UndeclaredPrefix => Effect::Spoils,
+            // `<nlx:LoginHint>` with `nlx` declared nowhere, in the Response's samlp:Extensions
+            // (document stage, after signing and encryption): not namespace-well-formed, so
+            // refused unread; the assertion is untouched and the element names nobody.
+            NamespaceVariant::UndeclaredPrefix => Effect::Malforms,
         },
-        // docs/advisories.md S10: a form Go's encoding/xml does not write back unchanged, outside
-        // the intact genuine assertion; the message is not namespace-well-formed and must be
-        // refused, but what an SP that accepts it logs in is the genuine identity.
-        Fault::Roundtrip { .. } => Effect::Spoils,
+        // docs/advisories.md S10: a form Go's encoding/xml does not write back unchanged,
+        // inserted into the Response's samlp:Extensions after signing and encryption (outside
+        // the intact genuine assertion); the message is not namespace-well-formed and must be
+        // refused, and its element holds only the text `mitid` (no identity), so what an SP
+        // that accepts it logs in is the genuine identity or someone it made up.
+        Fault::Roundtrip { variant } => match variant {
+            RoundtripVariant::AttrXmlnsPrefix
+            | RoundtripVariant::DirectiveInElement
+            | RoundtripVariant::DoubleColonName => Effect::Malforms,
+        },
         // ---- issue 15: OIO BPP privileges ----
         // The signed assertion is the genuine user's, but what it grants is what the SP must
         // refuse (no required privilege within the user's own organisation): accepting it is
@@ -190,10 +294,21 @@ pub fn grants_unheld_privilege(step: &Step) -> bool {
 /// whole. `userinfo-sub-mismatch` comes closest (the ID token is genuine), but userinfo exists
 /// to deliver attributes: an RP that reads it without comparing `sub` has imported another
 /// person's attributes even when its session key is right, which an identity oracle cannot
-/// see. So every OIDC fault spoils.
+/// see. One fault malforms the message around a genuine token (`unknown-crit`); every other
+/// OIDC fault spoils. Classify a new one as [`saml_effect`] says.
 fn oidc_effect(f: &OidcFault) -> Effect {
     match f {
-        OidcFault::SetClaim { .. }
+        // The broker's own ID token for the flow's user, signed by its active key, with a
+        // `crit` header naming an extension nobody implements (and that header set to
+        // `true`): RFC 7515 §4.1.11 makes the JWS invalid, so the RP must refuse it unread,
+        // but the claims are the genuine ones and the header names no identity. (A `crit`
+        // naming `b64` would only make an RP that honours it fail the signature.)
+        OidcFault::UnknownCrit { .. } => Effect::Malforms,
+        // Not `Malforms`, though the signature is the active key's and the claims genuine:
+        // what is wrong is key selection (a `kid` outside the JWKS), not the message's form,
+        // and the grade must not read "malformed" for it. Kept conservative.
+        OidcFault::UnknownKid { .. }
+        | OidcFault::SetClaim { .. }
         | OidcFault::NullClaim { .. }
         | OidcFault::RemoveClaim { .. }
         | OidcFault::IssVariant { .. }
@@ -207,13 +322,11 @@ fn oidc_effect(f: &OidcFault) -> Effect {
         | OidcFault::HsEmptyKey { .. }
         | OidcFault::HsClientSecret { .. }
         | OidcFault::JweIdToken { .. }
-        | OidcFault::UnknownKid { .. }
         | OidcFault::OmitKid {}
         | OidcFault::SignWithKey { .. }
         | OidcFault::JkuHeader { .. }
         | OidcFault::X5uHeader { .. }
         | OidcFault::EmbeddedJwk {}
-        | OidcFault::UnknownCrit { .. }
         | OidcFault::StateWrong { .. }
         | OidcFault::StateMissing {}
         | OidcFault::IssParamWrong { .. }
@@ -227,8 +340,9 @@ fn oidc_effect(f: &OidcFault) -> Effect {
 
 impl SignedPart {
     /// What the step's message carries: intact only when at least one fault adds a forged
-    /// part and every other fault keeps the signed login acceptable. A replay resends a
-    /// message the SP has already consumed, so it signs nothing acceptable.
+    /// part and every other fault keeps the signed login acceptable; malformed when no fault
+    /// spoils it and at least one malforms the message around it. A replay resends a message
+    /// the SP has already consumed, so it signs nothing acceptable.
     pub fn of(step: &Step) -> SignedPart {
         let effects: Vec<Effect> = match &step.body {
             StepBody::SamlLogin(l) => l.plan.faults.iter().map(saml_effect).collect(),
@@ -239,8 +353,14 @@ impl SignedPart {
                 return SignedPart::Nothing;
             }
         };
-        let adds = effects.contains(&Effect::AddsForgery);
-        if adds && !effects.contains(&Effect::Spoils) {
+        // One spoiling fault leaves nothing acceptable; a malformed message stays malformed
+        // whatever forged part it also carries (the genuine login in it is then graded as
+        // the malformed message it came in, a forged one as forged).
+        if effects.contains(&Effect::Spoils) {
+            SignedPart::Nothing
+        } else if effects.contains(&Effect::Malforms) {
+            SignedPart::Malformed
+        } else if effects.contains(&Effect::AddsForgery) {
             SignedPart::Intact
         } else {
             SignedPart::Nothing
@@ -332,6 +452,7 @@ mod tests {
     fn every_forgery_names_another_identity_than_the_signed_one() {
         let ids = IdentityStore::builtin();
         let mut intact = Vec::new();
+        let mut malformed = Vec::new();
         let mut forgeries = 0;
         for s in Catalogue::builtin().iter() {
             for (i, step) in s.steps.iter().enumerate() {
@@ -364,10 +485,20 @@ mod tests {
                         }
                     }
                 }
-                if SignedPart::of(step) == SignedPart::Intact {
-                    assert!(!forged.is_empty(), "{}: intact without a forged part", s.id);
-                    assert_eq!(step.expect, Expect::Reject, "{}", s.id);
-                    intact.push(s.id.clone());
+                match SignedPart::of(step) {
+                    SignedPart::Intact => {
+                        assert!(!forged.is_empty(), "{}: intact without a forged part", s.id);
+                        assert_eq!(step.expect, Expect::Reject, "{}", s.id);
+                        intact.push(s.id.clone());
+                    }
+                    // A malformed message carries no forged part in today's catalogue: any
+                    // session not the signed identity's is one the SP made up, graded forged.
+                    SignedPart::Malformed => {
+                        assert!(forged.is_empty(), "{}: malformed with a forged part", s.id);
+                        assert_eq!(step.expect, Expect::Reject, "{}", s.id);
+                        malformed.push(s.id.clone());
+                    }
+                    SignedPart::Nothing => {}
                 }
             }
         }
@@ -400,6 +531,25 @@ mod tests {
         intact.sort();
         want.sort();
         assert_eq!(intact, want);
+        // Malformed around the intact genuine login, naming nobody (the multi-step ones once
+        // per step): the DOCTYPEs whose subset leaves the signed content alone (S8; not
+        // `parser.entity-in-plaintext-name-id`, whose entity truncates the NameID a reader
+        // sees), the undeclared prefix (S9), the Go round-trip forms (S10), the unknown `crit`.
+        let mut want: Vec<String> = [
+            ("parser.doctype-external-entity", 1),
+            ("parser.doctype-bare", 1),
+            ("parser.doctype-attlist", 2),
+            ("parser.doctype-internal-entity", 1),
+            ("parser.undeclared-prefix", 1),
+            ("parser.roundtrip-go-encoding", 3),
+            ("oidc-forgery.unknown-crit", 1),
+        ]
+        .into_iter()
+        .flat_map(|(id, steps)| std::iter::repeat_n(id.to_string(), steps))
+        .collect();
+        malformed.sort();
+        want.sort();
+        assert_eq!(malformed, want);
     }
 
     /// The broker's default victim really is another identity of the same kind, for every
@@ -435,8 +585,117 @@ mod tests {
         assert_eq!(SignedPart::of(replay), SignedPart::Nothing);
         for s in cat.iter().filter(|s| s.protocol == Protocol::Oidc) {
             for st in &s.steps {
-                assert_eq!(SignedPart::of(st), SignedPart::Nothing, "{}", s.id);
+                let want = if s.id == "oidc-forgery.unknown-crit" {
+                    SignedPart::Malformed
+                } else {
+                    SignedPart::Nothing
+                };
+                assert_eq!(SignedPart::of(st), want, "{}", s.id);
             }
         }
+    }
+
+    fn saml_step(faults: Vec<Fault>) -> Step {
+        let mut step = Catalogue::builtin().get("xsw.3").unwrap().steps[0].clone();
+        match &mut step.body {
+            StepBody::SamlLogin(l) => l.plan.faults = faults,
+            other => panic!("xsw.3 is a SAML login: {other:?}"),
+        }
+        step
+    }
+
+    /// Each fault or variant moved to [`Effect::Malforms`], one by one; the DOCTYPE that
+    /// truncates the signed NameID a reader sees stays spoiling.
+    #[test]
+    fn malformed_messages_around_the_genuine_login_are_their_own_part() {
+        let doctype = |subset| Fault::Doctype { subset };
+        for f in [
+            doctype(DoctypeSubset::ExternalEntity),
+            doctype(DoctypeSubset::Bare),
+            doctype(DoctypeSubset::Attlist),
+            doctype(DoctypeSubset::CommentMarkup),
+            doctype(DoctypeSubset::InternalEntity),
+            Fault::NamespaceConfusion {
+                variant: NamespaceVariant::UndeclaredPrefix,
+                victim: None,
+            },
+            Fault::Roundtrip {
+                variant: RoundtripVariant::AttrXmlnsPrefix,
+            },
+            Fault::Roundtrip {
+                variant: RoundtripVariant::DirectiveInElement,
+            },
+            Fault::Roundtrip {
+                variant: RoundtripVariant::DoubleColonName,
+            },
+        ] {
+            assert_eq!(saml_effect(&f), Effect::Malforms, "{f:?}");
+            assert_eq!(
+                SignedPart::of(&saml_step(vec![f.clone()])),
+                SignedPart::Malformed,
+                "{f:?}"
+            );
+            // Beside an allowed variation: still malformed.
+            assert_eq!(
+                SignedPart::of(&saml_step(vec![Fault::SignResponse, f.clone()])),
+                SignedPart::Malformed,
+                "{f:?}"
+            );
+            // Beside a spoiling fault: nothing acceptable, whatever the SP logs in.
+            assert_eq!(
+                SignedPart::of(&saml_step(vec![f.clone(), Fault::NoEncryption])),
+                SignedPart::Nothing,
+                "{f:?}"
+            );
+            // Beside a wrapping forgery: the genuine login came in a malformed message.
+            assert_eq!(
+                SignedPart::of(&saml_step(vec![
+                    f.clone(),
+                    Fault::AppendUnsignedAssertion { victim: None }
+                ])),
+                SignedPart::Malformed,
+                "{f:?}"
+            );
+        }
+        assert_eq!(
+            saml_effect(&doctype(DoctypeSubset::EntityInNameId)),
+            Effect::Spoils
+        );
+        assert_eq!(
+            saml_effect(&Fault::NamespaceConfusion {
+                variant: NamespaceVariant::GenuineOddPrefix,
+                victim: None,
+            }),
+            Effect::Keeps
+        );
+        assert_eq!(
+            oidc_effect(&OidcFault::UnknownCrit {
+                name: "x-mock-critical".into()
+            }),
+            Effect::Malforms
+        );
+        assert_eq!(
+            oidc_effect(&OidcFault::UnknownKid { kid: "k".into() }),
+            Effect::Spoils
+        );
+    }
+
+    #[test]
+    fn every_grade_has_a_name_and_a_meaning() {
+        for (g, name) in [
+            (Grade::ForgedIdentity, "forged-identity"),
+            (Grade::SignedIdentity, "signed-identity"),
+            (Grade::UnknownIdentity, "unknown-identity"),
+            (Grade::MalformedMessage, "malformed-message"),
+        ] {
+            assert_eq!(g.as_str(), name);
+            assert_eq!(serde_json::to_value(g).unwrap(), name);
+            assert!(!g.meaning().is_empty());
+        }
+        assert!(
+            Grade::MalformedMessage
+                .meaning()
+                .contains("no identity forged")
+        );
     }
 }

@@ -966,7 +966,9 @@ impl Harness {
 
     /// The SP created a session in a step it must reject: grade it from the oracle's identity
     /// ([`crate::grade`]). Only a message that carries an intact signed login beside a forged
-    /// part can earn a WARN, and only when the SP logged in exactly that signed identity.
+    /// part can earn a WARN, and only when the SP logged in exactly that signed identity; a
+    /// malformed message around an intact signed login stays a FAIL, graded
+    /// `malformed-message` when the SP logged in exactly that signed identity.
     fn grade_session(
         &self,
         step: &Step,
@@ -1012,6 +1014,36 @@ impl Harness {
                 Grade::ForgedIdentity,
                 format!(
                     "the SP logged in {seen:?} from the forged part of a response it must reject; the broker signed only {signed:?} ({id_handle}): exploitable; {acs}"
+                ),
+            ),
+            (SignedPart::Malformed, Some(seen), Some(signed)) if same_identity(seen, &signed) => (
+                Verdict::Fail,
+                Grade::MalformedMessage,
+                format!(
+                    "the SP accepted a malformed message it must refuse unread; the session is {seen:?}, the genuine signed user ({id_handle}): no identity forged. Still a FAIL: a parser that accepts this message reads a different document from one that refuses it, the parser differential published signature bypasses exploit; {acs}"
+                ),
+            ),
+            (SignedPart::Malformed, Some(seen), Some(signed)) => (
+                Verdict::Fail,
+                Grade::ForgedIdentity,
+                format!(
+                    "the SP logged in {seen:?} from a malformed message it must refuse; the broker signed only {signed:?} ({id_handle}): exploitable; {acs}"
+                ),
+            ),
+            (SignedPart::Malformed, None, _) => (
+                Verdict::Fail,
+                Grade::UnknownIdentity,
+                format!(
+                    "the SP created a session although it must refuse this malformed message; whether it belongs to the genuine signed identity ({id_handle}) or to one the SP made up is unknown: the {:?} oracle names no identity (configure [oracle] whoami_url to tell); {acs}",
+                    self.oracle.evidence()
+                ),
+            ),
+            (SignedPart::Malformed, Some(_), None) => (
+                Verdict::Fail,
+                Grade::UnknownIdentity,
+                format!(
+                    "the SP created a session{as_whom} although it must refuse this malformed message; whether it belongs to the genuine signed identity is unknown: {id_handle} has no {:?} to compare with; {acs}",
+                    self.sp.user_key
                 ),
             ),
             (SignedPart::Intact, None, _) => (

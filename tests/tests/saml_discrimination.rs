@@ -16,7 +16,8 @@
 //! - grades: `warned_by = ["c"]` names flaws that accept the forgery but log in the identity
 //!   the broker genuinely signed; the set of WARN scenarios must be exactly those (where no
 //!   FAIL annotation applies), every WARN graded signed-identity, and every FAIL that created a
-//!   session graded forged-identity — the same wrapped response is a WARN under one flaw and a
+//!   session graded forged-identity, or malformed-message for the parser scenarios that only
+//!   malform the message around the genuine login — the same wrapped response is a WARN under one flaw and a
 //!   FAIL under another (`xsw.3`: `first-assertion` consumes the evil assertion,
 //!   `last-assertion` the signed one);
 //! - requires every scenario to be failed by some configuration (none is decoration) and every
@@ -41,6 +42,18 @@ use mitid_mock_broker::{Broker, Loa};
 use mitid_reference::reference_sp::{AttributeProfile, Flaw, Oiosaml4Sp, ReferenceSp, SpConfig};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// The scenarios whose messages are malformed around the intact genuine signed login
+/// (`harness/src/grade.rs`, `SignedPart::Malformed`): the only ones a FAIL may grade
+/// `malformed-message`.
+const MALFORMED: &[&str] = &[
+    "parser.doctype-external-entity",
+    "parser.doctype-bare",
+    "parser.doctype-attlist",
+    "parser.doctype-internal-entity",
+    "parser.undeclared-prefix",
+    "parser.roundtrip-go-encoding",
+];
 
 type FlawSet = BTreeSet<Flaw>;
 
@@ -399,12 +412,18 @@ async fn each_flaw_fails_exactly_its_scenarios() {
             ));
         }
         // Grades: a WARN is always the signed identity; a FAIL that created a session where
-        // the SP must reject is the forged one (the whoami oracle always names the identity).
+        // the SP must reject is the forged one, or the malformed message (the whoami oracle
+        // always names the identity).
         for x in &r.results {
             let ok = match (x.verdict, x.grade) {
                 (Verdict::Warn, g) => g == Some(Grade::SignedIdentity),
                 (_, Some(Grade::SignedIdentity) | Some(Grade::UnknownIdentity)) => false,
                 (Verdict::Fail, Some(Grade::ForgedIdentity)) => x.observed_identity().is_some(),
+                // A malformed message around the genuine login, which the SP logged in: only
+                // the parser scenarios whose faults leave the signed assertion alone.
+                (Verdict::Fail, Some(Grade::MalformedMessage)) => {
+                    x.observed_identity().is_some() && MALFORMED.contains(&x.id.as_str())
+                }
                 _ => true,
             };
             if !ok {

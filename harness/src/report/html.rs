@@ -363,7 +363,7 @@ fn finding(o: &mut String, report: usize, x: &ScenarioResult) {
     fact("severity", sev);
     fact("the SP must", expect_text(x.expect));
     if let Some(g) = x.grade {
-        fact("grade", g.as_str());
+        fact("grade", &format!("{}: {}", g.as_str(), g.meaning()));
     }
     if let Some(w) = &x.waiver {
         let state = if w.expired { "expired" } else { "waived" };

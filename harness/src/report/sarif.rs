@@ -5,7 +5,9 @@
 //! scenario's severity), one result per FAIL, WARN or INCONCLUSIVE. A result's level comes
 //! from its verdict and severity: a FAIL is an `error` at critical/high, a `warning` at medium,
 //! a `note` at info; a WARN (signed identity: not exploitable through this message) is one step
-//! lower; an INCONCLUSIVE is kind `review`, level `none`. A finding waived by the baseline
+//! lower; a FAIL graded `malformed-message` (a malformed message accepted, no identity forged)
+//! is a FAIL like any other, so an `error` at high; an INCONCLUSIVE is kind `review`, level
+//! `none`. The grade is in the result's `properties.grade`. A finding waived by the baseline
 //! carries an accepted external suppression with the waiver's reason, so viewers show it as
 //! dismissed rather than dropping it. PASS and SKIPPED scenarios are not results.
 //!

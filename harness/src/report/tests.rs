@@ -81,6 +81,15 @@ pub(super) fn fixed_report() -> RunReport {
             "whether the session belongs to the signed identity or the forged one is unknown",
         ),
         result(
+            "parser.doctype-bare",
+            "parser",
+            High,
+            Reject,
+            Verdict::Fail,
+            Some(Grade::MalformedMessage),
+            "the SP accepted a malformed message it must refuse unread; the session is \"…a02\", the genuine signed user (anna): no identity forged",
+        ),
+        result(
             "signature.sha1",
             "signature",
             Medium,
@@ -177,13 +186,19 @@ fn the_fixed_report_is_judged_as_documented() {
             s.skipped,
             s.waived
         ),
-        (1, 5, 1, 1, 1, 1)
+        (1, 6, 1, 1, 1, 1)
     );
-    // xsw.3 and xsw.4 (forged, unknown) block; the WARN does not; sha1 is below the
-    // threshold; the expired waiver waives nothing.
+    // xsw.3 and xsw.4 (forged, unknown) block, and so does the malformed message (a FAIL
+    // like any other); the WARN does not; sha1 is below the threshold; the expired waiver
+    // waives nothing.
     assert_eq!(
         r.gate.blocking,
-        ["binding.recipient-wrong", "xsw.3", "xsw.4"]
+        [
+            "binding.recipient-wrong",
+            "parser.doctype-bare",
+            "xsw.3",
+            "xsw.4"
+        ]
     );
     assert_eq!(r.exit_code(), 1);
     assert_eq!(r.gate.stale_waivers.len(), 1);
@@ -195,7 +210,7 @@ fn the_fixed_report_is_judged_as_documented() {
         },
         None,
     );
-    assert_eq!(strict.gate.blocking.len(), 6);
+    assert_eq!(strict.gate.blocking.len(), 7);
     assert_eq!(strict.summary.waived, 0);
     // JSON is one value and names the schema version.
     let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
@@ -222,7 +237,7 @@ fn sarif_is_valid_shape() {
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     let results = run["results"].as_array().unwrap();
     // FAIL, WARN and INCONCLUSIVE results; each points at its rule.
-    assert_eq!(results.len(), 7);
+    assert_eq!(results.len(), 8);
     for res in results {
         let i = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[i]["id"], res["ruleId"]);
@@ -231,6 +246,11 @@ fn sarif_is_valid_shape() {
     let by_id = |id: &str| results.iter().find(|x| x["ruleId"] == id).unwrap();
     assert_eq!(by_id("xsw.3")["level"], "error");
     assert_eq!(by_id("xsw.7")["level"], "warning");
+    assert_eq!(by_id("parser.doctype-bare")["level"], "error");
+    assert_eq!(
+        by_id("parser.doctype-bare")["properties"]["grade"],
+        "malformed-message"
+    );
     assert_eq!(by_id("signature.sha1")["level"], "warning");
     assert_eq!(by_id("mitid.seven-digit-fractions")["kind"], "review");
     assert_eq!(
@@ -269,7 +289,7 @@ fn assert_conformant_follows_the_gate() {
     assert!(!msg.contains("FAIL timing.conditions-expired"), "{msg}");
     // Waive everything blocking: conformant.
     let b = r.baseline(90);
-    assert_eq!(b.waivers.len(), 6);
+    assert_eq!(b.waivers.len(), 7);
     assert!(
         b.waivers
             .iter()
@@ -278,7 +298,7 @@ fn assert_conformant_follows_the_gate() {
     let waived = r.clone().with_gate(GatePolicy::default(), Some(&b));
     waived.assert_conformant();
     assert_eq!(waived.gate.status, GateStatus::Passed);
-    assert_eq!(waived.summary.waived, 6);
+    assert_eq!(waived.summary.waived, 7);
     // The reviewed reason survives a rewrite; the expired one gets the placeholder and a
     // fresh expiry.
     let w = |id: &str| b.waivers.iter().find(|w| w.id == id).unwrap().clone();

@@ -179,6 +179,38 @@ async fn sessions_from_wrapped_responses_are_graded_by_whose_they_are() {
     assert_eq!(r.observed_identity, None);
 }
 
+/// A malformed message around the intact genuine login (a bare DOCTYPE): logging in the signed
+/// identity is a FAIL graded malformed-message that says no identity was forged; anyone else a
+/// forged identity; an oracle that names nobody a FAIL of unknown grade.
+#[tokio::test]
+async fn sessions_from_malformed_messages_are_graded_malformed_only_for_the_signed_identity() {
+    let h = harness_for(&[IdentityKind::Person], false).await;
+    let s = scenario(&h, "parser.doctype-bare");
+    let step = &s.steps[0];
+    assert_eq!(SignedPart::of(step), SignedPart::Malformed);
+    let id = h.step_identities(s)[0].clone();
+
+    let r = h.judge(step, &id, &observed(session_of(Some(&uuid_of(&h, &id)))));
+    assert_eq!(
+        (r.verdict, r.grade),
+        (Verdict::Fail, Some(Grade::MalformedMessage))
+    );
+    assert!(r.message.contains("no identity forged"), "{}", r.message);
+
+    let r = h.judge(step, &id, &observed(session_of(Some(&victim_of(&h, &id)))));
+    assert_eq!(
+        (r.verdict, r.grade),
+        (Verdict::Fail, Some(Grade::ForgedIdentity))
+    );
+    assert!(r.message.contains("exploitable"), "{}", r.message);
+
+    let r = h.judge(step, &id, &observed(session_of(None)));
+    assert_eq!(
+        (r.verdict, r.grade),
+        (Verdict::Fail, Some(Grade::UnknownIdentity))
+    );
+}
+
 /// A message that signs nothing acceptable makes any session a forged one, even the flow's own
 /// identity: the SP logged in from content nobody vouched for.
 #[tokio::test]

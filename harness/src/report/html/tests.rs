@@ -87,6 +87,7 @@ fn fixture() -> RunReport {
         "the SP created a session as \"<script>x</script>\" although it must reject this response",
     );
     fail.expect = Expect::Reject;
+    fail.grade = Some(crate::grade::Grade::ForgedIdentity);
     fail.evidence = Some(Evidence::Whoami);
     fail.duration_ms = 42;
     fail.transcript = vec![
@@ -667,4 +668,20 @@ fn escaping() {
         esc_text("<a b=\"c\" d='e'>&</a>\r\n"),
         "&lt;a b=\"c\" d='e'&gt;&amp;&lt;/a&gt;\n"
     );
+}
+
+/// Every grade is shown with what it means; a malformed message says no identity was forged.
+#[test]
+fn grades_say_what_the_sp_let_through() {
+    let html = to_html(&crate::report::tests::fixed_report());
+    for g in [
+        crate::grade::Grade::ForgedIdentity,
+        crate::grade::Grade::SignedIdentity,
+        crate::grade::Grade::UnknownIdentity,
+        crate::grade::Grade::MalformedMessage,
+    ] {
+        let fact = format!("<dt>grade</dt><dd>{}: {}</dd>", g.as_str(), g.meaning());
+        assert!(html.contains(&fact), "{fact}");
+    }
+    assert!(html.contains("malformed-message: the SP accepted a malformed message; the session is the genuine signed user: no identity forged"));
 }

@@ -265,6 +265,11 @@ fn saml_effect(f: &Fault) -> Effect {
         // the assertion no longer verifies under correct canonicalisation; what a reader sees
         // is the victim's value.
         Fault::PiInSignedText { .. } => Effect::Spoils,
+        // docs/advisories.md S8 remainder: the genuine signed assertion stays whole beside the
+        // evil one, but the message carries a DTD (in plaintext on the Response, or inside the
+        // EncryptedAssertion), which the SP must refuse: as with `doctype`, no session it
+        // creates from this message is harmless, whoever it names.
+        Fault::EntityRefId { .. } => Effect::Spoils,
     }
 }
 
@@ -406,7 +411,8 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 | Fault::XswSignatureInEvil { victim, .. }
                 | Fault::XswAssertionSignatureOnResponse { victim, .. }
                 | Fault::SmuggleInSignature { victim, .. }
-                | Fault::PiInSignedText { victim, .. } => Some(named(victim)),
+                | Fault::PiInSignedText { victim, .. }
+                | Fault::EntityRefId { victim, .. } => Some(named(victim)),
                 Fault::NamespaceConfusion { variant, victim } if variant.forges() => {
                     Some(named(victim))
                 }

@@ -241,6 +241,25 @@ impl DoctypeSubset {
     }
 }
 
+/// Where an `entity-ref-id` fault puts the genuine signed assertion and the DTD that declares
+/// the entity (docs/advisories.md S8 remainder).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EntityRefIdPlacement {
+    /// A plaintext assertion (needs `no-encryption`): the DTD on the Response, the evil
+    /// assertion the Response's only assertion child, the genuine one in `samlp:Extensions`
+    /// (where an assertion counter that looks only at the Response's children does not see
+    /// it).
+    Extensions,
+    /// Inside the one `EncryptedAssertion` (the attacker encrypts to the SP's public
+    /// encryption certificate): the plaintext is a document of its own, its DTD first, then the
+    /// evil assertion with the genuine one as its last child. The Response itself carries no
+    /// DOCTYPE, so an SP that refuses a DOCTYPE only on the message it received (and not in
+    /// what it decrypts) misses it; xmlseclibs added the refusal in decrypted XML to 4.0.0
+    /// (commit 35ea7ec) a day before the one in verified documents (commit 621a61c).
+    EncryptedNested,
+}
+
 /// What a `namespace-confusion` fault sends (docs/advisories.md S9; ruby-saml CVE-2025-25292
 /// and its incomplete 1.12.4 fix CVE-2025-66567). ruby-saml before 1.18.0 verified the
 /// signature with Nokogiri, which resolves names by namespace URI, and read the assertion
@@ -666,6 +685,27 @@ pub enum Fault {
         #[serde(default)]
         victim: Option<String>,
     },
+    /// An entity reference in the ID of an evil assertion (docs/advisories.md S8 remainder:
+    /// xmlseclibs 4.0.0's DOCTYPE refusal, GHSA-9wcx-p7hr-f935, fix commit 621a61c; GitHub
+    /// Enterprise Server CVE-2025-23369, the same libxml2 root cause). A DTD declares
+    /// `<!ENTITY i "<the genuine assertion's ID>">`, and an evil assertion for `victim` carries
+    /// `ID="&i;"` next to the genuine signed assertion (at `placement`). Parsed by libxml2
+    /// without entity substitution, the attribute keeps an entity-reference child:
+    /// `getAttribute("ID")` expands it (the evil assertion "has" the signed ID), while the
+    /// XPath reference lookup `//*[@ID="…"]` never matches it (the string-value hash skips the
+    /// entity reference, `xmlXPathNodeValHash`), so the lookup, and an XPath uniqueness check,
+    /// find only the genuine assertion, which verifies. Internal entity only: nothing is ever
+    /// fetched.
+    EntityRefId {
+        /// Where the genuine assertion and the DTD go.
+        placement: EntityRefIdPlacement,
+        /// Which assertion carries the genuine ds:Signature (default: left in the genuine one).
+        #[serde(default)]
+        signature: SignatureHome,
+        /// Identity the evil assertion names (default: a different built-in identity).
+        #[serde(default)]
+        victim: Option<String>,
+    },
     // ---- issue 15: OIO BPP privileges ----
     /// Replace the released `privilegesIntermediate` value (the base64 OIO BPP `PrivilegeList`)
     /// with one holding exactly `groups`, before signing: the assertion stays genuinely signed,
@@ -800,7 +840,9 @@ impl Fault {
             // S15
             | Fault::PiInSignedText { .. }
             // S10
-            | Fault::Roundtrip { .. } => &[Endpoint::Sso],
+            | Fault::Roundtrip { .. }
+            // S8 remainder
+            | Fault::EntityRefId { .. } => &[Endpoint::Sso],
         }
     }
 }
@@ -1001,17 +1043,20 @@ faults = [
   { fault = "namespace-confusion", variant = "odd-prefix-evil", victim = "anna" },
   { fault = "namespace-confusion", variant = "undeclared-prefix" },
   { fault = "pi-in-signed-text", target = "cvr", split = "middle" },
+  { fault = "entity-ref-id", placement = "extensions", signature = "evil" },
+  { fault = "entity-ref-id", placement = "encrypted-nested" },
 ]"#,
         )
         .unwrap();
         let s = plan.stages();
         assert_eq!(s.model.len(), 10);
         assert_eq!(s.signed_assertion.len(), 9);
-        assert_eq!(s.assembly.len(), 9);
+        assert_eq!(s.assembly.len(), 11);
         assert!(s.response.is_some());
         // Two `doctype`s, `replace-text`, `void-c14n` on the Response, which also edits the
-        // final document, and `namespace-confusion`'s `undeclared-prefix`.
-        assert_eq!(s.document.len(), 5);
+        // final document, `namespace-confusion`'s `undeclared-prefix`, and the Response DTD
+        // of `entity-ref-id`'s `extensions` placement.
+        assert_eq!(s.document.len(), 6);
         let c = &s.crypto;
         assert_eq!(c.key, SigningKeyChoice::Attacker);
         assert_eq!(c.key_info, KeyInfoChoice::KeyValue);

@@ -8,7 +8,7 @@
 mod saml_support;
 
 use mitid_mock_broker::dangerous::{
-    DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
+    DigestPosition, DoctypeSubset, DuplicateIdPlacement, EntityRefIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
     RoundtripVariant, SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace,
     SmuggledElement, VoidC14nOn, XswVariant,
@@ -1061,6 +1061,11 @@ fn every_fault_variant_has_a_test() {
         Fault::Roundtrip {
             variant: RoundtripVariant::DoubleColonName,
         },
+        Fault::EntityRefId {
+            placement: EntityRefIdPlacement::Extensions,
+            signature: SignatureHome::Genuine,
+            victim: None,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1112,9 +1117,11 @@ fn every_fault_variant_has_a_test() {
             Fault::PiInSignedText { .. } => {}
             // S10: roundtrip_forms_sit_outside_the_intact_assertion
             Fault::Roundtrip { .. } => {}
+            // S8 remainder: entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity
+            Fault::EntityRefId { .. } => {}
         }
     }
-    assert_eq!(all.len(), 41);
+    assert_eq!(all.len(), 42);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1856,4 +1863,124 @@ fn roundtrip_forms_sit_outside_the_intact_assertion() {
             "{variant:?}"
         );
     }
+}
+
+/// S8 remainder (xmlseclibs 4.0.0 GHSA-9wcx-p7hr-f935, GHES CVE-2025-23369): the evil
+/// assertion's ID is the entity `&i;`, declared as the genuine assertion's ID. Expanded, both
+/// assertions carry the signed ID; read literally (libxml2's XPath lookup without entity
+/// substitution), only the genuine one does, and its signature verifies. The document carries a
+/// DTD, so a DTD-refusing parser refuses it; encrypted, the DTD is inside the EncryptedAssertion
+/// and the Response has none.
+#[test]
+fn entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity() {
+    let original = assertion_ids(&plain(vec![]))[0].clone();
+    let strict = |x: &str| roxmltree::Document::parse(x).is_err();
+    for placement in [
+        EntityRefIdPlacement::Extensions,
+        EntityRefIdPlacement::EncryptedNested,
+    ] {
+        for signature in [SignatureHome::Genuine, SignatureHome::Evil] {
+            let what = format!("{placement:?}/{signature:?}");
+            let fault = Fault::EntityRefId {
+                placement,
+                signature,
+                victim: None,
+            };
+            let doc_text = match placement {
+                EntityRefIdPlacement::Extensions => {
+                    let x = plain(vec![fault]);
+                    assert!(x.contains("<!DOCTYPE samlp:Response [<!ENTITY i "), "{what}");
+                    x
+                }
+                EntityRefIdPlacement::EncryptedNested => {
+                    let x = mint_plan(&FaultPlan::new(vec![fault])).response_xml;
+                    assert!(!x.contains("<!DOCTYPE"), "{what}: the Response has no DTD");
+                    assert!(!strict(&x), "{what}: the Response itself is well-formed, DTD-free");
+                    let d = decrypt_assertion(&x);
+                    assert!(d.starts_with("<!DOCTYPE saml:Assertion [<!ENTITY i "), "{what}");
+                    d
+                }
+            };
+            assert!(strict(&doc_text), "{what}: a DTD-refusing parser refuses it");
+            assert!(
+                doc_text.contains(&format!(r#"<!ENTITY i "{original}">"#)),
+                "{what}: the entity is the genuine ID"
+            );
+            assert_eq!(doc_text.matches(r#" ID="&i;""#).count(), 1, "{what}");
+            assert!(!doc_text.contains("SYSTEM"), "{what}: internal entity only");
+            // Entity-expanded (getAttribute): both assertions carry the signed ID.
+            let dtd_opts = roxmltree::ParsingOptions {
+                allow_dtd: true,
+                ..Default::default()
+            };
+            let expanded = roxmltree::Document::parse_with_options(&doc_text, dtd_opts).unwrap();
+            let assertions: Vec<_> = expanded
+                .descendants()
+                .filter(|n| n.has_tag_name((ns::SAML, "Assertion")))
+                .collect();
+            let ids: Vec<_> = assertions.iter().map(|a| a.attribute("ID").unwrap()).collect();
+            assert_eq!(ids, [original.as_str(), original.as_str()], "{what}");
+            let name_of = |a: roxmltree::Node<'_, '_>| {
+                a.children()
+                    .find(|c| c.has_tag_name((ns::SAML, "Subject")))
+                    .and_then(|s| s.children().find(|c| c.has_tag_name((ns::SAML, "NameID"))))
+                    .and_then(|n| n.text())
+                    .unwrap()
+                    .to_string()
+            };
+            let names: Vec<_> = assertions.iter().map(|a| name_of(*a)).collect();
+            let want = match placement {
+                EntityRefIdPlacement::Extensions => [anna().name_id(), bo().name_id()],
+                EntityRefIdPlacement::EncryptedNested => [bo().name_id(), anna().name_id()],
+            };
+            assert_eq!(names, want, "{what}: document order");
+            let signed = assertions
+                .iter()
+                .find(|a| a.children().any(|c| c.has_tag_name((ns::DS, "Signature"))))
+                .unwrap();
+            let signer = match signature {
+                SignatureHome::Genuine => anna(),
+                SignatureHome::Evil => bo(),
+            };
+            assert_eq!(name_of(*signed), signer.name_id(), "{what}");
+            // Read literally (the entity unexpanded, as libxml2's XPath lookup compares it),
+            // only the genuine assertion has the ID, and the signature verifies over it.
+            let start = doc_text.find("<!DOCTYPE").unwrap();
+            let end = doc_text.find("]>").unwrap() + 2;
+            let literal = format!("{}{}", &doc_text[..start], &doc_text[end..])
+                .replace(r#" ID="&i;""#, r#" ID="_unexpanded""#);
+            assert_eq!(assertion_ids(&literal).len(), 2, "{what}");
+            assert_eq!(
+                xmlsec_verify(&literal, &idp(), &original),
+                Ok(()),
+                "{what}: the genuine signature verifies over the assertion the lookup finds"
+            );
+        }
+    }
+    // Each placement refuses the other encryption setting with a clear error.
+    let e = mint_with(
+        "anna",
+        &FaultPlan::new(vec![Fault::EntityRefId {
+            placement: EntityRefIdPlacement::Extensions,
+            signature: SignatureHome::Genuine,
+            victim: None,
+        }]),
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("no-encryption"), "{e}");
+    let e = mint_with(
+        "anna",
+        &FaultPlan::new(vec![
+            Fault::EntityRefId {
+                placement: EntityRefIdPlacement::EncryptedNested,
+                signature: SignatureHome::Genuine,
+                victim: None,
+            },
+            Fault::NoEncryption,
+        ]),
+        EncryptionAlgorithms::nemlogin_default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("needs encryption"), "{e}");
 }

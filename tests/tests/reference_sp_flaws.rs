@@ -10,7 +10,8 @@
 //! too little.
 
 use mitid_mock_broker::dangerous::{
-    DoctypeSubset, KeyInfoChoice, NamespaceVariant, RoundtripVariant, SigningKeyChoice, XswVariant,
+    DoctypeSubset, EntityRefIdPlacement, KeyInfoChoice, NamespaceVariant, RoundtripVariant,
+    SignatureHome, SigningKeyChoice, XswVariant,
 };
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
 use mitid_reference::login_flow::{browser, login, post_form, whoami};
@@ -104,6 +105,13 @@ const ANY_DTD_READER: &[&[Flaw]] = &[
     &[Flaw::AcceptInternalDtd],
     &[Flaw::AcceptDtdWithoutEntities],
     &[Flaw::SkipEntityReferences],
+    &[Flaw::IdEntityReferenceDifferential],
+];
+/// Plaintext assertions accepted, read through libxml2 without entity substitution (the
+/// Reference lookup sees an entity-reference ID literally, getAttribute expanded).
+const PLAINTEXT_ENTITY_ID: &[Flaw] = &[
+    Flaw::AllowPlaintextAssertion,
+    Flaw::IdEntityReferenceDifferential,
 ];
 /// Plaintext assertions accepted, internal entities expanded.
 const PLAINTEXT_EXPANDING: &[Flaw] = &[Flaw::AllowPlaintextAssertion, Flaw::AcceptInternalDtd];
@@ -343,7 +351,11 @@ fn cases() -> Vec<Case> {
                 subset: DoctypeSubset::InternalEntity,
             }],
             Reject(C::Doctype),
-            &[&[F::ResolveDoctype], &[F::AcceptInternalDtd]],
+            &[
+                &[F::ResolveDoctype],
+                &[F::AcceptInternalDtd],
+                &[F::IdEntityReferenceDifferential],
+            ],
         ),
         // Plaintext only. Expanded: the genuine identity; dropped: a truncated NameID, which
         // only a lax NameID reading logs in (as someone else).
@@ -356,7 +368,57 @@ fn cases() -> Vec<Case> {
                 },
             ],
             Reject(C::Doctype),
-            &[PLAINTEXT_EXPANDING, PLAINTEXT_DROPPING_LAX],
+            &[PLAINTEXT_EXPANDING, PLAINTEXT_DROPPING_LAX, PLAINTEXT_ENTITY_ID],
+        ),
+        // docs/advisories.md S8 remainder: an evil assertion with ID="&i;" (the signed ID as an
+        // internal entity). Only the SP whose Reference lookup reads the ID literally while the
+        // rest reads it expanded consumes it; the strict SP refuses the DTD, on the message or
+        // in the decrypted assertion.
+        case(
+            "entity-ref-id-extensions",
+            vec![
+                Fault::NoEncryption,
+                Fault::EntityRefId {
+                    placement: EntityRefIdPlacement::Extensions,
+                    signature: SignatureHome::Genuine,
+                    victim: None,
+                },
+            ],
+            Reject(C::Doctype),
+            &[PLAINTEXT_ENTITY_ID],
+        ),
+        case(
+            "entity-ref-id-extensions-signature-in-evil",
+            vec![
+                Fault::NoEncryption,
+                Fault::EntityRefId {
+                    placement: EntityRefIdPlacement::Extensions,
+                    signature: SignatureHome::Evil,
+                    victim: None,
+                },
+            ],
+            Reject(C::Doctype),
+            &[PLAINTEXT_ENTITY_ID],
+        ),
+        case(
+            "entity-ref-id-encrypted-nested",
+            vec![Fault::EntityRefId {
+                placement: EntityRefIdPlacement::EncryptedNested,
+                signature: SignatureHome::Genuine,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::IdEntityReferenceDifferential]],
+        ),
+        case(
+            "entity-ref-id-encrypted-nested-signature-in-evil",
+            vec![Fault::EntityRefId {
+                placement: EntityRefIdPlacement::EncryptedNested,
+                signature: SignatureHome::Evil,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::IdEntityReferenceDifferential]],
         ),
         // docs/advisories.md S9: namespace/prefix confusion. The evil element around the
         // genuine assertion is no SAML assertion to a namespace-aware SP; the one reading by
@@ -760,6 +822,7 @@ fn configs() -> Vec<Vec<Flaw>> {
     v.push(vec![Flaw::NoLoaCheck, Flaw::AcceptLegacyAttributes]);
     v.push(PLAINTEXT_EXPANDING.to_vec());
     v.push(PLAINTEXT_DROPPING_LAX.to_vec());
+    v.push(PLAINTEXT_ENTITY_ID.to_vec());
     v
 }
 

@@ -10,16 +10,16 @@
 //! | model | the [`ResponseModel`], before any XML | `set`, `remove`, `set-attribute`, `remove-attribute`, `remove-name-format`, `add-audience`, `legacy-oiosaml2`, `attribute-profile`, `oiosaml303-assertion`, `status`, `no-assertion`, `privileges` |
 //! | crypto | [`CryptoChoices`]: key, KeyInfo, what is signed, SHA-1, encryption | `sign-with`, `key-info`, `unsigned-assertion`, `sign-response`, `sha1`, `no-encryption`, `encrypt-with`; part of `signed-foreign-element` and `xsw` 1–2 |
 //! | signed assertion | the first assertion's XML, just signed | `comment-in-name-id`, `comment-in-attribute`, `tamper-after-signing`, `digest-value-comment`, `two-signed-info`, `hmac-key-confusion`, `signature-error`, `void-c14n`, `smuggle-in-signature`, `pi-in-signed-text` |
-//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response`, `namespace-confusion` (all but `undeclared-prefix`) |
+//! | assembly | the [`Assembly`] of elements, before encryption | `append-unsigned-assertion`, `signed-element-as-first-root`, `signed-foreign-element`, `xsw` 3–8, `digest-value-elsewhere`, `xsw-duplicate-id`, `xsw-signature-in-evil`, `xsw-assertion-signature-on-response`, `namespace-confusion` (all but `undeclared-prefix`), `entity-ref-id` |
 //! | response | the written (and signed) Response | `xsw` 1–2 |
-//! | document | the final XML text | `doctype`, `replace-text`, `void-c14n` on the Response, `namespace-confusion { variant = "undeclared-prefix" }` |
+//! | document | the final XML text | `doctype`, `replace-text`, `void-c14n` on the Response, `namespace-confusion { variant = "undeclared-prefix" }`, the Response DTD of `entity-ref-id { placement = "extensions" }` |
 //!
 //! Within a stage, faults apply in plan order; crypto choices are settings, so the last one
 //! wins. A Response is wrapped once: the first XSW1/XSW2 of a plan does it.
 
 use super::crypto::CryptoChoices;
 use super::{
-    Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
+    EntityRefIdPlacement, Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
     namespace, roundtrip, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
@@ -235,6 +235,20 @@ impl FaultPlan {
                 } => s.add_signed_assertion(move |x, cx| {
                     signed_assertion::pi_in_signed_text(x, cx, *target, *split, victim)
                 }),
+                // ---- S8 remainder: an entity reference in the ID of an evil assertion ----
+                Fault::EntityRefId {
+                    placement,
+                    signature,
+                    victim,
+                } => {
+                    s.add_assembly(move |a, cx| {
+                        wrapping::entity_ref_id(a, cx, victim, *placement, *signature)
+                    });
+                    // In plaintext the DTD belongs to the Response, written after the assembly.
+                    if *placement == EntityRefIdPlacement::Extensions {
+                        s.add_document(|x, cx| document::entity_id_doctype(x, cx));
+                    }
+                }
                 // ---- S10: forms Go's encoding/xml does not write back unchanged ----
                 Fault::Roundtrip { variant } => s.add_document(move |x, _| {
                     roundtrip::insert(x, *variant);

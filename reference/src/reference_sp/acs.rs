@@ -80,6 +80,16 @@ pub(crate) async fn consume(
         (dtd(super::doctype::expand_internal(&text)), None)
     } else if st.has(Flaw::AcceptDtdWithoutEntities) {
         (dtd(super::doctype::strip_entityless(&text)), None)
+    } else if st.has(Flaw::IdEntityReferenceDifferential) {
+        // The reader's view (IDs and text entity-expanded) and the Reference lookup's (an ID
+        // holding an entity reference kept literal), the second only where they differ.
+        let expanded = dtd(super::doctype::expand_internal(&text));
+        let lookup = dtd(super::doctype::literal_id_view(&text));
+        match (expanded, lookup) {
+            (Ok(x), Ok(l)) if x != l => (Ok(x), Some(l)),
+            (Ok(x), Ok(_)) => (Ok(x), None),
+            (Err(e), _) | (_, Err(e)) => (Err(e), None),
+        }
     } else if st.has(Flaw::SkipEntityReferences) {
         let expanded = dtd(super::doctype::expand_internal(&text));
         let reader = dtd(super::doctype::drop_entity_references(&text));
@@ -133,6 +143,9 @@ pub(crate) async fn consume(
 struct Candidate {
     range: std::ops::Range<usize>,
     xml: String,
+    /// Under `IdEntityReferenceDifferential` only: the decrypted document as its Reference
+    /// lookup sees it, when its own DTD made that differ from `xml`.
+    lookup: Option<String>,
 }
 
 /// `text` is the document every check reads; `c14n_view`, under the `SkipEntityReferences`
@@ -303,14 +316,15 @@ fn consume_xml(
         || (st.has(Flaw::SignatureScopeByPosition) && signed_by_position(st, root, text));
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
-        let xml = if is(*n, SAML, "Assertion") {
-            xml::standalone(*n, text)
+        let (xml, lookup) = if is(*n, SAML, "Assertion") {
+            (xml::standalone(*n, text), None)
         } else {
             decrypt(st, *n, text)?
         };
         candidates.push(Candidate {
             range: n.range(),
             xml,
+            lookup,
         });
     }
 
@@ -367,7 +381,8 @@ fn consume_xml(
             candidates.pop().map(|c| c.xml).unwrap_or_default()
         }
     } else {
-        let only = candidates.swap_remove(0).xml;
+        let only = candidates.swap_remove(0);
+        let (only, decrypted_lookup) = (only.xml, only.lookup);
         // The `MatchByPrefix` flaw: the verifier's namespace-aware view of the decrypted
         // assertion (its first element that is a SAML Assertion) is verified, the reader's
         // prefix view (the root named `saml:Assertion`) consumed.
@@ -385,6 +400,10 @@ fn consume_xml(
         if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
             if st.has(Flaw::FirstSignatureInScope) {
                 first_signature_in_scope(st, &combined)?;
+            } else if st.has(Flaw::IdEntityReferenceDifferential)
+                && let Some(view) = decrypted_lookup.as_deref().or(c14n_view)
+            {
+                literal_id_lookup(st, &verified, view)?;
             } else if let Some(view) = c14n_view {
                 verify_assertion(st, &canonicaliser_copy(&verified, view)?, view)?;
             } else {
@@ -457,12 +476,13 @@ fn canonicaliser_copy(assertion_xml: &str, view: &str) -> Result<String, Rejecti
 }
 
 /// Decrypt one EncryptedAssertion: exactly one EncryptedData, decrypting to exactly one
-/// saml:Assertion element.
+/// saml:Assertion element. The second value is the `IdEntityReferenceDifferential` flaw's
+/// Reference-lookup view of the decrypted document, where its own DTD made one differ.
 fn decrypt(
     st: &SpState,
     encrypted_assertion: roxmltree::Node<'_, '_>,
     text: &str,
-) -> Result<String, Rejection> {
+) -> Result<(String, Option<String>), Rejection> {
     let eds: Vec<_> = children(encrypted_assertion, XENC, "EncryptedData").collect();
     let [ed] = eds.as_slice() else {
         return reject(
@@ -482,6 +502,20 @@ fn decrypt(
                 format!("cannot decrypt the EncryptedAssertion: {e}"),
             )
         })?;
+    // The `IdEntityReferenceDifferential` flaw parses the decrypted document as it parses the
+    // message: a DTD of its own is read (xmlseclibs before 4.0.0 loaded decrypted XML with
+    // DTDs allowed; commit 35ea7ec added the refusal), the two views taken apart.
+    let (plain, lookup) = if st.has(Flaw::IdEntityReferenceDifferential) {
+        let dtd = |r: Result<String, super::doctype::DoctypeError>| {
+            r.map_err(|e| Rejection::new(Check::Decryption, e.to_string()))
+        };
+        let expanded = dtd(super::doctype::expand_internal(&plain))?;
+        let lookup = dtd(super::doctype::literal_id_view(&plain))?;
+        let lookup = (lookup != expanded).then_some(lookup);
+        (expanded, lookup)
+    } else {
+        (plain, None)
+    };
     let pdoc = xml::parse(&plain).map_err(|e| {
         Rejection::new(
             Check::Decryption,
@@ -507,7 +541,7 @@ fn decrypt(
             ),
         );
     }
-    Ok(plain)
+    Ok((plain, lookup))
 }
 
 /// The strict signature rule: the Assertion element itself carries exactly one ds:Signature,
@@ -1005,6 +1039,44 @@ fn id_lookup_consume(st: &SpState, combined: &str, last: bool) -> Result<String,
         _ => reject(
             Check::Signature,
             format!("the Signature referencing #{id} does not verify"),
+        ),
+    }
+}
+
+/// The `IdEntityReferenceDifferential` flaw's signature check (xmlseclibs < 4.0.0 over libxml2
+/// without entity substitution, under an SP with the duplicate-ID fixes): the consumed
+/// assertion's ID is read entity-expanded (`getAttribute`); some Signature in the document
+/// must have one Reference naming it; that Reference is resolved in `view`, where an ID written
+/// as an entity reference stays literal (the XPath lookup), and must find exactly one element,
+/// over which the Signature verifies. An evil assertion whose `ID="&i;"` expands to the signed
+/// ID passes both checks, and the lookup finds only the genuine assertion.
+fn literal_id_lookup(st: &SpState, assertion_xml: &str, view: &str) -> Result<(), Rejection> {
+    let read = xml::parse(assertion_xml)
+        .map_err(|e| Rejection::new(Check::Message, format!("assertion XML: {e}")))?;
+    let id = read.root_element().attribute("ID").unwrap_or_default();
+    let doc = xml::parse(view).map_err(|e| {
+        Rejection::new(
+            Check::Message,
+            format!("the Reference lookup's view is not well-formed XML: {e}"),
+        )
+    })?;
+    let own = format!("#{id}");
+    let sig = doc
+        .descendants()
+        .filter(|n| is(*n, DS, "Signature"))
+        .find(|s| reference_uris(*s) == [own.as_str()])
+        .ok_or_else(|| {
+            Rejection::new(Check::Signature, format!("no Signature references #{id}"))
+        })?;
+    match with_id(&doc, id).as_slice() {
+        [target] if detached_verifies(st, view, sig, *target) => Ok(()),
+        [_] => reject(
+            Check::Signature,
+            format!("the Signature referencing #{id} does not verify"),
+        ),
+        found => reject(
+            Check::Signature,
+            format!("ID {id:?} resolves to {} elements; exactly one is required", found.len()),
         ),
     }
 }

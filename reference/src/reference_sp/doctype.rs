@@ -65,7 +65,13 @@ pub fn expand_internal(xml: &str) -> Result<String, DoctypeError> {
     if let Some(e) = entities.iter().find(|e| e.value.is_none()) {
         return Err(DoctypeError::External(e.name.clone()));
     }
-    let mut rest = format!("{}{}", &xml[..start], &xml[end..]);
+    let rest = format!("{}{}", &xml[..start], &xml[end..]);
+    expand(rest, &entities)
+}
+
+/// `rest` (a document without its DOCTYPE) with every reference to one of `entities` expanded,
+/// bounded as [`expand_internal`] says.
+fn expand(mut rest: String, entities: &[Entity]) -> Result<String, DoctypeError> {
     for _ in 0..MAX_EXPANSION_ROUNDS {
         let mut changed = false;
         for e in entities.iter().take(MAX_ENTITIES) {
@@ -89,6 +95,42 @@ pub fn expand_internal(xml: &str) -> Result<String, DoctypeError> {
         return Err(DoctypeError::ExpansionLimit);
     }
     Ok(rest)
+}
+
+/// `IdEntityReferenceDifferential`, the Reference lookup's view: as [`expand_internal`], except
+/// that an `ID` attribute whose value holds a reference to one of the DTD's entities keeps it
+/// unexpanded (written `&amp;name;`, so it reads as the literal text `&name;`): libxml2 without
+/// entity substitution keeps an entity-reference child in the attribute, and its XPath
+/// `@ID = "…"` comparison never matches such an attribute (`xmlXPathNodeValHash` skips the
+/// reference). Every other reference is expanded, as the canonicaliser does. The reader's view
+/// of the same document is [`expand_internal`]'s.
+pub fn literal_id_view(xml: &str) -> Result<String, DoctypeError> {
+    let Some((start, end)) = locate(xml)? else {
+        return Ok(xml.to_string());
+    };
+    let entities = parse_entities(&xml[start..end]);
+    if let Some(e) = entities.iter().find(|e| e.value.is_none()) {
+        return Err(DoctypeError::External(e.name.clone()));
+    }
+    let body = &xml[end..];
+    let mut rest = String::with_capacity(xml.len());
+    rest.push_str(&xml[..start]);
+    let mut pos = 0;
+    while let Some(found) = body[pos..].find(" ID=\"") {
+        let value_start = pos + found + " ID=\"".len();
+        let Some(len) = body[value_start..].find('"') else {
+            break;
+        };
+        let mut value = body[value_start..value_start + len].to_string();
+        for e in entities.iter().take(MAX_ENTITIES) {
+            value = value.replace(&format!("&{};", e.name), &format!("&amp;{};", e.name));
+        }
+        rest.push_str(&body[pos..value_start]);
+        rest.push_str(&value);
+        pos = value_start + len;
+    }
+    rest.push_str(&body[pos..]);
+    expand(rest, &entities)
 }
 
 /// `AcceptDtdWithoutEntities`: refuse a DOCTYPE that contains `<!ENTITY`, drop any other one
@@ -282,6 +324,21 @@ mod tests {
             Err(DoctypeError::External("e".into()))
         );
         assert_eq!(drop_entity_references("<r/>").unwrap(), "<r/>");
+    }
+
+    #[test]
+    fn the_lookup_view_keeps_entity_ids_literal() {
+        let x = r#"<!DOCTYPE r [<!ENTITY i "_a">]><r><a ID="&i;" n="&i;"/><a ID="_a"/></r>"#;
+        assert_eq!(
+            literal_id_view(x).unwrap(),
+            r#"<r><a ID="&amp;i;" n="_a"/><a ID="_a"/></r>"#
+        );
+        assert_eq!(
+            expand_internal(x).unwrap(),
+            r#"<r><a ID="_a" n="_a"/><a ID="_a"/></r>"#,
+            "the reader's view of the same document"
+        );
+        assert_eq!(literal_id_view("<r ID=\"x\"/>").unwrap(), "<r ID=\"x\"/>");
     }
 
     #[test]

@@ -40,6 +40,17 @@ pub enum Flaw {
     /// nodes and the unmarshaller read only Text children). A signed value with an entity in it
     /// reaches the application truncated.
     SkipEntityReferences,
+    /// Accepts internal DTD subsets (external entities refused), on the message and in what it
+    /// decrypts, and reads the document as libxml2 does without entity substitution (PHP's
+    /// `DOMDocument::loadXML` default) under an SP that has the XSW fixes but not the DOCTYPE
+    /// refusal: `getAttribute("ID")` and text are read entity-expanded, while the Reference
+    /// lookup `//*[@ID="…"]` (and its uniqueness check) compares the literal attribute value,
+    /// in which an entity reference never matches (`xmlXPathNodeValHash`). It consumes the
+    /// Response's assertion, requires a Signature whose one Reference names that assertion's
+    /// (expanded) ID and resolves to exactly one element, and verifies that element:
+    /// xmlseclibs before 4.0.0 (GHSA-9wcx-p7hr-f935, fix 621a61c), GitHub Enterprise Server
+    /// before CVE-2025-23369's fix.
+    IdEntityReferenceDifferential,
     /// Ignores `samlp:Status`: an error response that still carries an assertion logs in.
     IgnoreStatus,
     /// Does not compare `Response/@Destination` with its ACS URL.
@@ -369,6 +380,7 @@ impl Flaw {
         Flaw::AcceptInternalDtd,
         Flaw::AcceptDtdWithoutEntities,
         Flaw::SkipEntityReferences,
+        Flaw::IdEntityReferenceDifferential,
         Flaw::IgnoreStatus,
         Flaw::SkipDestination,
         Flaw::SkipInResponseTo,
@@ -473,6 +485,7 @@ impl Flaw {
             Flaw::AcceptInternalDtd => "accept-internal-dtd",
             Flaw::AcceptDtdWithoutEntities => "accept-dtd-without-entities",
             Flaw::SkipEntityReferences => "skip-entity-references",
+            Flaw::IdEntityReferenceDifferential => "id-entity-reference-differential",
             Flaw::IgnoreStatus => "ignore-status",
             Flaw::SkipDestination => "skip-destination",
             Flaw::SkipInResponseTo => "skip-in-response-to",
@@ -576,7 +589,8 @@ impl Flaw {
             Flaw::ResolveDoctype
             | Flaw::AcceptInternalDtd
             | Flaw::AcceptDtdWithoutEntities
-            | Flaw::SkipEntityReferences => Check::Doctype,
+            | Flaw::SkipEntityReferences
+            | Flaw::IdEntityReferenceDifferential => Check::Doctype,
             Flaw::IgnoreStatus => Check::Status,
             Flaw::SkipDestination => Check::Destination,
             Flaw::SkipInResponseTo => Check::InResponseTo,
@@ -680,6 +694,9 @@ impl Flaw {
             }
             Flaw::SkipEntityReferences => {
                 "accepts internal DTDs; verifies the entity-expanded text but reads it with entity references dropped"
+            }
+            Flaw::IdEntityReferenceDifferential => {
+                "accepts internal DTDs (also in decrypted XML); resolves the Reference by literal ID, reads IDs entity-expanded"
             }
             Flaw::IgnoreStatus => "ignores a non-Success Status",
             Flaw::SkipDestination => "does not check Response/@Destination",

@@ -122,6 +122,12 @@ enum Effect {
     /// JWS header. Whatever an SP that accepts it logs in, the signed login is the only
     /// identity the message carries.
     Malforms,
+    /// Both at once: adds a forged part naming another identity beside the intact, verifiable
+    /// genuine signed login, *and* makes the message one the SP must refuse unread (a DTD
+    /// whose entity gives the forged part the genuine part's ID). A session for the forged
+    /// part's identity is the forgery; one for the signed identity came from a malformed
+    /// message the SP should never have read.
+    MalformsBesideForgery,
     /// Spoils it: unsigned, foreign key, tampered, or content the SP must refuse.
     Spoils,
 }
@@ -150,7 +156,9 @@ enum Effect {
 /// A fault whose message also names a victim (an entity or ID trick that makes the verifier
 /// check one element and the reader read another, e.g. an entity-reference ID) is never
 /// `Malforms`, however malformed its message: `AddsForgery` when the genuine signed assertion
-/// is byte for byte intact beside the victim's, `Spoils` otherwise. A round-trip form outside
+/// is byte for byte intact beside the victim's in a well-formed message,
+/// [`Effect::MalformsBesideForgery`] when it is intact beside the victim's in a message the SP
+/// must refuse unread (a DTD), `Spoils` otherwise. A round-trip form outside
 /// the signed assertion that names nobody (another `RoundtripVariant`) is `Malforms`.
 ///
 /// Then add the scenario to the expected list in `every_forgery_names_another_identity_than_the_signed_one`
@@ -265,11 +273,14 @@ fn saml_effect(f: &Fault) -> Effect {
         // the assertion no longer verifies under correct canonicalisation; what a reader sees
         // is the victim's value.
         Fault::PiInSignedText { .. } => Effect::Spoils,
-        // docs/advisories.md S8 remainder: the genuine signed assertion stays whole beside the
-        // evil one, but the message carries a DTD (in plaintext on the Response, or inside the
-        // EncryptedAssertion), which the SP must refuse: as with `doctype`, no session it
-        // creates from this message is harmless, whoever it names.
-        Fault::EntityRefId { .. } => Effect::Spoils,
+        // docs/advisories.md S8 remainder: the genuine signed assertion stays whole and
+        // verifiable (its Signature in it, or moved into the evil one as in
+        // `xsw.signature-in-evil-*`) beside the evil one naming the victim, and the message
+        // carries a DTD (on the Response, or starting the encrypted document), which the SP
+        // must refuse unread. The victim's session is the forgery (FAIL, forged identity); the
+        // genuine user's came from a message the SP must never have read (FAIL, malformed
+        // message), as with `doctype`.
+        Fault::EntityRefId { .. } => Effect::MalformsBesideForgery,
     }
 }
 
@@ -363,7 +374,9 @@ impl SignedPart {
         // the malformed message it came in, a forged one as forged).
         if effects.contains(&Effect::Spoils) {
             SignedPart::Nothing
-        } else if effects.contains(&Effect::Malforms) {
+        } else if effects.contains(&Effect::Malforms)
+            || effects.contains(&Effect::MalformsBesideForgery)
+        {
             SignedPart::Malformed
         } else if effects.contains(&Effect::AddsForgery) {
             SignedPart::Intact
@@ -497,10 +510,16 @@ mod tests {
                         assert_eq!(step.expect, Expect::Reject, "{}", s.id);
                         intact.push(s.id.clone());
                     }
-                    // A malformed message carries no forged part in today's catalogue: any
-                    // session not the signed identity's is one the SP made up, graded forged.
+                    // A malformed message carries a forged part only where the malformation
+                    // is the forgery's means (the entity-reference ID); any session not the
+                    // signed identity's is graded forged.
                     SignedPart::Malformed => {
-                        assert!(forged.is_empty(), "{}: malformed with a forged part", s.id);
+                        assert_eq!(
+                            forged.is_empty(),
+                            s.id != "parser.entity-ref-id-encrypted",
+                            "{}: a forged part where none belongs, or none where one does",
+                            s.id
+                        );
                         assert_eq!(step.expect, Expect::Reject, "{}", s.id);
                         malformed.push(s.id.clone());
                     }
@@ -538,7 +557,7 @@ mod tests {
         want.sort();
         assert_eq!(intact, want);
         // Malformed around the intact genuine login, naming nobody (the multi-step ones once
-        // per step): the DOCTYPEs whose subset leaves the signed content alone (S8; not
+        // per step, the entity-reference ID beside its forgery): the DOCTYPEs whose subset leaves the signed content alone (S8; not
         // `parser.entity-in-plaintext-name-id`, whose entity truncates the NameID a reader
         // sees), the undeclared prefix (S9), the Go round-trip forms (S10), the unknown `crit`.
         let mut want: Vec<String> = [
@@ -548,6 +567,10 @@ mod tests {
             ("parser.doctype-internal-entity", 1),
             ("parser.undeclared-prefix", 1),
             ("parser.roundtrip-go-encoding", 3),
+            // S8 remainder: the DTD inside the EncryptedAssertion, the genuine signed assertion
+            // intact beside the victim's (the plaintext variant also sends `no-encryption`,
+            // which spoils: a plaintext assertion is itself refused under OIOSAML 3).
+            ("parser.entity-ref-id-encrypted", 2),
             ("oidc-forgery.unknown-crit", 1),
         ]
         .into_iter()

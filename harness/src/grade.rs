@@ -28,7 +28,9 @@
 
 use crate::scenario::{Step, StepBody};
 use mitid_mock_broker::Fault;
-use mitid_mock_broker::dangerous::{KeyInfoChoice, NamespaceVariant, SigningKeyChoice};
+use mitid_mock_broker::dangerous::{
+    DuplicateAttributeVariant, KeyInfoChoice, NamespaceVariant, SigningKeyChoice,
+};
 use mitid_mock_broker::oidc::OidcFault;
 use serde::Serialize;
 
@@ -152,6 +154,15 @@ fn saml_effect(f: &Fault) -> Effect {
         // the intact genuine assertion; the message is not namespace-well-formed and must be
         // refused, but what an SP that accepts it logs in is the genuine identity.
         Fault::Roundtrip { .. } => Effect::Spoils,
+        // docs/advisories.md S10, xmldom CVE-2021-21366: the forged variants wrap the genuine
+        // assertion in an evil one that only a re-parse of xmldom ≤ 0.4.0's serialisation takes
+        // for SAML; the controls are harmless duplicates that make the message not well-formed.
+        Fault::DuplicateAttribute { variant, .. } => match variant {
+            DuplicateAttributeVariant::XmlnsEvilFirst
+            | DuplicateAttributeVariant::DefaultXmlnsEvilFirst => Effect::AddsForgery,
+            DuplicateAttributeVariant::DefaultXmlnsSameUri
+            | DuplicateAttributeVariant::PlainAttribute => Effect::Spoils,
+        },
         // ---- issue 15: OIO BPP privileges ----
         // The signed assertion is the genuine user's, but what it grants is what the SP must
         // refuse (no required privilege within the user's own organisation): accepting it is
@@ -288,6 +299,9 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 | Fault::SmuggleInSignature { victim, .. }
                 | Fault::PiInSignedText { victim, .. } => Some(named(victim)),
                 Fault::NamespaceConfusion { variant, victim } if variant.forges() => {
+                    Some(named(victim))
+                }
+                Fault::DuplicateAttribute { variant, victim } if variant.forges() => {
                     Some(named(victim))
                 }
                 Fault::DigestValueElsewhere { .. }

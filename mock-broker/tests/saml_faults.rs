@@ -8,7 +8,7 @@
 mod saml_support;
 
 use mitid_mock_broker::dangerous::{
-    DigestPosition, DoctypeSubset, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
+    DigestPosition, DoctypeSubset, DuplicateAttributeVariant, DuplicateIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
     KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
     RoundtripVariant, SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace,
     SmuggledElement, VoidC14nOn, XswVariant,
@@ -1061,6 +1061,10 @@ fn every_fault_variant_has_a_test() {
         Fault::Roundtrip {
             variant: RoundtripVariant::DoubleColonName,
         },
+        Fault::DuplicateAttribute {
+            variant: DuplicateAttributeVariant::XmlnsEvilFirst,
+            victim: None,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1112,9 +1116,11 @@ fn every_fault_variant_has_a_test() {
             Fault::PiInSignedText { .. } => {}
             // S10: roundtrip_forms_sit_outside_the_intact_assertion
             Fault::Roundtrip { .. } => {}
+            // S10 xmldom: duplicate_attribute_variants
+            Fault::DuplicateAttribute { .. } => {}
         }
     }
-    assert_eq!(all.len(), 41);
+    assert_eq!(all.len(), 42);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1850,6 +1856,81 @@ fn roundtrip_forms_sit_outside_the_intact_assertion() {
         let start = x.find("<samlp:Extensions>").unwrap();
         let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
         let without = format!("{}{}", &x[..start], &x[end..]);
+        assert_eq!(
+            verified_assertions(&without),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+    }
+}
+
+// ---- docs/advisories.md S10: xmldom ≤ 0.4.0 duplicated attributes (CVE-2021-21366) ----
+
+/// The forged variants wrap the genuine assertion in an evil one whose namespace is declared
+/// twice: read with the first declaration (xmldom 0.4.0's first parse) the genuine assertion is
+/// the only SAML assertion and verifies; read with the last (its re-parse after serialising)
+/// the evil one is a SAML assertion too, and comes first. The controls sit in
+/// `samlp:Extensions` and leave the genuine assertion intact.
+#[test]
+fn duplicate_attribute_variants() {
+    let genuine = assertion_ids(&plain(vec![]))[0].clone();
+    let evil = format!("{genuine}-evil");
+    let dup = |variant| {
+        plain(vec![Fault::DuplicateAttribute {
+            variant,
+            victim: None,
+        }])
+    };
+    let not_saml = "urn:mock:not-saml-assertion";
+    for (variant, first, second) in [
+        (
+            DuplicateAttributeVariant::XmlnsEvilFirst,
+            format!(r#"xmlns:saml="{not_saml}""#),
+            format!(r#"xmlns:saml="{}""#, ns::SAML),
+        ),
+        (
+            DuplicateAttributeVariant::DefaultXmlnsEvilFirst,
+            format!(r#"xmlns="{not_saml}""#),
+            format!(r#"xmlns="{}""#, ns::SAML),
+        ),
+    ] {
+        let x = dup(variant);
+        let both = format!("{first} {second}");
+        assert!(x.contains(&both), "{variant:?}: {x}");
+        let first_binds = x.replacen(&both, &first, 1);
+        assert_eq!(
+            assertion_ids(&first_binds),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        assert_eq!(
+            verified_assertions(&first_binds),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        let last_binds = x.replacen(&both, &second, 1);
+        assert_eq!(
+            assertion_ids(&last_binds),
+            [evil.clone(), genuine.clone()],
+            "{variant:?}"
+        );
+    }
+    assert!(roxmltree::Document::parse(&dup(DuplicateAttributeVariant::XmlnsEvilFirst)).is_err());
+    for (variant, form) in [
+        (
+            DuplicateAttributeVariant::DefaultXmlnsSameUri,
+            r#"xmlns="urn:mock:nemlogin-extension" xmlns="urn:mock:nemlogin-extension""#,
+        ),
+        (
+            DuplicateAttributeVariant::PlainAttribute,
+            r#"Kind="mitid" Kind="nemid""#,
+        ),
+    ] {
+        let x = dup(variant);
+        let ext = x.find("<samlp:Extensions>").expect("an Extensions");
+        assert!(x.find(form).unwrap() > ext, "{variant:?}: {x}");
+        let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
+        let without = format!("{}{}", &x[..ext], &x[end..]);
         assert_eq!(
             verified_assertions(&without),
             std::slice::from_ref(&genuine),

@@ -10,7 +10,8 @@
 //! too little.
 
 use mitid_mock_broker::dangerous::{
-    DoctypeSubset, KeyInfoChoice, NamespaceVariant, RoundtripVariant, SigningKeyChoice, XswVariant,
+    DoctypeSubset, DuplicateAttributeVariant, KeyInfoChoice, NamespaceVariant, RoundtripVariant,
+    SigningKeyChoice, XswVariant,
 };
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
 use mitid_reference::login_flow::{browser, login, post_form, whoami};
@@ -431,6 +432,43 @@ fn cases() -> Vec<Case> {
             }],
             Reject(C::Message),
             &[&[F::ReserializeBeforeRead]],
+        ),
+        // S10, xmldom CVE-2021-21366: duplicated attributes and namespace declarations.
+        case(
+            "duplicate-xmlns-evil-first",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::XmlnsEvilFirst,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-default-xmlns-evil-first",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::DefaultXmlnsEvilFirst,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-default-xmlns-same-uri",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::DefaultXmlnsSameUri,
+                victim: None,
+            }],
+            Reject(C::Message),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-plain-attribute",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::PlainAttribute,
+                victim: None,
+            }],
+            Reject(C::Message),
+            &[&[F::XmldomReserializeBeforeRead]],
         ),
         case(
             "status-responder",

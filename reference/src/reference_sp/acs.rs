@@ -116,6 +116,25 @@ pub(crate) async fn consume(
     } else {
         text
     };
+    // The `XmldomReserializeBeforeRead` flaw: duplicated attributes are accepted and mean what
+    // xmldom 0.4.0's first parse makes of them (the strict parser refuses them in
+    // `consume_xml`); the decrypted assertion's round trip is in `decrypt`.
+    let text = if st.has(Flaw::XmldomReserializeBeforeRead) {
+        match super::xmldom::first_parse(&text) {
+            Some(t) => t,
+            None => {
+                return (
+                    Err(Rejection::new(
+                        Check::Message,
+                        "SAMLResponse is not well-formed XML",
+                    )),
+                    None,
+                );
+            }
+        }
+    } else {
+        text
+    };
     let now = OffsetDateTime::now_utc();
     let mut answered = None;
     let r = consume_xml(
@@ -133,6 +152,9 @@ pub(crate) async fn consume(
 struct Candidate {
     range: std::ops::Range<usize>,
     xml: String,
+    /// Under `XmldomReserializeBeforeRead` only: the decrypted assertion after xmldom 0.4.0's
+    /// serialise → parse, which the reader reads (`xml` is the first parse, verified).
+    reread: Option<String>,
 }
 
 /// `text` is the document every check reads; `c14n_view`, under the `SkipEntityReferences`
@@ -303,14 +325,15 @@ fn consume_xml(
         || (st.has(Flaw::SignatureScopeByPosition) && signed_by_position(st, root, text));
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
-        let xml = if is(*n, SAML, "Assertion") {
-            xml::standalone(*n, text)
+        let (xml, reread) = if is(*n, SAML, "Assertion") {
+            (xml::standalone(*n, text), None)
         } else {
             decrypt(st, *n, text)?
         };
         candidates.push(Candidate {
             range: n.range(),
             xml,
+            reread,
         });
     }
 
@@ -366,6 +389,20 @@ fn consume_xml(
         } else {
             candidates.pop().map(|c| c.xml).unwrap_or_default()
         }
+    } else if let Some(reread) = candidates[0].reread.take() {
+        // The `XmldomReserializeBeforeRead` flaw: the SAML assertion of the first parse is
+        // verified; the reader reads the root of the re-parsed serialisation.
+        let first = candidates.swap_remove(0).xml;
+        let verified = super::prefix::verifier_view(&first).ok_or_else(|| {
+            Rejection::new(
+                Check::Signature,
+                "the decrypted assertion holds no SAML assertion to verify",
+            )
+        })?;
+        if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
+            verify_assertion(st, &verified, &combined)?;
+        }
+        reread
     } else {
         let only = candidates.swap_remove(0).xml;
         // The `MatchByPrefix` flaw: the verifier's namespace-aware view of the decrypted
@@ -457,12 +494,13 @@ fn canonicaliser_copy(assertion_xml: &str, view: &str) -> Result<String, Rejecti
 }
 
 /// Decrypt one EncryptedAssertion: exactly one EncryptedData, decrypting to exactly one
-/// saml:Assertion element.
+/// saml:Assertion element. The second value is the `XmldomReserializeBeforeRead` reader's
+/// view (always `None` without that flaw).
 fn decrypt(
     st: &SpState,
     encrypted_assertion: roxmltree::Node<'_, '_>,
     text: &str,
-) -> Result<String, Rejection> {
+) -> Result<(String, Option<String>), Rejection> {
     let eds: Vec<_> = children(encrypted_assertion, XENC, "EncryptedData").collect();
     let [ed] = eds.as_slice() else {
         return reject(
@@ -482,6 +520,9 @@ fn decrypt(
                 format!("cannot decrypt the EncryptedAssertion: {e}"),
             )
         })?;
+    if st.has(Flaw::XmldomReserializeBeforeRead) {
+        return decrypt_xmldom(&plain).map(|(first, reread)| (first, Some(reread)));
+    }
     let pdoc = xml::parse(&plain).map_err(|e| {
         Rejection::new(
             Check::Decryption,
@@ -507,7 +548,53 @@ fn decrypt(
             ),
         );
     }
-    Ok(plain)
+    Ok((plain, None))
+}
+
+/// `XmldomReserializeBeforeRead`: the decrypted assertion as xmldom 0.4.0 parses it (verified)
+/// and after its serialise → parse (read). Like passport-saml's local-name selection of the
+/// decrypted root, the first parse only needs a root named `Assertion`; the reader's root must
+/// be a SAML assertion.
+fn decrypt_xmldom(plain: &str) -> Result<(String, String), Rejection> {
+    let not_wf = || {
+        Rejection::new(
+            Check::Decryption,
+            "the EncryptedAssertion does not decrypt to one XML element",
+        )
+    };
+    let first = super::xmldom::first_parse(plain).ok_or_else(not_wf)?;
+    let reread = super::xmldom::round_trip(plain).ok_or_else(not_wf)?;
+    let fdoc = xml::parse(&first).map_err(|e| {
+        Rejection::new(
+            Check::Decryption,
+            format!("the EncryptedAssertion does not decrypt to one XML element: {e}"),
+        )
+    })?;
+    if fdoc.root_element().tag_name().name() != "Assertion" {
+        return reject(
+            Check::Decryption,
+            format!(
+                "the EncryptedAssertion decrypts to {}, not an Assertion",
+                xml::qname(fdoc.root_element())
+            ),
+        );
+    }
+    let rdoc = xml::parse(&reread).map_err(|e| {
+        Rejection::new(
+            Check::Decryption,
+            format!("the re-parsed assertion is not well-formed XML: {e}"),
+        )
+    })?;
+    if !is(rdoc.root_element(), SAML, "Assertion") {
+        return reject(
+            Check::Decryption,
+            format!(
+                "the re-parsed assertion is {}, not a saml:Assertion",
+                xml::qname(rdoc.root_element())
+            ),
+        );
+    }
+    Ok((first, reread))
 }
 
 /// The strict signature rule: the Assertion element itself carries exactly one ds:Signature,

@@ -36,7 +36,8 @@
 use crate::scenario::{Step, StepBody};
 use mitid_mock_broker::Fault;
 use mitid_mock_broker::dangerous::{
-    DoctypeSubset, KeyInfoChoice, NamespaceVariant, RoundtripVariant, SigningKeyChoice,
+    DoctypeSubset, DuplicateAttributeVariant, KeyInfoChoice, NamespaceVariant, RoundtripVariant,
+    SigningKeyChoice,
 };
 use mitid_mock_broker::oidc::OidcFault;
 use serde::Serialize;
@@ -264,6 +265,17 @@ fn saml_effect(f: &Fault) -> Effect {
             | RoundtripVariant::DirectiveInElement
             | RoundtripVariant::DoubleColonName => Effect::Malforms,
         },
+        // docs/advisories.md S10, xmldom CVE-2021-21366: a start tag with the same attribute
+        // twice is not well-formed, so every variant's message must be refused unread. The
+        // forged variants wrap the intact genuine signed assertion in an evil one for the victim
+        // (which only a re-parse of xmldom ≤ 0.4.0's serialisation takes for SAML); the
+        // controls put a duplicate that names nobody in the Response's samlp:Extensions.
+        Fault::DuplicateAttribute { variant, .. } => match variant {
+            DuplicateAttributeVariant::XmlnsEvilFirst
+            | DuplicateAttributeVariant::DefaultXmlnsEvilFirst => Effect::MalformsBesideForgery,
+            DuplicateAttributeVariant::DefaultXmlnsSameUri
+            | DuplicateAttributeVariant::PlainAttribute => Effect::Malforms,
+        },
         // ---- issue 15: OIO BPP privileges ----
         // The signed assertion is the genuine user's, but what it grants is what the SP must
         // refuse (no required privilege within the user's own organisation): accepting it is
@@ -429,6 +441,9 @@ pub fn forged_identities(step: &Step) -> Vec<ForgedIdentity> {
                 Fault::NamespaceConfusion { variant, victim } if variant.forges() => {
                     Some(named(victim))
                 }
+                Fault::DuplicateAttribute { variant, victim } if variant.forges() => {
+                    Some(named(victim))
+                }
                 Fault::DigestValueElsewhere { .. }
                 | Fault::HmacKeyConfusion { .. }
                 | Fault::SignatureError { .. }
@@ -511,12 +526,17 @@ mod tests {
                         intact.push(s.id.clone());
                     }
                     // A malformed message carries a forged part only where the malformation
-                    // is the forgery's means (the entity-reference ID); any session not the
+                    // is the forgery's means (the entity-reference ID, the duplicated namespace
+                    // declaration); any session not the
                     // signed identity's is graded forged.
                     SignedPart::Malformed => {
                         assert_eq!(
                             forged.is_empty(),
-                            s.id != "parser.entity-ref-id-encrypted",
+                            !matches!(
+                                s.id.as_str(),
+                                "parser.entity-ref-id-encrypted"
+                                    | "parser.roundtrip-xmldom-namespace"
+                            ),
                             "{}: a forged part where none belongs, or none where one does",
                             s.id
                         );
@@ -571,6 +591,10 @@ mod tests {
             // intact beside the victim's (the plaintext variant also sends `no-encryption`,
             // which spoils: a plaintext assertion is itself refused under OIOSAML 3).
             ("parser.entity-ref-id-encrypted", 2),
+            // S10 xmldom: the duplicated declaration on the evil assertion wrapping the genuine
+            // one, and the controls' harmless duplicates in samlp:Extensions.
+            ("parser.roundtrip-xmldom-namespace", 2),
+            ("parser.duplicate-attribute", 2),
             ("oidc-forgery.unknown-crit", 1),
         ]
         .into_iter()

@@ -21,6 +21,7 @@
 
 mod crypto;
 mod document;
+mod duplicate_attribute;
 pub mod logout;
 mod model;
 mod model_path;
@@ -330,6 +331,48 @@ pub enum RoundtripVariant {
     /// the first colon, and its Encoder writes `<mitid:LoginHint xmlns="…">`, which parses as
     /// another prefix and local name ("element namespace prefix instability").
     DoubleColonName,
+}
+
+/// What a `duplicate-attribute` fault sends (docs/advisories.md S10, the namespace half of
+/// xmldom CVE-2021-21366 / GHSA-h6q6-9hqw-rwfv; fixed in xmldom 0.5.0, merge d4201b9, which
+/// throws on any duplicated attribute). xmldom up to 0.4.0 bound names with the first of two
+/// declarations of a prefix, kept the last as the DOM attribute, and its serialiser wrote that
+/// one first, so after serialise → parse the element is in the namespace of the *last*
+/// declaration. Every variant is not well-formed XML (XML 1.0 "Unique Att Spec"; Namespaces in
+/// XML 1.0 §3) and must be refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DuplicateAttributeVariant {
+    /// The EncryptedAssertion decrypts to an evil `saml:Assertion` for the victim whose start
+    /// tag declares `xmlns:saml` twice, first `urn:mock:not-saml-assertion`, then the SAML
+    /// assertion namespace, with the genuine signed assertion as its last child. The first
+    /// xmldom ≤ 0.4.0 parse sees one SAML assertion, the genuine one; after serialise → parse
+    /// the evil root is a SAML assertion too, and comes first.
+    XmlnsEvilFirst,
+    /// `xmlns-evil-first` with the evil assertion unprefixed and its *default* namespace
+    /// declared twice: a fix that refuses duplicated prefixed declarations only (roxmltree
+    /// 0.21's own check, for one) passes `xmlns-evil-first` and accepts this one.
+    DefaultXmlnsEvilFirst,
+    /// A `samlp:Extensions` holding an element whose default namespace is declared twice with
+    /// the same URI: nothing changes on a round trip, but the message is not well-formed. A fix
+    /// that only refuses declarations that *conflict* accepts it.
+    DefaultXmlnsSameUri,
+    /// A `samlp:Extensions` holding an element with an ordinary attribute twice (`Kind`): a fix
+    /// that refuses duplicated namespace declarations only accepts it; xmldom 0.5.0 refuses
+    /// every duplicated attribute.
+    PlainAttribute,
+}
+
+impl DuplicateAttributeVariant {
+    /// Whether the variant adds a forged assertion for a victim around the genuine one.
+    pub fn forges(self) -> bool {
+        match self {
+            DuplicateAttributeVariant::XmlnsEvilFirst
+            | DuplicateAttributeVariant::DefaultXmlnsEvilFirst => true,
+            DuplicateAttributeVariant::DefaultXmlnsSameUri
+            | DuplicateAttributeVariant::PlainAttribute => false,
+        }
+    }
 }
 
 /// Where `void-c14n` declares the relative namespace URI that makes canonicalisation fail
@@ -755,6 +798,17 @@ pub enum Fault {
         /// Which unstable form.
         variant: RoundtripVariant,
     },
+    /// An attribute or namespace declaration given twice in one start tag (docs/advisories.md
+    /// S10, the namespace half of xmldom CVE-2021-21366): a forged assertion that only a
+    /// re-parse of xmldom ≤ 0.4.0's serialisation takes for SAML, or a harmless duplicate; all
+    /// must be refused.
+    DuplicateAttribute {
+        /// What is sent.
+        variant: DuplicateAttributeVariant,
+        /// The identity the evil assertion names (default: another of the same kind).
+        #[serde(default)]
+        victim: Option<String>,
+    },
 }
 
 impl Serialize for Fault {
@@ -842,7 +896,9 @@ impl Fault {
             // S10
             | Fault::Roundtrip { .. }
             // S8 remainder
-            | Fault::EntityRefId { .. } => &[Endpoint::Sso],
+            | Fault::EntityRefId { .. }
+            // S10 xmldom
+            | Fault::DuplicateAttribute { .. } => &[Endpoint::Sso],
         }
     }
 }

@@ -8,10 +8,11 @@
 mod saml_support;
 
 use mitid_mock_broker::dangerous::{
-    DigestPosition, DoctypeSubset, DuplicateIdPlacement, EntityRefIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding,
-    KeyInfoChoice, ModelPath, NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal,
-    RoundtripVariant, SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace,
-    SmuggledElement, VoidC14nOn, XswVariant,
+    DigestPosition, DoctypeSubset, DuplicateAttributeVariant, DuplicateIdPlacement,
+    EntityRefIdPlacement, HiddenOriginal, HmacAlg, HmacKeyEncoding, KeyInfoChoice, ModelPath,
+    NamespaceVariant, PiSplit, PiTarget, ResponseLevelOriginal, RoundtripVariant,
+    SignatureErrorKind, SignatureHome, SigningKeyChoice, SmugglePlace, SmuggledElement, VoidC14nOn,
+    XswVariant,
 };
 use mitid_mock_broker::pki::MockPki;
 use mitid_mock_broker::saml::ns;
@@ -1066,6 +1067,10 @@ fn every_fault_variant_has_a_test() {
             signature: SignatureHome::Genuine,
             victim: None,
         },
+        Fault::DuplicateAttribute {
+            variant: DuplicateAttributeVariant::XmlnsEvilFirst,
+            victim: None,
+        },
     ];
     // An exhaustive match: adding a variant to `Fault` breaks the build here until a test is
     // written for it and it is listed.
@@ -1119,9 +1124,11 @@ fn every_fault_variant_has_a_test() {
             Fault::Roundtrip { .. } => {}
             // S8 remainder: entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity
             Fault::EntityRefId { .. } => {}
+            // S10 xmldom: duplicate_attribute_variants
+            Fault::DuplicateAttribute { .. } => {}
         }
     }
-    assert_eq!(all.len(), 42);
+    assert_eq!(all.len(), 43);
 }
 
 /// S13 (passport-wsfed-saml2 CVE-2025-46573): what is smuggled into the assertion's own
@@ -1889,19 +1896,31 @@ fn entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity() {
             let doc_text = match placement {
                 EntityRefIdPlacement::Extensions => {
                     let x = plain(vec![fault]);
-                    assert!(x.contains("<!DOCTYPE samlp:Response [<!ENTITY i "), "{what}");
+                    assert!(
+                        x.contains("<!DOCTYPE samlp:Response [<!ENTITY i "),
+                        "{what}"
+                    );
                     x
                 }
                 EntityRefIdPlacement::EncryptedNested => {
                     let x = mint_plan(&FaultPlan::new(vec![fault])).response_xml;
                     assert!(!x.contains("<!DOCTYPE"), "{what}: the Response has no DTD");
-                    assert!(!strict(&x), "{what}: the Response itself is well-formed, DTD-free");
+                    assert!(
+                        !strict(&x),
+                        "{what}: the Response itself is well-formed, DTD-free"
+                    );
                     let d = decrypt_assertion(&x);
-                    assert!(d.starts_with("<!DOCTYPE saml:Assertion [<!ENTITY i "), "{what}");
+                    assert!(
+                        d.starts_with("<!DOCTYPE saml:Assertion [<!ENTITY i "),
+                        "{what}"
+                    );
                     d
                 }
             };
-            assert!(strict(&doc_text), "{what}: a DTD-refusing parser refuses it");
+            assert!(
+                strict(&doc_text),
+                "{what}: a DTD-refusing parser refuses it"
+            );
             assert!(
                 doc_text.contains(&format!(r#"<!ENTITY i "{original}">"#)),
                 "{what}: the entity is the genuine ID"
@@ -1918,7 +1937,10 @@ fn entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity() {
                 .descendants()
                 .filter(|n| n.has_tag_name((ns::SAML, "Assertion")))
                 .collect();
-            let ids: Vec<_> = assertions.iter().map(|a| a.attribute("ID").unwrap()).collect();
+            let ids: Vec<_> = assertions
+                .iter()
+                .map(|a| a.attribute("ID").unwrap())
+                .collect();
             assert_eq!(ids, [original.as_str(), original.as_str()], "{what}");
             let name_of = |a: roxmltree::Node<'_, '_>| {
                 a.children()
@@ -1983,4 +2005,79 @@ fn entity_ref_id_gives_the_evil_assertion_the_signed_id_by_entity() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("needs encryption"), "{e}");
+}
+
+// ---- docs/advisories.md S10: xmldom ≤ 0.4.0 duplicated attributes (CVE-2021-21366) ----
+
+/// The forged variants wrap the genuine assertion in an evil one whose namespace is declared
+/// twice: read with the first declaration (xmldom 0.4.0's first parse) the genuine assertion is
+/// the only SAML assertion and verifies; read with the last (its re-parse after serialising)
+/// the evil one is a SAML assertion too, and comes first. The controls sit in
+/// `samlp:Extensions` and leave the genuine assertion intact.
+#[test]
+fn duplicate_attribute_variants() {
+    let genuine = assertion_ids(&plain(vec![]))[0].clone();
+    let evil = format!("{genuine}-evil");
+    let dup = |variant| {
+        plain(vec![Fault::DuplicateAttribute {
+            variant,
+            victim: None,
+        }])
+    };
+    let not_saml = "urn:mock:not-saml-assertion";
+    for (variant, first, second) in [
+        (
+            DuplicateAttributeVariant::XmlnsEvilFirst,
+            format!(r#"xmlns:saml="{not_saml}""#),
+            format!(r#"xmlns:saml="{}""#, ns::SAML),
+        ),
+        (
+            DuplicateAttributeVariant::DefaultXmlnsEvilFirst,
+            format!(r#"xmlns="{not_saml}""#),
+            format!(r#"xmlns="{}""#, ns::SAML),
+        ),
+    ] {
+        let x = dup(variant);
+        let both = format!("{first} {second}");
+        assert!(x.contains(&both), "{variant:?}: {x}");
+        let first_binds = x.replacen(&both, &first, 1);
+        assert_eq!(
+            assertion_ids(&first_binds),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        assert_eq!(
+            verified_assertions(&first_binds),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+        let last_binds = x.replacen(&both, &second, 1);
+        assert_eq!(
+            assertion_ids(&last_binds),
+            [evil.clone(), genuine.clone()],
+            "{variant:?}"
+        );
+    }
+    assert!(roxmltree::Document::parse(&dup(DuplicateAttributeVariant::XmlnsEvilFirst)).is_err());
+    for (variant, form) in [
+        (
+            DuplicateAttributeVariant::DefaultXmlnsSameUri,
+            r#"xmlns="urn:mock:nemlogin-extension" xmlns="urn:mock:nemlogin-extension""#,
+        ),
+        (
+            DuplicateAttributeVariant::PlainAttribute,
+            r#"Kind="mitid" Kind="nemid""#,
+        ),
+    ] {
+        let x = dup(variant);
+        let ext = x.find("<samlp:Extensions>").expect("an Extensions");
+        assert!(x.find(form).unwrap() > ext, "{variant:?}: {x}");
+        let end = x.find("</samlp:Extensions>").unwrap() + "</samlp:Extensions>".len();
+        let without = format!("{}{}", &x[..ext], &x[end..]);
+        assert_eq!(
+            verified_assertions(&without),
+            std::slice::from_ref(&genuine),
+            "{variant:?}"
+        );
+    }
 }

@@ -10,8 +10,8 @@
 //! too little.
 
 use mitid_mock_broker::dangerous::{
-    DoctypeSubset, EntityRefIdPlacement, KeyInfoChoice, NamespaceVariant, RoundtripVariant,
-    SignatureHome, SigningKeyChoice, XswVariant,
+    DoctypeSubset, DuplicateAttributeVariant, EntityRefIdPlacement, KeyInfoChoice,
+    NamespaceVariant, RoundtripVariant, SignatureHome, SigningKeyChoice, XswVariant,
 };
 use mitid_mock_broker::{ArmedLogin, Broker, Fault, FaultPlan, IdentityStore, Loa, RunningBroker};
 use mitid_reference::login_flow::{browser, login, post_form, whoami};
@@ -368,7 +368,11 @@ fn cases() -> Vec<Case> {
                 },
             ],
             Reject(C::Doctype),
-            &[PLAINTEXT_EXPANDING, PLAINTEXT_DROPPING_LAX, PLAINTEXT_ENTITY_ID],
+            &[
+                PLAINTEXT_EXPANDING,
+                PLAINTEXT_DROPPING_LAX,
+                PLAINTEXT_ENTITY_ID,
+            ],
         ),
         // docs/advisories.md S8 remainder: an evil assertion with ID="&i;" (the signed ID as an
         // internal entity). Only the SP whose Reference lookup reads the ID literally while the
@@ -493,6 +497,43 @@ fn cases() -> Vec<Case> {
             }],
             Reject(C::Message),
             &[&[F::ReserializeBeforeRead]],
+        ),
+        // S10, xmldom CVE-2021-21366: duplicated attributes and namespace declarations.
+        case(
+            "duplicate-xmlns-evil-first",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::XmlnsEvilFirst,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-default-xmlns-evil-first",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::DefaultXmlnsEvilFirst,
+                victim: None,
+            }],
+            Reject(C::Decryption),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-default-xmlns-same-uri",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::DefaultXmlnsSameUri,
+                victim: None,
+            }],
+            Reject(C::Message),
+            &[&[F::XmldomReserializeBeforeRead]],
+        ),
+        case(
+            "duplicate-plain-attribute",
+            vec![Fault::DuplicateAttribute {
+                variant: DuplicateAttributeVariant::PlainAttribute,
+                victim: None,
+            }],
+            Reject(C::Message),
+            &[&[F::XmldomReserializeBeforeRead]],
         ),
         case(
             "status-responder",

@@ -19,8 +19,9 @@
 
 use super::crypto::CryptoChoices;
 use super::{
-    EntityRefIdPlacement, Fault, FaultError, FaultPlan, NamespaceVariant, VoidC14nOn, XswVariant, document, model,
-    namespace, roundtrip, signed_assertion, wrapping,
+    DuplicateAttributeVariant, EntityRefIdPlacement, Fault, FaultError, FaultPlan,
+    NamespaceVariant, VoidC14nOn, XswVariant, document, duplicate_attribute, model, namespace,
+    roundtrip, signed_assertion, wrapping,
 };
 use crate::identity::TestIdentity;
 use crate::saml::assertion::{AssertionModel, ResponseModel};
@@ -254,6 +255,20 @@ impl FaultPlan {
                     roundtrip::insert(x, *variant);
                     Ok(())
                 }),
+                // ---- S10: xmldom ≤ 0.4.0 duplicated attributes (CVE-2021-21366) ----
+                Fault::DuplicateAttribute { variant, victim } => match variant {
+                    DuplicateAttributeVariant::XmlnsEvilFirst
+                    | DuplicateAttributeVariant::DefaultXmlnsEvilFirst => {
+                        s.add_assembly(move |a, cx| {
+                            duplicate_attribute::assembly(a, cx, *variant, victim)
+                        })
+                    }
+                    DuplicateAttributeVariant::DefaultXmlnsSameUri
+                    | DuplicateAttributeVariant::PlainAttribute => s.add_document(move |x, _| {
+                        duplicate_attribute::insert(x, *variant);
+                        Ok(())
+                    }),
+                },
                 Fault::VoidC14n { on } => {
                     s.add_signed_assertion(move |x, cx| signed_assertion::void_c14n(x, cx, *on));
                     // The Response is written after the assertion: its part is a text edit.

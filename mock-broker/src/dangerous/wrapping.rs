@@ -450,7 +450,9 @@ pub(crate) fn id_entity_doctype(root: &str, id: &str) -> Result<String, MintErro
         ))
         .into());
     }
-    Ok(format!(r#"<!DOCTYPE {root} [<!ENTITY {ID_ENTITY} "{id}">]>"#))
+    Ok(format!(
+        r#"<!DOCTYPE {root} [<!ENTITY {ID_ENTITY} "{id}">]>"#
+    ))
 }
 
 /// `entity-ref-id`: an evil assertion for `victim` whose `ID` is written `&i;` (the entity the
@@ -480,7 +482,8 @@ pub(crate) fn entity_ref_id(
             )
             .into());
         }
-        (EntityRefIdPlacement::Extensions, false) | (EntityRefIdPlacement::EncryptedNested, true) => {}
+        (EntityRefIdPlacement::Extensions, false)
+        | (EntityRefIdPlacement::EncryptedNested, true) => {}
     }
     let Some(w) = Wrapping::of(asm, cx, victim)? else {
         return Ok(());
@@ -497,7 +500,10 @@ pub(crate) fn entity_ref_id(
     };
     // The evil assertion is written with its own (derived, attribute-safe) ID, which is then
     // replaced by the entity reference in its start tag only.
-    let own = format!(r#" ID="{}""#, escape_attr(w.evil.id.as_deref().unwrap_or_default()));
+    let own = format!(
+        r#" ID="{}""#,
+        escape_attr(w.evil.id.as_deref().unwrap_or_default())
+    );
     let at = evil
         .find(&own)
         .filter(|at| *at < evil.find('>').unwrap_or(0))
@@ -514,10 +520,8 @@ pub(crate) fn entity_ref_id(
         }
         EntityRefIdPlacement::EncryptedNested => {
             let dtd = id_entity_doctype("saml:Assertion", &genuine_id)?;
-            asm.fragments[0] = Fragment::assertion(format!(
-                "{dtd}{}",
-                as_last_child(&evil, &genuine)
-            ));
+            asm.fragments[0] =
+                Fragment::assertion(format!("{dtd}{}", as_last_child(&evil, &genuine)));
         }
     }
     Ok(())

@@ -126,6 +126,25 @@ pub(crate) async fn consume(
     } else {
         text
     };
+    // The `XmldomReserializeBeforeRead` flaw: duplicated attributes are accepted and mean what
+    // xmldom 0.4.0's first parse makes of them (the strict parser refuses them in
+    // `consume_xml`); the decrypted assertion's round trip is in `decrypt`.
+    let text = if st.has(Flaw::XmldomReserializeBeforeRead) {
+        match super::xmldom::first_parse(&text) {
+            Some(t) => t,
+            None => {
+                return (
+                    Err(Rejection::new(
+                        Check::Message,
+                        "SAMLResponse is not well-formed XML",
+                    )),
+                    None,
+                );
+            }
+        }
+    } else {
+        text
+    };
     let now = OffsetDateTime::now_utc();
     let mut answered = None;
     let r = consume_xml(
@@ -146,6 +165,9 @@ struct Candidate {
     /// Under `IdEntityReferenceDifferential` only: the decrypted document as its Reference
     /// lookup sees it, when its own DTD made that differ from `xml`.
     lookup: Option<String>,
+    /// Under `XmldomReserializeBeforeRead` only: the decrypted assertion after xmldom 0.4.0's
+    /// serialise → parse, which the reader reads (`xml` is the first parse, verified).
+    reread: Option<String>,
 }
 
 /// `text` is the document every check reads; `c14n_view`, under the `SkipEntityReferences`
@@ -316,8 +338,8 @@ fn consume_xml(
         || (st.has(Flaw::SignatureScopeByPosition) && signed_by_position(st, root, text));
     let mut candidates = Vec::with_capacity(nodes.len());
     for n in &nodes {
-        let (xml, lookup) = if is(*n, SAML, "Assertion") {
-            (xml::standalone(*n, text), None)
+        let (xml, lookup, reread) = if is(*n, SAML, "Assertion") {
+            (xml::standalone(*n, text), None, None)
         } else {
             decrypt(st, *n, text)?
         };
@@ -325,6 +347,7 @@ fn consume_xml(
             range: n.range(),
             xml,
             lookup,
+            reread,
         });
     }
 
@@ -380,6 +403,20 @@ fn consume_xml(
         } else {
             candidates.pop().map(|c| c.xml).unwrap_or_default()
         }
+    } else if let Some(reread) = candidates[0].reread.take() {
+        // The `XmldomReserializeBeforeRead` flaw: the SAML assertion of the first parse is
+        // verified; the reader reads the root of the re-parsed serialisation.
+        let first = candidates.swap_remove(0).xml;
+        let verified = super::prefix::verifier_view(&first).ok_or_else(|| {
+            Rejection::new(
+                Check::Signature,
+                "the decrypted assertion holds no SAML assertion to verify",
+            )
+        })?;
+        if !st.has(Flaw::NoSignatureCheck) && !response_signed && !signed_sibling_root {
+            verify_assertion(st, &verified, &combined)?;
+        }
+        reread
     } else {
         let only = candidates.swap_remove(0);
         let (only, decrypted_lookup) = (only.xml, only.lookup);
@@ -477,12 +514,13 @@ fn canonicaliser_copy(assertion_xml: &str, view: &str) -> Result<String, Rejecti
 
 /// Decrypt one EncryptedAssertion: exactly one EncryptedData, decrypting to exactly one
 /// saml:Assertion element. The second value is the `IdEntityReferenceDifferential` flaw's
-/// Reference-lookup view of the decrypted document, where its own DTD made one differ.
+/// Reference-lookup view of the decrypted document, where its own DTD made one differ; the
+/// third the `XmldomReserializeBeforeRead` reader's view (both `None` without those flaws).
 fn decrypt(
     st: &SpState,
     encrypted_assertion: roxmltree::Node<'_, '_>,
     text: &str,
-) -> Result<(String, Option<String>), Rejection> {
+) -> Result<(String, Option<String>, Option<String>), Rejection> {
     let eds: Vec<_> = children(encrypted_assertion, XENC, "EncryptedData").collect();
     let [ed] = eds.as_slice() else {
         return reject(
@@ -502,6 +540,9 @@ fn decrypt(
                 format!("cannot decrypt the EncryptedAssertion: {e}"),
             )
         })?;
+    if st.has(Flaw::XmldomReserializeBeforeRead) {
+        return decrypt_xmldom(&plain).map(|(first, reread)| (first, None, Some(reread)));
+    }
     // The `IdEntityReferenceDifferential` flaw parses the decrypted document as it parses the
     // message: a DTD of its own is read (xmlseclibs before 4.0.0 loaded decrypted XML with
     // DTDs allowed; commit 35ea7ec added the refusal), the two views taken apart.
@@ -541,7 +582,53 @@ fn decrypt(
             ),
         );
     }
-    Ok((plain, lookup))
+    Ok((plain, lookup, None))
+}
+
+/// `XmldomReserializeBeforeRead`: the decrypted assertion as xmldom 0.4.0 parses it (verified)
+/// and after its serialise → parse (read). Like passport-saml's local-name selection of the
+/// decrypted root, the first parse only needs a root named `Assertion`; the reader's root must
+/// be a SAML assertion.
+fn decrypt_xmldom(plain: &str) -> Result<(String, String), Rejection> {
+    let not_wf = || {
+        Rejection::new(
+            Check::Decryption,
+            "the EncryptedAssertion does not decrypt to one XML element",
+        )
+    };
+    let first = super::xmldom::first_parse(plain).ok_or_else(not_wf)?;
+    let reread = super::xmldom::round_trip(plain).ok_or_else(not_wf)?;
+    let fdoc = xml::parse(&first).map_err(|e| {
+        Rejection::new(
+            Check::Decryption,
+            format!("the EncryptedAssertion does not decrypt to one XML element: {e}"),
+        )
+    })?;
+    if fdoc.root_element().tag_name().name() != "Assertion" {
+        return reject(
+            Check::Decryption,
+            format!(
+                "the EncryptedAssertion decrypts to {}, not an Assertion",
+                xml::qname(fdoc.root_element())
+            ),
+        );
+    }
+    let rdoc = xml::parse(&reread).map_err(|e| {
+        Rejection::new(
+            Check::Decryption,
+            format!("the re-parsed assertion is not well-formed XML: {e}"),
+        )
+    })?;
+    if !is(rdoc.root_element(), SAML, "Assertion") {
+        return reject(
+            Check::Decryption,
+            format!(
+                "the re-parsed assertion is {}, not a saml:Assertion",
+                xml::qname(rdoc.root_element())
+            ),
+        );
+    }
+    Ok((first, reread))
 }
 
 /// The strict signature rule: the Assertion element itself carries exactly one ds:Signature,
@@ -1076,7 +1163,10 @@ fn literal_id_lookup(st: &SpState, assertion_xml: &str, view: &str) -> Result<()
         ),
         found => reject(
             Check::Signature,
-            format!("ID {id:?} resolves to {} elements; exactly one is required", found.len()),
+            format!(
+                "ID {id:?} resolves to {} elements; exactly one is required",
+                found.len()
+            ),
         ),
     }
 }

@@ -249,6 +249,14 @@ pub enum Flaw {
     /// prefix, which that tokenizer keeps as the element's namespace, gets through as well. The
     /// fix runs `mattermost/xml-roundtrip-validator` on every message and refuses such a token.
     ReserializeBeforeRead,
+    /// Parses with xmldom ≤ 0.4.0's rules and reads a re-parse of its serialisation (the
+    /// namespace half of CVE-2021-21366 / GHSA-h6q6-9hqw-rwfv): a duplicated attribute is
+    /// accepted; of two declarations of one prefix the first binds names, the DOM keeps the
+    /// last, and the serialiser writes that one first, so after serialise → parse the element
+    /// is in the last one's namespace. The assertion verified is the SAML assertion of the
+    /// first parse; the one read, the decrypted root after the round trip. The fix (xmldom
+    /// 0.5.0, d4201b9) refuses any duplicated attribute.
+    XmldomReserializeBeforeRead,
     /// Verifies each `ds:Signature` of the assertion in turn, skips one whose Reference resolves
     /// to no element when there are several, and succeeds when none failed, so an assertion
     /// whose only Signatures reference nothing passes (XML::Sig < 0.72, CVE-2026-18568).
@@ -448,6 +456,7 @@ impl Flaw {
         Flaw::MatchByPrefix,
         Flaw::TolerateUndeclaredPrefix,
         Flaw::ReserializeBeforeRead,
+        Flaw::XmldomReserializeBeforeRead,
         Flaw::SloIgnoresLogout,
         Flaw::SloUnsignedAccepted,
         Flaw::SloNoSignatureCheck,
@@ -553,6 +562,7 @@ impl Flaw {
             Flaw::MatchByPrefix => "match-by-prefix",
             Flaw::TolerateUndeclaredPrefix => "tolerate-undeclared-prefix",
             Flaw::ReserializeBeforeRead => "reserialize-before-read",
+            Flaw::XmldomReserializeBeforeRead => "xmldom-reserialize-before-read",
             Flaw::SloIgnoresLogout => "slo-ignores-logout",
             Flaw::SloUnsignedAccepted => "slo-unsigned-accepted",
             Flaw::SloNoSignatureCheck => "slo-no-signature-check",
@@ -677,7 +687,7 @@ impl Flaw {
             | Flaw::PrivilegeOptional
             | Flaw::PrivilegeGroupsInBppNamespace => Check::Privilege,
             // Which element is the assertion: decided where the decrypted assertion is checked.
-            Flaw::MatchByPrefix => Check::Decryption,
+            Flaw::MatchByPrefix | Flaw::XmldomReserializeBeforeRead => Check::Decryption,
             Flaw::TolerateUndeclaredPrefix | Flaw::ReserializeBeforeRead => Check::Message,
         })
     }
@@ -802,6 +812,9 @@ impl Flaw {
             }
             Flaw::ReserializeBeforeRead => {
                 "reads the message after a Go encoding/xml round trip (accepts the forms it rewrites)"
+            }
+            Flaw::XmldomReserializeBeforeRead => {
+                "accepts duplicated attributes and reads the assertion after an xmldom 0.4.0 round trip"
             }
             Flaw::SloIgnoresLogout => "answers an IdP LogoutRequest but keeps the session",
             Flaw::SloUnsignedAccepted => "accepts an unsigned LogoutRequest",

@@ -39,6 +39,7 @@ pub mod session;
 pub mod slo;
 pub mod sp_metadata;
 pub mod xml;
+pub mod xmldom;
 pub mod xmlsec;
 
 pub use check::{Check, Rejection};

@@ -19,14 +19,34 @@ pub const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// XML-Enc namespace.
 pub const XENC: &str = "http://www.w3.org/2001/04/xmlenc#";
 
-/// Parse untrusted XML: no DTD (roxmltree then never resolves or fetches anything), node cap.
+/// Parse untrusted XML: no DTD (roxmltree then never resolves or fetches anything), node cap,
+/// and no start tag that declares the default namespace twice.
+///
+/// roxmltree 0.21 refuses a duplicated attribute and a duplicated prefixed declaration, but
+/// not `xmlns="…" xmlns="…"` (it binds the first): not well-formed (XML 1.0 "Unique Att
+/// Spec"), and the form whose meaning xmldom ≤ 0.4.0 changed on a round trip
+/// (CVE-2021-21366, docs/advisories.md S10), so it is refused here.
 pub fn parse(text: &str) -> Result<roxmltree::Document<'_>, roxmltree::Error> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: false,
         nodes_limit: MAX_NODES,
         ..Default::default()
     };
-    roxmltree::Document::parse_with_options(text, opts)
+    let doc = roxmltree::Document::parse_with_options(text, opts)?;
+    // An element's own declarations come first among its namespaces; an inherited default
+    // namespace is not copied when the element declares one, so two unnamed entries can only
+    // be two declarations in its own start tag.
+    if let Some(n) = doc
+        .descendants()
+        .filter(|n| n.is_element())
+        .find(|n| n.namespaces().filter(|ns| ns.name().is_none()).count() > 1)
+    {
+        return Err(roxmltree::Error::DuplicatedNamespace(
+            "xmlns".to_string(),
+            doc.text_pos_at(n.range().start),
+        ));
+    }
+    Ok(doc)
 }
 
 /// Whether `n` is the element `{ns}local`.
@@ -211,5 +231,17 @@ mod tests {
             insert_after_start_tag("<p a='>'>t</p>", "<i/>"),
             "<p a='>'><i/>t</p>"
         );
+    }
+}
+
+#[cfg(test)]
+mod duplicate_default_namespace_tests {
+    #[test]
+    fn a_default_namespace_declared_twice_is_refused() {
+        assert!(super::parse(r#"<R><A xmlns="urn:a" xmlns="urn:b"><N/></A></R>"#).is_err());
+        assert!(super::parse(r#"<R><A xmlns="urn:a" xmlns="urn:a"/></R>"#).is_err());
+        // A redeclaration on a descendant is fine.
+        assert!(super::parse(r#"<R xmlns="urn:a"><A xmlns="urn:b"><N xmlns=""/></A></R>"#).is_ok());
+        assert!(super::parse(r#"<R xmlns="urn:a"><A><N/></A></R>"#).is_ok());
     }
 }

@@ -4,6 +4,7 @@
 //   STACK=node-saml-5.0.1      @node-saml/node-saml 5.0.1 (CVE-2025-54419), installed under the npm
 //                              alias node-saml-5.0.1; the same app as node-saml
 //   STACK=passport-saml        @node-saml/passport-saml (current), Express + Passport
+//   STACK=passport-saml-2.0.5  passport-saml 2.0.5 on xmldom 0.4.0 (CVE-2021-21366), the 3.2.1 app
 //   STACK=passport-saml-3.2.1  passport-saml 3.2.1 (CVE-2022-39299), Express + Passport
 //   STACK=passport-saml-3.2.1-xml-crypto-1.5.3
 //                              the same passport-saml 3.2.1 app on xml-crypto 1.5.3
@@ -157,8 +158,9 @@ if (STACK === 'node-saml' || STACK === 'node-saml-5.0.1') {
     if (why) return refuse(res, why);
     loggedIn(req, res, profile.nameID);
   });
-} else if (STACK === 'passport-saml' || STACK.startsWith('passport-saml-3.2.1')) {
-  const v3 = STACK.startsWith('passport-saml-3.2.1');
+} else if (STACK === 'passport-saml' || STACK.startsWith('passport-saml-3.2.1') || STACK === 'passport-saml-2.0.5') {
+  // passport-saml 2.x takes the options and verify callback of 3.x (`cert`, one verify).
+  const v3 = STACK !== 'passport-saml';
   const passport = require('passport');
   const { Strategy } = v3
     ? require(STACK === 'passport-saml-3.2.1' ? 'passport-saml' : STACK)

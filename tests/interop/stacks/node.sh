@@ -28,7 +28,7 @@ _node_metadata() { # rowdir port
     advertise_compatible_encryption "$1/sp-metadata.xml"
 }
 
-for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-3.2.1 passport-saml-3.2.1-xml-crypto-1.5.3 passport-wsfed-saml2-4.6.1 samlify samlify-no-xsd; do
+for _s in node-saml node-saml-5.0.1 passport-saml passport-saml-2.0.5 passport-saml-3.2.1 passport-saml-3.2.1-xml-crypto-1.5.3 passport-wsfed-saml2-4.6.1 samlify samlify-no-xsd; do
     eval "
 ${_s}_prepare() { _node_prepare \"\$1\" \"\$2\" \"\$3\" $_s; }
 ${_s}_start() { _node_start \"\$1\" \"\$2\" \"\$3\" $_s; }
@@ -53,6 +53,19 @@ node-saml-5.0.1_scenarios() {
 }
 passport-saml_version() { _node_pkg_version @node-saml/passport-saml; }
 passport-saml-3.2.1_version() { _node_pkg_version passport-saml; }
+# An advisory row: passport-saml 2.0.5 is the last release on xmldom 0.4.x (0.4.0), which
+# accepted a duplicated attribute and did not keep an element's namespace across parse ->
+# serialise -> parse (CVE-2021-21366 / GHSA-h6q6-9hqw-rwfv, fixed in xmldom 0.5.0; passport-saml
+# 2.0.6 moved to it). It verifies the decrypted assertion's first xmldom parse and reads its
+# `.toString()` again with xml2js. xml-crypto is pinned to 2.0.0 (xmldom 0.1.27), the last
+# xml-crypto before its own xmldom 0.5.0 bump (2.1.0; `^2.0.0` resolves to 2.1.6 today);
+# xml-encryption 1.2.1 brings xmldom 0.1.31. tests/interop/notes.md ("Advisory rows") says what the row measures.
+passport-saml-2.0.5_version() {
+    echo "passport-saml $(_node_pkg_version passport-saml-2.0.5), xmldom $(_node_pkg_version passport-saml-2.0.5/node_modules/xmldom), xml-crypto $(_node_pkg_version passport-saml-2.0.5/node_modules/xml-crypto)"
+}
+passport-saml-2.0.5_scenarios() {
+    printf '%s\n' mitid.person-substantial parser.roundtrip-xmldom-namespace parser.duplicate-attribute
+}
 # An advisory row: xml-crypto <= 1.5.3 took the SignatureMethod from the document and used one
 # key variable for RSA and HMAC, so an `hmac-sha1` signature MACed with the IdP's public
 # certificate verified (GHSA-c27r-x354-4m68, fixed in 2.0.0). passport-saml 3.2.1 hands

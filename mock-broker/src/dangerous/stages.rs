@@ -247,7 +247,7 @@ impl FaultPlan {
                     });
                     // In plaintext the DTD belongs to the Response, written after the assembly.
                     if *placement == EntityRefIdPlacement::Extensions {
-                        s.add_document(|x, cx| document::entity_id_doctype(x, cx));
+                        s.add_document(document::entity_id_doctype);
                     }
                 }
                 // ---- S10: forms Go's encoding/xml does not write back unchanged ----

@@ -105,6 +105,8 @@ install_all() {
     pids+=($!)
     install_venv "$WORK/venv-pyjwt-2.10.0" "$INTEROP/python/requirements-pyjwt-2.10.0.txt" &
     pids+=($!)
+    install_venv "$WORK/venv-pyjwt-2.13.0" "$INTEROP/python/requirements-pyjwt-2.13.0.txt" &
+    pids+=($!)
     local j
     for j in "" -1.7.2; do
         install_venv "$WORK/venv-joserfc$j" "$INTEROP/python/requirements-joserfc$j.txt" &

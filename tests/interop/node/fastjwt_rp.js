@@ -20,7 +20,10 @@
 //
 // The fast-jwt version comes from the module name in STACK: `fast-jwt` (current) or the npm
 // alias `fast-jwt-5.0.5`, the last release before CVE-2025-30144's fix: an `iss` claim given as
-// an array passed when any one element matched `allowedIss` (5.0.6 requires a string).
+// an array passed when any one element matched `allowedIss` (5.0.6 requires a string); or
+// `fast-jwt-6.2.4`, the last release before 6.3.0 refused JWK/JWKS JSON and prefixed PEM as HMAC
+// secrets (O6; with discovery's algorithms this app never reaches that check:
+// tests/interop/notes.md).
 //
 // Environment: STACK, CONFIG (default | kid-map), and oidc_code_flow.js's.
 'use strict';

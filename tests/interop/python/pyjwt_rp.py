@@ -11,7 +11,9 @@ The ID token is checked the way the PyJWT documentation's OIDC example does:
 `issuer` is given as a string, which is what the parameter is documented as and what every
 application writes. The PyJWT version comes from the venv (requirements-pyjwt*.txt), so the same
 app runs the current release and the advisory row PyJWT 2.10.0, whose `_validate_iss` tested a
-string issuer with `in` (CVE-2024-53861, fixed in 2.10.1).
+string issuer with `in` (CVE-2024-53861, fixed in 2.10.1), and PyJWT 2.13.0, the last release
+before 2.14.0 hardened the HMAC key guard (O6; this app, which allows only discovery's
+algorithms and passes a PyJWK, never reaches that guard: tests/interop/notes.md).
 """
 
 import jwt

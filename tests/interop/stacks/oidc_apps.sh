@@ -81,9 +81,19 @@ _oidc_app_stack pyjwt-2.10.0 "_py_version venv-pyjwt-2.10.0 PyJWT" _oidc_app_pre
 # first). It runs the issuer scenarios, the control login, and `oidc-forgery.unknown-crit`:
 # PyJWT before 2.12.0 also accepted unknown `crit` header parameters (CVE-2026-32597).
 pyjwt-2.10.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*' oidc-forgery.unknown-crit; }
+_oidc_app_stack pyjwt-2.13.0 "_py_version venv-pyjwt-2.13.0 PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt-2.13.0 pyjwt_rp.py
+# An advisory row that documents a finding (O6, CVE-2026-102268/-102272/-102273, fixed in
+# 2.14.0): 2.13.0's HMAC `prepare_key` refuses a key text only if `is_pem_format` (utils.py
+# `_PEM_RE`: a BEGIN line ending in `\r?\n` ... END line, searched anywhere), `is_ssh_key`, or
+# a top-level JSON object with `kty`; it lets through a JWKS document, DER, and PEM whose BEGIN
+# line is not followed by (CR)LF. Our four PEM encodings match `_PEM_RE` and are refused; the
+# JWKS document would pass, but the app hands PyJWT a PyJWK (no HMAC path) and discovery's
+# algorithms (RS256, ES256), so no key-confusion token reaches the guard. Control login plus
+# every key-confusion scenario; tests/interop/notes.md has the measured result.
+pyjwt-2.13.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.key-confusion*'; }
 
 # fast-jwt (node/fastjwt_rp.js).
-for _s in fast-jwt fast-jwt-5.0.5 fast-jwt-6.2.3; do
+for _s in fast-jwt fast-jwt-5.0.5 fast-jwt-6.2.3 fast-jwt-6.2.4; do
     _oidc_app_stack $_s "_node_pkg_version $_s" _oidc_app_prepare _node_app_start fastjwt_rp.js
 done
 # An advisory row: fast-jwt before 5.0.6 checked every element of an array `iss` against
@@ -96,6 +106,15 @@ fast-jwt-5.0.5_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-c
 # were then allowed, so a token MACed with no key verified (CVE-2026-44351 /
 # GHSA-gmvf-9v4p-v8jc). It runs the empty-key scenarios and the control login.
 fast-jwt-6.2.3_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.hs256-empty-key*' oidc-forgery.hs512-empty-key-empty-kid; }
+# An advisory row that documents a finding (O6, CVE-2026-107724, fixed in 6.3.0; the PEM-prefix
+# lineage CVE-2026-34950 / GHSA-ww5h-9m49-7xx4): 6.2.4's `performDetectPublicKeyAlgorithms`
+# (src/crypto.js) trims the key and anchors `^-----BEGIN( RSA)? PUBLIC KEY-----`, so our CRLF,
+# no-final-newline and PKCS#1 CRLF forms are RSA keys and the leading space is trimmed; only
+# text with no PEM header at all (a JWK or JWKS JSON string, or a non-whitespace prefix before
+# the header) is taken as an HMAC secret. The app hands fast-jwt a PEM from the JWKS and
+# discovery's algorithms (RS256, ES256), so no key-confusion token gets that far. Control login
+# plus every key-confusion scenario; tests/interop/notes.md has the measured result.
+fast-jwt-6.2.4_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.key-confusion*'; }
 
 # joserfc (python/joserfc_rp.py).
 _oidc_app_stack joserfc "_py_version venv-joserfc joserfc" _oidc_app_prepare _py_app_start venv-joserfc joserfc_rp.py

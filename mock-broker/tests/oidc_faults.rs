@@ -390,6 +390,22 @@ async fn key_confusion_uses_the_published_key_as_hmac_secret() {
                 .into_bytes(),
         ),
         (PublicKeyEncoding::JwksJson, jwks_body.into_bytes()),
+        (
+            PublicKeyEncoding::SpkiPemCr,
+            pem("PUBLIC KEY", &spki).replace('\n', "\r").into_bytes(),
+        ),
+        (
+            PublicKeyEncoding::SpkiPemOneLine,
+            pem("PUBLIC KEY", &spki).replace('\n', "").into_bytes(),
+        ),
+        (
+            PublicKeyEncoding::SpkiPemCommentPrefix,
+            format!(
+                "# mock issuer signing key (from jwks_uri)\n{}",
+                pem("PUBLIC KEY", &spki)
+            )
+            .into_bytes(),
+        ),
     ] {
         let (h, _, s, input, _) =
             id_token(&mock, vec![OidcFault::KeyConfusionHs256 { encoding }]).await;

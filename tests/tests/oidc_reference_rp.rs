@@ -143,6 +143,18 @@ const REASONS: &[(&str, &str)] = &[
         "alg \"HS256\" is not accepted",
     ),
     (
+        "oidc-forgery.key-confusion-spki-pem-cr",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-spki-pem-one-line",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
+        "oidc-forgery.key-confusion-spki-pem-comment-prefix",
+        "alg \"HS256\" is not accepted",
+    ),
+    (
         "oidc-forgery.hs256-empty-key",
         "alg \"HS256\" is not accepted",
     ),

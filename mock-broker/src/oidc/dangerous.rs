@@ -114,7 +114,22 @@ pub enum PublicKeyEncoding {
     Pkcs1PemCrlf,
     /// The issuer's whole JWKS document, byte for byte as its `jwks_uri` serves it.
     JwksJson,
+    /// SPKI PEM with CR-only line ends. PyJWT before 2.14.0 recognised a PEM key only when a
+    /// `\r?\n` followed the BEGIN line, so this form, which `cryptography` still loads as an RSA
+    /// key, passed its "is this an asymmetric key?" guard as an HMAC secret (CVE-2026-102268).
+    SpkiPemCr,
+    /// SPKI PEM on one line, without any line break (a key held in an environment variable
+    /// whose newlines were stripped): PyJWT < 2.14.0 takes it as an HMAC secret, as above.
+    SpkiPemOneLine,
+    /// SPKI PEM after a comment line (`# …` and a newline, as in a key file that says where the
+    /// key came from): a detector anchored at the first non-whitespace character misses the
+    /// BEGIN line and treats the text as an HMAC secret (fast-jwt before 6.3.0,
+    /// GHSA-ww5h-9m49-7xx4, the incomplete fix of CVE-2026-34950).
+    SpkiPemCommentPrefix,
 }
+
+/// The comment line [`PublicKeyEncoding::SpkiPemCommentPrefix`] puts before the PEM.
+pub const KEY_COMMENT_LINE: &str = "# mock issuer signing key (from jwks_uri)\n";
 
 /// How `iss-variant` derives the token's `iss` from the issuer's real identifier (written
 /// here as `<iss>`, e.g. `http://127.0.0.1:8080/signaturgruppen/op`). Each form separates one
@@ -1279,6 +1294,15 @@ pub fn public_key_bytes(key: &SigningKey, encoding: PublicKeyEncoding) -> Vec<u8
         PublicKeyEncoding::JwksJson => json!({ "keys": [key.public_jwk_json()] })
             .to_string()
             .into_bytes(),
+        PublicKeyEncoding::SpkiPemCr => pem_lf("PUBLIC KEY", key.spki_der())
+            .replace('\n', "\r")
+            .into_bytes(),
+        PublicKeyEncoding::SpkiPemOneLine => pem_lf("PUBLIC KEY", key.spki_der())
+            .replace('\n', "")
+            .into_bytes(),
+        PublicKeyEncoding::SpkiPemCommentPrefix => {
+            format!("{KEY_COMMENT_LINE}{}", pem_lf("PUBLIC KEY", key.spki_der())).into_bytes()
+        }
         PublicKeyEncoding::SpkiPem => pem_lf("PUBLIC KEY", key.spki_der()).into_bytes(),
         PublicKeyEncoding::Pkcs1Pem => {
             pem_lf("RSA PUBLIC KEY", key.pkcs1_der().unwrap_or(key.spki_der())).into_bytes()

@@ -35,11 +35,18 @@ pub enum KeyBytes {
     Pkcs1PemCrlf,
     /// The provider's whole JWKS document, the response body of `jwks_uri` as fetched.
     JwksJson,
+    /// SPKI PEM with CR-only line ends (PyJWT < 2.14.0 took it for an HMAC secret).
+    SpkiPemCr,
+    /// SPKI PEM on one line (a key in an environment variable, newlines stripped; PyJWT <
+    /// 2.14.0 likewise).
+    SpkiPemOneLine,
+    /// SPKI PEM after a `# …` comment line (fast-jwt < 6.3.0, GHSA-ww5h-9m49-7xx4).
+    SpkiPemCommentPrefix,
 }
 
 impl KeyBytes {
     /// Every encoding.
-    pub const ALL: [KeyBytes; 10] = [
+    pub const ALL: [KeyBytes; 13] = [
         KeyBytes::SpkiPem,
         KeyBytes::Pkcs1Pem,
         KeyBytes::SpkiDer,
@@ -50,6 +57,9 @@ impl KeyBytes {
         KeyBytes::SpkiPemLeadingSpace,
         KeyBytes::Pkcs1PemCrlf,
         KeyBytes::JwksJson,
+        KeyBytes::SpkiPemCr,
+        KeyBytes::SpkiPemOneLine,
+        KeyBytes::SpkiPemCommentPrefix,
     ];
 }
 
@@ -221,7 +231,7 @@ pub enum RpFlaw {
 
 impl RpFlaw {
     /// Every flaw, for table-driven tests.
-    pub const ALL: [RpFlaw; 57] = [
+    pub const ALL: [RpFlaw; 60] = [
         RpFlaw::KeyBySub,
         RpFlaw::ExactLoa,
         RpFlaw::PersonOnly,
@@ -247,6 +257,9 @@ impl RpFlaw {
         RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemLeadingSpace),
         RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf),
         RpFlaw::HsKeyConfusion(KeyBytes::JwksJson),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCr),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemOneLine),
+        RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCommentPrefix),
         RpFlaw::EmptyHmacKey,
         RpFlaw::HmacWithClientSecret,
         RpFlaw::AcceptUnsignedJwe,
@@ -315,6 +328,13 @@ impl RpFlaw {
             }
             RpFlaw::HsKeyConfusion(KeyBytes::Pkcs1PemCrlf) => "hs-key-confusion-pkcs1-pem-crlf",
             RpFlaw::HsKeyConfusion(KeyBytes::JwksJson) => "hs-key-confusion-jwks-json",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCr) => "hs-key-confusion-spki-pem-cr",
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemOneLine) => {
+                "hs-key-confusion-spki-pem-one-line"
+            }
+            RpFlaw::HsKeyConfusion(KeyBytes::SpkiPemCommentPrefix) => {
+                "hs-key-confusion-spki-pem-comment-prefix"
+            }
             RpFlaw::EmptyHmacKey => "empty-hmac-key",
             RpFlaw::HmacWithClientSecret => "hmac-with-client-secret",
             RpFlaw::AcceptUnsignedJwe => "accept-unsigned-jwe",

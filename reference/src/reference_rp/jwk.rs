@@ -215,6 +215,18 @@ impl Jwk {
             KeyBytes::Pkcs1PemCrlf => pem("RSA PUBLIC KEY", &pkcs1)
                 .replace('\n', "\r\n")
                 .into_bytes(),
+            KeyBytes::SpkiPemCr => pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))
+                .replace('\n', "\r")
+                .into_bytes(),
+            KeyBytes::SpkiPemOneLine => pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))
+                .replace('\n', "")
+                .into_bytes(),
+            // The comment an operator keeps above the key in its file, as the flawed RP reads it.
+            KeyBytes::SpkiPemCommentPrefix => format!(
+                "# mock issuer signing key (from jwks_uri)\n{}",
+                pem("PUBLIC KEY", &der::rsa_spki(&pkcs1))
+            )
+            .into_bytes(),
             // The whole document is not one key's to give; the caller fetches it.
             KeyBytes::JwksJson => return None,
         })

@@ -151,6 +151,28 @@ pub(crate) fn relative_namespace_on_response(response: &mut String) {
     *response = super::signed_assertion::declare_after(response, "<samlp:Response");
 }
 
+/// `entity-ref-id { placement = "extensions" }`, the document stage's part: the Response's DTD
+/// declaring the entity `&i;` as the genuine assertion's ID (the assembly stage wrote the evil
+/// assertion's `ID="&i;"`).
+pub(crate) fn entity_id_doctype(
+    response: &mut String,
+    cx: &super::StageContext<'_>,
+) -> Result<(), MintError> {
+    let id = cx
+        .model
+        .assertions
+        .first()
+        .and_then(|a| a.id.as_deref())
+        .ok_or_else(|| FaultError::NotApplicable("the assertion has no ID".into()))?;
+    let dtd = super::wrapping::id_entity_doctype("samlp:Response", id)?;
+    let body = response
+        .strip_prefix(XML_DECL)
+        .unwrap_or(response.as_str())
+        .to_string();
+    *response = format!("{XML_DECL}{dtd}{body}");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,26 +237,4 @@ mod tests {
         let e = doctype(&mut x, DoctypeSubset::EntityInNameId, None).unwrap_err();
         assert!(e.to_string().contains("no-encryption"), "{e}");
     }
-}
-
-/// `entity-ref-id { placement = "extensions" }`, the document stage's part: the Response's DTD
-/// declaring the entity `&i;` as the genuine assertion's ID (the assembly stage wrote the evil
-/// assertion's `ID="&i;"`).
-pub(crate) fn entity_id_doctype(
-    response: &mut String,
-    cx: &super::StageContext<'_>,
-) -> Result<(), MintError> {
-    let id = cx
-        .model
-        .assertions
-        .first()
-        .and_then(|a| a.id.as_deref())
-        .ok_or_else(|| FaultError::NotApplicable("the assertion has no ID".into()))?;
-    let dtd = super::wrapping::id_entity_doctype("samlp:Response", id)?;
-    let body = response
-        .strip_prefix(XML_DECL)
-        .unwrap_or(response.as_str())
-        .to_string();
-    *response = format!("{XML_DECL}{dtd}{body}");
-    Ok(())
 }

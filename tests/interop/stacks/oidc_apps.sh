@@ -72,8 +72,16 @@ ${n}_metadata() { :; }
 "
 }
 
-# PyJWT (python/pyjwt_rp.py).
-_oidc_app_stack pyjwt "_py_version venv-pyjwt PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt pyjwt_rp.py
+# PyJWT (python/pyjwt_rp.py). Configs pem-one-line and pem-cr hold the issuer's RSA key as PEM
+# text, so their client registers RS256 for its ID tokens (the Signaturgruppen profile signs
+# with ES256 unless the client asks otherwise).
+_pyjwt_prepare() { # rowdir config port stack
+    _oidc_app_prepare "$1" "$2" "$3" "$4"
+    case $2 in
+        pem-*) echo 'id_token_signed_response_alg = "RS256"' >>"$1/sp.toml" ;;
+    esac
+}
+_oidc_app_stack pyjwt "_py_version venv-pyjwt PyJWT" _pyjwt_prepare _py_app_start venv-pyjwt pyjwt_rp.py
 _oidc_app_stack pyjwt-2.10.0 "_py_version venv-pyjwt-2.10.0 PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt-2.10.0 pyjwt_rp.py
 # An advisory row: PyJWT 2.10.0's `_validate_iss` checked `isinstance(issuer, Sequence)` first,
 # and a `str` is a Sequence, so a string issuer was tested with `payload["iss"] not in issuer`:
@@ -81,7 +89,7 @@ _oidc_app_stack pyjwt-2.10.0 "_py_version venv-pyjwt-2.10.0 PyJWT" _oidc_app_pre
 # first). It runs the issuer scenarios, the control login, and `oidc-forgery.unknown-crit`:
 # PyJWT before 2.12.0 also accepted unknown `crit` header parameters (CVE-2026-32597).
 pyjwt-2.10.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-claims.iss*' oidc-forgery.unknown-crit; }
-_oidc_app_stack pyjwt-2.13.0 "_py_version venv-pyjwt-2.13.0 PyJWT" _oidc_app_prepare _py_app_start venv-pyjwt-2.13.0 pyjwt_rp.py
+_oidc_app_stack pyjwt-2.13.0 "_py_version venv-pyjwt-2.13.0 PyJWT" _pyjwt_prepare _py_app_start venv-pyjwt-2.13.0 pyjwt_rp.py
 # An advisory row that documents a finding (O6, CVE-2026-102268/-102272/-102273, fixed in
 # 2.14.0): 2.13.0's HMAC `prepare_key` refuses a key text only if `is_pem_format` (utils.py
 # `_PEM_RE`: a BEGIN line ending in `\r?\n` ... END line, searched anywhere), `is_ssh_key`, or
@@ -91,6 +99,18 @@ _oidc_app_stack pyjwt-2.13.0 "_py_version venv-pyjwt-2.13.0 PyJWT" _oidc_app_pre
 # algorithms (RS256, ES256), so no key-confusion token reaches the guard. Control login plus
 # every key-confusion scenario; tests/interop/notes.md has the measured result.
 pyjwt-2.13.0_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.key-confusion*'; }
+# Advisory rows on the same app in configs pem-one-line and pem-cr (O6, both releases): the RP
+# holds the issuer's RSA key as PEM text with its newlines removed or turned into CRs (as a key
+# kept in an environment variable arrives) and calls `jwt.decode(..., key=<text>,
+# algorithms=["RS256", "HS256"])`: the deployment the advisories describe, in which 2.13.0's HMAC
+# guard is all that refuses `oidc-forgery.key-confusion-spki-pem-one-line` / `-spki-pem-cr`
+# (python/pyjwt_rp.py). Control login plus every key-confusion scenario.
+for _s in pyjwt pyjwt-2.13.0; do
+    for _c in pem-one-line pem-cr; do
+        eval "${_s}_${_c}_scenarios() { printf '%s\n' oidc-mitid.person-substantial 'oidc-forgery.key-confusion*'; }"
+    done
+done
+unset _s _c
 
 # fast-jwt (node/fastjwt_rp.js).
 for _s in fast-jwt fast-jwt-5.0.5 fast-jwt-6.2.3 fast-jwt-6.2.4; do

@@ -10,7 +10,7 @@
 // algorithms from the key (`detectPublicKeyAlgorithms`, src/crypto.js), the setting in which its
 // key detection is all that stands between an RP holding the issuer's public key as text and an
 // HS256 forgery. It also verifies a genuine RS256 token with the same key text, i.e. whether an
-// RP could hold its key in that form and still log genuine users in. The first seven names are
+// RP could hold its key in that form and still log genuine users in. The names without "(not sent)" are
 // the broker's encodings (mock-broker `public_key_bytes`: 64-column base64, LF, a final newline,
 // unless the name says otherwise); the rest are forms the broker does not send.
 'use strict';
@@ -37,7 +37,7 @@ const forms = {
   'pkcs1-pem-crlf': pem('RSA PUBLIC KEY', pkcs1, '\r\n'),
   'jwk-json': JSON.stringify(jwk),
   'jwks-json': JSON.stringify({ keys: [jwk] }),
-  '(not sent) spki-pem-comment-line-prefix': '# issuer key\n' + lf,
+  'spki-pem-comment-prefix': '# mock issuer signing key (from jwks_uri)\n' + lf,
   '(not sent) spki-pem-zero-width-prefix': '\u200b' + lf,
 };
 const b64u = (s) => Buffer.from(s).toString('base64url');

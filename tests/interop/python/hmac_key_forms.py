@@ -10,7 +10,7 @@ For each form it MACs an HS256 token with exactly those bytes and calls
 the library's HMAC key guard (`HMACAlgorithm.prepare_key`) is all that stands between an RP
 holding the issuer's public key as text and an HS256 forgery. It also says whether the same text
 loads as an RSA key (`RSAAlgorithm.prepare_key`), i.e. whether an RP could hold its key in that
-form and still log genuine RS256 users in. The first nine names are the broker's encodings
+form and still log genuine RS256 users in. The names without "(not sent)" are the broker's encodings
 (mock-broker `public_key_bytes`: 64-column base64, LF, a final newline, unless the name says
 otherwise); the rest are PEM variants the broker does not send.
 """
@@ -56,11 +56,11 @@ def main():
         "jwks-json": json.dumps({"keys": [jwk]}, separators=(",", ":")),
         "spki-der": spki,
         "pkcs1-der": pkcs1,
-        "(not sent) spki-pem-cr-only": pem("PUBLIC KEY", spki, "\r"),
+        "spki-pem-cr": pem("PUBLIC KEY", spki, "\r"),
         "(not sent) spki-pem-begin-trailing-space": lf.replace("KEY-----\n", "KEY----- \n", 1),
         "(not sent) spki-pem-begin-trailing-tab": lf.replace("KEY-----\n", "KEY-----\t\n", 1),
         "(not sent) spki-pem-space-separated": pem("PUBLIC KEY", spki, " "),
-        "(not sent) spki-pem-one-line": pem("PUBLIC KEY", spki, ""),
+        "spki-pem-one-line": pem("PUBLIC KEY", spki, ""),
     }
     print("PyJWT %s" % jwt.__version__)
     signing_input = b64u(b'{"alg":"HS256","typ":"JWT"}') + "." + b64u(b'{"sub":"victim"}')

@@ -89,7 +89,10 @@ passport-saml-3.2.1-xml-crypto-1.5.3_scenarios() { printf '%s\n' mitid.person-su
 passport-wsfed-saml2-4.6.1_version() {
     echo "passport-wsfed-saml2 $(_node_pkg_version passport-wsfed-saml2-4.6.1), xml-crypto $(_node_pkg_version passport-wsfed-saml2-4.6.1/node_modules/xml-crypto)"
 }
-passport-wsfed-saml2-4.6.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.smuggled*'; }
+# It also runs every wrapping scenario: 4.6.1 predates the fix of CVE-2025-46572 (signature wrapping
+# with any IdP-signed document, GHSA-wjmp-wphq-jvqf, fixed in 4.6.4), and the entity-reference ID
+# scenarios, whose signature-in-evil step is the same nested wrapping inside a DTD.
+passport-wsfed-saml2-4.6.1_scenarios() { printf '%s\n' mitid.person-substantial 'xsw.*' 'parser.entity-ref-id*'; }
 samlify_version() { _node_pkg_version samlify; }
 # An advisory row: samlify <= 2.13.1 verifies a LogoutRequest by any signature on an Assertion
 # child of the request (`/*[contains(local-name(),'Request')]/*[local-name()='Assertion']/

@@ -144,6 +144,20 @@ pub(crate) fn replace_text(response: &mut String, find: &str, replace: &str) {
     *response = response.replace(find, replace);
 }
 
+/// Put `element` in the Response's `samlp:Extensions`, at its schema place (before
+/// `samlp:Status`), or inside the Extensions another fault already wrote: where the
+/// document-stage faults that add an element outside the signed and encrypted parts put it.
+pub(crate) fn insert_in_extensions(response: &mut String, element: &str) {
+    if let Some(pos) = response.find("</samlp:Extensions>") {
+        response.insert_str(pos, element);
+    } else if let Some(pos) = response.find("<samlp:Status") {
+        response.insert_str(
+            pos,
+            &format!("<samlp:Extensions>{element}</samlp:Extensions>"),
+        );
+    }
+}
+
 /// `void-c14n { on = "response" }`: the relative namespace declared on `samlp:Response`, the
 /// ancestor of everything a verifier canonicalises (CVE-2025-66475's regression fixture puts
 /// `xmlns:example="1"` there).

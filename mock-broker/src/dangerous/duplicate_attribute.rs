@@ -101,11 +101,7 @@ pub(crate) fn insert(response: &mut String, variant: DuplicateAttributeVariant) 
     let Some(e) = element(variant) else {
         return;
     };
-    if let Some(pos) = response.find("</samlp:Extensions>") {
-        response.insert_str(pos, &e);
-    } else if let Some(pos) = response.find("<samlp:Status") {
-        response.insert_str(pos, &format!("<samlp:Extensions>{e}</samlp:Extensions>"));
-    }
+    super::document::insert_in_extensions(response, &e);
 }
 
 #[cfg(test)]

@@ -141,14 +141,7 @@ fn rename_saml_prefix(xml: &str, prefix: &str) -> String {
 pub(crate) fn undeclared_prefix(response: &mut String) {
     let p = UNDECLARED_PREFIX;
     let element = format!("<{p}:LoginHint>mitid</{p}:LoginHint>");
-    if let Some(pos) = response.find("</samlp:Extensions>") {
-        response.insert_str(pos, &element);
-    } else if let Some(pos) = response.find("<samlp:Status") {
-        response.insert_str(
-            pos,
-            &format!("<samlp:Extensions>{element}</samlp:Extensions>"),
-        );
-    }
+    super::document::insert_in_extensions(response, &element);
 }
 
 #[cfg(test)]

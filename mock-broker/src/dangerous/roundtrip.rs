@@ -41,12 +41,7 @@ pub(crate) fn element(variant: RoundtripVariant) -> String {
 /// Put `variant`'s element in the Response's `samlp:Extensions` (its schema place, before
 /// `samlp:Status`; inside an Extensions another fault wrote).
 pub(crate) fn insert(response: &mut String, variant: RoundtripVariant) {
-    let e = element(variant);
-    if let Some(pos) = response.find("</samlp:Extensions>") {
-        response.insert_str(pos, &e);
-    } else if let Some(pos) = response.find("<samlp:Status") {
-        response.insert_str(pos, &format!("<samlp:Extensions>{e}</samlp:Extensions>"));
-    }
+    super::document::insert_in_extensions(response, &element(variant));
 }
 
 #[cfg(test)]
